@@ -1,0 +1,172 @@
+"""The ``exitopt`` command: a thin layer over the library.
+
+Exit codes: 0 done; 2 bad input; 3 no plan meets the rules (diagnosis printed); 4 stopped at
+a limit (best plan written, flagged); 5 output folder problem; 6 a checked plan breaks rules;
+1 anything unexpected. Results go to stdout, messages to stderr; nothing ever prompts.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Callable
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import ExitoptError, InfeasibleError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Plan the exit of surplus industrial capacity: which units retire, when and how.",
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_VIOLATIONS = 6
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn every exitopt error into one paragraph on stderr and its exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExitoptError as e:
+            err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing was written.")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as e:  # a bug: say so plainly
+            err.print(
+                f"[bold red]internal error:[/] {type(e).__name__}: {e}. This is a fault in exitopt, not in "
+                f"your files; please report it with the scenario attached.",
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+
+
+def _summary_table(inst) -> Table:
+    u = inst.units
+    t = Table(title=f"{inst.scenario.name}: units", show_edge=False)
+    for col in ("sector", "product", "units", "capacity 万吨/yr", "workers"):
+        t.add_column(col, justify="right" if col not in ("sector", "product") else "left")
+    g = u.groupby(["sector", "product"]).agg(n=("capacity", "size"), cap=("capacity", "sum"), w=("workers", "sum"))
+    for (s, p), r in g.iterrows():
+        t.add_row(s, p, f"{int(r.n):,}", f"{r.cap:,.1f}", f"{int(r.w):,}")
+    return t
+
+
+@app.command()
+@friendly
+def validate(scenario: ScenarioArg) -> None:
+    """Load and check a scenario and its tables without solving; print what was read."""
+    from .inputs import load
+
+    inst = load(scenario)
+    out.print(_summary_table(inst))
+    s = inst.scenario
+    out.print(f"planning years {s.first_year}–{s.last_year}; "
+              f"{len(inst.projects)} new-capacity project(s), "
+              f"{int((inst.projects.get('approval', []) == 'approved').sum()) if len(inst.projects) else 0} approved")
+    for label, rules in (("targets", s.targets), ("replacement", s.replacement),
+                         ("concentration", s.concentration), ("utilisation", s.utilisation),
+                         ("packages", s.packages), ("mandatory", s.mandatory), ("protected", s.protected),
+                         ("windows", s.windows)):
+        if rules:
+            names = ", ".join(getattr(r, "name", getattr(r, "product", "")) for r in rules)
+            out.print(f"{label} ({len(rules)}): {names}")
+    if s.caps.budget or s.caps.workers:
+        out.print(f"caps: budget in {len(s.caps.budget)} year(s), {len(s.caps.workers)} worker cap(s)")
+    out.print("[green]valid[/]")
+
+
+def _print_result(res) -> None:
+    o = res.outcome
+    gap = f", gap {o.gap:.3%}" if o.gap is not None else ""
+    out.print(f"status [bold]{o.status}[/]{gap}; objective {o.objective:,.1f}; "
+              f"jobs {res.jobs:,.0f} persons; fiscal {res.fiscal:,.1f} 万元 (present value)")
+    sched = res.schedule[res.schedule["exit_year"].notna()]
+    if sched.empty:
+        out.print("no unit exits")
+        return
+    t = Table(title="exits, 万吨/yr (units)", show_edge=False)
+    years = sorted(int(y) for y in sched["exit_year"].unique())
+    t.add_column("product")
+    for y in years:
+        t.add_column(str(y), justify="right")
+    for p, g in sched.groupby("product"):
+        cells = []
+        for y in years:
+            e = g[g["exit_year"] == y]
+            cells.append(f"{e['capacity'].sum():,.0f} ({len(e)})" if len(e) else "")
+        t.add_row(p, *cells)
+    out.print(t)
+
+
+@app.command()
+@friendly
+def solve(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario name>).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides [solver] time_limit.")] = None,
+) -> None:
+    """Solve a scenario and write schedule.csv, summary.csv, constraints.csv and run.json."""
+    from .inputs import load
+    from .output import prepare_folder, write_folder
+    from .solve import solve_instance
+
+    inst = load(scenario)
+    target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
+    prepare_folder(target, force)
+    res = solve_instance(inst, time_limit=time_limit)
+    write_folder(target, res.files(), force=force)
+    _print_result(res)
+    out.print(f"written to {target}")
+    if res.status == "limit":
+        err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
+                  f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
+                  "[yellow]stopped at the time limit:[/] the plan written is the best found; its gap is unknown.")
+        raise typer.Exit(4)
+
+
+@app.command()
+@friendly
+def check(
+    scenario: ScenarioArg,
+    plan: Annotated[Path, typer.Argument(help="Plan CSV: unit_id, exit_year, mode (indicator optional).")],
+    projects: Annotated[Path | None, typer.Option(
+        "--projects", help="CSV of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
+) -> None:
+    """Check any plan against every rule of a scenario, without the optimiser, and price it."""
+    from .check import check_plan, format_report, read_plan, read_project_approvals
+    from .inputs import load
+
+    inst = load(scenario)
+    p = read_plan(plan, inst)
+    approved = read_project_approvals(projects, inst) if projects is not None else None
+    result = check_plan(inst, p, approved)
+    out.print(format_report(result))
+    if not result.ok:
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def main() -> None:
+    try:
+        app()
+    except InfeasibleError:  # pragma: no cover - handled in friendly()
+        sys.exit(3)

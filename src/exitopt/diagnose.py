@@ -1,0 +1,84 @@
+"""Why no plan exists: relax every policy row with a penalised slack and see which must give.
+
+HiGHS's own infeasibility tools cover LPs only. Here each policy row of the MIP (targets,
+replacement, concentration, utilisation and supply, required packages, mandatory exits,
+caps) gets its slack freed; the objective becomes the sum of slacks, each divided by the
+row's natural size (so a 10 万吨 shortfall on a 1,000 target weighs like a 1 % shortfall on a
+share). The rows left with slack are the rules that must give, and their achieved values
+are what the rules can reach at best together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from . import highs
+from .inputs import Instance
+
+TOL = 1e-6
+
+
+@dataclass
+class Give:
+    rule: str
+    name: str
+    year: int | None
+    product: str | None
+    sense: str
+    required: float
+    reachable: float
+    unit: str
+
+    def sentence(self) -> str:
+        what = f"{self.rule} '{self.name}'" + (f" in {self.year}" if self.year is not None else "")
+        if self.unit == "share":
+            req, got = f"{self.required:.1%}", f"{self.reachable:.1%}"
+        else:
+            req, got = f"{self.required:,.1f} {self.unit}", f"{self.reachable:,.1f} {self.unit}"
+        if self.sense == ">=":
+            return f"{what} can reach at most {got} under the other rules (required at least {req})"
+        if self.sense == "<=":
+            return f"{what} cannot get below {got} under the other rules (required at most {req})"
+        return f"{what} can only reach {got} (required exactly {req})"
+
+
+@dataclass
+class Diagnosis:
+    gives: list[Give]
+    status: str
+
+    def message(self) -> str:
+        if not self.gives:
+            return ("No plan meets every rule, and relaxing the policy rules does not help: the conflict is "
+                    "in the packages or exit windows themselves (a package member that is protected, or "
+                    "members with no common exit year). Check those rules in the scenario.")
+        lines = [f"No plan meets every rule. {len(self.gives)} rule(s) must give:"]
+        lines += [f"  - {g.sentence()}" for g in self.gives]
+        return "\n".join(lines)
+
+
+def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
+    """Free the slacks of every policy row, minimise their weighted sum, report the rows that give."""
+    for r in m.rows:
+        r.slack_up.unfix()
+        r.slack_down.unfix()
+    m.cost.deactivate()
+    m.violation = pyo.Objective(expr=sum((r.slack_up + r.slack_down) / r.scale for r in m.rows))
+    try:
+        outcome, _ = highs.solve(m, inst.scenario.solver)
+        gives = []
+        if outcome.has_solution:
+            for r in m.rows:
+                s = (r.slack_up.value or 0.0) + (r.slack_down.value or 0.0)
+                if s > TOL * r.scale:
+                    gives.append(Give(r.rule, r.name, r.year, r.product, r.sense, float(pyo.value(r.required)),
+                                      float(pyo.value(r.lhs)), r.unit))
+        return Diagnosis(gives, outcome.status)
+    finally:
+        m.del_component(m.violation)
+        m.cost.activate()
+        for r in m.rows:
+            r.slack_up.fix(0)
+            r.slack_down.fix(0)

@@ -1,0 +1,46 @@
+"""Errors an analyst can act on, each with its own process exit code.
+
+The CLI turns every one of these into a single paragraph on stderr and exits with
+``exit_code``; nothing below the CLI prints or exits.
+"""
+
+from __future__ import annotations
+
+
+class ExitoptError(Exception):
+    """Base class: a message meant for the person who runs exitopt."""
+
+    exit_code = 1
+
+
+class InputError(ExitoptError):
+    """A scenario, unit table or plan file is wrong. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: object | None = None) -> None:
+        self.file = str(file) if file is not None else None
+        text = f"{self.file}: {message}" if self.file else message
+        super().__init__(text)
+
+
+class InfeasibleError(ExitoptError):
+    """No plan meets every rule. Exit code 3; carries the diagnosis."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, diagnosis: object | None = None) -> None:
+        self.diagnosis = diagnosis
+        super().__init__(message)
+
+
+class LimitReached(ExitoptError):
+    """The solver stopped at a time or node limit. Exit code 4."""
+
+    exit_code = 4
+
+
+class OutputError(ExitoptError):
+    """The output folder cannot be written (exists, not empty, no permission). Exit code 5."""
+
+    exit_code = 5

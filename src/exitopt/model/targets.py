@@ -1,0 +1,37 @@
+"""Rule 1 — exit targets.
+
+For a target on product p by year Y over the selected units S (all units of p when no
+selection is given)::
+
+    Σ_{u ∈ S ∩ p} Σ_{y ≤ Y} ( capacity_u · Σ_m x[u, y, m] − ind[u, y] )  ≥ at_least   (万吨/yr)
+                                                                       ≤ at_most
+
+``ind[u, y]`` is the part of a retired unit's capacity used as a replacement indicator
+(rule 2): it does not count toward any target. Targets are cumulative.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..inputs import Instance
+from .base import add_row
+
+
+def counted_expr(m, units: list[str], by: int):
+    """Capacity counted toward the task from ``units`` exiting in or before ``by``."""
+    cap = m.capacity
+    terms = [cap[u] * m.x[k] for u in units for k in m.by_unit.get(u, ()) if k[1] <= by]
+    terms += [-m.ind[u, y] for u in units for y in m.ind_years.get(u, ()) if y <= by]
+    return pyo.quicksum(terms)
+
+
+def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+    product = inst.units["product"]
+    for t in inst.scenario.targets:
+        units = [u for u in inst.select(t.where) if product[u] == t.product]
+        counted = counted_expr(m, units, t.by)
+        for sense, bound in ((">=", t.at_least), ("<=", t.at_most)):
+            if bound is not None:
+                add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=counted,
+                        sense=sense, rhs=bound, unit="万吨/yr")

@@ -1,0 +1,95 @@
+"""The run folder: CSV files Excel opens as they are, and a small machine-readable record.
+
+Every CSV is UTF-8 with a BOM (Excel on a Chinese Windows desktop reads it right) and no text
+cell that Excel would run as a formula. The folder is written to a temporary sibling and
+renamed into place, so an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import OutputError
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a text cell that Excel would read as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format="%.6g")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("exitopt", "pyomo", "highspy", "pandas", "pydantic"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def prepare_folder(out: Path, force: bool) -> None:
+    """Refuse a non-empty folder unless ``force``; refuse a file in the way."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, not a folder. Choose another --out.")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(
+            f"{out} already holds files from an earlier run. Add --force to replace them, or choose another --out."
+        )
+
+
+def write_folder(out: Path, files: dict[str, pd.DataFrame | dict], *, force: bool) -> Path:
+    """Write ``{filename: table or JSON dict}`` into ``out`` atomically (temporary folder, then rename)."""
+    out = Path(out)
+    prepare_folder(out, force)
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise OutputError(f"cannot write in {parent}: {e.strerror}. Choose another --out.") from None
+    try:
+        for name, content in files.items():
+            if isinstance(content, pd.DataFrame):
+                write_csv(content, tmp / name)
+            else:
+                (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
+            os.replace(out, old / "run")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write {out}: {e.strerror}.") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
