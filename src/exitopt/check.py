@@ -422,7 +422,7 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     resettle = u["sector"].map({s: c.resettlement_per_worker for s, c in costs.items()}).astype(float)
     exits = u["exits"]
     u["counted"] = (u["capacity"] - u["indicator"]).where(exits, 0.0)
-    u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** (t+1) * (1 - np.array(keep))).where(exits, 0.0)
+    u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** t * (1 - np.array(keep))).where(exits, 0.0)
     u["award"] = u["award_rate"] * u["counted"]
     u["outlay"] = (resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"] - u["award"]).where(exits, 0.0)
     loss = u["subsidised_loss"].astype(float).where(u["loss_making"], 0.0)
@@ -443,7 +443,7 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
     years["subsidised_losses"] = [float(losers.loc[losers["gone_year"] > y, "loss_rate"].sum()) for y in scen.years]
     years["outlay"] = years["exit_outlay"] + years["subsidised_losses"]
     years["discount"] = [scen.discount(y) for y in scen.years]
-    years["outlay_pv"] = years["outlay"] * years["discount"]
+    years["outlay_pv"] = years["outlay"]
     return years.reset_index()
 
 

@@ -353,7 +353,11 @@ def _project_status(scen: Scenario, projects: pd.DataFrame, scen_file: Path | No
 
 def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = None,
          *, files: dict[str, Path] | None = None, scenario_path: Path | None = None) -> Instance:
-    """Cross-check a scenario against its tables and return the Instance."""
+    """Cross-check a scenario against its tables and return the Instance.
+
+    Also the way to make a variant of a loaded instance without touching its data:
+    ``bind(inst.scenario.model_copy(update=...), inst.units, inst.projects, files=inst.files)``.
+    """
     f = scenario_path
     for t in scen.targets:
         _check_selection(t.where, f"target '{t.name}'", units, f)
@@ -399,7 +403,7 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
         if scen.new_capacity.approve or scen.new_capacity.reject:
             raise InputError("new_capacity names projects but the scenario gives no projects table.", file=f)
     else:
-        projects = projects.copy()
+        projects = projects.drop(columns="approval", errors="ignore").copy()
         projects["approval"] = _project_status(scen, projects, f)
         # Projects outside the plan's years cannot come on line within it.
         outside = ~projects["year"].between(scen.first_year, scen.last_year)
