@@ -91,7 +91,8 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     cells = cells[cells.drop(columns="row").ne("").any(axis=1)]  # blank lines Excel leaves behind
 
     ids = cells["unit_id"]
-    _reject(cells, ids.eq(""), "unit_id", "is empty; give the unit's id or delete the row.", file)
+    _reject(cells, ids.eq(""), "unit_id", "is empty; give the unit's id or delete the row.", file,
+            with_unit=False)
     units = inst.units
     _reject(cells, ~ids.isin(units.index), "unit_id",
             "unit '{unit_id}' is not in the unit table. Check the spelling against the unit table's unit_id column.",
@@ -132,7 +133,8 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
         has = ind_text.ne("")
         _reject(cells, has & ind.isna(), "indicator",
                 "'{indicator}' is not a number (万吨). Leave it empty to let the checker decide.", file)
-        _reject(cells, has & (ind < 0), "indicator", "'{indicator}' is negative; an indicator is 0 or more 万吨.", file)
+        _reject(cells, has & (ind < 0), "indicator",
+                "'{indicator}' is negative; an indicator is 0 or more 万吨.", file)
         cap = ids.map(units["capacity"])
         _reject(cells, has & (ind > cap * (1 + REL_TOL)), "indicator",
                 "{indicator} 万吨 is more than the unit's capacity of {capacity:g} 万吨.", file,
@@ -173,9 +175,10 @@ def _reject(cells: pd.DataFrame, bad: pd.Series, column: str, message: str, file
 def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
     """Read which new-capacity projects the plan approves; return the set of approved ids.
 
-    Columns ``project_id`` and ``approved`` (true/false, 1/0, yes/no, 是/否); other columns are
-    ignored. A project the file does not list keeps the scenario's status (approved projects stay
-    approved, candidates are not approved). Whether the approvals are allowed at all (approving a
+    Columns ``project_id`` and ``approved`` (true/false, 1/0, yes/no, 是/否), or ``built`` instead
+    of ``approved`` as in a run's ``new_capacity.csv``; other columns are ignored. A project the
+    file does not list keeps the scenario's status (approved projects stay approved, candidates
+    are not approved). Whether the approvals are allowed at all (approving a
     rejected project, dropping an approved one) is a rule that :func:`check_plan` reports.
     """
     path = Path(path)
@@ -186,13 +189,13 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
         raise InputError(f"cannot be read as CSV ({e}). It needs columns project_id and approved.",
                          file=path) from None
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in ("project_id", "approved") if c not in df.columns]
-    if missing:
-        raise InputError(f"the project approvals lack column(s) {', '.join(missing)}. "
-                         f"Its first row must name the columns project_id and approved.", file=path)
-    cells = pd.DataFrame({"project_id": _as_text(df["project_id"]), "approved": _as_text(df["approved"]).str.lower()})
+    flag = next((c for c in ("approved", "built") if c in df.columns), None)
+    if "project_id" not in df.columns or flag is None:
+        raise InputError("the project approvals need columns project_id and approved (a run's new_capacity.csv, "
+                         "with its built column, also works). The first row must name the columns.", file=path)
+    cells = pd.DataFrame({"project_id": _as_text(df["project_id"]), flag: _as_text(df[flag]).str.lower()})
     cells["row"] = np.arange(len(cells)) + 2
-    cells = cells[cells[["project_id", "approved"]].ne("").any(axis=1)]
+    cells = cells[cells[["project_id", flag]].ne("").any(axis=1)]
     ids = cells["project_id"]
 
     def reject(bad: pd.Series, column: str, message: str) -> None:
@@ -209,11 +212,11 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
         first = ids[dup].iloc[0]
         rows = ", ".join(cells.loc[ids.eq(first), "row"].astype(str))
         raise InputError(f"project '{first}' appears more than once (rows {rows}, column 'project_id').", file=path)
-    reject(~cells["approved"].isin(_TRUE | _FALSE), "approved",
-           "'{approved}' is not true/false. Write true or false (1/0 also work).")
+    reject(~cells[flag].isin(_TRUE | _FALSE), flag,
+           f"'{{{flag}}}' is not true/false. Write true or false (1/0 also work).")
 
     approved = set(inst.projects.index[inst.projects["approval"] == "approved"])
-    listed = dict(zip(ids, cells["approved"].isin(_TRUE)))
+    listed = dict(zip(ids, cells[flag].isin(_TRUE)))
     return {p for p in approved if p not in listed} | {p for p, yes in listed.items() if yes}
 
 
@@ -239,10 +242,10 @@ class CheckResult:
     """What :func:`check_plan` found: broken rules, and the plan's cost.
 
     ``units``: one row per unit (unit_id, product, capacity, exit_year, mode, counted, indicator,
-    workers_displaced, outlay, award, subsidised_losses); ``outlay`` is undiscounted, in the exit
-    year, net of the award; ``subsidised_losses`` is the unit's losses over the plan years.
-    ``years``: per year, exits, capacity exited, displaced workers, exit outlay, subsidised losses,
-    total outlay (万元, undiscounted), discount factor and present value.
+    workers_displaced, outlay, award, losses_paid); ``outlay`` is undiscounted, in the exit
+    year, net of the award; ``losses_paid`` is the unit's subsidised losses over the plan years.
+    ``years``: per year, exits, capacity exited, displaced workers, exit outlay, subsidised
+    losses paid (losses_paid), total outlay (万元, undiscounted), discount factor and present value.
     """
 
     scenario: str
@@ -270,9 +273,9 @@ def format_report(result: CheckResult, limit: int | None = None) -> str:
         lines.append(f"OK: the plan meets every rule of scenario '{result.scenario}'.")
     else:
         n = len(result.violations)
-        lines.append(f"The plan breaks {n} rule(s) of scenario '{result.scenario}':")
+        lines.append(f"The plan breaks the rules of scenario '{result.scenario}' {n} time(s):")
         shown = result.violations if limit is None else result.violations[:limit]
-        lines += [f"  - [{v.rule}] {v.message}" for v in shown]
+        lines += [f"  - {v.rule}: {v.message}" for v in shown]
         if len(shown) < n:
             lines.append(f"  … and {n - len(shown)} more.")
     if result.indicators_allocated:
@@ -309,7 +312,7 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
     fiscal = float(facts.years["outlay_pv"].sum())
     objective = scen.objective.jobs_weight * jobs + scen.objective.fiscal_weight * fiscal
     cols = ["unit_id", "product", "capacity", "exit_year", "mode", "counted", "indicator",
-            "workers_displaced", "outlay", "award", "subsidised_losses"]
+            "workers_displaced", "outlay", "award", "losses_paid"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
@@ -396,7 +399,7 @@ def _allocate(candidates: pd.DataFrame, need: pd.Series) -> pd.Series:
     used = 0.0
     i = 0
     for year, total in need.items():
-        while used < total and i < len(ids) and years[i] <= year:
+        while used < total - REL_TOL * _tol(total) and i < len(ids) and years[i] <= year:
             take = min(room[i], total - used)
             out[ids[i]] += take
             used += take
@@ -412,7 +415,7 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     D = workers × (1 − attrition)^t × (1 − redeployed_share[sector][m]);
     outlay in y = resettlement_per_worker[sector] × D + exit_cost_per_capacity[sector][m] × capacity
     − award_per_capacity[sector] × ladder[y] × counted, with counted = capacity − indicator;
-    subsidised_losses = subsidised_loss × (years of the plan before the exit year) for loss-making units.
+    losses_paid = subsidised_loss × (years of the plan before the exit year) for loss-making units.
     Missing sectors, modes and years take the scenario's defaults (0, ladder 1).
     """
     costs = {s: scen.costs(s) for s in u["sector"].unique()}
@@ -424,10 +427,11 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     u["counted"] = (u["capacity"] - u["indicator"]).where(exits, 0.0)
     u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** t * (1 - np.array(keep))).where(exits, 0.0)
     u["award"] = u["award_rate"] * u["counted"]
-    u["outlay"] = (resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"] - u["award"]).where(exits, 0.0)
+    spent = resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"]
+    u["outlay"] = (spent - u["award"]).where(exits, 0.0)
     loss = u["subsidised_loss"].astype(float).where(u["loss_making"], 0.0)
     u["loss_rate"] = loss
-    u["subsidised_losses"] = loss * t.clip(upper=len(scen.years))
+    u["losses_paid"] = loss * t.clip(upper=len(scen.years))
 
 
 def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
@@ -440,10 +444,10 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
     years["workers_displaced"] = g["workers_displaced"].sum().reindex(scen.years, fill_value=0.0)
     years["exit_outlay"] = g["outlay"].sum().reindex(scen.years, fill_value=0.0)
     losers = u[u["loss_rate"] > 0]
-    years["subsidised_losses"] = [float(losers.loc[losers["gone_year"] > y, "loss_rate"].sum()) for y in scen.years]
-    years["outlay"] = years["exit_outlay"] + years["subsidised_losses"]
+    years["losses_paid"] = [float(losers.loc[losers["gone_year"] > y, "loss_rate"].sum()) for y in scen.years]
+    years["outlay"] = years["exit_outlay"] + years["losses_paid"]
     years["discount"] = [scen.discount(y) for y in scen.years]
-    years["outlay_pv"] = years["outlay"]
+    years["outlay_pv"] = years["outlay"] * years["discount"]
     return years.reset_index()
 
 
@@ -506,7 +510,8 @@ def check_modes(f: _Facts) -> list[Violation]:
 
 
 def check_windows(f: _Facts) -> list[Violation]:
-    """Windows (rule 8): a unit exits only in the years its exit_years column and every window selecting it allow."""
+    """Windows (rule 8): a unit exits only in years that its exit_years column (when given) and
+    every window selecting it allow."""
     u = f.units
     out = []
     ex = u[u["exits"]]
