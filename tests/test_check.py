@@ -76,9 +76,9 @@ def rules_of(result) -> list[str]:
 
 
 def test_read_plan_accepts_year_forms_and_ignores_other_columns(tmp_path):
-    inst = instance(tmp_path, [unit("A"), unit("B"), unit("C"), unit("D", relocatable=True)])
+    inst = instance(tmp_path, [unit("A", capacity=2000), unit("B"), unit("C"), unit("D", relocatable=True)])
     text = ("unit_id,name,exit_year,mode,counted,indicator,reason\n"
-            "A,a,2017,,100,,x\n"
+            'A,a,2017,,100,"1,000",x\n'
             "B,b,2018.0,close,100,,\n"
             "\n"
             ",,,,,,\n"
@@ -89,7 +89,8 @@ def test_read_plan_accepts_year_forms_and_ignores_other_columns(tmp_path):
     assert p.loc["B", "exit_year"] == 2018 and p.loc["B", "mode"] == "close"
     assert pd.isna(p.loc["C", "exit_year"]) and p.loc["C", "mode"] == ""  # not listed: stays
     assert p.loc["D", "exit_year"] == 2019 and p.loc["D", "mode"] == "relocate"
-    assert p["indicator"].isna().all()
+    assert p.loc["A", "indicator"] == 1000  # Excel's thousands separator
+    assert p["indicator"].drop("A").isna().all()
 
 
 def test_plan_from_frame_accepts_numbers(tmp_path):
@@ -119,6 +120,7 @@ BAD_PLANS = [
     ("unit_id,exit_year,indicator\nA,2017,-5\n", ["row 2", "'indicator'", "-5"]),
     ("unit_id,exit_year,indicator\nA,2017,10\nB,2017,150\n", ["row 3", "'indicator'", "150", "capacity of 100"]),
     ("unit_id,exit_year,indicator\nA,2017,lots\n", ["row 2", "'indicator'", "lots"]),
+    ('unit_id,exit_year,indicator\nA,2017,"1,5"\n', ["row 2", "'indicator'", "1,5", "point"]),
     ("unit_id,exit_year\n,2017\n", ["row 2", "'unit_id'", "empty"]),
     ("unit_id,year\nA,2017\n", ["exit_year"]),
 ]

@@ -15,6 +15,7 @@ Comparisons allow a tolerance of ``REL_TOL × max(1, |required|)``.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ REL_TOL = 1e-6
 _STAY_WORDS = ("", "stay", "stays")
 _TRUE = {"true", "1", "1.0", "yes", "y", "t", "是"}
 _FALSE = {"false", "0", "0.0", "no", "n", "f", "否"}
+#: thousands separators as Excel writes them (1,200 or 12,345.5); any other comma is not a number
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
 
     scen = inst.scenario
     year_text = cells["exit_year"]
-    year_num = pd.to_numeric(year_text.str.replace(",", "", regex=False), errors="coerce")
+    year_num = _numbers(year_text)
     given = year_text.ne("")
     _reject(cells, given & (year_num.isna() | (year_num != year_num.round())), "exit_year",
             "'{exit_year}' is not a year. Write the exit year as a number such as 2017, "
@@ -129,10 +132,11 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
 
     if "indicator" in cells:
         ind_text = cells["indicator"]
-        ind = pd.to_numeric(ind_text.str.replace(",", "", regex=False), errors="coerce")
+        ind = _numbers(ind_text)
         has = ind_text.ne("")
         _reject(cells, has & ind.isna(), "indicator",
-                "'{indicator}' is not a number (万吨). Leave it empty to let the checker decide.", file)
+                "'{indicator}' is not a number (万吨); write decimals with a point (1.5). "
+                "Leave it empty to let the checker decide.", file)
         _reject(cells, has & (ind < 0), "indicator",
                 "'{indicator}' is negative; an indicator is 0 or more 万吨.", file)
         cap = ids.map(units["capacity"])
@@ -148,6 +152,13 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     out["mode"] = pd.Series(mode.values, index=ids.values).reindex(units.index).fillna("")
     out["indicator"] = pd.Series(ind.values, index=ids.values, dtype=float).reindex(units.index)
     return Plan(out, file)
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Text cells as numbers (NaN where empty or not a number); '1,200' is 1200 but '1,5' is not a number."""
+    plain = text.map(lambda v: v.replace(",", "") if _THOUSANDS.fullmatch(v) else v)
+    num = pd.to_numeric(plain, errors="coerce")
+    return num.where(np.isfinite(num))
 
 
 def _as_text(col: pd.Series) -> pd.Series:
