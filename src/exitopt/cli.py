@@ -14,6 +14,7 @@ from typing import Annotated, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import ExitoptError, InfeasibleError
@@ -38,7 +39,7 @@ def friendly(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ExitoptError as e:
-            err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing was written.")
@@ -47,7 +48,7 @@ def friendly(fn: Callable) -> Callable:
             raise
         except Exception as e:  # a bug: say so plainly
             err.print(
-                f"[bold red]internal error:[/] {type(e).__name__}: {e}. This is a fault in exitopt, not in "
+                f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))}. This is a fault in exitopt, not in "
                 f"your files; please report it with the scenario attached.",
                 soft_wrap=True,
             )
@@ -59,14 +60,21 @@ def friendly(fn: Callable) -> Callable:
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 
 
+def _number(v: float) -> str:
+    """1,234.5 with one decimal at most, and no '.0' on whole numbers."""
+    text = f"{v:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _summary_table(inst) -> Table:
+    """Units, capacity (万吨/yr) and workers (persons) per sector and product."""
     u = inst.units
-    t = Table(title=f"{inst.scenario.name}: units", show_edge=False)
+    t = Table(title=f"{escape(inst.scenario.name)}: units", show_edge=False)
     for col in ("sector", "product", "units", "capacity 万吨/yr", "workers"):
         t.add_column(col, justify="right" if col not in ("sector", "product") else "left")
     g = u.groupby(["sector", "product"]).agg(n=("capacity", "size"), cap=("capacity", "sum"), w=("workers", "sum"))
     for (s, p), r in g.iterrows():
-        t.add_row(s, p, f"{int(r.n):,}", f"{r.cap:,.1f}", f"{int(r.w):,}")
+        t.add_row(s, p, f"{int(r.n):,}", _number(r.cap), f"{int(r.w):,}")
     return t
 
 
@@ -79,16 +87,16 @@ def validate(scenario: ScenarioArg) -> None:
     inst = load(scenario)
     out.print(_summary_table(inst))
     s = inst.scenario
+    approved = int((inst.projects["approval"] == "approved").sum()) if len(inst.projects) else 0
     out.print(f"planning years {s.first_year}–{s.last_year}; "
-              f"{len(inst.projects)} new-capacity project(s), "
-              f"{int((inst.projects.get('approval', []) == 'approved').sum()) if len(inst.projects) else 0} approved")
+              f"{len(inst.projects)} new-capacity project(s), {approved} approved", soft_wrap=True)
     for label, rules in (("targets", s.targets), ("replacement", s.replacement),
                          ("concentration", s.concentration), ("utilisation", s.utilisation),
                          ("packages", s.packages), ("mandatory", s.mandatory), ("protected", s.protected),
                          ("windows", s.windows)):
         if rules:
             names = ", ".join(getattr(r, "name", getattr(r, "product", "")) for r in rules)
-            out.print(f"{label} ({len(rules)}): {names}")
+            out.print(f"{label} ({len(rules)}): {escape(names)}", soft_wrap=True)
     if s.caps.budget or s.caps.workers:
         out.print(f"caps: budget in {len(s.caps.budget)} year(s), {len(s.caps.workers)} worker cap(s)")
     out.print("[green]valid[/]")

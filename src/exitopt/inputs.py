@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def read_csv_text(path: Path) -> tuple[str, str]:
             "is saved as UTF-16 ('Unicode text' in Excel). Save it as 'CSV UTF-8 (comma delimited)' instead.",
             file=path,
         )
-    if raw[:4] == b"PK\x03\x04":
+    if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputError(
             "is an Excel workbook, not a CSV file. In Excel use File → Save As → 'CSV UTF-8 (comma delimited)'.",
             file=path,
@@ -123,7 +124,7 @@ def _row(i: int) -> int:
     return int(i) + 2
 
 
-def _parse_bool(series: pd.Series, col: str, path: Path) -> pd.Series:
+def _parse_bool(series: pd.Series, col: str, path: Path, ids: pd.Series) -> pd.Series:
     out = []
     for i, v in enumerate(series.fillna("").astype(str).str.strip().str.lower()):
         if v in _TRUE:
@@ -132,14 +133,27 @@ def _parse_bool(series: pd.Series, col: str, path: Path) -> pd.Series:
             out.append(False)
         else:
             raise InputError(
-                f"row {_row(i)}, column '{col}': '{v}' is not true/false. Write true or false (1/0 also work).",
+                f"row {_row(i)} ({ids.iloc[i]}), column '{col}': '{v}' is not true/false. "
+                f"Write true or false (1/0 also work).",
                 file=path,
             )
     return pd.Series(out, index=series.index, dtype=bool)
 
 
+#: a number with thousands separators as Excel writes them: 1,200 or 12,345.5 (not 1,5)
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _strip_thousands(text: object) -> object:
+    """'1,200' -> '1200'; any other comma is left in place (so '1,5' is not a number); NaN stays."""
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
+
+
 def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series) -> pd.Series:
-    text = series.astype(str).str.strip().str.replace(",", "", regex=False)
+    text = series.map(_strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
     for i, (raw, v) in enumerate(zip(series, num)):
         where = f"row {_row(i)} (unit {ids.iloc[i]}), column '{col}'"
@@ -148,8 +162,9 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
             if kind in ("capacity", "count"):
                 raise InputError(f"{where} is empty; it needs a number.", file=path)
             continue
-        if pd.isna(v):
-            raise InputError(f"{where}: '{raw}' is not a number.", file=path)
+        if pd.isna(v) or abs(v) == float("inf"):
+            hint = " Write decimals with a point (1.5), not a comma." if "," in str(raw) else ""
+            raise InputError(f"{where}: '{raw}' is not a number.{hint}", file=path)
         if kind == "capacity" and v <= 0:
             raise InputError(
                 f"{where}: capacity must be above 0 万吨/yr, found {raw}. Remove the row if the unit no longer exists.",
@@ -199,7 +214,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
                 df[col] = bool(default)
             continue
         if kind == "bool":
-            df[col] = _parse_bool(df[col], col, path)
+            df[col] = _parse_bool(df[col], col, path, ids)
         elif kind in ("capacity", "count", "money", "year"):
             df[col] = _parse_number(df[col], col, path, kind, ids)
             if kind in ("money",):

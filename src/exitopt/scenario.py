@@ -270,15 +270,45 @@ class Scenario(_Strict):
         return self.sectors.get(sector, SectorCosts())  # type: ignore[arg-type]
 
 
-def _format_validation(err: ValidationError) -> str:
+def _where(loc: tuple, data: object) -> str:
+    """A pydantic location as the analyst reads it: ``targets #1 ("coal exit").at_least``.
+
+    List positions are counted from 1 (the first ``[[targets]]`` block is #1) and a block's
+    ``name`` is added when it has one.
+    """
+    parts: list[str] = []
+    node = data
+    for p in loc:
+        if str(p).startswith("function-"):
+            continue
+        if isinstance(p, int):
+            item = node[p] if isinstance(node, list) and 0 <= p < len(node) else None
+            label = f"#{p + 1}"
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                label += f' ("{item["name"]}")'
+            if parts:
+                parts[-1] += f" {label}"
+            else:
+                parts.append(label)
+            node = item
+        else:
+            parts.append(str(p))
+            node = node.get(p) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _format_validation(err: ValidationError, data: object = None) -> str:
+    """One line per problem: where in the file (key path, block number and name) and what is wrong."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-after"))
-        msg = e["msg"]
+        loc = _where(e["loc"], data)
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (misspelt? see models/gansu_2016.toml for the keys exitopt reads)"
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif isinstance(e.get("input"), (str, int, float, bool)):
+            msg += f" (found {e['input']!r})"
         lines.append(f"  {loc or '(top level)'}: {msg}")
     return "\n".join(lines)
 
@@ -290,7 +320,7 @@ def parse_scenario(data: dict, *, file: Path | str | None = None) -> Scenario:
     except ValidationError as err:
         raise InputError(
             f"the scenario is not valid ({err.error_count()} problem(s)):\n"
-            + _format_validation(err)
+            + _format_validation(err, data)
             + "\nFix these keys in the scenario file and run again.",
             file=file,
         ) from None

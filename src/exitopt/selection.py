@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "startswith"]
 
@@ -40,6 +40,16 @@ class _Condition(BaseModel):
     column: str = Field(description="A column of the unit table.")
     op: Operator = Field(description="Comparison operator.")
     value: Any = Field(description="Value to compare with; a list for 'in' and 'not in'.")
+
+    @model_validator(mode="after")
+    def _number_for_ordering(self) -> _Condition:
+        """``<``, ``<=``, ``>``, ``>=`` compare numbers: refuse a text value rather than select nothing."""
+        if self.op in _ORDERING and (isinstance(self.value, bool) or not isinstance(self.value, (int, float))):
+            raise ValueError(
+                f"'{self.op}' compares numbers, but the value is {self.value!r}; write a number "
+                f"without quotes, e.g. [\"{self.column}\", \"{self.op}\", 30]"
+            )
+        return self
 
     def mask(self, units: pd.DataFrame) -> pd.Series:
         col = units[self.column]

@@ -1,0 +1,316 @@
+"""`exitopt validate`: the Gansu scenario passes, and every kind of bad input is refused plainly.
+
+Each bad case starts from a small valid unit table and scenario written into ``tmp_path`` and
+breaks one thing. The command must exit with code 2 and one message that names the file and
+the row (as Excel numbers it: the header is row 1) or the key, without a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from exitopt.cli import app
+from exitopt.inputs import load
+
+REPO = Path(__file__).resolve().parents[1]
+GANSU = REPO / "models" / "gansu_2016.toml"
+
+COLUMNS = [
+    "unit_id", "name", "name_zh", "sector", "kind", "product", "capacity", "firm", "group", "region",
+    "workers", "owner", "protected_area", "loss_making", "subsidised_loss", "relocatable", "exit_years",
+    "source",
+]
+
+#: five units, Excel rows 2–6: three coal mines, a blast furnace and a converter
+UNITS = [
+    ["M1", "Mine one", "一号煤矿", "coal", "coal_mine", "coal", "120", "Firm A", "Group A", "Pingliang",
+     "800", "state", "false", "false", "0", "false", "", "synthetic"],
+    ["M2", "Mine two", "二号煤矿", "coal", "coal_mine", "coal", "21", "Firm B", "", "Qingyang",
+     "400", "private", "true", "true", "150", "false", "", "synthetic"],
+    ["M3", "Mine three", "三号煤矿", "coal", "coal_mine", "coal", "9", "Firm C", "", "Baiyin",
+     "200", "private", "false", "false", "0", "false", "2017-2018", "synthetic"],
+    ["BF1", "Blast furnace one", "一号高炉", "steel", "blast_furnace", "pig_iron", "50", "Steel Co", "Steel Group",
+     "Lanzhou", "700", "state", "false", "false", "0", "true", "", "plan"],
+    ["CV1", "Converter one", "一号转炉", "steel", "converter", "crude_steel", "50", "Steel Co", "Steel Group",
+     "Lanzhou", "600", "state", "false", "false", "0", "true", "", "plan"],
+]
+ROW = {row[0]: i + 2 for i, row in enumerate(UNITS)}  # unit id -> Excel row
+
+SCENARIO = """\
+name = "tiny"
+units = "units.csv"
+first_year = 2016
+last_year = 2018
+
+[[targets]]
+name = "coal cut"
+product = "coal"
+by = 2018
+at_least = 20.0
+
+[[packages]]
+name = "steel package"
+relocate = { units = ["BF1", "CV1"] }
+
+[[mandatory]]
+name = "protected mines"
+by = 2016
+where = { all = [["sector", "==", "coal"], ["protected_area", "==", true]] }
+"""
+
+runner = CliRunner()
+
+
+def units_csv(rows: list[list[str]] | None = None, columns: list[str] | None = None) -> str:
+    """The unit table as CSV text (quoted where CSV needs it, as Excel writes it)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns or COLUMNS)
+    w.writerows(UNITS if rows is None else rows)
+    return buf.getvalue()
+
+
+def with_cell(unit_id: str, column: str, value: str) -> list[list[str]]:
+    """A copy of UNITS with one cell changed."""
+    j = COLUMNS.index(column)
+    return [[value if (r[0] == unit_id and k == j) else c for k, c in enumerate(r)] for r in UNITS]
+
+
+def write_case(tmp_path: Path, *, units: str | bytes | None = None, scenario: str | None = None,
+               encoding: str = "utf-8", units_name: str = "units.csv") -> Path:
+    """Write a scenario and its unit table into tmp_path; return the scenario path."""
+    data = units_csv() if units is None else units
+    target = tmp_path / units_name
+    if isinstance(data, bytes):
+        target.write_bytes(data)
+    else:
+        target.write_bytes(data.encode(encoding))
+    path = tmp_path / "scenario.toml"
+    path.write_text(scenario if scenario is not None else SCENARIO, encoding="utf-8")
+    return path
+
+
+def validate(path: Path) -> tuple[int, str]:
+    """Run `exitopt validate path`; return (exit code, everything printed, on one line)."""
+    res = runner.invoke(app, ["validate", str(path)])
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    text = res.output + (res.stderr if res.stderr_bytes is not None and res.stderr not in res.output else "")
+    return res.exit_code, " ".join(text.split())
+
+
+def refused(path: Path, *words: str) -> str:
+    """Assert exit code 2, no traceback, and every word in the message; return the message."""
+    code, text = validate(path)
+    assert code == 2, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert "error:" in text, text
+    for w in words:
+        assert w in text, f"{w!r} not in: {text}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid inputs
+
+
+def test_gansu_validates_and_prints_the_units_summary():
+    code, text = validate(GANSU)
+    assert code == 0, text
+    # Unit counts and capacities straight from the unit table, independent of the command.
+    import pandas as pd
+
+    table = pd.read_csv(REPO / "data" / "gansu" / "units.csv")
+    coal = table[table["product"] == "coal"]
+    assert f"{len(coal)}" in text and f"{coal['capacity'].sum():,.0f}" in text
+    assert f"{int(coal['workers'].sum()):,}" in text
+    for product in ("coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement"):
+        assert product in text
+    assert "2016–2020" in text and "valid" in text
+    # whole numbers print without a trailing ".0"
+    assert not re.search(r"\d\.0\b", text), text
+
+
+def test_small_case_is_valid(tmp_path):
+    code, text = validate(write_case(tmp_path))
+    assert code == 0, text
+    assert "valid" in text
+
+
+def test_gbk_csv_from_excel_is_read_with_its_chinese_names(tmp_path):
+    path = write_case(tmp_path, encoding="gb18030")
+    raw = (tmp_path / "units.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # the file really is not UTF-8
+    code, text = validate(path)
+    assert code == 0, text
+    inst = load(path)
+    assert inst.units.at["M1", "name_zh"] == "一号煤矿"
+    assert inst.units.at["BF1", "name_zh"] == "一号高炉"
+
+
+def test_gbk_csv_with_characters_outside_gb2312(tmp_path):
+    rows = with_cell("M1", "name_zh", "甘肃靖远煤电股份有限责任公司大水头煤矿")
+    path = write_case(tmp_path, units=units_csv(rows), encoding="gbk")
+    assert load(path).units.at["M1", "name_zh"] == "甘肃靖远煤电股份有限责任公司大水头煤矿"
+
+
+def test_utf8_bom_csv_is_read(tmp_path):
+    path = write_case(tmp_path, encoding="utf-8-sig")
+    assert (tmp_path / "units.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    code, text = validate(path)
+    assert code == 0, text
+    inst = load(path)
+    assert "unit_id" in inst.units.columns
+    assert list(inst.units.index) == [r[0] for r in UNITS]
+    assert inst.units.at["M2", "name_zh"] == "二号煤矿"
+
+
+def test_thousands_separator_is_read_as_a_number(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("M1", "capacity", "1,200")))
+    text = (tmp_path / "units.csv").read_text(encoding="utf-8")
+    assert '"1,200"' in text  # quoted, as Excel saves it
+    code, out = validate(path)
+    assert code == 0, out
+    assert load(path).units.at["M1", "capacity"] == 1200.0
+
+
+def test_decimal_comma_is_refused_not_misread(tmp_path):
+    # "1,5" is 1.5 written with a decimal comma, not 15: refuse rather than guess.
+    path = write_case(tmp_path, units=units_csv(with_cell("M3", "capacity", "1,5")))
+    refused(path, "units.csv", f"row {ROW['M3']}", "capacity", "1,5")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad scenario files
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    bad = SCENARIO.replace('by = 2018\n', 'by = = 2018\n', 1)
+    line = bad.splitlines().index("by = = 2018") + 1
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", f"line {line}")
+
+
+def test_unknown_top_level_key(tmp_path):
+    bad = SCENARIO.replace("[[targets]]", "[[targts]]")
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "targts", "unknown key")
+
+
+def test_misspelt_key_inside_a_target(tmp_path):
+    bad = SCENARIO.replace("at_least = 20.0", "at_leest = 20.0")
+    text = refused(write_case(tmp_path, scenario=bad), "scenario.toml", "at_leest", "unknown key")
+    assert "coal cut" in text  # the target is named, not only numbered
+
+
+def test_wrong_type_for_a_number(tmp_path):
+    bad = SCENARIO.replace("at_least = 20.0", 'at_least = "lots"')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "at_least", "lots", "number")
+
+
+def test_last_year_before_first_year(tmp_path):
+    bad = SCENARIO.replace("last_year = 2018", "last_year = 2015").replace("by = 2018", "by = 2015")
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "last_year", "2015", "first_year", "2016")
+
+
+def test_rule_year_outside_the_plan(tmp_path):
+    bad = SCENARIO.replace("by = 2016", "by = 2025")
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "protected mines", "2025", "2016–2018")
+
+
+def test_missing_units_file(tmp_path):
+    path = write_case(tmp_path)
+    (tmp_path / "units.csv").unlink()
+    refused(path, "units.csv", "not found")
+
+
+def test_package_names_an_unknown_unit(tmp_path):
+    bad = SCENARIO.replace('["BF1", "CV1"]', '["BF1", "CV9"]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "steel package", "CV9")
+
+
+def test_mandatory_rule_names_an_unknown_unit(tmp_path):
+    bad = SCENARIO.replace('where = { all = [["sector", "==", "coal"], ["protected_area", "==", true]] }',
+                           'where = { units = ["M9"] }')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "protected mines", "M9")
+
+
+def test_selection_tests_an_unknown_column(tmp_path):
+    bad = SCENARIO.replace('["protected_area", "==", true]', '["protected_aera", "==", true]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "protected mines", "protected_aera")
+
+
+def test_ordering_condition_with_text_value(tmp_path):
+    bad = SCENARIO.replace('["protected_area", "==", true]', '["capacity", "<", "thirty"]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "capacity", "thirty", "number")
+
+
+def test_condition_with_unknown_operator(tmp_path):
+    bad = SCENARIO.replace('["protected_area", "==", true]', '["capacity", "=<", 30]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "=<", "mandatory")
+
+
+def test_message_keeps_bracketed_text(tmp_path):
+    # A condition with two parts: the message's example "[column, operator, value]" must survive.
+    bad = SCENARIO.replace('["protected_area", "==", true]', '["protected_area", true]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "[column, operator, value]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad unit tables
+
+
+def test_duplicate_unit_ids_name_the_rows(tmp_path):
+    rows = with_cell("M3", "unit_id", "M1")
+    refused(write_case(tmp_path, units=units_csv(rows)), "units.csv", "M1", f"rows {ROW['M1']}, {ROW['M3']}")
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "abc"])
+def test_bad_capacity_names_row_and_column(tmp_path, value):
+    path = write_case(tmp_path, units=units_csv(with_cell("M2", "capacity", value)))
+    refused(path, "units.csv", f"row {ROW['M2']}", "M2", "capacity", value)
+
+
+def test_excel_workbook_instead_of_csv(tmp_path):
+    import pandas as pd
+
+    book = tmp_path / "units.xlsx"
+    pd.DataFrame(UNITS, columns=COLUMNS).to_excel(book, index=False)
+    path = write_case(tmp_path, units=book.read_bytes(), units_name="units.xlsx",
+                      scenario=SCENARIO.replace('"units.csv"', '"units.xlsx"'))
+    refused(path, "units.xlsx", "Excel", "CSV")
+
+
+def test_boolean_column_with_maybe(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("M3", "protected_area", "maybe")))
+    refused(path, "units.csv", f"row {ROW['M3']}", "M3", "protected_area", "maybe")
+
+
+def test_unknown_sector(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("M2", "sector", "oil")))
+    refused(path, "units.csv", f"row {ROW['M2']}", "sector", "oil")
+
+
+def test_unknown_kind(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("CV1", "kind", "furnace")))
+    refused(path, "units.csv", f"row {ROW['CV1']}", "kind", "furnace")
+
+
+def test_kind_product_mismatch(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("BF1", "product", "crude_steel")))
+    refused(path, "units.csv", f"row {ROW['BF1']}", "BF1", "blast_furnace", "crude_steel")
+
+
+def test_missing_required_column(tmp_path):
+    cols = [c for c in COLUMNS if c != "workers"]
+    rows = [[c for c, name in zip(r, COLUMNS) if name != "workers"] for r in UNITS]
+    refused(write_case(tmp_path, units=units_csv(rows, cols)), "units.csv", "workers")
+
+
+def test_bad_exit_years(tmp_path):
+    path = write_case(tmp_path, units=units_csv(with_cell("M3", "exit_years", "2017-later")))
+    refused(path, "units.csv", f"row {ROW['M3']}", "exit_years", "2017-later")
