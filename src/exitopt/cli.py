@@ -168,7 +168,7 @@ def check(
     p = read_plan(plan, inst)
     approved = read_project_approvals(projects, inst) if projects is not None else None
     result = check_plan(inst, p, approved)
-    out.print(format_report(result))
+    out.print(format_report(result), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(EXIT_VIOLATIONS)
 
