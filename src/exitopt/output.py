@@ -38,7 +38,11 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format="%.6g")
+    """Write for Excel: BOM, CRLF, floats rounded to 6 decimals (solver noise such as 1e-14 becomes 0)."""
+    out = safe_frame(df)
+    floats = out.select_dtypes("float").columns
+    out[floats] = out[floats].round(6) + 0.0  # + 0.0 turns -0.0 into 0.0
+    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def versions() -> dict[str, str]:
