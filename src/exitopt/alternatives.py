@@ -1,0 +1,182 @@
+"""Near-optimal alternative plans, each as different from the others as the rules allow.
+
+Given the optimum (objective ``opt``) and a share δ, every alternative costs at most
+``opt + δ·|opt|`` at the scenario's own weights (``(1 + δ)·opt`` for a positive optimum). They
+are found one at a time: with ``e_k`` the exit indicator of decision key k — a unit (it exits
+or not, ``e_u = Σ_{y,m} x[u, y, m]``) or, with ``by_year``, a unit and year
+(``e_{u,y} = Σ_m x[u, y, m]``) — the Hamming distance to an earlier plan P is linear::
+
+    dist_P = Σ_{k ∈ P} (1 − e_k) + Σ_{k ∉ P} e_k
+
+The next plan maximises ``t`` subject to ``t ≤ dist_P`` and ``dist_P ≥ 1`` for every plan P
+found so far (the optimum included), and the cost bound; the sum of the distances breaks ties
+with a weight too small to trade against one unit of ``t``. The search stops early when no
+plan within the bound differs from all earlier ones.
+
+``robustness`` then says, per unit, in how many of the plans (optimum + alternatives) it
+exits: always, never or in some.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from .errors import ExitoptError
+from .inputs import Instance
+from .model import build
+from .pareto import PlanPoint, raise_infeasible, solve_point
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    """A progress callback that says nothing."""
+
+
+@dataclass
+class Alternatives:
+    """The optimum, the alternatives found, the cost bound (objective units) and the robustness table."""
+
+    optimum: PlanPoint
+    plans: list[PlanPoint]
+    bound: float
+    within: float
+    by_year: bool
+    robustness: pd.DataFrame
+    table: pd.DataFrame
+
+    def files(self) -> dict[str, pd.DataFrame]:
+        """optimum.csv, alt_XX.csv (with _projects.csv where a candidate project is built),
+        alternatives.csv and robustness.csv."""
+        files: dict[str, pd.DataFrame] = dict(self.optimum.plan_files("optimum"))
+        for i, p in enumerate(self.plans, start=1):
+            files.update(p.plan_files(f"alt_{i:02d}"))
+        files["alternatives.csv"] = self.table
+        files["robustness.csv"] = self.robustness
+        return files
+
+    def counts(self) -> dict[str, int]:
+        """How many units always, never and in some plans exit."""
+        c = self.robustness["exits"].value_counts()
+        return {k: int(c.get(k, 0)) for k in ("always", "some", "never")}
+
+
+def parse_share(text: str) -> float:
+    """'2%' → 0.02, '0.02' → 0.02; a share of the optimum, 0 or more."""
+    t = str(text).strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise ExitoptError(f"--within '{text}' is not a share; write e.g. 2% or 0.02.") from None
+    if not v >= 0 or v != v:
+        raise ExitoptError(f"--within '{text}' must be 0 or more, e.g. 2%.")
+    return v
+
+
+def keys_of(point: PlanPoint, by_year: bool) -> set:
+    """The decision keys at 1 in a plan: unit ids, or (unit id, year) pairs."""
+    ex = point.exits()
+    return {(u, y) for u, (y, _) in ex.items()} if by_year else set(ex)
+
+
+def _indicators(m: pyo.ConcreteModel, by_year: bool) -> dict:
+    """{key: linear expression of the exit indicator} for every unit (and year) with a decision."""
+    if by_year:
+        return {(u, y): pyo.quicksum(m.x[k] for k in ks) for (u, y), ks in m.by_unit_year.items()}
+    return {u: pyo.quicksum(m.x[k] for k in ks) for u, ks in m.by_unit.items()}
+
+
+def distance(keys: set, e: dict):
+    """Linear Hamming distance between the model's plan and the plan with ``keys`` at 1."""
+    return pyo.quicksum((1 - e[k]) if k in keys else e[k] for k in e)
+
+
+def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_year: bool = False,
+                 time_limit: float | None = None, progress: Progress = _quiet) -> Alternatives:
+    """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
+    if count < 1:
+        raise ExitoptError("--count must be at least 1.")
+    m = build(inst)
+    progress("the optimum")
+    opt = solve_point(m, inst, time_limit=time_limit)
+    if opt is None:
+        raise_infeasible(inst)
+    bound = opt.objective + within * abs(opt.objective)
+    m.cost_cap = pyo.Constraint(expr=m.cost.expr <= bound)
+    m.cost.deactivate()
+    e = _indicators(m, by_year)
+    m.t = pyo.Var(domain=pyo.NonNegativeReals, bounds=(0, len(e)))
+    m.near = pyo.ConstraintList()
+    tie = 1.0 / (count * max(len(e), 1) + 1)
+    dists = []
+    found = [opt]
+    nearest: list[int] = []
+    for i in range(1, count + 1):
+        d = distance(keys_of(found[-1], by_year), e)
+        dists.append(d)
+        m.near.add(m.t <= d)
+        m.near.add(d >= 1)
+        if hasattr(m, "far"):
+            m.del_component(m.far)
+        m.far = pyo.Objective(expr=m.t + tie * pyo.quicksum(dists), sense=pyo.maximize)
+        progress(f"alternative {i} of {count}")
+        p = solve_point(m, inst, time_limit=time_limit)
+        if p is None:
+            progress(f"no further plan within the bound differs from the {len(found)} found")
+            break
+        found.append(p)
+        mine = keys_of(p, by_year)
+        nearest.append(min(len(mine ^ keys_of(q, by_year)) for q in found[:-1]))
+    plans = found[1:]
+    return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
+                        summary_table(opt, plans, nearest, bound))
+
+
+def summary_table(opt: PlanPoint, plans: list[PlanPoint], nearest: list[int], bound: float) -> pd.DataFrame:
+    """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the nearest."""
+    rows = []
+    for name, p, near in [("optimum", opt, None)] + [(f"alt_{i:02d}", p, n)
+                                                      for i, (p, n) in enumerate(zip(plans, nearest), start=1)]:
+        rows.append({
+            "plan": name,
+            "objective": p.objective,
+            "above_optimum": (p.objective - opt.objective) / abs(opt.objective) if opt.objective else None,
+            "bound": bound,
+            "jobs": p.jobs,
+            "fiscal": p.fiscal,
+            "units_exiting": len(p.exits()),
+            "differences_to_nearest": near,
+            "status": p.status,
+            "file": f"{name}.csv",
+        })
+    df = pd.DataFrame(rows)
+    df["differences_to_nearest"] = df["differences_to_nearest"].astype("Int64")
+    return df
+
+
+def robustness(inst: Instance, plans: list[PlanPoint]) -> pd.DataFrame:
+    """Per unit: in how many of ``plans`` it exits, and whether that is always, never or some."""
+    n = len(plans)
+    exits = [p.exits() for p in plans]
+    units = inst.units
+    rows = []
+    for u in units.index:
+        years = [ex[u][0] for ex in exits if u in ex]
+        k = len(years)
+        by_year = pd.Series(years).value_counts().sort_index() if years else pd.Series(dtype=int)
+        rows.append({
+            "unit_id": u,
+            "name": units.at[u, "name"],
+            "product": units.at[u, "product"],
+            "capacity": float(units.at[u, "capacity"]),
+            "plans_exiting": k,
+            "plans": n,
+            "exits": "always" if k == n else "never" if k == 0 else "some",
+            "exit_years": "; ".join(f"{int(y)} ({c})" for y, c in by_year.items()),
+            "in_optimum": u in exits[0],
+        })
+    return pd.DataFrame(rows)

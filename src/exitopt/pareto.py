@@ -1,0 +1,404 @@
+"""The jobs-versus-fiscal trade-off: a frontier of real plans, by the ε-constraint method.
+
+Two end points, each lexicographic:
+
+* fewest jobs lost: minimise jobs (persons); then, holding jobs at that optimum, minimise
+  fiscal (万元, present value);
+* least fiscal outlay: minimise fiscal; then, holding fiscal there, minimise jobs.
+
+Between them, N − 2 points on an even grid of ε between the two end points' jobs: minimise
+fiscal subject to ``jobs ≤ ε``, then (lexicographic again) minimise jobs holding fiscal at that
+optimum, so that no point is beaten on both counts by another plan. The model is built once
+(:func:`exitopt.model.build`); the bounds are mutable parameters changed between solves.
+
+Every point is a whole plan: its schedule is written as ``plans/point_XX.csv``, which
+``exitopt check`` reads as it is. ``frontier.csv`` lists the points, with the units that
+enter and leave the exit list from one point to the next; ``frontier.png`` draws them and
+marks the knee (the point farthest from the chord between the end points, on axes scaled to
+0–1).
+
+The helpers :func:`solve_point` and :func:`solve_variant` (one plan from a built model or from
+a scenario variant, without the diagnosis that ``exitopt solve`` runs on an infeasible model)
+are shared with :mod:`exitopt.alternatives`, :mod:`exitopt.pins` and :mod:`exitopt.explain`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from . import highs
+from .errors import ExitoptError, InfeasibleError, LimitReached, OutputError
+from .inputs import Instance
+from .model import build
+from .output import prepare_folder, write_csv
+
+Progress = Callable[[str], None]
+
+#: slack allowed on a bound fixed at a first stage's optimum, relative to its size
+LEX_TOL = 1e-7
+
+
+def _quiet(_msg: str) -> None:
+    """A progress callback that says nothing."""
+
+
+# --------------------------------------------------------------------------------------------
+# One plan from a model
+
+
+@dataclass
+class PlanPoint:
+    """One solved plan: its schedule (as ``exitopt solve`` writes it), new capacity and cost.
+
+    ``objective`` is the scenario's own objective, ``jobs_weight × jobs + fiscal_weight ×
+    fiscal``, whatever objective the solve minimised; ``outcome`` is the solver's report on
+    the objective it did minimise.
+    """
+
+    outcome: highs.Outcome
+    schedule: pd.DataFrame
+    new_capacity: pd.DataFrame
+    jobs: float  # persons displaced
+    fiscal: float  # 万元, present value
+    objective: float
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    def exits(self) -> dict[str, tuple[int, str]]:
+        """{unit_id: (exit year, mode)} of the units that exit."""
+        s = self.schedule[self.schedule["exit_year"].notna()]
+        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"])}
+
+    def candidates_built(self) -> bool:
+        """Whether the plan builds a new-capacity project that is only a candidate."""
+        n = self.new_capacity
+        return bool(not n.empty and (n["built"] & (n["approval"] == "candidate")).any())
+
+    def plan_files(self, stem: str) -> dict[str, pd.DataFrame]:
+        """``{stem}.csv`` (the schedule) and, when the plan builds a candidate project,
+        ``{stem}_projects.csv`` to give ``exitopt check --projects``."""
+        files = {f"{stem}.csv": self.schedule}
+        if self.candidates_built():
+            files[f"{stem}_projects.csv"] = self.new_capacity
+        return files
+
+
+def weighted(inst: Instance, jobs: float, fiscal: float) -> float:
+    """The scenario's objective for a plan with these jobs (persons) and fiscal cost (万元)."""
+    w = inst.scenario.objective
+    return w.jobs_weight * jobs + w.fiscal_weight * fiscal
+
+
+def solve_point(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None) -> PlanPoint | None:
+    """Solve ``m`` with whatever objective is active; None when no plan exists.
+
+    Raises :class:`LimitReached` when the time limit passes before any plan is found.
+    """
+    from .solve import read_new_capacity, read_schedule
+
+    outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
+    if outcome.status == "infeasible":
+        return None
+    if not outcome.has_solution:
+        if outcome.status == "limit":
+            raise LimitReached(
+                f"HiGHS reached its time limit after {outcome.seconds:.0f} s without finding any plan. "
+                f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
+            )
+        raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")
+    jobs = float(pyo.value(m.jobs))
+    fiscal = float(pyo.value(m.fiscal))
+    return PlanPoint(outcome, read_schedule(m, inst), read_new_capacity(m, inst), jobs, fiscal,
+                     weighted(inst, jobs, fiscal))
+
+
+def solve_variant(inst: Instance, *, time_limit: float | None = None) -> PlanPoint | None:
+    """Build and solve ``inst`` at its own objective; None when no plan meets its rules."""
+    return solve_point(build(inst), inst, time_limit=time_limit)
+
+
+def raise_infeasible(inst: Instance) -> None:
+    """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
+    from .diagnose import diagnose
+
+    diag = diagnose(build(inst), inst)
+    raise InfeasibleError(diag.message(), diag)
+
+
+# --------------------------------------------------------------------------------------------
+# The frontier
+
+
+@dataclass
+class Frontier:
+    """The points (ordered by jobs, fewest first), their table, and the knee's position."""
+
+    points: list[PlanPoint]
+    table: pd.DataFrame
+    knee: int | None
+
+    def files(self) -> dict[str, pd.DataFrame]:
+        """{relative path: table} of the plans and the frontier table."""
+        files: dict[str, pd.DataFrame] = {"frontier.csv": self.table}
+        for i, p in enumerate(self.points):
+            files.update({f"plans/{k}": v for k, v in p.plan_files(f"point_{i:02d}").items()})
+        return files
+
+
+def _add_bounds(m: pyo.ConcreteModel) -> None:
+    """Objectives for jobs and fiscal, and switchable bounds ``jobs ≤ eps``, ``fiscal ≤ phi``."""
+    m.cost.deactivate()
+    m.min_jobs = pyo.Objective(expr=m.jobs, sense=pyo.minimize)
+    m.min_fiscal = pyo.Objective(expr=m.fiscal, sense=pyo.minimize)
+    m.min_jobs.deactivate()
+    m.min_fiscal.deactivate()
+    m.eps = pyo.Param(mutable=True, initialize=0.0, within=pyo.Reals)  # persons
+    m.phi = pyo.Param(mutable=True, initialize=0.0, within=pyo.Reals)  # 万元
+    m.jobs_cap = pyo.Constraint(expr=m.jobs <= m.eps)
+    m.fiscal_cap = pyo.Constraint(expr=m.fiscal <= m.phi)
+    m.jobs_cap.deactivate()
+    m.fiscal_cap.deactivate()
+
+
+def _loose(value: float) -> float:
+    """A bound just above ``value``, so that the plan that reached it stays feasible."""
+    return value + LEX_TOL * max(1.0, abs(value))
+
+
+def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float | None,
+                   time_limit: float | None) -> PlanPoint | None:
+    """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
+
+    With ``eps`` given, ``jobs ≤ eps`` holds throughout. The point's outcome is the second
+    stage's; its status is 'limit' when either stage stopped at a limit, and its gap the larger.
+    """
+    objs = {"jobs": m.min_jobs, "fiscal": m.min_fiscal}
+    caps = {"jobs": (m.jobs_cap, m.eps), "fiscal": (m.fiscal_cap, m.phi)}
+    second = "fiscal" if first == "jobs" else "jobs"
+    for c, _ in caps.values():
+        c.deactivate()
+    if eps is not None:
+        m.eps.set_value(_loose(eps))
+        m.jobs_cap.activate()
+    try:
+        objs[first].activate()
+        stage1 = solve_point(m, inst, time_limit=time_limit)
+        objs[first].deactivate()
+        if stage1 is None:
+            return None
+        reached = stage1.jobs if first == "jobs" else stage1.fiscal
+        cap, param = caps[first]
+        param.set_value(_loose(reached))
+        cap.activate()
+        objs[second].activate()
+        stage2 = solve_point(m, inst, time_limit=time_limit)
+        objs[second].deactivate()
+    finally:
+        for o in objs.values():
+            o.deactivate()
+        for c, _ in caps.values():
+            c.deactivate()
+    if stage2 is None:  # numerically the first stage's plan is feasible; keep it
+        return stage1
+    gaps = [g for g in (stage1.outcome.gap, stage2.outcome.gap) if g is not None]
+    stage2.outcome.gap = max(gaps) if gaps else None
+    if stage1.status == "limit":
+        stage2.outcome.status = "limit"
+    return stage2
+
+
+def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None,
+             progress: Progress = _quiet) -> Frontier:
+    """Compute ``points`` plans along the jobs–fiscal frontier (2 solves each).
+
+    Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.
+    """
+    if points < 2:
+        raise ExitoptError("a frontier needs at least 2 points (its two ends).")
+    m = build(inst)
+    _add_bounds(m)
+    progress("end point: fewest jobs lost")
+    low = _lexicographic(m, inst, "jobs", None, time_limit)
+    if low is None:
+        raise_infeasible(inst)
+    progress("end point: least fiscal outlay")
+    high = _lexicographic(m, inst, "fiscal", None, time_limit)
+    assert high is not None  # the same rules as the first end point
+    found = [low]
+    span = high.jobs - low.jobs
+    if span > LEX_TOL * max(1.0, abs(high.jobs)):
+        for k in range(1, points - 1):
+            eps = low.jobs + span * k / (points - 1)
+            progress(f"point {k} of {points - 2}: jobs ≤ {eps:,.0f} persons")
+            p = _lexicographic(m, inst, "fiscal", eps, time_limit)
+            if p is not None:
+                found.append(p)
+        found.append(high)
+    found.sort(key=lambda p: (p.jobs, -p.fiscal))
+    knee = knee_index([p.jobs for p in found], [p.fiscal for p in found])
+    return Frontier(found, frontier_table(inst, found, knee), knee)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the frontier
+
+
+def differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> dict[str, list[str]]:
+    """Units that join the exit list (in), leave it (out), or exit in another year or mode (moved)."""
+    return {
+        "in": sorted(set(after) - set(before)),
+        "out": sorted(set(before) - set(after)),
+        "moved": sorted(u for u in set(before) & set(after) if before[u] != after[u]),
+    }
+
+
+def short_label(diff: dict[str, list[str]], limit: int = 2) -> str:
+    """A few characters for a chart: '+A −B' for small changes, '+3 −2 ~1' for larger ones."""
+    n_in, n_out, n_moved = (len(diff[k]) for k in ("in", "out", "moved"))
+    if n_in + n_out + n_moved == 0:
+        return "same plan"
+    if n_in + n_out <= limit and not n_moved:
+        return " ".join([f"+{u}" for u in diff["in"]] + [f"−{u}" for u in diff["out"]])
+    parts = [f"+{n_in}" if n_in else "", f"−{n_out}" if n_out else "", f"~{n_moved}" if n_moved else ""]
+    return " ".join(p for p in parts if p)
+
+
+def knee_index(jobs: list[float], fiscal: list[float]) -> int | None:
+    """The interior point farthest from the chord between the first and last, on 0–1 axes.
+
+    None when there are fewer than 3 points or every point lies on the chord.
+    """
+    if len(jobs) < 3:
+        return None
+
+    def scale(v: list[float]) -> list[float]:
+        lo, hi = min(v), max(v)
+        return [(x - lo) / (hi - lo) if hi > lo else 0.0 for x in v]
+
+    x, y = scale(jobs), scale(fiscal)
+    x0, y0, x1, y1 = x[0], y[0], x[-1], y[-1]
+    length = math.hypot(x1 - x0, y1 - y0)
+    if length == 0:
+        return None
+    dist = [abs((x1 - x0) * (y0 - yi) - (x0 - xi) * (y1 - y0)) / length for xi, yi in zip(x, y)]
+    best = max(range(1, len(x) - 1), key=lambda i: dist[i])
+    return best if dist[best] > 1e-9 else None
+
+
+def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) -> pd.DataFrame:
+    """One row per point: jobs, fiscal, objective at the scenario's weights, and what changed."""
+    rows = []
+    before: dict[str, tuple[int, str]] | None = None
+    for i, p in enumerate(points):
+        now = p.exits()
+        diff = differences(before, now) if before is not None else {"in": [], "out": [], "moved": []}
+        rows.append({
+            "point": i,
+            "jobs": p.jobs,
+            "fiscal": p.fiscal,
+            "objective": p.objective,
+            "status": p.status,
+            "gap": p.outcome.gap,
+            "units_exiting": len(now),
+            "units_in": "; ".join(diff["in"]),
+            "units_out": "; ".join(diff["out"]),
+            "units_moved": "; ".join(diff["moved"]),
+            "label": "first point" if before is None else short_label(diff),
+            "knee": i == knee,
+            "plan": f"plans/point_{i:02d}.csv",
+        })
+        before = now
+    return pd.DataFrame(rows)
+
+
+def plot_png(table: pd.DataFrame, title: str) -> bytes:
+    """The frontier as a PNG: fiscal against jobs, points labelled, the knee ringed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib import rcParams
+
+    rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
+                                   "DejaVu Sans"]
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    try:
+        ax.plot(table["jobs"], table["fiscal"], "-o", color="#1f4e79", markersize=5, linewidth=1.2)
+        for _, r in table.iterrows():
+            ax.annotate(f"{int(r['point'])}: {r['label']}", (r["jobs"], r["fiscal"]), textcoords="offset points",
+                        xytext=(6, 4), fontsize=7, color="#333333")
+        knee = table[table["knee"]]
+        if not knee.empty:
+            ax.scatter(knee["jobs"], knee["fiscal"], s=220, facecolors="none", edgecolors="#c00000",
+                       linewidths=1.8, zorder=3, label="knee")
+            ax.legend(loc="upper right", fontsize=8)
+        ax.set_xlabel("displaced workers (persons)")
+        ax.set_ylabel("fiscal outlay, present value (10k yuan)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_tree(out: Path, files: dict[str, pd.DataFrame | bytes], *, force: bool) -> Path:
+    """Write ``{relative path: table or bytes}`` into ``out`` atomically, like
+    :func:`exitopt.output.write_folder` (a temporary sibling renamed into place), with subfolders."""
+    out = Path(out)
+    prepare_folder(out, force)
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise OutputError(f"cannot write in {parent}: {e.strerror}. Choose another --out.") from None
+    try:
+        for name, content in files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, pd.DataFrame):
+                write_csv(content, target)
+            else:
+                target.write_bytes(content)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
+            os.replace(out, old / "run")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write {out}: {e.strerror}.") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def write_frontier(out: Path, front: Frontier, title: str, *, force: bool) -> Path:
+    """frontier.csv, frontier.png and plans/point_XX.csv into ``out``."""
+    files: dict[str, pd.DataFrame | bytes] = dict(front.files())
+    files["frontier.png"] = plot_png(front.table, title)
+    return write_tree(out, files, force=force)
