@@ -1,0 +1,206 @@
+"""What differs between two runs: units that exit in one and not the other, units that exit in
+different years or by different modes, the change in objective, jobs and fiscal outlay, and the
+rules that bind in one run but not in the other.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import OutputError
+from .run import Run, read_run
+
+FIGURES = (("objective", "objective (万元 equivalent)"), ("jobs", "jobs (persons displaced)"),
+           ("fiscal", "fiscal outlay (万元, present value)"), ("units_exiting", "units exiting"))
+RULE_KEY = ["rule", "name", "year", "product"]
+
+ONLY_A = "exits only in A"
+ONLY_B = "exits only in B"
+YEAR = "exit year differs"
+MODE = "exit mode differs"
+YEAR_MODE = "exit year and mode differ"
+NOT_IN_A = "not in A's unit table"
+NOT_IN_B = "not in B's unit table"
+
+
+@dataclass
+class Comparison:
+    """Two runs side by side; every table lists differences only."""
+
+    a: Run
+    b: Run
+    figures: pd.DataFrame  # figure, label, a, b, change
+    units: pd.DataFrame  # unit_id, name, product, region, capacity, year_a, mode_a, year_b, mode_b, change
+    rules: pd.DataFrame  # rule, name, year, product, binding_a, binding_b, change
+
+    @property
+    def same(self) -> bool:
+        """True when both runs choose the same plan and the same rules bind."""
+        return self.units.empty and self.rules.empty
+
+
+def _figure(run: Run, key: str) -> float:
+    if key == "units_exiting":
+        return float(len(run.exiting))
+    v = run.record.get(key)
+    return float(v) if v is not None else math.nan
+
+
+def compare_figures(a: Run, b: Run) -> pd.DataFrame:
+    rows = []
+    for key, label in FIGURES:
+        x, y = _figure(a, key), _figure(b, key)
+        rows.append(dict(figure=key, label=label, a=x, b=y, change=y - x))
+    return pd.DataFrame(rows)
+
+
+def _change(row: pd.Series) -> str | None:
+    ia, ib = row["_merge"] in ("both", "left_only"), row["_merge"] in ("both", "right_only")
+    if not ia:
+        return NOT_IN_A
+    if not ib:
+        return NOT_IN_B
+    ea, eb = not pd.isna(row["year_a"]), not pd.isna(row["year_b"])
+    if ea and not eb:
+        return ONLY_A
+    if eb and not ea:
+        return ONLY_B
+    if not ea:
+        return None
+    dy, dm = int(row["year_a"]) != int(row["year_b"]), str(row["mode_a"]) != str(row["mode_b"])
+    if dy and dm:
+        return YEAR_MODE
+    if dy:
+        return YEAR
+    if dm:
+        return MODE
+    return None
+
+
+def compare_units(a: Run, b: Run) -> pd.DataFrame:
+    """Units whose exit (whether, when, how) differs, one row each, sorted by change and id."""
+    cols = ["unit_id", "exit_year", "mode"]
+    left = a.schedule[cols + ["name", "product", "region", "capacity"]].rename(
+        columns={"exit_year": "year_a", "mode": "mode_a"})
+    right = b.schedule[cols + ["name", "product", "region", "capacity"]].rename(
+        columns={"exit_year": "year_b", "mode": "mode_b", "name": "name_b", "product": "product_b",
+                 "region": "region_b", "capacity": "capacity_b"})
+    m = left.merge(right, on="unit_id", how="outer", indicator=True)
+    for c in ("name", "product", "region", "capacity"):
+        m[c] = m[c].where(m[c].notna(), m[f"{c}_b"])
+    m["change"] = m.apply(_change, axis=1) if len(m) else pd.Series(dtype=object)
+    out = m[m["change"].notna()]
+    order = {k: i for i, k in enumerate((ONLY_A, ONLY_B, YEAR_MODE, YEAR, MODE, NOT_IN_A, NOT_IN_B))}
+    out = out.assign(_o=out["change"].map(order)).sort_values(["_o", "unit_id"])
+    keep = ["unit_id", "name", "product", "region", "capacity", "year_a", "mode_a", "year_b", "mode_b", "change"]
+    return out[keep].reset_index(drop=True)
+
+
+def _binding(c: pd.DataFrame) -> pd.DataFrame:
+    df = c[RULE_KEY + ["binding"]].copy()
+    df["year"] = df["year"].astype("Int64")
+    df["product"] = df["product"].fillna("")
+    df["binding"] = df["binding"].map(lambda v: v is True)
+    return df.drop_duplicates(RULE_KEY)
+
+
+def compare_rules(a: Run, b: Run) -> pd.DataFrame:
+    """Rules (one row per rule, year and product) that bind in one run and not in the other."""
+    m = _binding(a.constraints).merge(_binding(b.constraints), on=RULE_KEY, how="outer",
+                                      suffixes=("_a", "_b"))
+    m["binding_a"] = m["binding_a"].map(lambda v: v is True)
+    m["binding_b"] = m["binding_b"].map(lambda v: v is True)
+    out = m[m["binding_a"] != m["binding_b"]].copy()
+    out["change"] = out["binding_a"].map(lambda v: "binds only in A" if v else "binds only in B")
+    return out.sort_values(["change", "rule", "name", "year"]).reset_index(drop=True)
+
+
+def compare_runs(run_a: Path | str | Run, run_b: Path | str | Run) -> Comparison:
+    """Read two run folders (or take two Runs) and list what differs."""
+    a = run_a if isinstance(run_a, Run) else read_run(run_a)
+    b = run_b if isinstance(run_b, Run) else read_run(run_b)
+    return Comparison(a, b, compare_figures(a, b), compare_units(a, b), compare_rules(a, b))
+
+
+def _plan(year: object, mode: object) -> str:
+    if pd.isna(year):
+        return "stays"
+    return f"{int(year)} {mode}".strip()
+
+
+def as_table(comp: Comparison) -> pd.DataFrame:
+    """Every difference as one long table: section, key, name, a, b, change (for a CSV file)."""
+    rows = [dict(section="figure", key=r.figure, name=r.label, a=f"{r.a:.6g}", b=f"{r.b:.6g}",
+                 change=f"{r.change:+.6g}") for r in comp.figures.itertuples()]
+    rows += [dict(section="unit", key=u.unit_id, name=u.name, a=_plan(u.year_a, u.mode_a),
+                  b=_plan(u.year_b, u.mode_b), change=u.change) for u in comp.units.itertuples()]
+    rows += [dict(section="rule", key=r.rule,
+                  name=" ".join(str(x) for x in (r.name, "" if pd.isna(r.year) else int(r.year)) if x != ""),
+                  a="binding" if r.binding_a else "not binding", b="binding" if r.binding_b else "not binding",
+                  change=r.change) for r in comp.rules.itertuples()]
+    return pd.DataFrame(rows, columns=["section", "key", "name", "a", "b", "change"])
+
+
+def write_comparison(comp: Comparison, path: Path | str, *, force: bool = False) -> Path:
+    """Write :func:`as_table` as a CSV (UTF-8 with BOM), atomically; refuse to overwrite without force."""
+    from ..output import write_csv
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder. Give a file name for --out, e.g. comparison.csv.")
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists. Add --force to replace it, or choose another --out.")
+    try:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
+        os.close(fd)
+        write_csv(as_table(comp), Path(tmp))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror}. Choose another --out.") from None
+    return path
+
+
+def render(comp: Comparison):
+    """The comparison as rich renderables (a Group of tables) for the terminal."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts = [Text(f"A = {comp.a.path} ({comp.a.name}, {comp.a.record.get('status')})\n"
+                  f"B = {comp.b.path} ({comp.b.name}, {comp.b.record.get('status')})")]
+    t = Table(title="headline figures", show_edge=False)
+    for col, just in (("figure", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
+        t.add_column(col, justify=just)
+    for r in comp.figures.itertuples():
+        d = 0 if r.figure == "units_exiting" else 1
+        t.add_row(r.label, f"{r.a:,.{d}f}", f"{r.b:,.{d}f}", f"{r.change:+,.{d}f}")
+    parts.append(t)
+    if comp.units.empty:
+        parts.append(Text("units: the same units exit in the same years by the same modes"))
+    else:
+        u = Table(title=f"units that differ ({len(comp.units)})", show_edge=False)
+        for col in ("unit", "name", "product", "region", "capacity 万吨/yr", "A", "B", "change"):
+            u.add_column(col, justify="right" if col.startswith("capacity") else "left")
+        for r in comp.units.itertuples():
+            u.add_row(str(r.unit_id), str(r.name), str(r.product), str(r.region),
+                      "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", _plan(r.year_a, r.mode_a),
+                      _plan(r.year_b, r.mode_b), r.change)
+        parts.append(u)
+    if comp.rules.empty:
+        parts.append(Text("rules: the same rules bind in both runs"))
+    else:
+        b = Table(title=f"rules that bind in one run only ({len(comp.rules)})", show_edge=False)
+        for col in ("rule", "name", "year", "product", "change"):
+            b.add_column(col)
+        for r in comp.rules.itertuples():
+            b.add_row(str(r.rule), str(r.name), "" if pd.isna(r.year) else str(int(r.year)), str(r.product),
+                      r.change)
+        parts.append(b)
+    return Group(*parts)

@@ -1,0 +1,216 @@
+"""Words of the briefing pack in Chinese (zh) and English (en): column headers with their units,
+sheet names, chart titles, and the names of products, sectors, modes and rules.
+
+Every column of the run folder has one :class:`Column`: its header in each language (unit in
+the header, e.g. "产能(万吨/年)" / "Capacity (10 kt/yr)") and the kind of number it holds, which
+decides its cell format in the workbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a briefing table: headers in both languages and the kind of value.
+
+    ``kind`` is one of: text, year, capacity (万吨/yr, 1 decimal), persons (0 decimals),
+    money (万元), share (0–1, shown as %), count, flag (true/false), by_unit (number whose
+    unit is given per row in a ``unit`` column), cost (objective units).
+    """
+
+    zh: str
+    en: str
+    kind: str = "text"
+
+    def header(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+C = Column
+COLUMNS: dict[str, Column] = {
+    # schedule.csv
+    "unit_id": C("单位编号", "Unit id"),
+    "name": C("名称", "Name"),
+    "name_zh": C("中文名称", "Chinese name"),
+    "sector": C("行业", "Sector"),
+    "kind": C("类型", "Kind"),
+    "product": C("产品", "Product"),
+    "firm": C("企业", "Firm"),
+    "group": C("集团", "Group"),
+    "region": C("地区", "Region"),
+    "capacity": C("产能(万吨/年)", "Capacity (10 kt/yr)", "capacity"),
+    "exit_year": C("退出年份", "Exit year", "year"),
+    "mode": C("退出方式", "Exit mode"),
+    "counted": C("计入任务产能(万吨/年)", "Counted toward target (10 kt/yr)", "capacity"),
+    "indicator": C("用作置换指标(万吨/年)", "Used as replacement indicator (10 kt/yr)", "capacity"),
+    "workers_displaced": C("分流职工(人)", "Workers displaced (persons)", "persons"),
+    "outlay": C("财政支出(万元)", "Fiscal outlay (10k yuan)", "money"),
+    "award": C("奖补资金(万元)", "Award (10k yuan)", "money"),
+    "losses_paid": C("亏损补贴(万元)", "Losses subsidised (10k yuan)", "money"),
+    "reason": C("原因", "Reason"),
+    # summary.csv
+    "year": C("年份", "Year", "year"),
+    "capacity_start": C("年初产能(万吨/年)", "Capacity at start (10 kt/yr)", "capacity"),
+    "new_capacity": C("新增产能(万吨/年)", "New capacity (10 kt/yr)", "capacity"),
+    "exits": C("退出产能(万吨/年)", "Exits (10 kt/yr)", "capacity"),
+    "capacity_left": C("年末产能(万吨/年)", "Capacity left (10 kt/yr)", "capacity"),
+    "demand": C("需求(万吨)", "Demand (10 kt)", "capacity"),
+    "utilisation": C("产能利用率(%)", "Utilisation (%)", "share"),
+    "concentration": C("产能集中度(%)", "Concentration (%)", "share"),
+    "concentration_k": C("集中度前k家", "Concentration top k", "count"),
+    # constraints.csv
+    "rule": C("规则", "Rule"),
+    "sense": C("关系", "Sense"),
+    "required": C("要求值", "Required", "by_unit"),
+    "achieved": C("实现值", "Achieved", "by_unit"),
+    "slack": C("余量", "Slack", "by_unit"),
+    "binding": C("是否约束", "Binding", "flag"),
+    "marginal_cost": C("边际成本(目标值/单位)", "Marginal cost (objective per unit)", "cost"),
+    "unit": C("单位", "Unit"),
+    # new_capacity.csv
+    "project_id": C("项目编号", "Project id"),
+    "approval": C("审批状态", "Approval"),
+    "built": C("是否建设", "Built", "flag"),
+}
+del C
+
+SHEETS = {
+    "overview": ("概览", "overview"),
+    "schedule": ("退出计划", "schedule"),
+    "summary": ("年度汇总", "summary"),
+    "constraints": ("政策约束", "constraints"),
+    "new_capacity": ("新增产能", "new capacity"),
+}
+
+PRODUCTS = {
+    "coal": ("煤炭", "Coal"),
+    "pig_iron": ("生铁", "Pig iron"),
+    "crude_steel": ("粗钢", "Crude steel"),
+    "rolled_steel": ("钢材", "Rolled steel"),
+    "clinker": ("熟料", "Clinker"),
+    "cement": ("水泥", "Cement"),
+}
+
+SECTORS = {"coal": ("煤炭", "Coal"), "steel": ("钢铁", "Steel"), "cement": ("水泥", "Cement")}
+
+MODES = {"close": ("关闭", "close"), "relocate": ("迁移(国际产能合作)", "relocate")}
+
+RULES = {
+    "target": ("退出目标", "exit target"),
+    "replacement": ("减量置换", "replacement"),
+    "concentration": ("产能集中度", "concentration"),
+    "utilisation": ("产能利用率", "utilisation"),
+    "supply": ("供应保障", "supply"),
+    "package": ("整体退出包", "package"),
+    "mandatory": ("强制退出", "mandatory exit"),
+    "protected": ("保留单位", "protected"),
+    "window": ("退出时间窗", "window"),
+    "workers": ("职工安置上限", "labour-market cap"),
+    "budget": ("财政预算上限", "budget cap"),
+}
+
+STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
+
+TEXT = {
+    "title": ("去产能方案简报", "Capacity exit plan: briefing"),
+    "scenario": ("情景", "Scenario"),
+    "status": ("求解状态", "Status"),
+    "objective": ("目标值(万元当量)", "Objective (10k yuan equivalent)"),
+    "gap": ("最优性间隙", "Optimality gap"),
+    "jobs": ("分流职工合计(人)", "Workers displaced (persons)"),
+    "fiscal": ("财政支出现值(万元)", "Fiscal outlay, present value (10k yuan)"),
+    "units_exiting": ("退出单位数", "Units exiting"),
+    "capacity_exiting": ("退出产能(万吨/年)", "Capacity exiting (10 kt/yr)"),
+    "projects_built": ("新建项目", "New projects built"),
+    "none": ("无", "none"),
+    "headline": ("主要结果", "Headline figures"),
+    "exits_by_product": ("分产品退出", "Exits by product"),
+    "units": ("单位数", "Units"),
+    "charts": ("图表", "Charts"),
+    "binding": ("起约束作用的规则", "Rules that bind"),
+    "binding_none": ("没有起约束作用的规则。", "No rule binds."),
+    "binding_note": (
+        "这些规则在最优方案中恰好达到上限或下限;放宽其中任何一条都可能降低成本。",
+        "These rules are met exactly by the plan; loosening any of them may lower the cost.",
+    ),
+    "source": ("数据来源:运行目录", "Source: run folder"),
+    "total": ("合计", "Total"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    # charts
+    "chart_exits": ("分行业、分年度退出产能", "Capacity exiting by sector and year"),
+    "chart_exits_y": ("万吨/年", "10 kt/yr"),
+    "chart_paths": ("各产品产能路径与政策要求", "Capacity path of each product against the rules"),
+    "capacity_left": ("年末产能", "capacity left"),
+    "cum_counted": ("累计计入任务的退出", "cumulative exits counted"),
+    "floor": ("供应下限", "supply floor"),
+    "ceiling": ("利用率上限", "utilisation ceiling"),
+    "target": ("退出目标", "exit target"),
+    "chart_people": ("分流职工与财政支出", "Workers displaced and fiscal outlay"),
+    "workers_by_year": ("分年度分流职工(人)", "Workers displaced by year (persons)"),
+    "outlay_by_year": ("分年度财政支出(万元,未折现)", "Fiscal outlay by year (10k yuan, undiscounted)"),
+    "workers_by_region": ("分地区分流职工(人)", "Workers displaced by region (persons)"),
+    "outlay_by_region": ("分地区财政支出(万元,未折现)", "Fiscal outlay by region (10k yuan, undiscounted)"),
+    "chart_concentration": ("产能集中度路径", "Concentration path"),
+    "required_share": ("要求", "required"),
+    "top_k": ("前{k}家", "top {k}"),
+    "no_data": ("无数据", "no data"),
+    "font_note": (
+        "本机未找到中文字体,图表文字使用英文。",
+        "No Chinese font was found on this computer; chart labels are in English.",
+    ),
+}
+
+
+def text(key: str, lang: str) -> str:
+    """A phrase of the briefing in ``lang``."""
+    zh, en = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def _pick(table: dict[str, tuple[str, str]], code: object, lang: str) -> str:
+    if not isinstance(code, str) or code not in table:
+        return "" if code is None else str(code)
+    zh, en = table[code]
+    return zh if lang == "zh" else en
+
+
+def product(code: object, lang: str) -> str:
+    """A product's name (coal → 煤炭 / Coal); unknown codes are returned as they are."""
+    return _pick(PRODUCTS, code, lang)
+
+
+def sector(code: object, lang: str) -> str:
+    return _pick(SECTORS, code, lang)
+
+
+def mode(code: object, lang: str) -> str:
+    return _pick(MODES, code, lang)
+
+
+def rule(code: object, lang: str) -> str:
+    return _pick(RULES, code, lang)
+
+
+def status(code: object, lang: str) -> str:
+    return _pick(STATUS, code, lang)
+
+
+def sheet(key: str, lang: str) -> str:
+    zh, en = SHEETS[key]
+    return zh if lang == "zh" else en
+
+
+def header(column: str, lang: str) -> str:
+    """The header of a run-folder column in ``lang``; an unknown column keeps its own name."""
+    col = COLUMNS.get(column)
+    return col.header(lang) if col else column
+
+
+def kind(column: str) -> str:
+    col = COLUMNS.get(column)
+    return col.kind if col else "text"

@@ -1,0 +1,175 @@
+"""Read a run folder written by ``exitopt solve`` back into typed tables.
+
+Every cell is read as text first, so ids such as "00123" stay text; numeric columns are then
+converted one by one, and a cell that is not a number is reported with its file, row and column.
+Text cells that ``exitopt.output`` protected from Excel (a leading apostrophe before =, +, -, @)
+get their original text back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+
+REQUIRED = {
+    "schedule.csv": ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode",
+                     "counted", "indicator", "workers_displaced", "outlay"],
+    "summary.csv": ["year", "product", "capacity_left", "exits", "counted", "workers_displaced", "outlay"],
+    "constraints.csv": ["rule", "name", "year", "product", "sense", "required", "achieved", "binding"],
+}
+OPTIONAL = {"new_capacity.csv": ["project_id", "product", "capacity", "year", "built"]}
+
+NUMERIC = {
+    "capacity", "counted", "indicator", "workers_displaced", "outlay", "award", "losses_paid",
+    "capacity_start", "new_capacity", "exits", "capacity_left", "demand", "utilisation", "concentration",
+    "required", "achieved", "slack", "marginal_cost",
+}
+INTEGER = {"exit_year", "year", "concentration_k"}
+FLAGS = {"binding", "built"}
+RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
+
+_PROTECTED_START = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+@dataclass
+class Run:
+    """A run folder's tables (pandas) and its run.json record (dict)."""
+
+    path: Path
+    schedule: pd.DataFrame
+    summary: pd.DataFrame
+    constraints: pd.DataFrame
+    new_capacity: pd.DataFrame
+    record: dict = field(default_factory=dict)
+
+    @property
+    def exiting(self) -> pd.DataFrame:
+        """The schedule rows of units that exit."""
+        return self.schedule[self.schedule["exit_year"].notna()]
+
+    @property
+    def name(self) -> str:
+        return str(self.record.get("scenario") or self.path.name)
+
+
+def _restore(value: str) -> str:
+    """Undo the apostrophe that output.neutralise put before formula-like text."""
+    return value[1:] if value.startswith(_PROTECTED_START) else value
+
+
+def _convert(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Turn the text cells of known numeric, year and flag columns into numbers; name any bad cell."""
+    out = df.copy()
+    for col in out.columns:
+        raw = out[col]
+        if col in NUMERIC or col in INTEGER:
+            blank = raw.str.strip() == ""
+            num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
+            bad = num.isna() & ~blank
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise InputError(
+                    f"row {i + 2}, column {col}: {raw.iloc[i]!r} is not a number. This file should be "
+                    f"exactly as `exitopt solve` wrote it; solve the scenario again to rewrite it.", file=path)
+            if col in INTEGER:
+                if (num.dropna() % 1 != 0).any():
+                    raise InputError(f"column {col} holds a year or count that is not whole.", file=path)
+                num = num.astype("Int64")
+            else:
+                num = num.astype(float)
+            out[col] = num
+        elif col in FLAGS:
+            low = raw.str.strip().str.lower()
+            out[col] = low.map({"true": True, "false": False, "1": True, "0": False, "": None}).astype(object)
+        else:
+            out[col] = raw.map(_restore)
+    return out
+
+
+def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """One CSV of a run folder, every column read as text, then typed; InputError when unreadable."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("is missing from the run folder. Point at a folder written by `exitopt solve`, "
+                         "or solve the scenario again.", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text; it was changed after `exitopt solve` wrote it. "
+                         "Solve the scenario again to rewrite it.", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f"cannot be read as CSV ({str(e).strip()}). Solve the scenario again to rewrite it.",
+                         file=path) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"lacks the column(s) {', '.join(missing)}. This is not a run folder table written "
+                         f"by `exitopt solve`; solve the scenario again.", file=path)
+    return _convert(df, path)
+
+
+def read_record(path: Path) -> dict:
+    """run.json as a dict; InputError when missing, not JSON, or without the headline figures."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("is missing from the run folder. Point at a folder written by `exitopt solve`, "
+                         "or solve the scenario again.", file=path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"is not valid JSON ({e}). Solve the scenario again to rewrite it.", file=path) from None
+    if not isinstance(record, dict):
+        raise InputError("does not hold a JSON object. Solve the scenario again to rewrite it.", file=path)
+    missing = [k for k in RECORD_KEYS if k not in record]
+    if missing:
+        raise InputError(f"lacks the key(s) {', '.join(missing)}. Solve the scenario again to rewrite it.",
+                         file=path)
+    return record
+
+
+def read_run(folder: Path | str) -> Run:
+    """Read a run folder; raise InputError naming the first missing or garbled file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("is not a folder. Give the run folder that `exitopt solve --out` wrote.", file=folder)
+    tables = {name: read_table(folder / name, cols) for name, cols in REQUIRED.items()}
+    for name, cols in OPTIONAL.items():
+        p = folder / name
+        tables[name] = read_table(p, cols) if p.exists() else pd.DataFrame(columns=cols)
+    record = read_record(folder / "run.json")
+    return Run(folder, tables["schedule.csv"], tables["summary.csv"], tables["constraints.csv"],
+               tables["new_capacity.csv"], record)
+
+
+def exits_by_product(run: Run) -> pd.DataFrame:
+    """Per product: units exiting, capacity exiting, counted, used as indicator (万吨/yr), workers
+    displaced (persons) and outlay in the exit year (万元, undiscounted); a last row holds totals of
+    the units, workers and outlay (capacities of different products are not added up)."""
+    ex = run.exiting
+    g = ex.groupby("product", sort=True).agg(units=("unit_id", "size"), capacity=("capacity", "sum"),
+                                             counted=("counted", "sum"), indicator=("indicator", "sum"),
+                                             workers_displaced=("workers_displaced", "sum"),
+                                             outlay=("outlay", "sum"))
+    return g.reset_index()
+
+
+def headline(run: Run) -> list[tuple[str, object]]:
+    """The figures a briefing opens with, as (label key, value) pairs; see labels.TEXT for the keys."""
+    r = run.record
+    built = r.get("projects_built") or []
+    rows: list[tuple[str, object]] = [
+        ("scenario", run.name),
+        ("status", r.get("status")),
+        ("objective", r.get("objective")),
+    ]
+    if r.get("gap") is not None:
+        rows.append(("gap", r.get("gap")))
+    rows += [
+        ("jobs", r.get("jobs")),
+        ("fiscal", r.get("fiscal")),
+        ("units_exiting", int(run.exiting.shape[0])),
+        ("projects_built", ", ".join(map(str, built))),
+    ]
+    return rows

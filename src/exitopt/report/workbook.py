@@ -1,0 +1,179 @@
+"""briefing.xlsx: the run folder's tables as one Excel workbook an analyst can brief from.
+
+Sheets: overview (headline figures and exits by product), schedule, summary, constraints and
+new capacity. Headers carry their units in the chosen language; the header row and the id
+columns are frozen; every sheet has an autofilter; ids and names are written as text so Excel
+never turns "00123" into 123; numbers get thousands separators, capacity one decimal, persons
+none, shares a percent sign.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from . import labels
+from .run import Run, exits_by_product, headline
+
+NUMBER_FORMATS = {
+    "capacity": "#,##0.0",
+    "persons": "#,##0",
+    "money": "#,##0",
+    "share": "0.0%",
+    "year": "0",
+    "count": "0",
+    "cost": "#,##0.00",
+    "number": "#,##0.00",
+}
+# The per-row unit of constraints.csv (its "unit" column) → number format of required/achieved/slack.
+UNIT_FORMATS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
+                "unit": "count", "package": "count"}
+FROZEN_COLUMNS = {"schedule": 1, "summary": 2, "constraints": 2, "new_capacity": 1}
+MAX_WIDTH = 60
+
+
+def display_width(text: str) -> int:
+    """Width of a text in Excel character units: a CJK character takes two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+class _Formats:
+    """The workbook's cell formats, created once per workbook."""
+
+    def __init__(self, wb) -> None:
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1",
+                                     "bottom": 1})
+        self.text = wb.add_format({"num_format": "@"})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.label = wb.add_format({"bold": True})
+        self.numbers = {k: wb.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
+
+    def number(self, kind: str):
+        return self.numbers.get(kind, self.numbers["number"])
+
+
+def _cell_kind(column: str, row: pd.Series) -> str:
+    """How to format a cell: by the column, or for constraint figures by the row's unit."""
+    kind = labels.kind(column)
+    if kind == "by_unit":
+        return UNIT_FORMATS.get(str(row.get("unit", "")), "number")
+    return kind
+
+
+def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lang: str) -> str:
+    """Write one cell; return the text as displayed (for the column width)."""
+    if _is_blank(value):
+        ws.write_blank(r, c, None, fmt.text if kind == "text" else fmt.number(kind))
+        return ""
+    if kind == "flag":
+        s = labels.text("yes" if bool(value) else "no", lang)
+        ws.write_string(r, c, s)
+        return s
+    if kind == "text":
+        s = str(value)
+        if s == "":
+            ws.write_blank(r, c, None, fmt.text)
+        else:
+            ws.write_string(r, c, s, fmt.text)
+        return s
+    x = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so Excel never shows "-0"
+    ws.write_number(r, c, x, fmt.number(kind))
+    if kind == "share":
+        return f"{x:.1%}"
+    if kind in ("year", "count"):
+        return f"{x:.0f}"
+    return f"{x:,.1f}"
+
+
+def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, frozen: int) -> None:
+    """One data sheet: translated headers, typed cells, frozen header and id columns, autofilter."""
+    ws = wb.add_worksheet(labels.sheet(name, lang))
+    cols = list(df.columns)
+    widths = []
+    for c, col in enumerate(cols):
+        h = labels.header(col, lang)
+        ws.write_string(0, c, h, fmt.header)
+        widths.append(min(display_width(h), 24))
+    for r, (_, row) in enumerate(df.iterrows(), start=1):
+        for c, col in enumerate(cols):
+            shown = _write_cell(ws, r, c, row[col], _cell_kind(col, row), fmt, lang)
+            widths[c] = max(widths[c], display_width(shown))
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, min(w + 2, MAX_WIDTH))
+    ws.set_row(0, 32)
+    ws.freeze_panes(1, frozen)
+    ws.autofilter(0, 0, max(len(df), 1), max(len(cols) - 1, 0))
+
+
+def _headline_value(key: str, value: object, lang: str):
+    """A headline figure as (value to write, format kind)."""
+    if key == "status":
+        return labels.status(value, lang), "text"
+    if key == "gap":
+        return value, "share"
+    if key == "jobs":
+        return value, "persons"
+    if key in ("objective", "fiscal"):
+        return value, "money"
+    if key == "units_exiting":
+        return value, "count"
+    if key == "projects_built":
+        return (value or labels.text("none", lang)), "text"
+    return value, "text"
+
+
+def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
+    """The first sheet: headline figures, then exits by product."""
+    ws = wb.add_worksheet(labels.sheet("overview", lang))
+    ws.write_string(0, 0, labels.text("title", lang), fmt.title)
+    r = 2
+    for key, value in headline(run):
+        ws.write_string(r, 0, labels.text(key, lang), fmt.label)
+        v, kind = _headline_value(key, value, lang)
+        _write_cell(ws, r, 1, v, kind, fmt, lang)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, labels.text("exits_by_product", lang), fmt.label)
+    r += 1
+    table = exits_by_product(run)
+    heads = [labels.header("product", lang), labels.text("units", lang)] + [
+        labels.header(c, lang) for c in ("capacity", "counted", "indicator", "workers_displaced", "outlay")]
+    for c, h in enumerate(heads):
+        ws.write_string(r, c, h, fmt.header)
+    kinds = ["text", "count", "capacity", "capacity", "capacity", "persons", "money"]
+    for _, row in table.iterrows():
+        r += 1
+        values = [labels.product(row["product"], lang), row["units"], row["capacity"], row["counted"],
+                  row["indicator"], row["workers_displaced"], row["outlay"]]
+        for c, (v, k) in enumerate(zip(values, kinds)):
+            _write_cell(ws, r, c, v, k, fmt, lang)
+    r += 2
+    ws.write_string(r, 0, labels.text("source", lang), fmt.label)
+    ws.write_string(r, 1, str(run.path.resolve()), fmt.text)
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 6, 20)
+
+
+def write_workbook(run: Run, path: Path, lang: str) -> Path:
+    """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    try:
+        fmt = _Formats(wb)
+        write_overview(wb, fmt, run, lang)
+        tables = {"schedule": run.schedule, "summary": run.summary, "constraints": run.constraints,
+                  "new_capacity": run.new_capacity}
+        for name, df in tables.items():
+            write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name])
+    finally:
+        wb.close()
+    return path
