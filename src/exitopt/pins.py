@@ -1,0 +1,267 @@
+"""What-if pins: fix chosen units one way or the other, re-plan the rest, and price each pin.
+
+A pin is a scenario transform, never an edit of the scenario in place:
+
+* ``keep UNIT`` — a *protected* rule (rule 7) for that unit: it does not exit in the plan.
+* ``keep UNIT`` with a year Y — a *window* (rule 8): it may exit only after Y (it stays through
+  Y). Pinning every unit that did not exit in 2016 this way, and every 2016 exit with
+  ``exit UNIT=2016``, re-plans 2017–2020 from what was done in 2016.
+* ``exit UNIT`` — a *mandatory* rule (rule 6) by the last planning year: it exits some year.
+* ``exit UNIT=YEAR`` — a mandatory rule by YEAR and a window of that year only: it exits in
+  exactly that year.
+
+Pins come from the command line (``--keep``, ``--exit``) or a CSV file (``--pins``) with columns
+``unit_id``, ``action`` (keep or exit; 保留 / 退出 also work) and ``year`` (optional).
+
+The cost of a pin is re-solved, not guessed: the optimum with every pin minus the optimum with
+every pin but that one (objective units: 万元, with jobs at the scenario's ``jobs_weight``).
+The cost of all pins together is measured against the free optimum. Costs of several pins do
+not add up in general: units substitute for each other.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from .errors import InputError
+from .inputs import Instance, bind, read_csv_text
+from .model.domain import allowed_years, package_members, protected_units
+from .scenario import Mandatory, Protected, Window
+from .selection import Selection
+
+Progress = Callable[[str], None]
+
+#: above this many pins, only the cost of all pins together is re-solved (one solve per pin)
+MAX_PRICED = 20
+
+_KEEP = {"keep", "stay", "保留"}
+_EXIT = {"exit", "close", "退出"}
+
+
+def _quiet(_msg: str) -> None:
+    """A progress callback that says nothing."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Keep a unit (through ``year`` when given) or make it exit (in exactly ``year`` when given)."""
+
+    unit: str
+    action: Literal["keep", "exit"]
+    year: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.action == "keep":
+            return f"keep {self.unit}" + (f" through {self.year}" if self.year is not None else "")
+        return f"exit {self.unit}" + (f" in {self.year}" if self.year is not None else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading pins
+
+
+def _year(text: str, where: str, file: Path | None = None) -> int:
+    try:
+        v = float(str(text).strip().replace(",", ""))
+    except ValueError:
+        v = float("nan")
+    if v != v or v != int(v):
+        raise InputError(f"{where}: '{text}' is not a year. Write it as a number such as 2018.", file=file)
+    return int(v)
+
+
+def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pin]:
+    """Pins from ``--keep UNIT[=YEAR]`` and ``--exit UNIT[=YEAR]`` options."""
+    pins = []
+    for action, values in (("keep", keep), ("exit", exit_)):
+        for text in values:
+            unit, sep, year = str(text).strip().rpartition("=")
+            if not sep:
+                unit, year = str(text).strip(), ""
+            unit = unit.strip()
+            if not unit:
+                raise InputError(f"--{action} '{text}' names no unit. Write --{action} UNIT_ID or "
+                                 f"--{action} UNIT_ID=YEAR.")
+            pins.append(Pin(unit, action, _year(year, f"--{action} {text}") if year.strip() else None))
+    return pins
+
+
+def read_pins(path: Path | str) -> list[Pin]:
+    """Pins from a CSV file: unit_id, action (keep|exit), year (optional)."""
+    path = Path(path)
+    text, _ = read_csv_text(path)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        raise InputError(f"cannot be read as CSV ({e}). It needs columns unit_id, action and optionally year.",
+                         file=path) from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in ("unit_id", "action") if c not in df.columns]
+    if missing:
+        raise InputError(f"the pins file lacks column(s) {', '.join(missing)}. Its first row must name the "
+                         f"columns unit_id, action (keep or exit) and optionally year.", file=path)
+    pins = []
+    for i, r in df.iterrows():
+        row = int(i) + 2
+        unit = str(r["unit_id"]).strip()
+        action = str(r["action"]).strip().lower()
+        year = str(r.get("year", "")).strip()
+        if not unit and not action and not year:
+            continue
+        if not unit:
+            raise InputError(f"row {row}, column 'unit_id' is empty; give the unit's id or delete the row.",
+                             file=path)
+        if action in _KEEP:
+            action = "keep"
+        elif action in _EXIT:
+            action = "exit"
+        else:
+            raise InputError(f"row {row} ({unit}), column 'action': '{r['action']}' is neither keep nor exit.",
+                             file=path)
+        pins.append(Pin(unit, action, _year(year, f"row {row} ({unit}), column 'year'", path) if year else None))
+    return pins
+
+
+def check_pins(inst: Instance, pins: list[Pin], source: str = "the pins") -> None:
+    """Raise InputError for a pin on an unknown unit, twice on one unit, outside the plan's years,
+    or against a rule of the scenario that already decides the unit the other way."""
+    scen = inst.scenario
+    seen: dict[str, Pin] = {}
+    protected = protected_units(inst)
+    allowed = allowed_years(inst)
+    mandatory = {u: r.name for r in scen.mandatory for u in inst.select(r.where)}
+    required = {u: p.name for p in scen.packages if p.required for u in package_members(inst, p)}
+    for p in pins:
+        if p.unit not in inst.units.index:
+            raise InputError(f"{source}: unit '{p.unit}' ({p.label}) is not in the unit table. Check the spelling "
+                             f"against the unit table's unit_id column.")
+        if p.unit in seen:
+            raise InputError(f"{source}: unit '{p.unit}' is pinned twice ({seen[p.unit].label}; {p.label}). "
+                             f"Keep one pin per unit.")
+        seen[p.unit] = p
+        if p.year is not None and not scen.first_year <= p.year <= scen.last_year:
+            raise InputError(f"{source}: {p.label}: {p.year} is outside the plan {scen.first_year}–{scen.last_year}.")
+        if p.action == "exit":
+            if p.unit in protected:
+                raise InputError(f"{source}: {p.label} contradicts the scenario's protected rule "
+                                 f"'{protected[p.unit]}'. Remove the pin or that rule.")
+            if not allowed[p.unit] or (p.year is not None and p.year not in allowed[p.unit]):
+                years = ", ".join(map(str, sorted(allowed[p.unit]))) or "no year"
+                raise InputError(f"{source}: {p.label} is not possible: the unit may exit only in {years} "
+                                 f"(its exit_years in the unit table and the scenario's windows).")
+        else:
+            if p.unit in mandatory and p.year is None:
+                raise InputError(f"{source}: {p.label} contradicts the scenario's mandatory rule "
+                                 f"'{mandatory[p.unit]}'. Remove the pin or that rule.")
+            if p.unit in required and p.year is None:
+                raise InputError(f"{source}: {p.label} stops the required package '{required[p.unit]}', whose "
+                                 f"members all exit together. Remove the pin or make the package optional.")
+
+
+def collect(inst: Instance, keep: Iterable[str] = (), exit_: Iterable[str] = (),
+            pins_file: Path | None = None) -> list[Pin]:
+    """Every pin from the options and the file, checked against ``inst``."""
+    pins = from_options(keep, exit_)
+    if pins_file is not None:
+        pins += read_pins(pins_file)
+    check_pins(inst, pins)
+    return pins
+
+
+# --------------------------------------------------------------------------------------------
+# Pins as scenario transforms
+
+
+def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
+    """A new instance whose scenario has a rule per pin; ``inst`` is left as it was."""
+    scen = inst.scenario
+    protected, mandatory, windows = list(scen.protected), list(scen.mandatory), list(scen.windows)
+    for p in pins:
+        only = Selection(units=[p.unit])
+        if p.action == "keep" and p.year is None:
+            protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
+        elif p.action == "keep":
+            later = [y for y in scen.years if y > p.year]
+            if not later:  # kept through the last planning year: kept
+                protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
+                continue
+            windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=later))
+        else:
+            by = p.year if p.year is not None else scen.last_year
+            mandatory.append(Mandatory(name=f"what-if pin: {p.label}", by=by, where=only))
+            if p.year is not None:
+                windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=[p.year]))
+    new = scen.model_copy(update={"protected": protected, "mandatory": mandatory, "windows": windows})
+    return bind(new, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Solving with pins, and the cost of each
+
+
+@dataclass
+class PinnedRun:
+    """The pinned plan (a full :class:`exitopt.solve.Result`), the free optimum and the pins' costs."""
+
+    result: object  # exitopt.solve.Result of the pinned scenario
+    free_objective: float
+    costs: pd.DataFrame
+
+    def lines(self) -> list[str]:
+        """One console line per row of the cost table."""
+        out = []
+        for _, r in self.costs.iterrows():
+            if pd.isna(r["cost"]):
+                out.append(f"{r['pin']}: not priced ({r['status']})")
+                continue
+            out.append(f"{r['pin']}: costs {r['cost']:+,.1f} (objective {r['objective_with_pins']:,.1f} with "
+                       f"{'every pin' if r['pin'] != 'all pins' else 'the pins'}, {r['objective_without']:,.1f} "
+                       f"without {'it' if r['pin'] != 'all pins' else 'any'}; jobs {r['jobs_delta']:+,.0f}, "
+                       f"fiscal {r['fiscal_delta']:+,.1f} 万元)")
+        return out
+
+
+def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = None,
+                 with_duals: bool = True, progress: Progress = _quiet) -> PinnedRun:
+    """Solve with every pin, solve free, and re-solve without each pin in turn (up to MAX_PRICED).
+
+    Raises InfeasibleError (with a diagnosis) when no plan meets the rules with every pin.
+    """
+    from .pareto import solve_variant
+    from .solve import solve_instance
+
+    progress("the plan with every pin")
+    res = solve_instance(apply(inst, pins), time_limit=time_limit, with_duals=with_duals)
+    progress("the free optimum (no pin)")
+    free = solve_variant(inst, time_limit=time_limit)
+    rows = [_cost_row("all pins", res, free)]
+    if len(pins) > 1 and len(pins) <= MAX_PRICED:
+        for i, p in enumerate(pins):
+            progress(f"without pin {i + 1} of {len(pins)}: {p.label}")
+            without = solve_variant(apply(inst, pins[:i] + pins[i + 1:]), time_limit=time_limit)
+            rows.append(_cost_row(p.label, res, without))
+    elif len(pins) == 1:
+        rows.append(_cost_row(pins[0].label, res, free))
+    elif len(pins) > MAX_PRICED:
+        rows.append({"pin": f"each of the {len(pins)} pins", "objective_with_pins": res.objective,
+                     "objective_without": None, "cost": None, "jobs_delta": None, "fiscal_delta": None,
+                     "status": f"not priced one by one: more than {MAX_PRICED} pins ({len(pins)} solves)"})
+    return PinnedRun(res, free.objective if free is not None else float("nan"), pd.DataFrame(rows))
+
+
+def _cost_row(label: str, pinned, without) -> dict:
+    """Objective, jobs and fiscal with the pins minus those without ``label``."""
+    if without is None:  # cannot happen when the pinned scenario has a plan, unless at a limit
+        return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": None, "cost": None,
+                "jobs_delta": None, "fiscal_delta": None, "status": "no plan without this pin"}
+    status = "optimal" if pinned.status == without.status == "optimal" else "limit"
+    return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": without.objective,
+            "cost": pinned.objective - without.objective, "jobs_delta": pinned.jobs - without.jobs,
+            "fiscal_delta": pinned.fiscal - without.fiscal, "status": status}
