@@ -173,6 +173,44 @@ def check(
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
+RunArg = Annotated[Path, typer.Argument(help="Run folder written by `exitopt solve`.", show_default=False)]
+
+
+@app.command()
+@friendly
+def report(
+    run_dir: RunArg,
+    lang: Annotated[str, typer.Option("--lang", help="zh (Chinese) or en (English).")] = "zh",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: RUN_DIR/report_<lang>).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing briefing folder.")] = False,
+) -> None:
+    """Make the briefing pack of a run: briefing.xlsx, charts (PNG) and a self-contained briefing.html."""
+    from .report import make_report
+
+    rep = make_report(run_dir, lang, out_dir, force=force)
+    out.print(f"written to {rep.folder}: {', '.join(rep.files)}")
+    if rep.note:
+        err.print(f"[yellow]note:[/] {rep.note}")
+
+
+@app.command()
+@friendly
+def compare(
+    run_a: RunArg,
+    run_b: RunArg,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the differences to this CSV.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Show what differs between two runs: exits, years, modes, headline figures, binding rules."""
+    from .report.compare import compare_runs, render, write_comparison
+
+    comp = compare_runs(run_a, run_b)
+    out.print(render(comp))
+    if out_file is not None:
+        write_comparison(comp, out_file, force=force)
+        out.print(f"written to {out_file}")
+
+
 def main() -> None:
     try:
         app()

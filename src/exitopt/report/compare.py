@@ -179,7 +179,7 @@ def render(comp: Comparison):
     for col, just in (("figure", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
         t.add_column(col, justify=just)
     for r in comp.figures.itertuples():
-        d = 0 if r.figure == "units_exiting" else 1
+        d = 0 if r.figure in ("units_exiting", "jobs") else 1
         t.add_row(r.label, f"{r.a:,.{d}f}", f"{r.b:,.{d}f}", f"{r.change:+,.{d}f}")
     parts.append(t)
     if comp.units.empty:
