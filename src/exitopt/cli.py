@@ -131,7 +131,7 @@ def solve(
     scenario: ScenarioArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario name>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides [solver] time_limit.")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides time_limit in the scenario's solver section.")] = None,
 ) -> None:
     """Solve a scenario and write schedule.csv, summary.csv, constraints.csv and run.json."""
     from .inputs import load
