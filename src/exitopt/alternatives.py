@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from .errors import ExitoptError
+from .errors import InputError
 from .inputs import Instance
 from .model import build
 from .pareto import PlanPoint, raise_infeasible, solve_point
@@ -71,9 +71,9 @@ def parse_share(text: str) -> float:
     try:
         v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
     except ValueError:
-        raise ExitoptError(f"--within '{text}' is not a share; write e.g. 2% or 0.02.") from None
+        raise InputError(f"--within '{text}' is not a share; write e.g. 2% or 0.02.") from None
     if not v >= 0 or v != v:
-        raise ExitoptError(f"--within '{text}' must be 0 or more, e.g. 2%.")
+        raise InputError(f"--within '{text}' must be 0 or more, e.g. 2%.")
     return v
 
 
@@ -99,7 +99,7 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
                  time_limit: float | None = None, progress: Progress = _quiet) -> Alternatives:
     """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
     if count < 1:
-        raise ExitoptError("--count must be at least 1.")
+        raise InputError("--count must be at least 1.")
     m = build(inst)
     progress("the optimum")
     opt = solve_point(m, inst, time_limit=time_limit)

@@ -132,18 +132,31 @@ def solve(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario name>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides time_limit in the scenario's solver section.")] = None,
+    keep: Annotated[list[str] | None, typer.Option(
+        "--keep", help="What-if: UNIT does not exit (UNIT=YEAR: stays through YEAR). Repeatable.")] = None,
+    exit_: Annotated[list[str] | None, typer.Option(
+        "--exit", help="What-if: UNIT exits some year (UNIT=YEAR: in exactly YEAR). Repeatable.")] = None,
+    pins_file: Annotated[Path | None, typer.Option(
+        "--pins", help="What-if pins from a CSV: unit_id, action (keep or exit), year (optional).")] = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Explain chosen exits against re-solved margins; writes margins.csv (many solves).")] = False,
 ) -> None:
-    """Solve a scenario and write schedule.csv, summary.csv, constraints.csv and run.json."""
+    """Solve a scenario and write schedule.csv, summary.csv, constraints.csv and run.json
+    (with pins: pins.csv, each pin's cost re-solved; with --explain: margins.csv)."""
     from .inputs import load
     from .output import prepare_folder, write_folder
-    from .solve import solve_instance
+    from .pins import collect, solve_run
 
     inst = load(scenario)
+    pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
-    res = solve_instance(inst, time_limit=time_limit)
-    write_folder(target, res.files(), force=force)
+    run = solve_run(inst, pins, explain=explain, time_limit=time_limit, progress=_progress)
+    res = run.result
+    write_folder(target, run.files, force=force)
     _print_result(res)
+    for line in run.lines:
+        out.print(line, markup=False, soft_wrap=True)
     out.print(f"written to {target}")
     if res.status == "limit":
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
@@ -209,6 +222,67 @@ def compare(
     if out_file is not None:
         write_comparison(comp, out_file, force=force)
         out.print(f"written to {out_file}")
+
+
+def _progress(message: str) -> None:
+    """One line of progress on stderr, for commands that solve many times."""
+    err.print(f"[dim]… {message}[/]", markup=True, soft_wrap=True)
+
+
+@app.command()
+@friendly
+def pareto(
+    scenario: ScenarioArg,
+    points: Annotated[int, typer.Option("--points", min=2, help="Points on the frontier, its two ends included.")] = 7,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario name>_pareto).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+) -> None:
+    """Trade jobs against fiscal outlay: frontier.csv, frontier.png and one checkable plan per point."""
+    from .inputs import load
+    from .output import prepare_folder
+    from .pareto import frontier, write_frontier
+
+    inst = load(scenario)
+    target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
+    prepare_folder(target, force)
+    front = frontier(inst, points, time_limit=time_limit, progress=_progress)
+    write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
+    cols = ["point", "jobs", "fiscal", "objective", "status", "units_exiting", "label", "knee"]
+    out.print(front.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"), markup=False,
+              soft_wrap=True)
+    out.print(f"written to {target}")
+
+
+@app.command()
+@friendly
+def alternatives(
+    scenario: ScenarioArg,
+    within: Annotated[str, typer.Option("--within", help="Cost above the optimum allowed, e.g. 2% or 0.02.")] = "2%",
+    count: Annotated[int, typer.Option("--count", min=1, help="Alternatives to look for.")] = 5,
+    by_year: Annotated[bool, typer.Option("--by-year", help="Count a different exit year as a difference too.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario name>_alternatives).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+) -> None:
+    """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
+    from .alternatives import alternatives as find, parse_share
+    from .inputs import load
+    from .output import prepare_folder, write_folder
+
+    inst = load(scenario)
+    share = parse_share(within)
+    target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
+    prepare_folder(target, force)
+    alts = find(inst, share, count, by_year=by_year, time_limit=time_limit, progress=_progress)
+    write_folder(target, alts.files(), force=force)
+    cols = ["plan", "objective", "above_optimum", "jobs", "fiscal", "units_exiting", "differences_to_nearest"]
+    out.print(alts.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"), markup=False,
+              soft_wrap=True)
+    c = alts.counts()
+    out.print(f"units exiting in all {len(alts.plans) + 1} plans: {c['always']}; in some: {c['some']}; "
+              f"in none: {c['never']}")
+    out.print(f"written to {target}")
 
 
 def main() -> None:

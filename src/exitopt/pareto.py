@@ -37,7 +37,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from . import highs
-from .errors import ExitoptError, InfeasibleError, LimitReached, OutputError
+from .errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
 from .inputs import Instance
 from .model import build
 from .output import prepare_folder, write_csv
@@ -226,7 +226,7 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.
     """
     if points < 2:
-        raise ExitoptError("a frontier needs at least 2 points (its two ends).")
+        raise InputError("a frontier needs at least 2 points (its two ends).")
     m = build(inst)
     _add_bounds(m)
     progress("end point: fewest jobs lost")
@@ -297,6 +297,14 @@ def knee_index(jobs: list[float], fiscal: list[float]) -> int | None:
     return best if dist[best] > 1e-9 else None
 
 
+def _label(i: int, n: int, diff: dict[str, list[str]], first: bool) -> str:
+    """The chart label of point i of n: what changed, and which end it is."""
+    if first:
+        return "fewest jobs lost"
+    text = short_label(diff)
+    return f"{text} (least outlay)" if i == n - 1 else text
+
+
 def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) -> pd.DataFrame:
     """One row per point: jobs, fiscal, objective at the scenario's weights, and what changed."""
     rows = []
@@ -315,7 +323,7 @@ def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) ->
             "units_in": "; ".join(diff["in"]),
             "units_out": "; ".join(diff["out"]),
             "units_moved": "; ".join(diff["moved"]),
-            "label": "first point" if before is None else short_label(diff),
+            "label": _label(i, len(points), diff, before is None),
             "knee": i == knee,
             "plan": f"plans/point_{i:02d}.csv",
         })

@@ -265,3 +265,42 @@ def _cost_row(label: str, pinned, without) -> dict:
     return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": without.objective,
             "cost": pinned.objective - without.objective, "jobs_delta": pinned.jobs - without.jobs,
             "fiscal_delta": pinned.fiscal - without.fiscal, "status": status}
+
+
+# --------------------------------------------------------------------------------------------
+# What `exitopt solve` runs
+
+
+@dataclass
+class SolveRun:
+    """A solved run with its folder's files and the console lines about pins and explanations."""
+
+    result: object  # exitopt.solve.Result
+    files: dict
+    lines: list[str]
+
+
+def solve_run(inst: Instance, pins: list[Pin], *, explain: bool = False, time_limit: float | None = None,
+              progress: Progress = _quiet) -> SolveRun:
+    """Solve ``inst`` with ``pins`` (pins.csv priced when any) and, with ``explain``, margins.csv."""
+    from .solve import solve_instance
+
+    lines: list[str] = []
+    if pins:
+        run = solve_pinned(inst, pins, time_limit=time_limit, progress=progress)
+        res = run.result
+        files = dict(res.files())
+        files["pins.csv"] = run.costs
+        files["run.json"] = {**files["run.json"], "pins": [p.label for p in pins]}
+        lines += ["cost of the pins, objective units (re-solved):", *[f"  {x}" for x in run.lines()]]
+    else:
+        res = solve_instance(inst, time_limit=time_limit)
+        files = dict(res.files())
+    if explain:
+        from .explain import explain as explain_run
+
+        ex = explain_run(res, time_limit=time_limit, progress=progress)
+        files["schedule.csv"] = ex.schedule
+        files["margins.csv"] = ex.margins
+        lines.append(f"margins.csv: {len(ex.margins)} re-solved margin(s) and swap(s)")
+    return SolveRun(res, files, lines)
