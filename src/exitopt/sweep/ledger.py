@@ -1,0 +1,143 @@
+"""The sweep's ledger: one SQLite file (WAL mode) that survives a crash at any moment.
+
+Only the parent process writes it, one transaction per finished case, so a sweep killed at
+any point keeps every case it had finished and ``--resume`` carries on from there. Tables::
+
+    meta(key, value)                  sweep name, sweep-file hash, base-file hashes, axes
+    cases(case_id, idx, variant, params, status, objective, bound, gap, jobs, fiscal, seconds,
+          diagnosis, exits, projects_built, finished)
+                                      params: JSON {axis: value}; exits: JSON {product: {year: 万吨/yr}}
+    unit_exits(case_id, unit_id, exit_year, mode, forced)
+                                      one row per unit that exits in the case; forced = a
+                                      mandatory rule made it exit
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+LEDGER = "ledger.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (
+    case_id TEXT PRIMARY KEY,
+    idx INTEGER NOT NULL,
+    variant TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    objective REAL,
+    bound REAL,
+    gap REAL,
+    jobs REAL,
+    fiscal REAL,
+    seconds REAL,
+    diagnosis TEXT,
+    exits TEXT,
+    projects_built TEXT,
+    finished TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unit_exits (
+    case_id TEXT NOT NULL,
+    unit_id TEXT NOT NULL,
+    exit_year INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    forced INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (case_id, unit_id)
+);
+"""
+
+#: statuses a resumed sweep does not run again (an "error" is a fault and is retried)
+FINISHED = ("optimal", "limit", "infeasible")
+
+
+class Ledger:
+    """The ledger of one sweep folder (open it with :func:`open_ledger`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- meta ----------------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._tx():
+            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+
+    # ---- cases ---------------------------------------------------------------------------------
+
+    def finished(self) -> set[str]:
+        """Case ids that need not run again."""
+        marks = ",".join("?" * len(FINISHED))
+        return {r[0] for r in self.conn.execute(f"SELECT case_id FROM cases WHERE status IN ({marks})", FINISHED)}
+
+    def record(self, case_id: str, idx: int, variant: str, params: dict, result: dict) -> None:
+        """Write one finished case and its unit exits in a single transaction."""
+        with self._tx():
+            self.conn.execute("DELETE FROM unit_exits WHERE case_id = ?", (case_id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO cases (case_id, idx, variant, params, status, objective, bound, gap, jobs, "
+                "fiscal, seconds, diagnosis, exits, projects_built, finished) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (case_id, idx, variant, json.dumps(params, ensure_ascii=False), result["status"],
+                 result.get("objective"), result.get("bound"), result.get("gap"), result.get("jobs"),
+                 result.get("fiscal"), result.get("seconds"), result.get("diagnosis", ""),
+                 json.dumps(result.get("exits", {}), ensure_ascii=False),
+                 json.dumps(result.get("projects_built", []), ensure_ascii=False),
+                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+            )
+            self.conn.executemany(
+                "INSERT INTO unit_exits (case_id, unit_id, exit_year, mode, forced) VALUES (?, ?, ?, ?, ?)",
+                [(case_id, u, int(y), m, int(bool(f))) for u, y, m, f in result.get("units", [])],
+            )
+
+    def cases(self):
+        """Every recorded case as a DataFrame, in case order (params and exits decoded)."""
+        import pandas as pd
+
+        df = pd.read_sql_query("SELECT * FROM cases ORDER BY idx", self.conn)
+        for col in ("params", "exits", "projects_built"):
+            df[col] = df[col].map(lambda s: json.loads(s) if s else None)
+        return df
+
+    def unit_exits(self):
+        import pandas as pd
+
+        return pd.read_sql_query("SELECT * FROM unit_exits ORDER BY case_id, unit_id", self.conn)
+
+    def _tx(self):
+        return _Transaction(self.conn)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+        return False
+
+
+def open_ledger(folder: Path) -> Ledger:
+    return Ledger(Path(folder) / LEDGER)

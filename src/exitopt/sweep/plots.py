@@ -1,0 +1,165 @@
+"""Pictures of a sweep (PNG, matplotlib's Agg backend, imported only when drawing).
+
+* ``response.png`` — jobs (persons), fiscal cost (万元, present value) and total exits
+  (万吨/yr) against each axis; one line per variant through the median over the other axes
+  (points only for sampled axes).
+* ``tornado.png`` — each axis's effect on the objective: the median objective of the cases
+  at the axis's low end and at its high end (lowest and highest quarter for a sampled axis),
+  as bars around the median of all baseline cases; the widest bar moves the plan most.
+* ``unit_frequency.png`` — how often each unit exits across the solved cases, for the 40
+  units that exit most often by choice (not forced by a mandatory rule): bars at 100 % are
+  robust choices, shorter ones marginal.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .spec import BASELINE, Sweep
+
+MAX_LINE_VALUES = 25  # an axis with more distinct values is drawn as points
+TOP_UNITS = 40
+_CJK = ("Noto Sans CJK SC", "Microsoft YaHei", "SimHei", "PingFang SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
+
+
+def _pyplot():
+    """matplotlib.pyplot on the Agg backend, with a font for 万元/万吨 labels when one is installed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = [f for f in _CJK if f in known]
+    plt.rcParams["font.family"] = ["DejaVu Sans", *cjk]
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a glyph missing from every installed font
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    os.replace(tmp, path)
+
+
+def response(ok: pd.DataFrame, sweep: Sweep, products: list[str], path: Path) -> None:
+    """Jobs, fiscal and total exits against each axis, one line per variant."""
+    plt = _pyplot()
+    axes = sweep.spec.axes
+    data = ok.copy()
+    data["total exits"] = data[[f"exits_{p}" for p in products]].sum(axis=1)
+    metrics = [("jobs", "jobs (persons displaced)"), ("fiscal", "fiscal (万元, present value)"),
+               ("total exits", "total exits (万吨/yr)")]
+    fig, grid = plt.subplots(len(metrics), len(axes), figsize=(3.6 * len(axes) + 0.8, 8.2), squeeze=False)
+    variants = list(dict.fromkeys(data["variant"]))
+    for j, axis in enumerate(axes):
+        for i, (col, label) in enumerate(metrics):
+            ax = grid[i][j]
+            for k, v in enumerate(variants):
+                d = data[data["variant"] == v]
+                colour = f"C{k}"
+                ax.scatter(d[axis.name], d[col], s=10, alpha=0.35, color=colour)
+                if not axis.sampled and d[axis.name].nunique() <= MAX_LINE_VALUES:
+                    med = d.groupby(axis.name)[col].median()
+                    ax.plot(med.index, med.values, marker="o", ms=3, color=colour, label=v)
+                elif i == 0:
+                    ax.scatter([], [], color=colour, label=v)
+            if j == 0:
+                ax.set_ylabel(label)
+            if i == len(metrics) - 1:
+                ax.set_xlabel(axis.name)
+            ax.grid(alpha=0.3)
+    grid[0][0].legend(fontsize=8, loc="best")
+    fig.suptitle(f"{sweep.name}: response to each axis ({len(data)} solved cases)")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def tornado_effects(ok: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
+    """Per axis: low and high values and the median objective of the cases there (baseline variant)."""
+    base = ok[ok["variant"] == BASELINE]
+    if base.empty:
+        base = ok
+    rows = []
+    for axis in sweep.spec.axes:
+        x = base[axis.name]
+        if x.nunique() < 2:
+            continue
+        if axis.sampled:
+            lo_mask, hi_mask = x <= x.quantile(0.25), x >= x.quantile(0.75)
+        else:
+            lo_mask, hi_mask = x == x.min(), x == x.max()
+        rows.append(dict(axis=axis.name, low_value=float(x[lo_mask].median()), high_value=float(x[hi_mask].median()),
+                         low=float(base.loc[lo_mask, "objective"].median()),
+                         high=float(base.loc[hi_mask, "objective"].median())))
+    df = pd.DataFrame(rows, columns=["axis", "low_value", "high_value", "low", "high"])
+    df["reference"] = float(base["objective"].median())
+    df["span"] = (df["high"] - df["low"]).abs()
+    return df.sort_values("span").reset_index(drop=True)
+
+
+def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
+    """Horizontal bars: objective at each axis's low and high end, around the median."""
+    plt = _pyplot()
+    eff = tornado_effects(ok, sweep)
+    fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.6 * max(len(eff), 1)))
+    if eff.empty:
+        ax.text(0.5, 0.5, "no axis varies among the solved cases", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ref = float(eff["reference"].iloc[0])
+        ys = range(len(eff))
+        ax.barh(ys, eff["low"] - ref, left=ref, color="C0", label="axis at its low end")
+        ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8, label="axis at its high end")
+        ax.axvline(ref, color="k", lw=0.8)
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels([f"{a}\n{lo:g} → {hi:g}" for a, lo, hi in
+                            zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
+        ax.set_xlabel(f"objective (median of the baseline cases = {ref:,.0f})")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{sweep.name}: effect of each axis on the objective")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def frequency(freq: pd.DataFrame, n_solved: int, path: Path, title: str) -> None:
+    """How often each unit exits by choice: the top units, robust (100 %) to marginal."""
+    plt = _pyplot()
+    chosen = freq[freq["cases_exiting"] > freq["cases_forced"]]
+    top = chosen.head(TOP_UNITS).iloc[::-1]
+    robust = int((chosen["exit_share"] >= 1.0).sum())
+    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.22 * max(len(top), 1)))
+    colours = ["C2" if s >= 1.0 else "C1" for s in top["exit_share"]]
+    ax.barh(range(len(top)), top["exit_share"] * 100, color=colours)
+    ax.set_yticks(range(len(top)))
+    ax.set_yticklabels([f"{u} ({p}, {c:,.0f})" for u, p, c in zip(top["unit_id"], top["product"], top["capacity"])],
+                       fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"share of the {n_solved} solved cases in which the unit exits (%)")
+    ax.set_title(f"{title}: {robust} unit(s) exit by choice in every case, "
+                 f"{len(chosen) - robust} in some (top {min(TOP_UNITS, len(chosen))} shown)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def draw_all(out: Path, ok: pd.DataFrame, sweep: Sweep, products: list[str], freq: pd.DataFrame,
+             n_solved: int) -> list[str]:
+    """Draw every picture into ``out``; return the file names."""
+    out = Path(out)
+    names = []
+    if sweep.spec.axes:
+        response(ok, sweep, products, out / "response.png")
+        tornado(ok, sweep, out / "tornado.png")
+        names += ["response.png", "tornado.png"]
+    frequency(freq, n_solved, out / "unit_frequency.png", sweep.name)
+    names.append("unit_frequency.png")
+    return names

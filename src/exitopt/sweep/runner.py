@@ -1,0 +1,355 @@
+"""Run a sweep: every case on local worker processes or a Dask cluster, recorded case by case.
+
+One code path serves both: a ``concurrent.futures.Executor`` — a ``ProcessPoolExecutor`` of N
+processes, or ``distributed.Client(address).get_executor()``. Workers solve; only this
+process writes the ledger, one transaction per finished case. A case that has no plan
+(infeasible, or no plan by its time limit) is recorded with its diagnosis and the sweep goes on.
+
+What a worker reuses between cases: the base instance (scenario, unit and project tables) is
+read once per worker process; each case copies the base scenario's data, sets its values,
+binds the copy to the same tables and builds its model. Measured on Gansu: build and hand-over
+to HiGHS take ≈ 0.15 s against 2–7 s of branch and bound, and HiGHS given the previous case's
+plan as a start did not finish sooner, so a case is rebuilt whole rather than patched.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
+from .ledger import LEDGER, Ledger, open_ledger
+from .spec import Case, Sweep, apply, apply_values, read_sweep
+
+#: files a sweep writes in its folder (removed by --force before starting over)
+OUTPUTS = ("cases.csv", "units_long.csv", "unit_frequency.csv", "response.png", "tornado.png",
+           "unit_frequency.png", LEDGER, LEDGER + "-wal", LEDGER + "-shm")
+
+
+class Interrupted(ExitoptError):
+    """The sweep was stopped (Ctrl-C); finished cases are kept in the ledger."""
+
+    exit_code = 130
+
+
+# ---- worker side ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs to solve one case (small and picklable)."""
+
+    case_id: str
+    base_path: str
+    base_key: str  # hash of the base files: the worker's cache key
+    assign: tuple[tuple[str, Any], ...]
+    n_axis: int
+    time_limit: float | None
+
+
+_CACHE: dict[str, tuple[Any, dict]] = {}
+_LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture is process-wide)
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initialiser: end this worker when the sweep process that started it is gone."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exitopt-parent-watch").start()
+
+
+def _base(task: Task):
+    """(base Instance, its scenario dumped to a dict), read once per worker process."""
+    if task.base_key not in _CACHE:
+        from ..inputs import load
+
+        inst = load(task.base_path)
+        _CACHE.clear()
+        _CACHE[task.base_key] = (inst, inst.scenario.model_dump())
+    return _CACHE[task.base_key]
+
+
+def _solve(task: Task) -> dict:
+    """Solve one case and reduce its result to what the ledger keeps."""
+    from ..inputs import bind
+    from ..solve import solve_instance
+
+    inst, data = _base(task)
+    scen = apply_values(inst.scenario, task.assign, task.n_axis, data)
+    solver = {"threads": 1}
+    if task.time_limit is not None:
+        solver["time_limit"] = task.time_limit
+    scen = scen.model_copy(update={"solver": scen.solver.model_copy(update=solver)})
+    case_inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
+    res = solve_instance(case_inst, with_duals=False)
+    o = res.outcome
+    s = res.schedule[res.schedule["exit_year"].notna()]
+    exits: dict[str, dict[str, float]] = {}
+    for (p, y), cap in s.groupby(["product", "exit_year"])["capacity"].sum().items():
+        exits.setdefault(str(p), {})[str(int(y))] = float(cap)
+    units = [(str(u), int(y), str(md), str(r).startswith("mandatory"))
+             for u, y, md, r in zip(s["unit_id"], s["exit_year"], s["mode"], s["reason"])]
+    nc = res.new_capacity
+    built = [str(j) for j in nc.loc[nc["built"], "project_id"]] if not nc.empty else []
+    diagnosis = ""
+    if o.status == "limit":
+        diagnosis = (f"stopped at the time limit; best plan within {o.gap:.2%} of the optimum" if o.gap is not None
+                     else "stopped at the time limit; the gap of the best plan is unknown")
+    return dict(status=o.status, objective=o.objective, bound=o.bound, gap=o.gap, jobs=res.jobs, fiscal=res.fiscal,
+                diagnosis=diagnosis, exits=exits, units=units, projects_built=built)
+
+
+def solve_case(task: Task) -> dict:
+    """Worker entry point: solve one case; never raises for a case's own trouble."""
+    with _LOCK:
+        start = time.perf_counter()
+        try:
+            result = _solve(task)
+        except InfeasibleError as e:
+            result = {"status": "infeasible", "diagnosis": str(e)}
+        except LimitReached as e:
+            result = {"status": "limit", "diagnosis": str(e)}
+        except ExitoptError as e:
+            result = {"status": "error", "diagnosis": str(e)}
+        except Exception as e:  # a fault in exitopt: record it, keep sweeping
+            result = {"status": "error", "diagnosis": f"internal error: {type(e).__name__}: {e}"}
+        result["seconds"] = time.perf_counter() - start
+        return result
+
+
+# ---- parent side ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    """What a finished (or resumed) sweep did."""
+
+    name: str
+    out: Path
+    cases: int
+    skipped: int
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    files: list[str] = field(default_factory=list)
+
+
+def _base_key(hashes: dict[str, str]) -> str:
+    return json.dumps(hashes, sort_keys=True)
+
+
+def _prepare(out: Path, sweep: Sweep, hashes: dict[str, str], *, resume: bool, force: bool) -> Ledger:
+    """Check the sweep folder and open its ledger: new, resumed, or started over with --force."""
+    if resume and force:
+        raise InputError("--resume and --force contradict each other: --resume keeps the finished cases, "
+                         "--force throws them away. Give one of them.")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, not a folder. Choose another --out.")
+    ledger_file = out / LEDGER
+    if resume and ledger_file.exists():
+        ledger = Ledger(ledger_file)
+        meta = ledger.meta()
+        if meta.get("sweep_sha256") != sweep.sha256:
+            ledger.close()
+            raise InputError(
+                f"{ledger_file} was made from a different sweep file (or this one was edited since). Resuming "
+                f"would mix two sweeps' cases. Run the edited sweep with another --out, or add --force instead of "
+                f"--resume to start it over.", file=sweep.path)
+        if meta.get("base_sha256") != _base_key(hashes):
+            ledger.close()
+            raise InputError(
+                f"the base scenario or its tables changed since {ledger_file} was started, so finished cases would "
+                f"not match new ones. Run with another --out, or --force to start over.", file=sweep.path)
+        return ledger
+    if out.is_dir() and any(out.iterdir()):
+        if resume:
+            raise OutputError(f"{out} holds files but no {LEDGER}: it is not a sweep folder to resume. "
+                              f"Choose another --out.")
+        if not force:
+            raise OutputError(f"{out} already holds files from an earlier run. Add --resume to finish that sweep, "
+                              f"--force to start it over, or choose another --out.")
+        for name in OUTPUTS:
+            p = out / name
+            if p.is_file():
+                p.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        ledger = open_ledger(out)
+    except OSError as e:
+        raise OutputError(f"cannot write in {out}: {e.strerror}. Choose another --out.") from None
+    from ..output import versions
+
+    ledger.set_meta({
+        "sweep_name": sweep.name,
+        "sweep_file": str(sweep.path.resolve()),
+        "sweep_sha256": sweep.sha256,
+        "sweep_text": sweep.path.read_text(encoding="utf-8-sig", errors="replace"),
+        "base_scenario": str(sweep.base_path),
+        "base_sha256": _base_key(hashes),
+        "axes": json.dumps(sweep.axis_names, ensure_ascii=False),
+        "cases": str(len(sweep.cases)),
+        "versions": json.dumps(versions()),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    })
+    return ledger
+
+
+def _check_variants(sweep: Sweep, inst) -> None:
+    """Bind the first case of every variant to the tables, so unknown ids fail before any solve."""
+    from ..inputs import bind
+
+    seen: set[str] = set()
+    for case in sweep.cases:
+        if case.variant in seen:
+            continue
+        seen.add(case.variant)
+        try:
+            bind(apply(inst.scenario, case), inst.units, inst.projects, files=inst.files,
+                 scenario_path=inst.scenario_path)
+        except InputError as e:
+            raise InputError(f"variant '{case.variant}' does not fit the base scenario's tables: {e}",
+                             file=sweep.path) from None
+
+
+def _executor(workers: int, scheduler: str | None):
+    """(executor, closer, description): local processes, or a Dask cluster's executor."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--scheduler needs the 'distributed' package (pip install exitopt[sweep]).") from None
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e}). Check the address "
+                             f"(tcp://host:port) and that the cluster is running.") from None
+        n = sum(client.nthreads().values())
+
+        def close() -> None:
+            client.close()
+
+        return client.get_executor(), close, f"Dask cluster at {scheduler} ({n} worker thread(s))"
+    from concurrent.futures import ProcessPoolExecutor
+
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_watch_parent, initargs=(os.getpid(),))
+
+    def close() -> None:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+    return ex, close, f"{workers} local process(es)"
+
+
+def _progress(enabled: bool, total: int, done: int):
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[tally]}"),
+                    console=Console(stderr=True), disable=not enabled, transient=False)
+    task = prog.add_task("cases", total=total, completed=done, tally="")
+    return prog, task
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return " · ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
+
+
+def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str, str], *, workers: int,
+            scheduler: str | None, progress: bool, total_done: int,
+            on_case: Callable[[Case, dict], None] | None = None) -> dict[str, int]:
+    """Run ``pending`` cases on the executor; record each one in the ledger as it finishes."""
+    counts: dict[str, int] = {}
+    if not pending:
+        return counts
+    ex, close, _ = _executor(workers, scheduler)
+    key = _base_key(hashes)
+    prog, bar = _progress(progress, len(sweep.cases), total_done)
+    futures: dict = {}
+    try:
+        with prog:
+            futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
+                                                  sweep.spec.time_limit)): c for c in pending}
+            for fut in as_completed(futures):
+                case = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as e:  # the worker itself failed (killed, out of memory, lost)
+                    if type(e).__name__ == "BrokenProcessPool":
+                        raise ExitoptError(
+                            f"a worker process died (out of memory?) while solving; {len(ledger.finished())} "
+                            f"finished case(s) are kept in {ledger.path}. Run again with --resume "
+                            f"(perhaps with fewer --workers).") from None
+                    result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
+                ledger.record(case.id, case.index, case.variant, case.values, result)
+                counts[result["status"]] = counts.get(result["status"], 0) + 1
+                prog.update(bar, advance=1, tally=_tally(counts))
+                if on_case is not None:
+                    on_case(case, result)
+    except KeyboardInterrupt:
+        for f in futures:
+            f.cancel()
+        raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
+                          f"Run the same command with --resume to finish the sweep.") from None
+    finally:
+        close()
+    return counts
+
+
+def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, force: bool = False, long: bool = False,
+              progress: bool = True) -> SweepReport:
+    """Read a sweep file, run every case not yet in the ledger, and write the tables and pictures.
+
+    Results go to ``out`` (default ``./<sweep name>/``). Raises InputError (exit 2) for a bad
+    sweep file or a ledger of another sweep, OutputError (exit 5) for a folder in the way.
+    """
+    from ..inputs import load
+    from .export import export
+
+    start = time.perf_counter()
+    sweep = read_sweep(sweep_file)
+    inst = load(sweep.base_path)
+    _check_variants(sweep, inst)
+    hashes = inst.hashes()
+    target = Path(out) if out is not None else Path.cwd() / sweep.name
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}.")
+    n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
+    ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
+    try:
+        done = ledger.finished()
+        pending = [c for c in sweep.cases if c.id not in done]
+        counts = execute(sweep, pending, ledger, hashes, workers=n, scheduler=scheduler, progress=progress,
+                         total_done=len(sweep.cases) - len(pending))
+        files = export(target, sweep, inst, ledger, long=long)
+        all_counts = ledger.cases()["status"].value_counts().to_dict()
+    finally:
+        ledger.close()
+    return SweepReport(sweep.name, target, len(sweep.cases), len(sweep.cases) - len(pending),
+                       {str(k): int(v) for k, v in all_counts.items()}, time.perf_counter() - start, files)
+
+
+
+def format_report(rep: SweepReport) -> str:
+    """A few lines for the terminal: counts by status, time, where the files are."""
+    tally = " · ".join(f"{k} {v}" for k, v in sorted(rep.counts.items()))
+    done = f" ({rep.skipped} already in the ledger)" if rep.skipped else ""
+    lines = [f"{rep.name}: {rep.cases} case(s){done}: {tally}; {rep.seconds / 60:.1f} min",
+             f"written to {rep.out}: {', '.join(rep.files)}"]
+    if rep.counts.get("error"):
+        lines.append(f"{rep.counts['error']} case(s) failed with an error (see the diagnosis column of cases.csv); "
+                     f"--resume runs them again.")
+    return "\n".join(lines)
