@@ -285,6 +285,25 @@ def alternatives(
     out.print(f"written to {target}")
 
 
+@app.command()
+@friendly
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML): base scenario, axes, variants.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<sweep name>).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:8786).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip the cases already in the folder's ledger.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Start over in a folder that holds an earlier sweep.")] = False,
+    long: Annotated[bool, typer.Option("--long", help="Also write units_long.csv (case × unit).")] = False,
+) -> None:
+    """Solve every case of a sensitivity sweep; write cases.csv, pictures and a crash-safe ledger."""
+    from .sweep import format_report, run_sweep
+
+    rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
+                    long=long)
+    out.print(format_report(rep), markup=False, soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()
