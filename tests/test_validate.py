@@ -314,3 +314,34 @@ def test_missing_required_column(tmp_path):
 def test_bad_exit_years(tmp_path):
     path = write_case(tmp_path, units=units_csv(with_cell("M3", "exit_years", "2017-later")))
     refused(path, "units.csv", f"row {ROW['M3']}", "exit_years", "2017-later")
+
+
+def test_empty_rows_excel_leaves_at_the_end_are_ignored(tmp_path):
+    path = write_case(tmp_path, units=units_csv() + "," * (len(COLUMNS) - 1) + "\r\n" * 2)
+    code, text = validate(path)
+    assert code == 0, text
+    assert list(load(path).units.index) == [r[0] for r in UNITS]
+
+
+def test_empty_row_in_the_middle_is_named(tmp_path):
+    rows = [*UNITS[:2], [""] * len(COLUMNS), *UNITS[2:]]
+    refused(write_case(tmp_path, units=units_csv(rows)), "units.csv", "row 4", "unit_id", "empty")
+
+
+def test_empty_unit_file(tmp_path):
+    refused(write_case(tmp_path, units=""), "units.csv", "empty")
+
+
+def test_semicolon_separated_csv_gets_a_hint(tmp_path):
+    path = write_case(tmp_path, units=units_csv().replace(",", ";"))
+    refused(path, "units.csv", "semicolons", "comma delimited")
+
+
+def test_yes_no_column_compared_with_quoted_text(tmp_path):
+    bad = SCENARIO.replace('["protected_area", "==", true]', '["protected_area", "==", "true"]')
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "protected mines", "protected_area", "without quotes")
+
+
+def test_unknown_sector_in_scenario_costs(tmp_path):
+    bad = SCENARIO + "\n[sectors.cole]\nresettlement_per_worker = 5.7\n"
+    refused(write_case(tmp_path, scenario=bad), "scenario.toml", "sectors.cole", "coal")

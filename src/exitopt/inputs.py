@@ -177,8 +177,19 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     return num
 
 
+def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop the rows of empty cells (',,,,') that Excel leaves at the end of a sheet saved as CSV."""
+    filled = df.apply(lambda col: col.fillna("").astype(str).str.strip().ne("")).any(axis=1)
+    if filled.all():
+        return df
+    last = int(filled.values.nonzero()[0][-1]) + 1 if filled.any() else 0
+    return df.iloc[:last]
+
+
 def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str) -> pd.DataFrame:
     text, _enc = read_csv_text(path)
+    if not text.strip("\ufeff \t\r\n"):
+        raise InputError(f"is empty. The {what} needs a header row and one row per entry.", file=path)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
@@ -186,11 +197,15 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c, (_, req, _) in spec.items() if req and c not in df.columns]
     if missing:
+        header = text.lstrip("\ufeff").split("\n", 1)[0]
+        hint = (" Its first row is separated by semicolons: save it from Excel as "
+                "'CSV UTF-8 (comma delimited)'." if header.count(";") > header.count(",") else "")
         raise InputError(
             f"the {what} lacks column(s) {', '.join(missing)}. The first row must hold the column names; "
-            f"see data/gansu/README.md for the list.",
+            f"see data/gansu/README.md for the list.{hint}",
             file=path,
         )
+    df = _drop_trailing_blank_rows(df)
     if df.empty:
         raise InputError(f"the {what} has no rows.", file=path)
     id_col = next(c for c, (k, _, _) in spec.items() if k == "id")
@@ -341,6 +356,16 @@ def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, sce
         if unknown:
             raise InputError(
                 f"{where} names unit(s) {', '.join(unknown[:5])} that are not in the unit table.",
+                file=scen_file,
+            )
+    for c in (*sel.all, *sel.any):
+        if UNIT_COLUMNS.get(c.column, ("",))[0] != "bool" or c.op not in ("==", "!=", "in", "not in"):
+            continue
+        values = c.value if isinstance(c.value, list) else [c.value]
+        if not all(isinstance(v, bool) for v in values):
+            raise InputError(
+                f"{where} compares the yes/no column '{c.column}' with {c.value!r}. Write true or false "
+                f"without quotes, e.g. [\"{c.column}\", \"==\", true].",
                 file=scen_file,
             )
 

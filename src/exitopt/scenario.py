@@ -279,7 +279,7 @@ def _where(loc: tuple, data: object) -> str:
     parts: list[str] = []
     node = data
     for p in loc:
-        if str(p).startswith("function-"):
+        if str(p).startswith("function-") or p == "[key]":
             continue
         if isinstance(p, int):
             item = node[p] if isinstance(node, list) and 0 <= p < len(node) else None
