@@ -345,3 +345,29 @@ def test_yes_no_column_compared_with_quoted_text(tmp_path):
 def test_unknown_sector_in_scenario_costs(tmp_path):
     bad = SCENARIO + "\n[sectors.cole]\nresettlement_per_worker = 5.7\n"
     refused(write_case(tmp_path, scenario=bad), "scenario.toml", "sectors.cole", "coal")
+
+
+PROJECTS = "project_id,name,product,capacity,year,firm,status\r\nP1,New mine,coal,90,2017,Firm A,candidate\r\n"
+
+
+def with_projects(tmp_path: Path, text: str) -> Path:
+    """The small case plus a projects table."""
+    (tmp_path / "projects.csv").write_text(text, encoding="utf-8")
+    return write_case(tmp_path, scenario=SCENARIO.replace('units = "units.csv"',
+                                                          'units = "units.csv"\nprojects = "projects.csv"'))
+
+
+def test_projects_table_is_read(tmp_path):
+    path = with_projects(tmp_path, PROJECTS)
+    code, text = validate(path)
+    assert code == 0, text
+    assert "1 new-capacity project(s), 0 approved" in text
+
+
+def test_projects_table_bad_capacity_names_row(tmp_path):
+    refused(with_projects(tmp_path, PROJECTS.replace(",90,", ",abc,")), "projects.csv", "row 2", "P1", "capacity")
+
+
+def test_approved_project_outside_the_plan(tmp_path):
+    bad = PROJECTS.replace(",2017,", ",2025,").replace("candidate", "approved")
+    refused(with_projects(tmp_path, bad), "scenario.toml", "P1", "2025", "2016–2018")

@@ -156,7 +156,7 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     text = series.map(_strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
     for i, (raw, v) in enumerate(zip(series, num)):
-        where = f"row {_row(i)} (unit {ids.iloc[i]}), column '{col}'"
+        where = f"row {_row(i)} ({ids.iloc[i]}), column '{col}'"
         empty = pd.isna(raw) or str(raw).strip() == ""
         if empty:
             if kind in ("capacity", "count"):
