@@ -17,12 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import labels
-from .run import Run
+from .run import PRODUCT_ORDER, Run
 
 CJK_FAMILIES = ("Microsoft YaHei", "SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP")
 SECTOR_ORDER = ("coal", "steel", "cement")
-PRODUCT_ORDER = ("coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement")
 COLOURS = {"coal": "#4d4d4d", "pig_iron": "#b2182b", "crude_steel": "#ef8a62", "rolled_steel": "#8c510a",
            "clinker": "#2166ac", "cement": "#67a9cf", "steel": "#d6604d", "other": "#999999"}
 DPI = 110

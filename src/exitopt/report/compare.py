@@ -179,7 +179,7 @@ def render(comp: Comparison):
     for col, just in (("figure", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
         t.add_column(col, justify=just)
     for r in comp.figures.itertuples():
-        d = 0 if r.figure in ("units_exiting", "jobs") else 1
+        d = 0 if r.figure == "units_exiting" else 1
         t.add_row(r.label, f"{r.a:,.{d}f}", f"{r.b:,.{d}f}", f"{r.change:+,.{d}f}")
     parts.append(t)
     if comp.units.empty:
@@ -187,7 +187,8 @@ def render(comp: Comparison):
     else:
         u = Table(title=f"units that differ ({len(comp.units)})", show_edge=False)
         for col in ("unit", "name", "product", "region", "capacity 万吨/yr", "A", "B", "change"):
-            u.add_column(col, justify="right" if col.startswith("capacity") else "left")
+            u.add_column(col, justify="right" if col.startswith("capacity") else "left",
+                         no_wrap=col in ("unit", "A", "B", "change"), overflow="ellipsis" if col == "name" else "fold")
         for r in comp.units.itertuples():
             u.add_row(str(r.unit_id), str(r.name), str(r.product), str(r.region),
                       "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", _plan(r.year_a, r.mode_a),
@@ -198,7 +199,7 @@ def render(comp: Comparison):
     else:
         b = Table(title=f"rules that bind in one run only ({len(comp.rules)})", show_edge=False)
         for col in ("rule", "name", "year", "product", "change"):
-            b.add_column(col)
+            b.add_column(col, no_wrap=col in ("rule", "year", "change"))
         for r in comp.rules.itertuples():
             b.add_row(str(r.rule), str(r.name), "" if pd.isna(r.year) else str(int(r.year)), str(r.product),
                       r.change)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import labels
 from .charts import Chart
-from .run import Run, exits_by_product, headline
+from .run import Run, exit_totals, exits_by_product, headline
 
 CSS = """
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", SimHei,
@@ -52,8 +52,10 @@ def fmt_number(v: object, kind: str) -> str:
         return f"{x:.0f}"
     if kind in ("persons", "money"):
         return f"{x:,.0f}"
-    if kind == "capacity":
+    if kind in ("capacity", "decimal1"):
         return f"{x:,.1f}"
+    if kind == "gap":
+        return f"{x:.3%}"
     return f"{x:,.2f}"
 
 
@@ -67,8 +69,8 @@ def _table(heads: list[str], rows: list[list[tuple[str, bool]]], cls: str = "") 
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-HEADLINE_KINDS = {"objective": "money", "jobs": "persons", "fiscal": "money", "units_exiting": "count",
-                  "gap": "share"}
+HEADLINE_KINDS = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal1", "units_exiting": "count",
+                  "gap": "gap"}
 
 
 def headline_section(run: Run, lang: str) -> str:
@@ -81,8 +83,9 @@ def headline_section(run: Run, lang: str) -> str:
             text = value or labels.text("none", lang)
         else:
             text = fmt_number(value, HEADLINE_KINDS.get(key, "text"))
+        cls = "num" if key in HEADLINE_KINDS else "text"
         rows.append(f'<tr><th>{escape(labels.text(key, lang))}</th>'
-                    f'<td class="num" data-key="{escape(key)}">{escape(str(text))}</td></tr>')
+                    f'<td class="{cls}" data-key="{escape(key)}">{escape(str(text))}</td></tr>')
     return f'<table class="headline" id="headline"><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -98,7 +101,11 @@ def exits_section(run: Run, lang: str) -> str:
                                                                      for v, k in zip(vals, kinds)])
     if not rows:
         return f"<p>{escape(labels.text('none', lang))}</p>"
-    return _table(heads, rows)
+    tot = exit_totals(t)
+    rows.append([(labels.text("total", lang), False), (fmt_number(tot["units"], "count"), True), ("", True),
+                 ("", True), ("", True), (fmt_number(tot["workers_displaced"], "persons"), True),
+                 (fmt_number(tot["outlay"], "money"), True)])
+    return _table(heads, rows).replace("<table>", '<table id="exits">', 1)
 
 
 def binding_rules(run: Run) -> pd.DataFrame:
@@ -129,7 +136,7 @@ def binding_section(run: Run, lang: str) -> str:
             (labels.product(r["product"], lang) if not _blank(r["product"]) else "", False),
             (str(r["sense"]), False), (fmt_number(r["required"], kind), True),
             (fmt_number(r["achieved"], kind), True), (fmt_number(r.get("marginal_cost"), "cost"), True),
-            (str(r.get("unit", "")) if not _blank(r.get("unit")) else "", False),
+            (labels.measure(r.get("unit"), lang) if not _blank(r.get("unit")) else "", False),
         ])
     note = f'<p class="small">{escape(labels.text("binding_note", lang))}</p>'
     return note + _table(heads, rows).replace("<table>", '<table id="binding">', 1)

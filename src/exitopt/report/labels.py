@@ -113,6 +113,15 @@ RULES = {
     "budget": ("财政预算上限", "budget cap"),
 }
 
+MEASURES = {
+    "万吨/yr": ("万吨/年", "10 kt/yr"),
+    "万元": ("万元", "10k yuan"),
+    "persons": ("人", "persons"),
+    "share": ("比例", "share"),
+    "unit": ("个(单位)", "unit"),
+    "package": ("个(整体退出包)", "package"),
+}
+
 STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
 
 TEXT = {
@@ -194,6 +203,11 @@ def mode(code: object, lang: str) -> str:
 
 def rule(code: object, lang: str) -> str:
     return _pick(RULES, code, lang)
+
+
+def measure(code: object, lang: str) -> str:
+    """The unit of measure of a constraint row (万吨/yr → 万吨/年 / 10 kt/yr); others as they are."""
+    return _pick(MEASURES, code, lang)
 
 
 def status(code: object, lang: str) -> str:

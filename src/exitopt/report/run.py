@@ -32,6 +32,7 @@ NUMERIC = {
 INTEGER = {"exit_year", "year", "concentration_k"}
 FLAGS = {"binding", "built"}
 RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
+PRODUCT_ORDER = ("coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement")
 
 _PROTECTED_START = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
@@ -144,15 +145,25 @@ def read_run(folder: Path | str) -> Run:
 
 
 def exits_by_product(run: Run) -> pd.DataFrame:
-    """Per product: units exiting, capacity exiting, counted, used as indicator (万吨/yr), workers
-    displaced (persons) and outlay in the exit year (万元, undiscounted); a last row holds totals of
-    the units, workers and outlay (capacities of different products are not added up)."""
+    """Per product, in the usual order (coal, iron, steel, rolled steel, clinker, cement): units
+    exiting, capacity exiting, counted, used as indicator (万吨/yr), workers displaced (persons) and
+    outlay in the exit year (万元, undiscounted)."""
     ex = run.exiting
     g = ex.groupby("product", sort=True).agg(units=("unit_id", "size"), capacity=("capacity", "sum"),
                                              counted=("counted", "sum"), indicator=("indicator", "sum"),
                                              workers_displaced=("workers_displaced", "sum"),
                                              outlay=("outlay", "sum"))
-    return g.reset_index()
+    order = {p: i for i, p in enumerate(PRODUCT_ORDER)}
+    g = g.reset_index()
+    return g.assign(_o=g["product"].map(order).fillna(len(order))).sort_values(["_o", "product"]).drop(
+        columns="_o").reset_index(drop=True)
+
+
+def exit_totals(table: pd.DataFrame) -> dict:
+    """Totals of exits_by_product over products: units, workers, outlay (capacities of different
+    products are not added up, so they are left out)."""
+    return {"units": int(table["units"].sum()), "workers_displaced": float(table["workers_displaced"].sum()),
+            "outlay": float(table["outlay"].sum())}
 
 
 def headline(run: Run) -> list[tuple[str, object]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import labels
-from .run import Run, exits_by_product, headline
+from .run import Run, exit_totals, exits_by_product, headline
 
 NUMBER_FORMATS = {
     "capacity": "#,##0.0",
@@ -104,7 +104,8 @@ def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, froze
         widths.append(min(display_width(h), 24))
     for r, (_, row) in enumerate(df.iterrows(), start=1):
         for c, col in enumerate(cols):
-            shown = _write_cell(ws, r, c, row[col], _cell_kind(col, row), fmt, lang)
+            value = labels.measure(row[col], lang) if col == "unit" and isinstance(row[col], str) else row[col]
+            shown = _write_cell(ws, r, c, value, _cell_kind(col, row), fmt, lang)
             widths[c] = max(widths[c], display_width(shown))
     for c, w in enumerate(widths):
         ws.set_column(c, c, min(w + 2, MAX_WIDTH))
@@ -155,6 +156,13 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
                   row["indicator"], row["workers_displaced"], row["outlay"]]
         for c, (v, k) in enumerate(zip(values, kinds)):
             _write_cell(ws, r, c, v, k, fmt, lang)
+    if not table.empty:
+        r += 1
+        tot = exit_totals(table)
+        ws.write_string(r, 0, labels.text("total", lang), fmt.label)
+        _write_cell(ws, r, 1, tot["units"], "count", fmt, lang)
+        _write_cell(ws, r, 5, tot["workers_displaced"], "persons", fmt, lang)
+        _write_cell(ws, r, 6, tot["outlay"], "money", fmt, lang)
     r += 2
     ws.write_string(r, 0, labels.text("source", lang), fmt.label)
     ws.write_string(r, 1, str(run.path.resolve()), fmt.text)

@@ -1,0 +1,273 @@
+"""The briefing pack (workbook, charts, self-contained HTML) and the comparison of two runs.
+
+A tiny three-mine scenario, solved twice (the second time with the cheapest mine protected),
+gives two runs whose differences are known by hand; the Gansu baseline (solved once per session)
+gives a full-size pack in Chinese and in English.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+from html import unescape
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import write_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Three coal mines of 100 万吨/yr in region R1. Half of a workforce leaves each year, so an exit in
+# 2018 displaces a quarter of it: 2.5, 5 and 7.5 persons. The only cost is jobs (1 per person), the
+# target asks for 100 万吨 by 2018, and at most 5 displaced workers a year in a region.
+TINY_UNITS = [dict(unit_id="00123", workers=10), dict(unit_id="B", workers=20), dict(unit_id="C", workers=30)]
+TINY = {"attrition": 0.5, "objective": {"jobs_weight": 1.0, "fiscal_weight": 0.0},
+        "targets": [{"name": "coal cut", "product": "coal", "by": 2018, "at_least": 100.0}],
+        "caps": {"workers": [{"name": "labour market", "per_year": 5.0}]}}
+PROTECT = {"protected": [{"name": "keep 00123", "where": {"all": [["unit_id", "==", "00123"]]}}]}
+
+
+def _solve_into(folder: Path, scenario: Path) -> Path:
+    from exitopt.inputs import load
+    from exitopt.output import write_folder
+    from exitopt.solve import solve_instance
+
+    return write_folder(folder, solve_instance(load(scenario)).files(), force=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """(run A: free choice, run B: mine 00123 protected) as run folders."""
+    base = tmp_path_factory.mktemp("tiny")
+    a = _solve_into(base / "run_a", write_scenario(base / "a", TINY_UNITS, TINY))
+    b = _solve_into(base / "run_b", write_scenario(base / "b", TINY_UNITS, {**TINY, **PROTECT}))
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def gansu_run(gansu_result, tmp_path_factory):
+    from exitopt.output import write_folder
+
+    return write_folder(tmp_path_factory.mktemp("gansu") / "run", gansu_result.files(), force=False)
+
+
+@pytest.fixture(scope="module")
+def gansu_packs(gansu_run):
+    """The Gansu briefing pack in zh and in en."""
+    from exitopt.report import make_report
+
+    return {lang: make_report(gansu_run, lang) for lang in ("zh", "en")}
+
+
+def _schedule(run: Path) -> pd.DataFrame:
+    return pd.read_csv(run / "schedule.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+# ---- workbook ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_workbook_holds_every_unit_with_translated_headers(gansu_run, gansu_packs, lang):
+    import openpyxl
+
+    from exitopt.report import labels
+
+    wb = openpyxl.load_workbook(gansu_packs[lang].folder / "briefing.xlsx")
+    names = [labels.sheet(k, lang) for k in ("overview", "schedule", "summary", "constraints", "new_capacity")]
+    assert wb.sheetnames == names
+    sched = _schedule(gansu_run)
+    ws = wb[labels.sheet("schedule", lang)]
+    assert ws.max_row == len(sched) + 1
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == sched["unit_id"].tolist()
+    headers = [c.value for c in ws[1]]
+    assert len(headers) == len(sched.columns)
+    for sheet in names[1:]:
+        for h in (c.value for c in wb[sheet][1]):
+            assert bool(CJK.search(h)) == (lang == "zh"), (sheet, h)
+    cap = "产能(万吨/年)" if lang == "zh" else "Capacity (10 kt/yr)"
+    col = headers.index(cap) + 1
+    assert ws.cell(2, col).number_format == "#,##0.0"
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+    exiting = sched["exit_year"] != ""
+    year_col = headers.index("退出年份" if lang == "zh" else "Exit year") + 1
+    assert sum(ws.cell(r, year_col).value is not None for r in range(2, ws.max_row + 1)) == int(exiting.sum())
+
+
+def test_workbook_keeps_ids_as_text(tiny_runs, tmp_path):
+    import openpyxl
+
+    from exitopt.report import make_report
+
+    rep = make_report(tiny_runs[0], "en", tmp_path / "pack")
+    ws = openpyxl.load_workbook(rep.folder / "briefing.xlsx")["schedule"]
+    ids = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)]
+    assert ids == ["00123", "B", "C"]
+    assert ws.cell(2, 1).data_type == "s"
+
+
+# ---- charts and HTML --------------------------------------------------------------------------
+
+def test_charts_are_valid_images(gansu_packs):
+    from PIL import Image
+
+    from exitopt.report.charts import find_cjk_font
+
+    for lang, rep in gansu_packs.items():
+        pngs = sorted(p.name for p in rep.folder.glob("*.png"))
+        assert pngs == sorted(["exits.png", "capacity_paths.png", "workers_outlay.png", "concentration.png"])
+        for name in pngs:
+            with Image.open(rep.folder / name) as im:
+                im.verify()
+            with Image.open(rep.folder / name) as im:
+                assert im.format == "PNG" and im.width > 300 and im.height > 200
+    # Chinese chart labels need a Chinese font; without one the pack says the charts are in English.
+    assert (gansu_packs["zh"].note is None) == (find_cjk_font() is not None)
+    assert gansu_packs["en"].note is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_html_is_self_contained(gansu_packs, lang):
+    from PIL import Image
+
+    page = (gansu_packs[lang].folder / "briefing.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"<link\b|<script\b|@import|url\(", page, re.I)
+    srcs = re.findall(r'<img[^>]*\ssrc="([^"]*)"', page)
+    assert len(srcs) == len(list(gansu_packs[lang].folder.glob("*.png")))
+    for src in srcs:
+        assert src.startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as im:
+            im.verify()
+    assert bool(CJK.search(re.sub(r"<[^>]+>", "", page.split("<body>", 1)[1]))) == (lang == "zh")
+
+
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  document.body.setAttribute('data-images', imgs.length);
+  document.body.setAttribute('data-decoded', imgs.filter(i => i.complete && i.naturalWidth > 0).length);
+  const pre = document.createElement('pre');
+  pre.id = 'rendered-text';
+  pre.textContent = document.body.innerText;
+  document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+def _render(html: Path, work: Path) -> str:
+    """The DOM Chromium builds for ``html``, with a probe recording decoded images and visible text."""
+    probe = work / "probe.html"
+    probe.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE, 1), encoding="utf-8")
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={work / 'ud'}",
+           "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (Debian package chromium)")
+def test_html_renders_in_chromium(gansu_run, gansu_packs, tmp_path):
+    import json
+
+    folder = gansu_packs["zh"].folder
+    dom = _render(folder / "briefing.html", tmp_path)
+    n = len(list(folder.glob("*.png")))
+    assert f'data-images="{n}"' in dom and f'data-decoded="{n}"' in dom
+    shown = unescape(dom.split('<pre id="rendered-text">', 1)[1].split("</pre>", 1)[0])
+    record = json.loads((gansu_run / "run.json").read_text(encoding="utf-8"))
+    for figure in (f"{record['objective']:,.1f}", f"{record['jobs']:,.0f}", f"{record['fiscal']:,.1f}",
+                   f"{record['units_exiting']}", "最优"):
+        assert figure in shown
+    cons = pd.read_csv(gansu_run / "constraints.csv", encoding="utf-8-sig")
+    binding = cons[cons["binding"].astype(str) == "True"]
+    table = dom.split('<table id="binding">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    assert len(rows) == len(binding) > 0
+    assert [unescape(re.findall(r"<td[^>]*>(.*?)</td>", r)[1]) for r in rows] == binding["name"].tolist()
+
+
+# ---- bad run folders and output folders -------------------------------------------------------
+
+@pytest.mark.parametrize("missing", ["schedule.csv", "summary.csv", "constraints.csv", "run.json"])
+def test_missing_file_is_named(tiny_runs, tmp_path, missing):
+    from typer.testing import CliRunner
+
+    from exitopt.cli import app
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_runs[0], run)
+    (run / missing).unlink()
+    res = CliRunner().invoke(app, ["report", str(run)])
+    assert res.exit_code == 2
+    assert missing in res.output and "Traceback" not in res.output
+    assert not (run / "report_zh").exists()
+
+
+def test_garbled_table_is_named(tiny_runs, tmp_path):
+    from exitopt.errors import InputError
+    from exitopt.report import make_report
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_runs[0], run)
+    lines = (run / "schedule.csv").read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[lines[0].split(",").index("capacity")] = "lots"
+    lines[1] = ",".join(cells)
+    (run / "schedule.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    with pytest.raises(InputError, match=r"schedule\.csv.*row 2, column capacity"):
+        make_report(run, "en")
+    assert not (run / "report_en").exists()
+
+
+def test_refuses_a_folder_holding_files(tiny_runs, tmp_path):
+    from exitopt.errors import OutputError
+    from exitopt.report import make_report
+
+    out = tmp_path / "pack"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError):
+        make_report(tiny_runs[0], "zh", out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    make_report(tiny_runs[0], "zh", out, force=True)
+    assert not (out / "keep.txt").exists() and (out / "briefing.html").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# ---- compare ----------------------------------------------------------------------------------
+
+def test_compare_lists_exactly_the_known_differences(tiny_runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from exitopt.cli import app
+    from exitopt.report import compare_runs
+
+    a, b = tiny_runs
+    comp = compare_runs(a, b)
+    # Hand-computed: A retires the mine with the fewest workers (00123, 2.5 displaced in 2018);
+    # with 00123 protected, B retires mine B (5 displaced in 2018), which fills R1's cap of 5.
+    assert comp.units[["unit_id", "change"]].values.tolist() == [["00123", "exits only in A"],
+                                                                  ["B", "exits only in B"]]
+    assert comp.units["year_a"].tolist()[0] == 2018 and comp.units["year_b"].tolist()[1] == 2018
+    fig = comp.figures.set_index("figure")
+    assert fig.loc["jobs", "a"] == pytest.approx(2.5) and fig.loc["jobs", "b"] == pytest.approx(5.0)
+    assert fig.loc["jobs", "change"] == pytest.approx(2.5)
+    assert fig.loc["units_exiting", "change"] == 0
+    assert comp.rules[["rule", "year", "change"]].values.tolist() == [["workers", 2018, "binds only in B"]]
+    assert compare_runs(a, a).same
+
+    out = tmp_path / "diff.csv"
+    res = CliRunner().invoke(app, ["compare", str(a), str(b), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "00123" in res.output and "exits only in B" in res.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert table.loc[table["section"] == "unit", "key"].tolist() == ["00123", "B"]
+    assert table.loc[table["section"] == "rule", "change"].tolist() == ["binds only in B"]
+    assert CliRunner().invoke(app, ["compare", str(a), str(b), "--out", str(out)]).exit_code == 5
