@@ -38,7 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..scenario import Scenario, _format_validation, read_toml
+from ..scenario import Scenario, read_toml
 
 BASELINE = "baseline"
 
@@ -420,6 +420,20 @@ def apply_values(base: Scenario, assign: tuple[tuple[str, Any], ...], n_axis: in
     return Scenario.model_validate(data)
 
 
+def problems(err: ValidationError, what: str) -> str:
+    """One line per problem of a ValidationError: the key path and what is wrong."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-") and p != "[key]")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown key (misspelt? see {what} for the keys exitopt reads)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"  {loc or '(top level)'}: {msg}")
+    return "\n".join(lines)
+
+
 def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -442,7 +456,8 @@ def read_sweep(path: Path | str) -> Sweep:
         spec = SweepFile.model_validate(data)
     except ValidationError as err:
         raise InputError(
-            f"the sweep file is not valid ({err.error_count()} problem(s)):\n" + _format_validation(err)
+            f"the sweep file is not valid ({err.error_count()} problem(s)):\n"
+            + problems(err, "models/sweeps/*.toml")
             + "\nFix these keys and run again.",
             file=path,
         ) from None
@@ -462,7 +477,7 @@ def read_sweep(path: Path | str) -> Sweep:
                              f"objective.fiscal_weight or targets[name=\"…\"].at_least.", file=path) from None
         except ValidationError as err:
             raise InputError(
-                f"{_describe(case)} makes the scenario invalid:\n" + _format_validation(err)
+                f"{_describe(case)} makes the scenario invalid:\n" + problems(err, "models/gansu_2016.toml")
                 + "\nNarrow the axis range or fix the variant.",
                 file=path,
             ) from None

@@ -1,0 +1,294 @@
+"""Sensitivity sweeps: the sweep file, the cases it makes, and runs on processes and on Dask.
+
+The sweeps run on a tiny scenario written here: six coal mines, a coal target, costs per
+displaced worker and per 万吨 closed, 2016–2017. Its optimum for any target, attrition and
+cost is found by brute force over every unit's choice (stay, exit 2016, exit 2017), priced
+with the formula of model.md written out again below, independent of exitopt's model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from exitopt.cli import app
+from exitopt.errors import InputError
+from exitopt.sweep import read_sweep, run_sweep
+from exitopt.sweep.spec import apply, latin_hypercube
+
+# unit_id: (capacity 万吨/yr, workers)
+MINES = {"A": (100, 10), "B": (150, 30), "C": (200, 25), "D": (50, 4), "E": (120, 9), "F": (80, 12)}
+RESETTLE = 2.0  # 万元 per displaced worker
+CLOSE = 0.5  # 万元 per 万吨/yr closed
+
+SCENARIO = f"""
+name = "tiny"
+units = "units.csv"
+first_year = 2016
+last_year = 2017
+attrition = 0.1
+[objective]
+jobs_weight = 1.0
+fiscal_weight = 1.0
+[sectors.coal]
+resettlement_per_worker = {RESETTLE}
+exit_cost_per_capacity = {{ close = {CLOSE} }}
+[[targets]]
+name = "coal task"
+product = "coal"
+by = 2017
+at_least = 300.0
+[solver]
+rel_gap = 0.0
+threads = 1
+"""
+
+SWEEP = """
+base = "scenario.toml"
+[[axes]]
+path = 'targets[name="coal task"].at_least'
+label = "target"
+values = [{targets}]
+[[axes]]
+path = "attrition"
+values = [0.0, 0.2]
+[[variants]]
+name = "exits by 2016"
+set = {{ 'targets[name="coal task"].by' = 2016 }}
+[[variants]]
+name = "dearer closure"
+set = {{ "sectors.coal.exit_cost_per_capacity.close" = 2.0 }}
+"""
+
+DETERMINISTIC = ["case", "variant", "target", "attrition", "status", "exits_coal", "projects_built"]
+
+
+def write_tiny(folder: Path, targets: str = "100, 300, 500, 800") -> Path:
+    """The tiny scenario and a sweep over it (4 targets × 2 attritions × 3 variants = 24 cases)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [dict(unit_id=u, name=f"mine {u}", sector="coal", kind="coal_mine", product="coal", capacity=c,
+                 firm=f"firm {u}", region="R1", workers=w, source="synthetic") for u, (c, w) in MINES.items()]
+    pd.DataFrame(rows).to_csv(folder / "units.csv", index=False)
+    (folder / "scenario.toml").write_text(SCENARIO, encoding="utf-8")
+    path = folder / "sweep.toml"
+    path.write_text(SWEEP.format(targets=targets), encoding="utf-8")
+    return path
+
+
+def brute_force(target: float, by: int, attrition: float, close: float) -> float | None:
+    """Cheapest plan by enumeration (None when no plan reaches the target)."""
+    best = None
+    for choice in itertools.product((None, 2016, 2017), repeat=len(MINES)):
+        counted = sum(c for (c, _), y in zip(MINES.values(), choice) if y is not None and y <= by)
+        if counted < target - 1e-9:
+            continue
+        cost = 0.0
+        for (c, w), y in zip(MINES.values(), choice):
+            if y is None:
+                continue
+            displaced = w * (1 - attrition) ** (y - 2016)
+            cost += displaced + RESETTLE * displaced + close * c  # jobs + fiscal, both weights 1
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+def read_cases(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "cases.csv", encoding="utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The 24-case tiny sweep run once on 2 local processes (with --long)."""
+    folder = tmp_path_factory.mktemp("sweep")
+    path = write_tiny(folder)
+    rep = run_sweep(path, out=folder / "run", workers=2, long=True, progress=False)
+    return path, folder / "run", rep
+
+
+# ---- the sweep file -------------------------------------------------------------------------------
+
+
+def test_cases_cross_axes_and_variants_and_leave_the_base_untouched(tmp_path):
+    sweep = read_sweep(write_tiny(tmp_path))
+    assert len(sweep.cases) == 4 * 2 * 3
+    assert [c.variant for c in sweep.cases[:8]] == ["baseline"] * 8
+    assert len({c.id for c in sweep.cases}) == 24
+    assert {(c.variant, c.values["target"], c.values["attrition"]) for c in sweep.cases} == {
+        (v, t, a) for v in ("baseline", "exits by 2016", "dearer closure") for t in (100, 300, 500, 800)
+        for a in (0.0, 0.2)}
+    before = sweep.base.model_dump()
+    last = apply(sweep.base, sweep.cases[-1])
+    assert last.targets[0].at_least == 800 and last.attrition == 0.2
+    assert last.sectors["coal"].exit_cost_per_capacity["close"] == 2.0
+    assert sweep.base.model_dump() == before  # the base scenario is never edited in place
+
+
+def test_zip_range_and_latin_hypercube(tmp_path):
+    write_tiny(tmp_path)
+    (tmp_path / "zip.toml").write_text(
+        'base = "scenario.toml"\ncombine = "zip"\n'
+        '[[axes]]\npath = "attrition"\nrange = { start = 0.0, stop = 0.3, step = 0.1 }\n'
+        '[[axes]]\npath = "objective.jobs_weight"\nvalues = [1, 2, 3, 4]\n', encoding="utf-8")
+    zipped = read_sweep(tmp_path / "zip.toml").cases
+    assert [(c.values["attrition"], c.values["objective.jobs_weight"]) for c in zipped] == [
+        (0.0, 1.0), (0.1, 2.0), (0.2, 3.0), (0.3, 4.0)]
+    (tmp_path / "lhs.toml").write_text(
+        'base = "scenario.toml"\nsamples = 8\nseed = 3\n'
+        '[[axes]]\npath = "attrition"\nsample = { low = 0.0, high = 0.4 }\n'
+        '[[axes]]\npath = "caps.budget.2017"\nsample = { low = 100, high = 900 }\n', encoding="utf-8")
+    lhs = read_sweep(tmp_path / "lhs.toml").cases
+    assert len(lhs) == 8
+    for name, lo, hi in (("attrition", 0.0, 0.4), ("caps.budget.2017", 100, 900)):
+        strata = sorted(int((c.values[name] - lo) / (hi - lo) * 8) for c in lhs)
+        assert strata == list(range(8))  # one point in each eighth of the range
+    assert latin_hypercube(5, [(0, 1)], 7) == latin_hypercube(5, [(0, 1)], 7)
+    assert apply(read_sweep(tmp_path / "lhs.toml").base, lhs[0]).caps.budget[2017] == lhs[0].values["caps.budget.2017"]
+
+
+@pytest.mark.parametrize("path, fragment", [
+    ('targets[name="no such target"].at_least', "no item with name"),
+    ("objective.fiscal_wieght", "no key 'fiscal_wieght'"),
+    ("concentration[0].share", "there is no item 0"),
+    ('targets[0].name', "not a number"),
+])
+def test_bad_axis_path_is_an_input_error_naming_the_path(tmp_path, path, fragment):
+    write_tiny(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f"base = \"scenario.toml\"\n[[axes]]\npath = '{path}'\nvalues = [1.0]\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_sweep(bad)
+    assert path in str(e.value) and fragment in str(e.value)
+    r = CliRunner().invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert not (tmp_path / "o").exists()
+
+
+# ---- running --------------------------------------------------------------------------------------
+
+
+def test_every_case_matches_brute_force_and_infeasible_cases_are_recorded(local_run):
+    _, out, rep = local_run
+    cases = read_cases(out)
+    assert len(cases) == 24 and rep.counts == {"optimal": 18, "infeasible": 6}
+    for r in cases.itertuples():
+        by = 2016 if r.variant == "exits by 2016" else 2017
+        close = 2.0 if r.variant == "dearer closure" else CLOSE
+        best = brute_force(r.target, by, r.attrition, close)
+        if best is None:
+            assert r.status == "infeasible"
+            assert "coal task" in r.diagnosis and pd.isna(r.objective)
+        else:
+            assert r.status == "optimal"
+            assert r.objective == pytest.approx(best, rel=1e-9)
+            assert r.exits_coal >= r.target
+
+
+def test_long_table_and_pictures(local_run):
+    _, out, _ = local_run
+    long = pd.read_csv(out / "units_long.csv", encoding="utf-8-sig")
+    assert len(long) == 24 * len(MINES)
+    cases = read_cases(out).set_index("case")
+    got = long.dropna(subset=["exit_year"]).merge(
+        pd.DataFrame({"unit_id": list(MINES), "cap": [c for c, _ in MINES.values()]}), on="unit_id")
+    assert got.groupby("case")["cap"].sum().to_dict() == cases["exits_coal"].dropna().to_dict()
+    assert (out / "cases.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    for name in ("response.png", "tornado.png", "unit_frequency.png"):
+        data = (out / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 5000
+    freq = pd.read_csv(out / "unit_frequency.csv", encoding="utf-8-sig")
+    exiting = long.dropna(subset=["exit_year"]).groupby("unit_id").size()
+    assert freq.set_index("unit_id")["cases_exiting"].to_dict() == {u: int(exiting.get(u, 0)) for u in MINES}
+
+
+def test_the_same_sweep_twice_gives_the_same_cases(local_run, tmp_path):
+    path, out, _ = local_run
+    run_sweep(path, out=tmp_path / "again", workers=1, progress=False)
+    a, b = read_cases(out), read_cases(tmp_path / "again")
+    pd.testing.assert_frame_equal(a[DETERMINISTIC], b[DETERMINISTIC])
+    assert a["objective"].fillna(-1).tolist() == pytest.approx(b["objective"].fillna(-1).tolist(), rel=1e-9)
+
+
+def test_a_folder_in_use_is_refused_and_resume_refuses_another_sweep_file(local_run, tmp_path):
+    path, out, _ = local_run
+    r = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out)])
+    assert r.exit_code == 5
+    other = path.with_name("other.toml")
+    other.write_text(path.read_text(encoding="utf-8").replace("0.2]", "0.3]"), encoding="utf-8")
+    before = (out / "cases.csv").read_bytes()
+    r = CliRunner().invoke(app, ["sweep", str(other), "--out", str(out), "--resume"])
+    assert r.exit_code == 2 and "different sweep file" in r.output
+    assert (out / "cases.csv").read_bytes() == before
+
+
+def _ledger_count(ledger: Path) -> int:
+    if not ledger.exists():
+        return 0
+    try:
+        with sqlite3.connect(ledger, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+    except sqlite3.OperationalError:  # the table is not there yet
+        return 0
+
+
+def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    path = write_tiny(tmp_path, targets="100, 150, 200, 250, 300, 350, 400, 450, 500, 800")  # 60 cases
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-c", "from exitopt.cli import main; main()", "sweep", str(path), "--out", str(out),
+           "--workers", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while _ledger_count(out / "ledger.sqlite") < 3:
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no case was recorded in 90 s"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its worker processes
+        except ProcessLookupError:
+            pass
+    interrupted = _ledger_count(out / "ledger.sqlite")
+    assert 3 <= interrupted < 60
+    resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({interrupted} already in the ledger)" in resumed.stdout
+
+    with sqlite3.connect(out / "ledger.sqlite") as conn:
+        ids = [r[0] for r in conn.execute("SELECT case_id FROM cases")]
+        dup_units = conn.execute("SELECT COUNT(*) FROM (SELECT case_id, unit_id FROM unit_exits "
+                                 "GROUP BY case_id, unit_id HAVING COUNT(*) > 1)").fetchone()[0]
+    assert sorted(ids) == [c.id for c in read_sweep(path).cases] and dup_units == 0
+
+    run_sweep(path, out=tmp_path / "whole", workers=2, progress=False)
+    a, b = read_cases(out), read_cases(tmp_path / "whole")
+    pd.testing.assert_frame_equal(a[DETERMINISTIC], b[DETERMINISTIC])
+    assert a["objective"].fillna(-1).tolist() == pytest.approx(b["objective"].fillna(-1).tolist(), rel=1e-9)
+
+
+def test_sweep_on_a_dask_cluster_gives_the_local_result(local_run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path, out, _ = local_run
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        r = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "dask"),
+                                     "--scheduler", cluster.scheduler_address])
+    assert r.exit_code == 0, r.output
+    a, b = read_cases(out), read_cases(tmp_path / "dask")
+    pd.testing.assert_frame_equal(a[DETERMINISTIC], b[DETERMINISTIC])
+    assert a["objective"].fillna(-1).tolist() == pytest.approx(b["objective"].fillna(-1).tolist(), rel=1e-9)
+    meta = dict(sqlite3.connect(tmp_path / "dask" / "ledger.sqlite").execute("SELECT key, value FROM meta"))
+    assert json.loads(meta["axes"]) == ["target", "attrition"]
