@@ -271,3 +271,15 @@ def test_compare_lists_exactly_the_known_differences(tiny_runs, tmp_path):
     assert table.loc[table["section"] == "unit", "key"].tolist() == ["00123", "B"]
     assert table.loc[table["section"] == "rule", "change"].tolist() == ["binds only in B"]
     assert CliRunner().invoke(app, ["compare", str(a), str(b), "--out", str(out)]).exit_code == 5
+
+
+def test_without_a_chinese_font_charts_fall_back_to_english(tiny_runs, tmp_path, monkeypatch):
+    from exitopt.report import charts, labels, make_report
+
+    monkeypatch.setattr(charts, "find_cjk_font", lambda: None)
+    rep = make_report(tiny_runs[0], "zh", tmp_path / "pack")
+    assert rep.note == labels.text("font_note", "zh")
+    page = (rep.folder / "briefing.html").read_text(encoding="utf-8")
+    assert rep.note in page
+    assert f'alt="{labels.text("chart_exits", "en")}"' in page
+    assert len(list(rep.folder.glob("*.png"))) == 3  # no concentration rule, no concentration chart

@@ -73,6 +73,12 @@ def _years(run: Run) -> list[int]:
     return sorted(int(y) for y in run.summary["year"].dropna().unique())
 
 
+def _no_data(ax, lang: str) -> None:
+    ax.text(0.5, 0.5, labels.text("no_data", lang), ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def _stack(ax, table: pd.DataFrame, names: dict[str, str], colours: dict[str, str], horizontal=False) -> None:
     """Stacked bars of ``table`` (index = bar, columns = segments); negatives stack below zero."""
     x = list(range(len(table.index)))
@@ -116,10 +122,27 @@ def _headroom(ax, factor: float = 1.15) -> None:
 
 
 def _thousands(ax, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter
+    """Tick labels with thousands separators and as many decimals as the tick step needs."""
+    import math
 
-    f = FuncFormatter(lambda v, _: f"{v:,.0f}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+    from matplotlib.ticker import Formatter
+
+    def label(x: float, step: float) -> str:
+        decimals = 0 if step >= 1 else min(int(math.ceil(-math.log10(step) - 1e-9)), 4)
+        if abs(x) < step / 2:
+            x = 0.0
+        return f"{x + 0.0:,.{decimals}f}"
+
+    class Thousands(Formatter):
+        def format_ticks(self, values):
+            locs = sorted(values)
+            step = min((b - a for a, b in zip(locs, locs[1:]) if b > a), default=1.0)
+            return [label(v, step) for v in values]
+
+        def __call__(self, x, pos=None):
+            return label(x, 1.0)
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Thousands())
 
 
 def chart_exits(run: Run, lang: str):
@@ -129,7 +152,8 @@ def chart_exits(run: Run, lang: str):
     ex = run.exiting
     years = _years(run)
     sectors = _ordered(run.schedule["sector"], SECTOR_ORDER)
-    fig, axes = plt.subplots(1, max(len(sectors), 1), figsize=(4.0 * max(len(sectors), 1), 4.2), squeeze=False)
+    n = max(len(sectors), 1)
+    fig, axes = plt.subplots(1, n, figsize=(max(4.0 * n, 7.0), 4.2), squeeze=False)
     for ax, sec in zip(axes[0], sectors):
         s = ex[ex["sector"] == sec]
         prods = _ordered(run.schedule.loc[run.schedule["sector"] == sec, "product"], PRODUCT_ORDER)
@@ -160,7 +184,7 @@ def chart_paths(run: Run, lang: str):
     prods = _ordered(run.summary["product"], PRODUCT_ORDER)
     ncol = min(3, max(len(prods), 1))
     nrow = max((len(prods) + ncol - 1) // ncol, 1)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(4.2 * ncol, 7.5), 3.4 * nrow + 0.6), squeeze=False)
     cons = run.constraints
     for k, ax in enumerate(axes.flat):
         if k >= len(prods):
@@ -204,11 +228,16 @@ def chart_people(run: Run, lang: str):
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     w_year = (ex.pivot_table(index="exit_year", columns="sector", values="workers_displaced", aggfunc="sum")
               .reindex(index=years, columns=sectors).fillna(0.0))
-    _stack(axes[0, 0], w_year, names, COLOURS)
     summ = run.summary.assign(sector=run.summary["product"].map(sector_of).fillna("other"))
     o_year = (summ.pivot_table(index="year", columns="sector", values="outlay", aggfunc="sum")
               .reindex(index=years, columns=sectors).fillna(0.0))
-    _stack(axes[0, 1], o_year, names, COLOURS)
+    for ax, table in ((axes[0, 0], w_year), (axes[0, 1], o_year)):
+        if table.abs().to_numpy().sum() > 0:
+            _stack(ax, table, names, COLOURS)
+            _thousands(ax)
+            ax.legend(fontsize=8, frameon=False)
+        else:
+            _no_data(ax, lang)
     w_reg = ex.groupby("region")["workers_displaced"].sum()
     w_reg = w_reg[w_reg.abs() > 0.5].sort_values()
     spent = sched.assign(total=sched["outlay"].fillna(0.0) + sched.get("losses_paid", 0.0))
@@ -216,7 +245,7 @@ def chart_people(run: Run, lang: str):
     o_reg = o_reg[o_reg.abs() > 0.05].sort_values()
     for ax, series, colour in ((axes[1, 0], w_reg, "#4393c3"), (axes[1, 1], o_reg, "#d6604d")):
         if series.empty:
-            ax.text(0.5, 0.5, labels.text("no_data", lang), ha="center", va="center", transform=ax.transAxes)
+            _no_data(ax, lang)
         else:
             ax.barh(range(len(series)), series.values, color=colour)
             ax.set_yticks(range(len(series)), [str(i) for i in series.index], fontsize=8)
@@ -226,9 +255,6 @@ def chart_people(run: Run, lang: str):
     for ax, key in ((axes[0, 0], "workers_by_year"), (axes[0, 1], "outlay_by_year"),
                     (axes[1, 0], "workers_by_region"), (axes[1, 1], "outlay_by_region")):
         ax.set_title(labels.text(key, lang), fontsize=10)
-    for ax in axes[0]:
-        _thousands(ax)
-        ax.legend(fontsize=8, frameon=False)
     fig.suptitle(labels.text("chart_people", lang))
     fig.tight_layout()
     return fig

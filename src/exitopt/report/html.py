@@ -25,6 +25,7 @@ h2 { font-size: 1.25em; border-bottom: 2px solid #DCE6F1; padding-bottom: 0.2em;
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; }
 th { background: #DCE6F1; text-align: left; }
+td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.headline th { width: 22em; }
 figure { margin: 1em 0; }

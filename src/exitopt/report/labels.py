@@ -48,7 +48,7 @@ COLUMNS: dict[str, Column] = {
     "counted": C("计入任务产能(万吨/年)", "Counted toward target (10 kt/yr)", "capacity"),
     "indicator": C("用作置换指标(万吨/年)", "Used as replacement indicator (10 kt/yr)", "capacity"),
     "workers_displaced": C("分流职工(人)", "Workers displaced (persons)", "persons"),
-    "outlay": C("财政支出(万元)", "Fiscal outlay (10k yuan)", "money"),
+    "outlay": C("退出当年财政支出(万元)", "Outlay in exit year (10k yuan)", "money"),
     "award": C("奖补资金(万元)", "Award (10k yuan)", "money"),
     "losses_paid": C("亏损补贴(万元)", "Losses subsidised (10k yuan)", "money"),
     "reason": C("原因", "Reason"),
@@ -75,6 +75,13 @@ COLUMNS: dict[str, Column] = {
     "project_id": C("项目编号", "Project id"),
     "approval": C("审批状态", "Approval"),
     "built": C("是否建设", "Built", "flag"),
+}
+# Columns whose meaning differs by table: (table, column) → Column.
+TABLE_COLUMNS: dict[tuple[str, str], Column] = {
+    ("summary", "outlay"): C("当年财政支出(万元,含亏损补贴)", "Outlay in the year, losses included (10k yuan)",
+                             "money"),
+    ("summary", "workers_displaced"): C("当年分流职工(人)", "Workers displaced in the year (persons)", "persons"),
+    ("new_capacity", "year"): C("投产年份", "Year in service", "year"),
 }
 del C
 
@@ -125,7 +132,7 @@ MEASURES = {
 STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
 
 TEXT = {
-    "title": ("去产能方案简报", "Capacity exit plan: briefing"),
+    "title": ("去产能方案简报", "Capacity exit plan briefing"),
     "scenario": ("情景", "Scenario"),
     "status": ("求解状态", "Status"),
     "objective": ("目标值(万元当量)", "Objective (10k yuan equivalent)"),
@@ -219,9 +226,10 @@ def sheet(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def header(column: str, lang: str) -> str:
-    """The header of a run-folder column in ``lang``; an unknown column keeps its own name."""
-    col = COLUMNS.get(column)
+def header(column: str, lang: str, table: str | None = None) -> str:
+    """The header of a run-folder column (of ``table``, when its meaning differs by table) in
+    ``lang``; an unknown column keeps its own name."""
+    col = TABLE_COLUMNS.get((table, column)) or COLUMNS.get(column)
     return col.header(lang) if col else column
 
 

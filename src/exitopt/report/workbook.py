@@ -99,7 +99,7 @@ def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, froze
     cols = list(df.columns)
     widths = []
     for c, col in enumerate(cols):
-        h = labels.header(col, lang)
+        h = labels.header(col, lang, name)
         ws.write_string(0, c, h, fmt.header)
         widths.append(min(display_width(h), 24))
     for r, (_, row) in enumerate(df.iterrows(), start=1):
