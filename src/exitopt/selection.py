@@ -56,7 +56,7 @@ class _Condition(BaseModel):
         v = self.value
         if self.op in ("in", "not in"):
             values = v if isinstance(v, list) else [v]
-            m = col.isin(values)
+            m = _as_numbers(col, values).isin(values)
             return ~m if self.op == "not in" else m
         if self.op == "contains":
             # ';'-separated lists such as standards_failed
@@ -67,8 +67,19 @@ class _Condition(BaseModel):
             num = pd.to_numeric(col, errors="coerce")
             ops = {"<": num.lt, "<=": num.le, ">": num.gt, ">=": num.ge}
             return ops[self.op](v).fillna(False).astype(bool)
-        eq = col.eq(v)
+        eq = _as_numbers(col, [v]).eq(v)
         return ~eq if self.op == "!=" else eq
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _as_numbers(col: pd.Series, values: list) -> pd.Series:
+    """A text column (an extra column of the unit table) read as numbers when compared with numbers."""
+    if values and all(_is_number(x) for x in values) and not pd.api.types.is_numeric_dtype(col):
+        return pd.to_numeric(col, errors="coerce")
+    return col
 
 
 Condition = Annotated[_Condition, BeforeValidator(_as_condition)]
