@@ -20,8 +20,8 @@ def units() -> pd.DataFrame:
     )
 
 
-def chosen(units, **kw) -> list[str]:
-    return list(units.index[Selection(**kw).mask(units)])
+def chosen(table, **kw) -> list[str]:
+    return list(table.index[Selection(**kw).mask(table)])
 
 
 def test_ordering_and_combination(units):
