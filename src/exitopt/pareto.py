@@ -101,6 +101,14 @@ def weighted(inst: Instance, jobs: float, fiscal: float) -> float:
     return w.jobs_weight * jobs + w.fiscal_weight * fiscal
 
 
+def _round_integers(m: pyo.ConcreteModel) -> None:
+    """Round binary values within the solver's integrality tolerance, so jobs and fiscal are
+    those of the plan read back (a value of 0.9999996 would otherwise leak into them)."""
+    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
+        if v.is_integer() and v.value is not None and not v.fixed:
+            v.set_value(round(v.value), skip_validation=True)
+
+
 def solve_point(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None) -> PlanPoint | None:
     """Solve ``m`` with whatever objective is active; None when no plan exists.
 
@@ -118,6 +126,7 @@ def solve_point(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | Non
                 f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
             )
         raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")
+    _round_integers(m)
     jobs = float(pyo.value(m.jobs))
     fiscal = float(pyo.value(m.fiscal))
     return PlanPoint(outcome, read_schedule(m, inst), read_new_capacity(m, inst), jobs, fiscal,
@@ -172,9 +181,10 @@ def _add_bounds(m: pyo.ConcreteModel) -> None:
     m.fiscal_cap.deactivate()
 
 
-def _loose(value: float) -> float:
-    """A bound just above ``value``, so that the plan that reached it stays feasible."""
-    return value + LEX_TOL * max(1.0, abs(value))
+def _loose(value: float, rel_gap: float = 0.0) -> float:
+    """A bound just above ``value``: the plan that reached it stays feasible, and a first stage
+    solved to a relative gap only fixes its optimum to within that gap."""
+    return value + max(LEX_TOL, rel_gap) * max(1.0, abs(value))
 
 
 def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float | None,
@@ -200,7 +210,7 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
             return None
         reached = stage1.jobs if first == "jobs" else stage1.fiscal
         cap, param = caps[first]
-        param.set_value(_loose(reached))
+        param.set_value(_loose(reached, inst.scenario.solver.rel_gap))
         cap.activate()
         objs[second].activate()
         stage2 = solve_point(m, inst, time_limit=time_limit)

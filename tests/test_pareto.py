@@ -1,0 +1,159 @@
+"""The jobs–fiscal frontier on a tiny instance, against every plan enumerated by hand.
+
+Six coal mines of 100 万吨/yr, a target of 300 by 2018, three planning years: 4^6 = 4,096
+plans, each priced below with the formula of model.md (no exitopt code), so the frontier's end
+points, its ε-constraint points and their efficiency are checked against brute force.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from exitopt.check import check_plan, read_plan
+from exitopt.cli import app
+from exitopt.pareto import differences, frontier, knee_index, short_label
+
+YEARS = (2016, 2017, 2018)
+ATTRITION = 0.1
+DISCOUNT = 0.05
+EXIT_COST = 2.0  # 万元 per 万吨/yr closed
+#: unit -> (workers, subsidised loss 万元/yr)
+MINES = {"A": (100, 50.0), "B": (80, 40.0), "C": (60, 25.0), "D": (40, 10.0), "E": (20, 0.0), "F": (10, 0.0)}
+TOL = 1e-6
+
+
+def trade_off_instance(make_instance, tmp_path, **scenario):
+    units = [dict(unit_id=u, capacity=100.0, workers=w, loss_making=loss > 0, subsidised_loss=loss)
+             for u, (w, loss) in MINES.items()]
+    scen = {"attrition": ATTRITION,
+            "objective": {"jobs_weight": 1.0, "fiscal_weight": 1.0, "discount_rate": DISCOUNT},
+            "sectors": {"coal": {"exit_cost_per_capacity": {"close": EXIT_COST}}},
+            "targets": [{"name": "coal 300", "product": "coal", "by": 2018, "at_least": 300.0}]}
+    scen.update(scenario)
+    return make_instance(tmp_path, units=units, scenario={**scen, "last_year": 2018})
+
+
+def price(plan: dict[str, int | None]) -> tuple[float, float]:
+    """(jobs, fiscal) of a plan {unit: exit year or None}, straight from model.md."""
+    jobs = fiscal = 0.0
+    for u, year in plan.items():
+        workers, loss = MINES[u]
+        if year is not None:
+            jobs += workers * (1 - ATTRITION) ** (year - 2016)
+            fiscal += EXIT_COST * 100 * (1 + DISCOUNT) ** -(year - 2016)
+        for y in YEARS:
+            if year is None or y < year:
+                fiscal += loss * (1 + DISCOUNT) ** -(y - 2016)
+    return jobs, fiscal
+
+
+@pytest.fixture(scope="module")
+def every_plan() -> list[tuple[float, float]]:
+    """(jobs, fiscal) of every plan that meets the target."""
+    out = []
+    for years in itertools.product((None, *YEARS), repeat=len(MINES)):
+        if sum(y is not None for y in years) * 100 >= 300:
+            out.append(price(dict(zip(MINES, years))))
+    return out
+
+
+def lexmin(plans, first: int) -> tuple[float, float]:
+    """Lexicographic optimum: minimise component ``first``, then the other."""
+    best = min(p[first] for p in plans)
+    tied = [p for p in plans if p[first] <= best + TOL]
+    return min(tied, key=lambda p: p[1 - first])
+
+
+def test_end_points_are_the_lexicographic_optima(make_instance, tmp_path, every_plan):
+    front = frontier(trade_off_instance(make_instance, tmp_path), points=5)
+    first, last = front.points[0], front.points[-1]
+    assert (first.jobs, first.fiscal) == pytest.approx(lexmin(every_plan, 0), abs=1e-6)
+    assert (last.jobs, last.fiscal) == pytest.approx(lexmin(every_plan, 1), abs=1e-6)
+
+
+def test_points_are_efficient_monotone_and_meet_their_epsilon(make_instance, tmp_path, every_plan):
+    inst = trade_off_instance(make_instance, tmp_path)
+    front = frontier(inst, points=6)
+    pts = [(p.jobs, p.fiscal) for p in front.points]
+    assert len(pts) == 6
+    for (j0, f0), (j1, f1) in zip(pts, pts[1:]):
+        assert j1 >= j0 - TOL and f1 <= f0 + TOL  # more jobs lost, never more outlay
+    for j, f in pts:  # no enumerated plan beats a point on both counts
+        assert not any(pj <= j + TOL and pf <= f + TOL and (pj < j - 1e-4 or pf < f - 1e-4) for pj, pf in every_plan)
+    lo, hi = pts[0][0], pts[-1][0]
+    for k in range(1, 5):  # interior point k: least outlay among plans with jobs ≤ ε_k
+        eps = lo + (hi - lo) * k / 5
+        best = min(f for j, f in every_plan if j <= eps + 1e-6)
+        assert any(abs(f - best) < 1e-6 and j <= eps + 1e-6 for j, f in pts)
+
+
+def test_objective_column_is_at_the_scenario_weights(make_instance, tmp_path):
+    inst = trade_off_instance(make_instance, tmp_path, objective={"jobs_weight": 3.0, "fiscal_weight": 0.5,
+                                                                   "discount_rate": DISCOUNT})
+    front = frontier(inst, points=3)
+    t = front.table
+    assert list(t["point"]) == [0, 1, 2]
+    assert t["objective"].tolist() == pytest.approx((3.0 * t["jobs"] + 0.5 * t["fiscal"]).tolist())
+
+
+def test_one_point_when_no_trade_off(make_instance, tmp_path):
+    # no workers: jobs are 0 for every plan, so both ends are the same plan
+    units = [dict(unit_id=u, workers=0, loss_making=loss > 0, subsidised_loss=loss) for u, (_, loss) in MINES.items()]
+    inst = make_instance(tmp_path, units=units, scenario={
+        "sectors": {"coal": {"exit_cost_per_capacity": {"close": EXIT_COST}}},
+        "targets": [{"name": "coal 300", "product": "coal", "by": 2018, "at_least": 300.0}]})
+    front = frontier(inst, points=5)
+    assert len(front.points) == 1
+    assert front.points[0].jobs == pytest.approx(0.0)
+
+
+def test_knee_is_the_point_farthest_from_the_chord():
+    assert knee_index([0, 1, 10], [10, 2, 0]) == 1
+    assert knee_index([0, 5, 8, 10], [10, 3, 1, 0]) == 1
+    assert knee_index([0, 1, 2], [2, 1, 0]) is None  # on the chord
+    assert knee_index([0, 1], [1, 0]) is None
+
+
+def test_differences_and_labels():
+    before = {"A": (2016, "close"), "B": (2017, "close"), "C": (2016, "close")}
+    after = {"A": (2016, "close"), "B": (2018, "close"), "D": (2016, "close")}
+    d = differences(before, after)
+    assert d == {"in": ["D"], "out": ["C"], "moved": ["B"]}
+    assert short_label(d) == "+1 −1 ~1"
+    assert short_label({"in": ["D"], "out": ["C"], "moved": []}) == "+D −C"
+    assert short_label({"in": [], "out": [], "moved": []}) == "same plan"
+
+
+def test_cli_writes_checkable_plans_and_a_chart(make_instance, tmp_path):
+    inst = trade_off_instance(make_instance, tmp_path / "in")
+    out = tmp_path / "front"
+    res = CliRunner().invoke(app, ["pareto", str(inst.scenario_path), "--points", "4", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    raw = (out / "frontier.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(out / "frontier.csv")
+    assert len(table) == 4 and table["knee"].sum() <= 1
+    assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for _, row in table.iterrows():
+        plan = read_plan(out / row["plan"], inst)
+        checked = check_plan(inst, plan)
+        assert checked.ok, checked.violations
+        assert checked.jobs == pytest.approx(row["jobs"], rel=1e-6)
+        assert checked.fiscal == pytest.approx(row["fiscal"], rel=1e-6)
+    # a second run into the same folder needs --force, and leaves the folder as it was
+    again = CliRunner().invoke(app, ["pareto", str(inst.scenario_path), "--points", "4", "--out", str(out)])
+    assert again.exit_code == 5
+    assert len(pd.read_csv(out / "frontier.csv")) == 4
+
+
+def test_cli_infeasible_scenario_exits_3(make_instance, tmp_path):
+    inst = trade_off_instance(make_instance, tmp_path, targets=[
+        {"name": "too much", "product": "coal", "by": 2018, "at_least": 700.0}])
+    res = CliRunner().invoke(app, ["pareto", str(inst.scenario_path), "--out", str(tmp_path / "f")])
+    assert res.exit_code == 3
+    assert "too much" in res.output
+    assert not (tmp_path / "f").exists()
