@@ -78,7 +78,11 @@ class Result:
 
 
 def _val(e) -> float:
-    v = pyo.value(e, exception=False)
+    """Value of an expression; NaN when it has none (a share of nothing left divides by 0)."""
+    try:
+        v = pyo.value(e, exception=False)
+    except ZeroDivisionError:
+        return float("nan")
     return float(v) if v is not None else float("nan")
 
 

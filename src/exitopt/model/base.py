@@ -144,6 +144,7 @@ def exited_by(m: pyo.ConcreteModel, u: str, year: int):
 
 def remaining(m: pyo.ConcreteModel, product: str, year: int):
     """Expression: capacity of ``product`` still there in ``year`` (万吨/yr)."""
-    gone = sum(m.exit_cap[product, y] for y in m.years_list if y <= year)
+    # a product with no unit (a rule on it, say) has retired nothing
+    gone = sum(m.exit_cap.get((product, y), 0) for y in m.years_list if y <= year)
     new = sum(m.project_cap[j] * m.a[j] for j in m.projects_of.get(product, []) if m.project_year[j] <= year)
     return m.base_capacity.get(product, 0.0) - gone + new
