@@ -10,6 +10,8 @@ the objective is the number of displaced workers; attrition 0.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from exitopt.errors import InfeasibleError
@@ -579,3 +581,20 @@ def test_weights_decide_the_trade_off(tmp_path, make_instance, jobs_weight, fisc
     assert set(exits(res)) == {chosen}
     assert res.jobs == approx({"A": 10, "B": 20}[chosen])
     assert res.fiscal == approx({"A": 150, "B": 100}[chosen])
+
+
+# --- edge cases the brute force ran into ------------------------------------------------------------
+
+
+def test_rules_on_a_product_with_nothing_left(tmp_path, make_instance):
+    # Every clinker line must go in 2016; a top-1 share on clinker in 2016 then divides 0 by 0,
+    # and a utilisation cap on coal, of which there is none, holds at 0 ≤ 20.
+    units = [dict(unit_id=x, product="clinker", workers=1) for x in "ABC"]
+    scen = {"mandatory": [dict(name="all", by=2016, where={})],
+            "concentration": [dict(name="top", product="clinker", top=1, share=0.5, years=[2016])],
+            "utilisation": [dict(name="coal", product="coal", demand={2017: 10.0}, min_utilisation=0.5)]}
+    res = solve(make_instance(tmp_path, units, scen))
+    assert res.objective == approx(3)
+    assert exits(res) == {u: (2016, "close") for u in "ABC"}
+    assert crow(res, "utilisation")["achieved"] == approx(0)
+    assert math.isnan(crow(res, "concentration")["achieved"])

@@ -59,6 +59,14 @@ class Diagnosis:
         return "\n".join(lines)
 
 
+def _value(e) -> float:
+    """Value of an expression; NaN for a share of nothing left (0 / 0)."""
+    try:
+        return float(pyo.value(e))
+    except ZeroDivisionError:
+        return float("nan")
+
+
 def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
     """Free the slacks of every policy row, minimise their weighted sum, report the rows that give."""
     for r in m.rows:
@@ -73,8 +81,8 @@ def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
             for r in m.rows:
                 s = (r.slack_up.value or 0.0) + (r.slack_down.value or 0.0)
                 if s > TOL * r.scale:
-                    gives.append(Give(r.rule, r.name, r.year, r.product, r.sense, float(pyo.value(r.required)),
-                                      float(pyo.value(r.lhs)), r.unit))
+                    gives.append(Give(r.rule, r.name, r.year, r.product, r.sense, _value(r.required),
+                                      _value(r.lhs), r.unit))
         return Diagnosis(gives, outcome.status)
     finally:
         m.del_component(m.violation)

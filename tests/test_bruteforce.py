@@ -1,0 +1,506 @@
+"""The MIP against brute force on random tiny instances.
+
+Every schedule (each unit: stay, or exit in a year by a mode; each candidate project: built or
+not) is enumerated and priced here, with feasibility and cost written from model.md alone —
+neither exitopt.model nor exitopt.check is used. Then:
+
+* the MIP is infeasible exactly when no schedule is feasible;
+* otherwise its objective equals the brute-force minimum, and the plan it returns is one the
+  brute force accepts and prices at that objective.
+
+Reduced-quantity replacement splits a retired unit's capacity continuously, so it has its own
+brute force below: schedules enumerated, the split for each found by a small LP written here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from exitopt.errors import InfeasibleError
+from exitopt.solve import solve_instance
+
+FIRST = 2016
+SECTOR = {"coal": "coal", "clinker": "cement"}
+TOL = 1e-7
+
+
+# --- random instances ---------------------------------------------------------------------------
+
+
+def random_spec(seed: int) -> dict:
+    """A tiny random scenario as plain data (units, projects, scenario dict), from a seed.
+
+    Plain ``random`` rather than Hypothesis' own draws: every rule family shows up about half
+    the time and values spread evenly, where Hypothesis' draws lean on the simplest values.
+    """
+    rnd = random.Random(seed)
+    last = FIRST + rnd.randint(1, 2)
+    years = list(range(FIRST, last + 1))
+    n = rnd.randint(2, 4)
+    units = []
+    for i in range(n):
+        loss = rnd.random() < 0.3
+        units.append(dict(
+            unit_id=f"U{i}", product=rnd.choice(["coal", "coal", "clinker"]),
+            capacity=rnd.randint(10, 100), workers=rnd.randint(0, 50),
+            region=rnd.choice(["R1", "R2"]), group=rnd.choice(["G1", "G2", "G3"]),
+            relocatable=rnd.random() < 0.4, loss_making=loss, subsidised_loss=rnd.randint(1, 20) if loss else 0,
+            exit_years=rnd.choice(["", "", "", "", "", "2016", "2017-2018", "2016;2018"]),
+        ))
+    ids = [u["unit_id"] for u in units]
+    total = {p: sum(u["capacity"] for u in units if u["product"] == p) for p in ("coal", "clinker")}
+
+    def sector_costs() -> dict:
+        return {"resettlement_per_worker": float(rnd.randint(0, 5)),
+                "exit_cost_per_capacity": {"close": float(rnd.randint(0, 10)), "relocate": float(rnd.randint(0, 10))},
+                "redeployed_share": {"close": rnd.choice([0.0, 0.2, 0.5]), "relocate": rnd.choice([0.0, 0.5, 1.0])},
+                "award_per_capacity": float(rnd.choice([0, 0, 5, 10, 15]))}
+
+    scen: dict = {
+        "first_year": FIRST, "last_year": last,
+        "attrition": rnd.choice([0.0, 0.1, 0.25]),
+        "ladder": {y: rnd.choice([0.7, 1.0, 1.1]) for y in years},
+        "objective": {"jobs_weight": rnd.choice([0.0, 1.0, 10.0]), "fiscal_weight": rnd.choice([0.0, 1.0, 1.0]),
+                      "discount_rate": rnd.choice([0.0, 0.05])},
+        "sectors": {"coal": sector_costs(), "cement": sector_costs()},
+    }
+
+    def maybe() -> bool:
+        return rnd.random() < 0.5
+
+    if maybe():
+        p = rnd.choice(["coal", "coal", "clinker"])
+        t = {"name": "target", "product": p, "by": rnd.choice(years)}
+        kind = rnd.choice(["at_least", "at_least", "at_most", "both"])
+        lo = float(round(total[p] * rnd.uniform(0, 0.5))) if kind != "at_most" else None
+        if kind != "at_least":
+            t["at_most"] = float((lo or 0) + round(total[p] * rnd.uniform(0, 0.6)))
+        if lo is not None:
+            t["at_least"] = lo
+        if rnd.random() < 0.2:
+            t["where"] = {"all": [["region", "==", "R1"]]}
+        scen["targets"] = [t]
+    forced = None
+    if maybe():
+        forced = rnd.choice(ids)
+        scen["mandatory"] = [{"name": "must go", "by": rnd.choice([*years, last]), "where": {"units": [forced]}}]
+    if maybe():
+        kept = forced if forced and rnd.random() < 0.1 else rnd.choice([u for u in ids if u != forced])
+        scen["protected"] = [{"name": "kept", "where": {"units": [kept]}}]
+    if maybe():
+        scen["windows"] = [{"name": "window", "where": {"units": [rnd.choice(ids)]},
+                            "years": sorted(rnd.sample(years, rnd.randint(1, len(years))))}]
+    if maybe():
+        close, relocate = [], []
+        for u in rnd.sample(ids, 2):
+            reloc = units[ids.index(u)]["relocatable"] and rnd.random() < 0.7
+            (relocate if reloc else close).append(u)
+        pkg = {"name": "pair", "required": rnd.random() < 0.3}
+        if close:
+            pkg["close"] = {"units": close}
+        if relocate:
+            pkg["relocate"] = {"units": relocate}
+        if pkg["required"] and maybe():
+            pkg["by"] = rnd.choice(years)
+        scen["packages"] = [pkg]
+    if maybe():
+        p = rnd.choice(["coal", "coal", "clinker"])
+        rule = {"name": "use", "product": p, "demand": {rnd.choice(years): float(round(total[p] * rnd.uniform(0.2, 0.8)))}}
+        kind = rnd.choice(["cap", "floor", "both"])
+        if kind in ("cap", "both"):
+            rule["min_utilisation"] = rnd.choice([0.5, 0.8, 1.0])
+        if kind in ("floor", "both"):
+            rule["reserve"] = rnd.choice([0.0, 0.1])
+        scen["utilisation"] = [rule]
+    if maybe():
+        scen["concentration"] = [{"name": "top", "product": rnd.choice(["coal", "clinker"]),
+                                  "by": rnd.choice(["group", "firm"]), "top": rnd.randint(1, 2),
+                                  "share": rnd.choice([0.5, 0.6, 0.8]), "years": [rnd.choice(years)]}]
+    caps: dict = {}
+    if maybe():
+        caps["budget"] = {rnd.choice(years): float(rnd.randint(0, 1000))}
+    if maybe():
+        cap = {"name": "labour", "per_year": float(rnd.randint(0, 80))}
+        if maybe():
+            cap["regions"] = [rnd.choice(sorted({u["region"] for u in units}))]
+        caps["workers"] = [cap]
+    if caps:
+        scen["caps"] = caps
+    projects = []
+    if rnd.random() < 0.3:
+        projects.append(dict(project_id="P1", product=rnd.choice(["coal", "clinker"]), capacity=rnd.randint(10, 100),
+                             year=rnd.choice(years), group=rnd.choice(["G1", "G2", "G4"]),
+                             status=rnd.choice(["approved", "candidate"])))
+    return {"units": units, "scenario": scen, "projects": projects}
+
+
+def instances():
+    return st.integers(0, 2**32 - 1).map(random_spec)
+
+
+# --- brute force, from model.md -------------------------------------------------------------------
+
+
+def table_years(text: str, years: list[int]) -> set[int]:
+    """The unit table's exit_years ('' = any; '2017-2018'; '2016;2018') within the plan."""
+    if not text:
+        return set(years)
+    out: set[int] = set()
+    for part in text.split(";"):
+        if "-" in part:
+            a, b = part.split("-")
+            out |= set(range(int(a), int(b) + 1))
+        else:
+            out.add(int(part))
+    return out & set(years)
+
+
+def unit_options(spec: dict) -> dict[str, list]:
+    """Each unit's choices: None (stay) or (year, mode), by rules 7 and 8 and the modes it allows."""
+    scen = spec["scenario"]
+    years = list(range(scen["first_year"], scen["last_year"] + 1))
+    protected = {u for r in scen.get("protected", []) for u in r["where"]["units"]}
+    out = {}
+    for u in spec["units"]:
+        uid = u["unit_id"]
+        ys = table_years(u["exit_years"], years)
+        for w in scen.get("windows", []):
+            if uid in w["where"]["units"]:
+                ys &= set(w["years"])
+        if uid in protected:
+            ys = set()
+        modes = ["close", "relocate"] if u["relocatable"] else ["close"]
+        out[uid] = [None] + [(y, m) for y in sorted(ys) for m in modes]
+    return out
+
+
+def remaining(spec: dict, plan: dict, built: bool, product: str, year: int, key: str | None = None) -> dict:
+    """Capacity of a product left in a year, by holder (``key``) or in total (key None → {None: total})."""
+    left: dict = {}
+    for u in spec["units"]:
+        if u["product"] != product:
+            continue
+        holder = u.get(key, f"firm {u['unit_id']}") if key == "group" else (
+            f"firm {u['unit_id']}" if key == "firm" else None)
+        left.setdefault(holder, 0.0)
+        exit_ = plan[u["unit_id"]]
+        if exit_ is None or exit_[0] > year:
+            left[holder] += u["capacity"]
+    for p in spec["projects"]:
+        if p["product"] == product and built and p["year"] <= year:
+            holder = p["group"] if key == "group" else ("firm P1" if key == "firm" else None)
+            left[holder] = left.get(holder, 0.0) + p["capacity"]
+    return left
+
+
+def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[str, int], float]]:
+    """(objective, undiscounted outlay by year, displaced workers by (region, year)) of a plan."""
+    scen = spec["scenario"]
+    years = list(range(scen["first_year"], scen["last_year"] + 1))
+    outlay = {y: 0.0 for y in years}
+    displaced: dict = {}
+    jobs = 0.0
+    for u in spec["units"]:
+        c = scen["sectors"][SECTOR[u["product"]]]
+        exit_ = plan[u["unit_id"]]
+        if u["loss_making"]:
+            for y in years:
+                if exit_ is None or y < exit_[0]:
+                    outlay[y] += u["subsidised_loss"]
+        if exit_ is None:
+            continue
+        y, mode = exit_
+        t = y - scen["first_year"]
+        d = u["workers"] * (1 - scen["attrition"]) ** t * (1 - c["redeployed_share"][mode])
+        jobs += d
+        displaced[u["region"], y] = displaced.get((u["region"], y), 0.0) + d
+        outlay[y] += (c["resettlement_per_worker"] * d + c["exit_cost_per_capacity"][mode] * u["capacity"]
+                      - c["award_per_capacity"] * scen["ladder"][y] * u["capacity"])
+    w = scen["objective"]
+    fiscal = sum(o * (1 + w["discount_rate"]) ** -(y - scen["first_year"]) for y, o in outlay.items())
+    return w["jobs_weight"] * jobs + w["fiscal_weight"] * fiscal, outlay, displaced
+
+
+def le(a: float, b: float) -> bool:
+    return a <= b + TOL * max(1.0, abs(b))
+
+
+def feasible(spec: dict, plan: dict, built: bool) -> bool:
+    """Every rule of model.md (no replacement here), checked on one plan."""
+    scen = spec["scenario"]
+    last = scen["last_year"]
+    units = {u["unit_id"]: u for u in spec["units"]}
+
+    def gone_by(uid: str, year: int) -> bool:
+        return plan[uid] is not None and plan[uid][0] <= year
+
+    for r in scen.get("mandatory", []):
+        if not all(gone_by(u, r["by"]) for u in r["where"]["units"]):
+            return False
+    for p in scen.get("packages", []):
+        members = {u: "close" for u in p.get("close", {}).get("units", [])}
+        members |= {u: "relocate" for u in p.get("relocate", {}).get("units", [])}
+        chosen = [plan[u] for u in members]
+        if all(c is None for c in chosen):
+            if p["required"]:
+                return False
+            continue
+        if any(c is None for c in chosen) or len({c[0] for c in chosen}) != 1:
+            return False
+        if any(plan[u][1] != m for u, m in members.items()):
+            return False
+        if p["required"] and chosen[0][0] > p.get("by", last):
+            return False
+    for t in scen.get("targets", []):
+        counted = sum(u["capacity"] for uid, u in units.items()
+                      if u["product"] == t["product"] and gone_by(uid, t["by"])
+                      and ("where" not in t or u["region"] == "R1"))
+        if "at_least" in t and not le(t["at_least"], counted):
+            return False
+        if "at_most" in t and not le(counted, t["at_most"]):
+            return False
+    for r in scen.get("utilisation", []):
+        for y, d in r["demand"].items():
+            left = sum(remaining(spec, plan, built, r["product"], y).values())
+            if "min_utilisation" in r and not le(left, d / r["min_utilisation"]):
+                return False
+            if "reserve" in r and not le(d * (1 + r["reserve"]), left):
+                return False
+    for r in scen.get("concentration", []):
+        for y in r["years"]:
+            held = remaining(spec, plan, built, r["product"], y, r["by"])
+            total = sum(held.values())
+            top = sum(sorted(held.values(), reverse=True)[: r["top"]])
+            if not le(r["share"] * total, top):
+                return False
+    _, outlay, displaced = price(spec, plan)
+    caps = scen.get("caps", {})
+    for y, b in caps.get("budget", {}).items():
+        if not le(outlay[y], b):
+            return False
+    for cap in caps.get("workers", []):
+        regions = cap.get("regions") or {u["region"] for u in spec["units"]}
+        for (region, y), d in displaced.items():
+            if region in regions and not le(d, cap["per_year"]):
+                return False
+    return True
+
+
+def brute_force(spec: dict) -> float | None:
+    """The least objective over every feasible plan, or None when no plan is feasible."""
+    options = unit_options(spec)
+    ids = list(options)
+    builds = [False]
+    if spec["projects"]:
+        builds = [True] if spec["projects"][0]["status"] == "approved" else [False, True]
+    best = None
+    for combo in itertools.product(*(options[u] for u in ids)):
+        plan = dict(zip(ids, combo))
+        cost = None
+        for built in builds:
+            if feasible(spec, plan, built):
+                cost = price(spec, plan)[0]
+                break
+        if cost is not None and (best is None or cost < best):
+            best = cost
+    return best
+
+
+# --- the property ---------------------------------------------------------------------------------
+
+
+def load_spec(spec: dict, folder: Path, make_instance):
+    scen = {"name": "random", **spec["scenario"]}
+    return make_instance(folder, spec["units"], scen, spec["projects"] or None)
+
+
+def plan_of(res) -> dict:
+    """unit_id -> None or (year, mode) from a result's schedule."""
+    s = res.schedule
+    return {u: None if pd.isna(y) else (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"])}
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec=instances())
+def test_mip_equals_brute_force(spec, make_instance):
+    best = brute_force(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        inst = load_spec(spec, Path(folder), make_instance)
+        if best is None:
+            with pytest.raises(InfeasibleError):
+                solve_instance(inst, with_duals=False)
+            return
+        res = solve_instance(inst, with_duals=False)
+    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    plan = plan_of(res)
+    built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
+    assert feasible(spec, plan, built), plan
+    assert price(spec, plan)[0] == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+
+
+def test_generator_covers_both_outcomes():
+    """The random instances are neither all feasible nor all infeasible, and some pay to exit."""
+    seen = set()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None, phases=[Phase.generate])
+    @given(spec=instances())
+    def collect(spec):
+        best = brute_force(spec)
+        seen.add("infeasible" if best is None else "negative" if best < 0 else "feasible")
+
+    collect()
+    assert seen == {"infeasible", "negative", "feasible"}
+
+
+# --- replacement: schedules enumerated, the indicator split by an LP --------------------------------
+
+
+@dataclass
+class RepCase:
+    """A coal-only instance with replacement: units (cap, workers, eligible), projects, a target."""
+
+    caps: list[int]
+    workers: list[int]
+    eligible: list[bool]
+    projects: list[tuple[int, int, str]]  # (capacity, year, status)
+    ratio: float
+    target: tuple[int, float | None, float | None] | None  # (by, at_least, at_most)
+    award: float
+    ladder: dict[int, float]
+    discount: float
+    last: int
+
+
+def indicator_lp(case: RepCase, plan: dict[int, int | None], built: list[bool]) -> float | None:
+    """Least discounted award given up on indicators for a fixed plan, or None when none works.
+
+    Variables ind_u ∈ [0, cap_u] for retired eligible units. Rules: for each year y, indicators
+    retired by y ≥ ratio × new capacity built by y; a target counts capacity − indicator.
+    """
+    import highspy
+
+    years = range(FIRST, case.last + 1)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    ind = {}
+    for u, y in plan.items():
+        if y is not None and case.eligible[u]:
+            cost = case.award * case.ladder[y] * (1 + case.discount) ** -(y - FIRST)
+            ind[u] = h.addVariable(lb=0.0, ub=float(case.caps[u]), obj=cost)
+    for y in years:
+        need = case.ratio * sum(c for (c, yy, _), b in zip(case.projects, built) if b and yy <= y)
+        have = [ind[u] for u in ind if plan[u] <= y]
+        if need > 0:
+            if not have:
+                return None
+            h.addConstr(sum(have[1:], have[0]) >= need)
+    if case.target is not None:
+        by, lo, hi = case.target
+        gone = [u for u, y in plan.items() if y is not None and y <= by]
+        cap = sum(case.caps[u] for u in gone)
+        ivars = [ind[u] for u in gone if u in ind]
+        if not ivars:
+            if (lo is not None and cap < lo - TOL) or (hi is not None and cap > hi + TOL):
+                return None
+        else:
+            counted = sum(ivars[1:], ivars[0])
+            if lo is not None:
+                h.addConstr(counted <= cap - lo)
+            if hi is not None:
+                h.addConstr(counted >= cap - hi)
+    if not ind:
+        return 0.0
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return h.getInfo().objective_function_value
+
+
+def replacement_brute_force(case: RepCase) -> float | None:
+    years = list(range(FIRST, case.last + 1))
+    n = len(case.caps)
+    choices = [[False, True] if s == "candidate" else [True] for (_, _, s) in case.projects]
+    best = None
+    for combo in itertools.product([None, *years], repeat=n):
+        plan = dict(enumerate(combo))
+        jobs = sum(case.workers[u] for u, y in plan.items() if y is not None)
+        award = sum(case.award * case.ladder[y] * (1 + case.discount) ** -(y - FIRST) * case.caps[u]
+                    for u, y in plan.items() if y is not None)
+        for built in itertools.product(*choices):
+            lost = indicator_lp(case, plan, list(built))
+            if lost is None:
+                continue
+            cost = jobs - award + lost
+            if best is None or cost < best - 1e-12:
+                best = cost
+    return best
+
+
+@st.composite
+def replacement_cases(draw) -> RepCase:
+    last = FIRST + draw(st.integers(1, 2))
+    years = list(range(FIRST, last + 1))
+    n = draw(st.integers(2, 4))
+    projects = [(draw(st.integers(10, 80)), draw(st.sampled_from(years)),
+                 draw(st.sampled_from(["approved", "candidate"]))) for _ in range(draw(st.integers(1, 2)))]
+    target = None
+    if draw(st.booleans()):
+        kind = draw(st.sampled_from(["at_least", "at_most", "both"]))
+        lo = float(draw(st.integers(0, 150))) if kind != "at_most" else None
+        hi = float((lo or 0) + draw(st.integers(0, 150))) if kind != "at_least" else None
+        target = (draw(st.sampled_from(years)), lo, hi)
+    return RepCase(
+        caps=[draw(st.integers(10, 100)) for _ in range(n)],
+        workers=[draw(st.integers(0, 50)) for _ in range(n)],
+        eligible=[draw(st.booleans()) or i == 0 for i in range(n)],
+        projects=projects, ratio=draw(st.sampled_from([1.2, 1.25, 1.5])), target=target,
+        award=float(draw(st.integers(0, 10))), ladder={y: draw(st.sampled_from([0.7, 1.0, 1.1])) for y in years},
+        discount=draw(st.sampled_from([0.0, 0.05])), last=last)
+
+
+def replacement_instance(case: RepCase, folder: Path, make_instance):
+    units = [dict(unit_id=f"U{i}", capacity=c, workers=w, indicator_eligible=e)
+             for i, (c, w, e) in enumerate(zip(case.caps, case.workers, case.eligible))]
+    projects = [dict(project_id=f"P{j}", capacity=c, year=y, status=s) for j, (c, y, s) in enumerate(case.projects)]
+    scen = {"last_year": case.last, "ladder": case.ladder,
+            "objective": {"jobs_weight": 1.0, "fiscal_weight": 1.0, "discount_rate": case.discount},
+            "sectors": {"coal": {"award_per_capacity": case.award}},
+            "replacement": [{"product": "coal", "ratio": case.ratio}]}
+    if case.target is not None:
+        by, lo, hi = case.target
+        t = {"name": "target", "product": "coal", "by": by}
+        if lo is not None:
+            t["at_least"] = lo
+        if hi is not None:
+            t["at_most"] = hi
+        scen["targets"] = [t]
+    return make_instance(folder, units, scen, projects)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=replacement_cases())
+def test_replacement_mip_equals_brute_force(case, make_instance):
+    best = replacement_brute_force(case)
+    with tempfile.TemporaryDirectory() as folder:
+        inst = replacement_instance(case, Path(folder), make_instance)
+        if best is None:
+            with pytest.raises(InfeasibleError):
+                solve_instance(inst, with_duals=False)
+            return
+        res = solve_instance(inst, with_duals=False)
+    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    s = res.schedule
+    assert (s["counted"] + s["indicator"]).where(s["exit_year"].notna(), 0).sum() == pytest.approx(
+        s.loc[s["exit_year"].notna(), "capacity"].sum())
+    assert s.loc[~s["unit_id"].isin([f"U{i}" for i, e in enumerate(case.eligible) if e]), "indicator"].sum() == 0
