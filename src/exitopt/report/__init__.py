@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from .compare import Comparison, compare_runs
+from .labels import LANGS
 from .run import Run, read_run
 
 __all__ = ["Comparison", "Report", "Run", "compare_runs", "make_report", "read_run"]
@@ -62,7 +63,7 @@ def make_report(run_dir: Path | str, lang: str = "zh", out: Path | str | None = 
     from .html import build_html
     from .workbook import write_workbook
 
-    if lang not in ("zh", "en"):
+    if lang not in LANGS:
         raise InputError(f"language {lang!r} is not offered: use zh (Chinese) or en (English).")
     run = read_run(run_dir)
     target = Path(out) if out is not None else Path(run_dir) / f"report_{lang}"

@@ -65,15 +65,18 @@ def find_cjk_font() -> str | None:
 
 
 def _ordered(values, order) -> list:
+    """The distinct text values, in ``order`` first, then any others alphabetically."""
     vals = [v for v in pd.unique(pd.Series(list(values))) if isinstance(v, str)]
     return [v for v in order if v in vals] + sorted(v for v in vals if v not in order)
 
 
 def _years(run: Run) -> list[int]:
+    """The planning years of the run (from summary.csv)."""
     return sorted(int(y) for y in run.summary["year"].dropna().unique())
 
 
 def _no_data(ax, lang: str) -> None:
+    """Mark an empty panel as such instead of drawing empty axes."""
     ax.text(0.5, 0.5, labels.text("no_data", lang), ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -116,6 +119,7 @@ def _figure_legend(fig, axes, ncol: int = 6) -> None:
 
 
 def _headroom(ax, factor: float = 1.15) -> None:
+    """Room above the bars for their labels."""
     lo, hi = ax.get_ylim()
     if hi > 0:
         ax.set_ylim(lo, hi * factor)

@@ -46,6 +46,7 @@ class Comparison:
 
 
 def _figure(run: Run, key: str) -> float:
+    """A headline figure of a run: from run.json, or the number of units exiting."""
     if key == "units_exiting":
         return float(len(run.exiting))
     v = run.record.get(key)
@@ -53,6 +54,7 @@ def _figure(run: Run, key: str) -> float:
 
 
 def compare_figures(a: Run, b: Run) -> pd.DataFrame:
+    """Objective, jobs, fiscal outlay and units exiting in A and B, and the change B − A."""
     rows = []
     for key, label in FIGURES:
         x, y = _figure(a, key), _figure(b, key)
@@ -61,6 +63,7 @@ def compare_figures(a: Run, b: Run) -> pd.DataFrame:
 
 
 def _change(row: pd.Series) -> str | None:
+    """How a unit's exit differs between the runs (None when it does not)."""
     ia, ib = row["_merge"] in ("both", "left_only"), row["_merge"] in ("both", "right_only")
     if not ia:
         return NOT_IN_A
@@ -103,6 +106,7 @@ def compare_units(a: Run, b: Run) -> pd.DataFrame:
 
 
 def _binding(c: pd.DataFrame) -> pd.DataFrame:
+    """constraints.csv reduced to its key and whether the row binds (true only when it says so)."""
     df = c[RULE_KEY + ["binding"]].copy()
     df["year"] = df["year"].astype("Int64")
     df["product"] = df["product"].fillna("")
@@ -129,6 +133,7 @@ def compare_runs(run_a: Path | str | Run, run_b: Path | str | Run) -> Comparison
 
 
 def _plan(year: object, mode: object) -> str:
+    """A unit's plan in words: "2018 close", or "stays"."""
     if pd.isna(year):
         return "stays"
     return f"{int(year)} {mode}".strip()

@@ -37,6 +37,7 @@ p.small { font-size: 0.85em; color: #666; }
 
 
 def _blank(v: object) -> bool:
+    """None, NA or NaN: nothing to show."""
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
@@ -91,6 +92,7 @@ def headline_section(run: Run, lang: str) -> str:
 
 
 def exits_section(run: Run, lang: str) -> str:
+    """Exits by product, with a total row of units, workers and outlay (id="exits")."""
     t = exits_by_product(run)
     heads = [labels.header("product", lang), labels.text("units", lang)] + [
         labels.header(c, lang) for c in ("capacity", "counted", "indicator", "workers_displaced", "outlay")]
@@ -116,9 +118,8 @@ def binding_rules(run: Run) -> pd.DataFrame:
 
 
 def _figure_unit(unit: object) -> str:
-    from .workbook import UNIT_FORMATS
-
-    return UNIT_FORMATS.get(str(unit), "number")
+    """How to show the figures of a constraint row, from its unit of measure."""
+    return labels.MEASURE_KINDS.get(str(unit), "number")
 
 
 def binding_section(run: Run, lang: str) -> str:
@@ -144,10 +145,12 @@ def binding_section(run: Run, lang: str) -> str:
 
 
 def data_uri(png: Path) -> str:
+    """A PNG file as a data: URI, so the page needs no file beside it."""
     return "data:image/png;base64," + base64.b64encode(Path(png).read_bytes()).decode("ascii")
 
 
 def charts_section(charts: list[Chart], folder: Path) -> str:
+    """Every chart as an embedded image with its caption."""
     figs = []
     for ch in charts:
         figs.append(f'<figure><img alt="{escape(ch.title)}" src="{data_uri(Path(folder) / ch.file)}">'

@@ -104,8 +104,6 @@ PRODUCTS = {
 
 SECTORS = {"coal": ("煤炭", "Coal"), "steel": ("钢铁", "Steel"), "cement": ("水泥", "Cement")}
 
-MODES = {"close": ("关闭", "close"), "relocate": ("迁移(国际产能合作)", "relocate")}
-
 RULES = {
     "target": ("退出目标", "exit target"),
     "replacement": ("减量置换", "replacement"),
@@ -128,6 +126,10 @@ MEASURES = {
     "unit": ("个(单位)", "unit"),
     "package": ("个(整体退出包)", "package"),
 }
+
+# The unit of a constraints.csv row → the kind of its required/achieved/slack figures.
+MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
+                 "unit": "count", "package": "count"}
 
 STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
 
@@ -201,14 +203,12 @@ def product(code: object, lang: str) -> str:
 
 
 def sector(code: object, lang: str) -> str:
+    """A sector's name (steel → 钢铁 / Steel)."""
     return _pick(SECTORS, code, lang)
 
 
-def mode(code: object, lang: str) -> str:
-    return _pick(MODES, code, lang)
-
-
 def rule(code: object, lang: str) -> str:
+    """A rule family's name (target → 退出目标 / exit target)."""
     return _pick(RULES, code, lang)
 
 
@@ -218,10 +218,12 @@ def measure(code: object, lang: str) -> str:
 
 
 def status(code: object, lang: str) -> str:
+    """The solver status of a run (optimal, limit) in words."""
     return _pick(STATUS, code, lang)
 
 
 def sheet(key: str, lang: str) -> str:
+    """A workbook sheet's name."""
     zh, en = SHEETS[key]
     return zh if lang == "zh" else en
 
@@ -234,5 +236,6 @@ def header(column: str, lang: str, table: str | None = None) -> str:
 
 
 def kind(column: str) -> str:
+    """The kind of value of a column (see :class:`Column`); text when unknown."""
     col = COLUMNS.get(column)
     return col.kind if col else "text"

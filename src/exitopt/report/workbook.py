@@ -22,14 +22,12 @@ NUMBER_FORMATS = {
     "persons": "#,##0",
     "money": "#,##0",
     "share": "0.0%",
+    "gap": "0.000%",
     "year": "0",
     "count": "0",
     "cost": "#,##0.00",
     "number": "#,##0.00",
 }
-# The per-row unit of constraints.csv (its "unit" column) → number format of required/achieved/slack.
-UNIT_FORMATS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
-                "unit": "count", "package": "count"}
 FROZEN_COLUMNS = {"schedule": 1, "summary": 2, "constraints": 2, "new_capacity": 1}
 MAX_WIDTH = 60
 
@@ -40,6 +38,7 @@ def display_width(text: str) -> int:
 
 
 def _is_blank(value: object) -> bool:
+    """None, NA or NaN: an empty cell."""
     if value is None or value is pd.NA:
         return True
     return isinstance(value, float) and math.isnan(value)
@@ -64,7 +63,7 @@ def _cell_kind(column: str, row: pd.Series) -> str:
     """How to format a cell: by the column, or for constraint figures by the row's unit."""
     kind = labels.kind(column)
     if kind == "by_unit":
-        return UNIT_FORMATS.get(str(row.get("unit", "")), "number")
+        return labels.MEASURE_KINDS.get(str(row.get("unit", "")), "number")
     return kind
 
 
@@ -86,8 +85,8 @@ def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lan
         return s
     x = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so Excel never shows "-0"
     ws.write_number(r, c, x, fmt.number(kind))
-    if kind == "share":
-        return f"{x:.1%}"
+    if kind in ("share", "gap"):
+        return f"{x:.3%}"
     if kind in ("year", "count"):
         return f"{x:.0f}"
     return f"{x:,.1f}"
@@ -119,7 +118,7 @@ def _headline_value(key: str, value: object, lang: str):
     if key == "status":
         return labels.status(value, lang), "text"
     if key == "gap":
-        return value, "share"
+        return value, "gap"
     if key == "jobs":
         return value, "persons"
     if key in ("objective", "fiscal"):
