@@ -283,3 +283,13 @@ def test_without_a_chinese_font_charts_fall_back_to_english(tiny_runs, tmp_path,
     assert rep.note in page
     assert f'alt="{labels.text("chart_exits", "en")}"' in page
     assert len(list(rep.folder.glob("*.png"))) == 3  # no concentration rule, no concentration chart
+
+
+def test_a_run_without_rules_or_exits(tmp_path):
+    from exitopt.report import compare_runs, labels, make_report
+
+    run = _solve_into(tmp_path / "run", write_scenario(tmp_path / "s", TINY_UNITS, {}))
+    rep = make_report(run, "en")
+    page = (rep.folder / "briefing.html").read_text(encoding="utf-8")
+    assert labels.text("binding_none", "en") in page
+    assert compare_runs(run, run).same

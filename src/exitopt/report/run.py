@@ -23,6 +23,8 @@ REQUIRED = {
     "constraints.csv": ["rule", "name", "year", "product", "sense", "required", "achieved", "binding"],
 }
 OPTIONAL = {"new_capacity.csv": ["project_id", "product", "capacity", "year", "built"]}
+# Tables that `exitopt solve` writes without even a header row when they have no rows.
+MAY_BE_EMPTY = ("constraints.csv", "new_capacity.csv")
 
 NUMERIC = {
     "capacity", "counted", "indicator", "workers_displaced", "outlay", "award", "losses_paid",
@@ -102,7 +104,11 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text; it was changed after `exitopt solve` wrote it. "
                          "Solve the scenario again to rewrite it.", file=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+    except pd.errors.EmptyDataError:
+        if path.name in MAY_BE_EMPTY:
+            return _convert(pd.DataFrame({c: pd.Series(dtype=str) for c in columns}), path)
+        raise InputError("is empty. Solve the scenario again to rewrite it.", file=path) from None
+    except pd.errors.ParserError as e:
         raise InputError(f"cannot be read as CSV ({str(e).strip()}). Solve the scenario again to rewrite it.",
                          file=path) from None
     missing = [c for c in columns if c not in df.columns]
