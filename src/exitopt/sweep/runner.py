@@ -22,7 +22,7 @@ import time
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
 from .ledger import LEDGER, Ledger, open_ledger
@@ -239,7 +239,7 @@ def _executor(workers: int, scheduler: str | None):
         def close() -> None:
             client.close()
 
-        return client.get_executor(), close, f"Dask cluster at {scheduler} ({n} worker thread(s))"
+        return client.get_executor(), close, f"Dask ({n} thread(s))"
     from concurrent.futures import ProcessPoolExecutor
 
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -248,10 +248,10 @@ def _executor(workers: int, scheduler: str | None):
     def close() -> None:
         ex.shutdown(wait=True, cancel_futures=True)
 
-    return ex, close, f"{workers} local process(es)"
+    return ex, close, f"{workers} process(es)"
 
 
-def _progress(enabled: bool, total: int, done: int):
+def _progress(enabled: bool, total: int, done: int, label: str):
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
@@ -259,7 +259,7 @@ def _progress(enabled: bool, total: int, done: int):
     prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[tally]}"),
                     console=Console(stderr=True), disable=not enabled, transient=False)
-    task = prog.add_task("cases", total=total, completed=done, tally="")
+    task = prog.add_task(label, total=total, completed=done, tally="")
     return prog, task
 
 
@@ -267,21 +267,19 @@ def _tally(counts: dict[str, int]) -> str:
     return " · ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
 
 
-def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str, str], *, workers: int,
-            scheduler: str | None, progress: bool, total_done: int,
-            on_case: Callable[[Case, dict], None] | None = None) -> dict[str, int]:
-    """Run ``pending`` cases on the executor; record each one in the ledger as it finishes."""
+def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str, str], ex: Executor, *,
+            progress: bool, total_done: int, label: str = "cases") -> dict[str, int]:
+    """Run ``pending`` cases on ``ex``; record each one in the ledger as it finishes."""
     counts: dict[str, int] = {}
     if not pending:
         return counts
-    ex, close, _ = _executor(workers, scheduler)
     key = _base_key(hashes)
-    prog, bar = _progress(progress, len(sweep.cases), total_done)
+    prog, bar = _progress(progress, len(sweep.cases), total_done, label)
     futures: dict = {}
     try:
+        futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
+                                              sweep.spec.time_limit)): c for c in pending}
         with prog:
-            futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
-                                                  sweep.spec.time_limit)): c for c in pending}
             for fut in as_completed(futures):
                 case = futures[fut]
                 try:
@@ -296,15 +294,11 @@ def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str,
                 ledger.record(case.id, case.index, case.variant, case.values, result)
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 prog.update(bar, advance=1, tally=_tally(counts))
-                if on_case is not None:
-                    on_case(case, result)
     except KeyboardInterrupt:
         for f in futures:
             f.cancel()
         raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
                           f"Run the same command with --resume to finish the sweep.") from None
-    finally:
-        close()
     return counts
 
 
@@ -328,19 +322,22 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}.")
     n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
-    ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
+    ex, close, where = _executor(n, scheduler)  # a cluster that cannot be reached fails before any file is made
+    ledger = None
     try:
+        ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
         done = ledger.finished()
         pending = [c for c in sweep.cases if c.id not in done]
-        counts = execute(sweep, pending, ledger, hashes, workers=n, scheduler=scheduler, progress=progress,
-                         total_done=len(sweep.cases) - len(pending))
+        execute(sweep, pending, ledger, hashes, ex, progress=progress, total_done=len(sweep.cases) - len(pending),
+                label=f"{sweep.name} on {where}")
         files = export(target, sweep, inst, ledger, long=long)
         all_counts = ledger.cases()["status"].value_counts().to_dict()
     finally:
-        ledger.close()
+        close()
+        if ledger is not None:
+            ledger.close()
     return SweepReport(sweep.name, target, len(sweep.cases), len(sweep.cases) - len(pending),
                        {str(k): int(v) for k, v in all_counts.items()}, time.perf_counter() - start, files)
-
 
 
 def format_report(rep: SweepReport) -> str:

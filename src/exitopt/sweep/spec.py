@@ -41,6 +41,9 @@ from ..errors import InputError
 from ..scenario import Scenario, read_toml
 
 BASELINE = "baseline"
+#: columns of cases.csv that an axis label may not take
+RESERVED = frozenset({"case", "variant", "status", "objective", "jobs", "fiscal", "gap", "bound", "seconds",
+                      "diagnosis", "projects_built"})
 
 
 class _Strict(BaseModel):
@@ -133,6 +136,9 @@ class SweepFile(_Strict):
         if self.samples is not None and not sampled:
             raise ValueError("'samples' is given but no axis has 'sample'")
         names = [a.name for a in self.axes]
+        taken = [n for n in names if n in RESERVED or n.startswith("exits_")]
+        if taken:
+            raise ValueError(f"axis label {taken[0]!r} is a column of cases.csv already; give the axis another label")
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"axis {sorted(dup)[0]!r} is given twice")
