@@ -11,10 +11,9 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from . import highs
-from .diagnose import diagnose
 from .errors import ExitoptError, InfeasibleError, LimitReached
 from .inputs import Instance
 from .model import build
@@ -234,6 +233,8 @@ def solve_instance(inst: Instance, *, time_limit: float | None = None, with_dual
     t_build = time.perf_counter() - t0
     outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
     if outcome.status == "infeasible":
+        from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
+
         diag = diagnose(m, inst)
         raise InfeasibleError(diag.message(), diag)
     if not outcome.has_solution:

@@ -6,7 +6,7 @@ returns early when it has nothing to add. The objective is built last, by :mod:`
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from . import base, caps, concentration, cost, mandatory, packages, replacement, targets, utilisation

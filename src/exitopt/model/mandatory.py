@@ -10,7 +10,7 @@ is then unmeetable and the diagnosis names it.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row

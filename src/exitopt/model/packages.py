@@ -12,7 +12,7 @@ A member of a package that does not exit stays: it cannot leave on its own.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row

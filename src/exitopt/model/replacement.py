@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row

@@ -12,7 +12,7 @@ selection is given)::
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row

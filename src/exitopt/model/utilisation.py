@@ -8,7 +8,7 @@ For each year y with a demand figure d_y (万吨)::
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row, remaining
