@@ -103,6 +103,12 @@ def make_instance():
     return _make_instance
 
 
+@pytest.fixture
+def scenario_file():
+    """Factory: ``scenario_file(folder, units, scenario, projects)`` writes the files, returns the TOML path."""
+    return write_scenario
+
+
 @pytest.fixture(scope="session")
 def gansu_result():
     """The Gansu 2016 baseline, solved once for the whole session."""

@@ -1,0 +1,147 @@
+"""``exitopt solve`` end to end: the run folder, its encoding, refusals, and infeasible plans explained."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from exitopt.cli import app
+
+from conftest import GANSU
+
+FILES = {"schedule.csv", "summary.csv", "constraints.csv", "new_capacity.csv", "run.json"}
+BOM = b"\xef\xbb\xbf"
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def flat(text: str) -> str:
+    """Message text with line breaks and repeated spaces folded (the console may wrap)."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture
+def tiny(tmp_path, scenario_file) -> Path:
+    # A (100 万吨, 10 workers, name that Excel would run), B (60, 5, name starting with '-'),
+    # C (50, 4); at least 110 counted by 2017 → B and C exit, 9 displaced, objective 9.
+    units = [dict(unit_id="A", capacity=100, workers=10, name='=HYPERLINK("http://x","A")'),
+             dict(unit_id="B", capacity=60, workers=5, name="-1+2 mine"),
+             dict(unit_id="C", capacity=50, workers=4, name="@C mine")]
+    scen = {"targets": [dict(name="coal 110", product="coal", by=2017, at_least=110.0)]}
+    return scenario_file(tmp_path / "in", units, scen)
+
+
+def test_solve_writes_the_run_folder(tiny, tmp_path):
+    out = tmp_path / "run"
+    res = run("solve", tiny, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == FILES
+    for name in FILES - {"run.json"}:
+        assert (out / name).read_bytes().startswith(BOM), name
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "optimal"
+    assert record["objective"] == pytest.approx(9)
+    sched = pd.read_csv(out / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
+    assert sched.at["A", "name"] == '\'=HYPERLINK("http://x","A")'
+    assert sched.at["B", "name"] == "'-1+2 mine"
+    assert sched.at["C", "name"] == "'@C mine"
+    assert sched["exit_year"].notna().to_dict() == {"A": False, "B": True, "C": True}
+    assert "written to" in res.stdout
+
+
+def test_non_empty_out_folder_is_refused_then_replaced_with_force(tiny, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier run", encoding="utf-8")
+    res = run("solve", tiny, "--out", out)
+    assert res.exit_code == 5
+    assert "--force" in flat(res.stderr)
+    assert "Traceback" not in res.output
+    assert {p.name for p in out.iterdir()} == {"old.txt"}
+    res = run("solve", tiny, "--out", out, "--force")
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == FILES
+    # nothing left behind next to it (temporary folders are renamed or removed)
+    assert {p.name for p in tmp_path.iterdir()} == {"in", "run"}
+
+
+@pytest.fixture
+def over_target(tmp_path, scenario_file) -> Path:
+    # 300 万吨 of coal in all, a target of 500: the target must give, and can reach 300.
+    units = [dict(unit_id=u, workers=1) for u in "ABC"]
+    scen = {"targets": [dict(name="coal 500", product="coal", by=2018, at_least=500.0)]}
+    return scenario_file(tmp_path / "in", units, scen)
+
+
+def test_infeasible_exits_3_names_the_rule_and_leaves_no_folder(over_target, tmp_path):
+    out = tmp_path / "run"
+    res = run("solve", over_target, "--out", out)
+    assert res.exit_code == 3
+    msg = flat(res.stderr)
+    assert "target 'coal 500'" in msg
+    assert "can reach at most 300.0 万吨/yr" in msg
+    assert "required at least 500.0 万吨/yr" in msg
+    assert "Traceback" not in res.output
+    assert not out.exists()
+    assert {p.name for p in tmp_path.iterdir()} == {"in"}
+
+
+def test_failed_run_with_force_keeps_the_earlier_folder(over_target, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier run", encoding="utf-8")
+    res = run("solve", over_target, "--out", out, "--force")
+    assert res.exit_code == 3
+    assert {p.name for p in out.iterdir()} == {"old.txt"}
+    assert {p.name for p in tmp_path.iterdir()} == {"in", "run"}
+
+
+def test_impossible_concentration_says_what_share_is_reachable(tmp_path, scenario_file):
+    # Four clinker groups of 100 each, none may exit: the top group holds 25 %, 90 % is asked.
+    units = [dict(unit_id=f"K{i}", product="clinker", group=f"G{i}") for i in range(4)]
+    scen = {"protected": [dict(name="all kept", where={})],
+            "concentration": [dict(name="top 1", product="clinker", top=1, share=0.9, years=[2017])]}
+    res = run("solve", scenario_file(tmp_path / "in", units, scen), "--out", tmp_path / "run")
+    assert res.exit_code == 3
+    msg = flat(res.stderr)
+    assert "concentration 'top 1' in 2017 can reach at most 25.0%" in msg
+    assert "required at least 90.0%" in msg
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_input_exits_2_without_a_folder(tmp_path, scenario_file):
+    path = scenario_file(tmp_path / "in", [dict(unit_id="A")], {"targets": [dict(name="x", product="coal", by=2030,
+                                                                                  at_least=1.0)]})
+    res = run("solve", path, "--out", tmp_path / "run")
+    assert res.exit_code == 2
+    assert "2030" in flat(res.stderr)
+    assert not (tmp_path / "run").exists()
+
+
+def test_gansu_coal_target_of_6000_is_explained(tmp_path):
+    text = GANSU.read_text(encoding="utf-8")
+    text = text.replace('"../data/gansu/', f'"{(GANSU.parent.parent / "data" / "gansu").as_posix()}/')
+    assert text.count("at_least = 1000.0") == 1
+    text = text.replace("at_least = 1000.0", "at_least = 6000.0")
+    path = tmp_path / "gansu_6000.toml"
+    path.write_text(text, encoding="utf-8")
+    res = run("solve", path, "--out", tmp_path / "run")
+    assert res.exit_code == 3, res.output
+    msg = flat(res.stderr)
+    found = re.search(r"target 'coal exit 1,000' in 2020 can reach at most ([\d,.]+) 万吨/yr", msg)
+    assert found, msg
+    reach = float(found.group(1).replace(",", ""))
+    # at most the coal the plan may retire at all: the mines not kept as large modern state mines
+    units = pd.read_csv(GANSU.parent.parent / "data" / "gansu" / "units.csv")
+    coal = units[units["product"] == "coal"]
+    kept = (coal["capacity"] >= 120) & (coal["accident"] == "none") & (coal["owner"] == "state")
+    assert 1000 <= reach <= coal.loc[~kept, "capacity"].sum() < 6000
+    assert "required at least 6,000.0 万吨/yr" in msg
+    assert not (tmp_path / "run").exists()
