@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from exitopt.cli import app
 from exitopt.errors import InputError
 from exitopt.sweep import read_sweep, run_sweep
+from exitopt.sweep.plots import pick_units
 from exitopt.sweep.spec import apply, latin_hypercube
 
 # unit_id: (capacity 万吨/yr, workers)
@@ -209,6 +210,19 @@ def test_long_table_and_pictures(local_run):
     freq = pd.read_csv(out / "unit_frequency.csv", encoding="utf-8-sig")
     exiting = long.dropna(subset=["exit_year"]).groupby("unit_id").size()
     assert freq.set_index("unit_id")["cases_exiting"].to_dict() == {u: int(exiting.get(u, 0)) for u in MINES}
+
+
+def test_the_frequency_chart_keeps_room_for_marginal_units():
+    n = 60
+    freq = pd.DataFrame({"unit_id": [f"U{i:02d}" for i in range(n)], "capacity": [10.0] * n,
+                         "cases_exiting": [10] * 50 + [5] * 8 + [3, 0],
+                         "cases_forced": [0] * 45 + [10] * 5 + [0] * 10})
+    freq["exit_share"] = freq["cases_exiting"] / 10
+    picked = pick_units(freq, top=20)
+    assert len(picked) == 20
+    assert set(picked["unit_id"]) >= {f"U{i:02d}" for i in range(50, 59)}  # all 9 marginal units
+    assert not set(picked["unit_id"]) & ({f"U{i:02d}" for i in range(45, 50)} | {"U59"})  # forced; never exits
+    assert list(picked["exit_share"]) == sorted(picked["exit_share"], reverse=True)
 
 
 def test_the_same_sweep_twice_gives_the_same_cases(local_run, tmp_path):

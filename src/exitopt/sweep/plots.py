@@ -6,9 +6,10 @@
 * ``tornado.png`` — each axis's effect on the objective: the median objective of the cases
   at the axis's low end and at its high end (lowest and highest quarter for a sampled axis),
   as bars around the median of all baseline cases; the widest bar moves the plan most.
-* ``unit_frequency.png`` — how often each unit exits across the solved cases, for the 40
-  units that exit most often by choice (not forced by a mandatory rule): bars at 100 % are
-  robust choices, shorter ones marginal.
+* ``unit_frequency.png`` — how often each unit exits across the solved cases, for up to 40
+  units that exit by choice (not forced by a mandatory rule), sorted by frequency: the units
+  that exit in some cases only (marginal, most frequent first) and at least a quarter of the
+  bars for those that exit in every case (robust).
 """
 
 from __future__ import annotations
@@ -129,13 +130,26 @@ def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
     plt.close(fig)
 
 
+def pick_units(freq: pd.DataFrame, top: int = TOP_UNITS) -> pd.DataFrame:
+    """The units to draw: those that exit by choice in some cases but not all (most frequent
+    first), and up to a quarter of the bars for those that exit in every case; by frequency."""
+    chosen = freq[freq["cases_exiting"] > freq["cases_forced"]]
+    robust = chosen[chosen["exit_share"] >= 1.0]
+    marginal = chosen[chosen["exit_share"] < 1.0]
+    n_robust = min(len(robust), max(top - len(marginal), top // 4))
+    picked = pd.concat([robust.head(n_robust), marginal.head(top - n_robust)])
+    return picked.sort_values(["exit_share", "capacity", "unit_id"], ascending=[False, False, True])
+
+
 def frequency(freq: pd.DataFrame, n_solved: int, path: Path, title: str) -> None:
-    """How often each unit exits by choice: the top units, robust (100 %) to marginal."""
+    """How often each unit exits by choice: robust (every case) to marginal (some cases)."""
     plt = _pyplot()
     chosen = freq[freq["cases_exiting"] > freq["cases_forced"]]
-    top = chosen.head(TOP_UNITS).iloc[::-1]
     robust = int((chosen["exit_share"] >= 1.0).sum())
-    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.22 * max(len(top), 1)))
+    picked = pick_units(freq)
+    shown_robust = int((picked["exit_share"] >= 1.0).sum())
+    top = picked.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8.5, 1.4 + 0.22 * max(len(top), 1)))
     colours = ["C2" if s >= 1.0 else "C1" for s in top["exit_share"]]
     ax.barh(range(len(top)), top["exit_share"] * 100, color=colours)
     ax.set_yticks(range(len(top)))
@@ -143,8 +157,10 @@ def frequency(freq: pd.DataFrame, n_solved: int, path: Path, title: str) -> None
                        fontsize=7)
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"share of the {n_solved} solved cases in which the unit exits (%)")
-    ax.set_title(f"{title}: {robust} unit(s) exit by choice in every case, "
-                 f"{len(chosen) - robust} in some (top {min(TOP_UNITS, len(chosen))} shown)", fontsize=9)
+    ax.set_title(f"{title}: {robust} unit(s) exit by choice in every case (green, {shown_robust} shown), "
+                 f"{len(chosen) - robust} in some (orange, {len(picked) - shown_robust} shown)\n"
+                 f"units forced out by a mandatory rule are left out; unit_frequency.csv lists every unit",
+                 fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     _save(fig, path)
