@@ -145,3 +145,27 @@ def test_gansu_coal_target_of_6000_is_explained(tmp_path):
     assert 1000 <= reach <= coal.loc[~kept, "capacity"].sum() < 6000
     assert "required at least 6,000.0 万吨/yr" in msg
     assert not (tmp_path / "run").exists()
+
+
+def test_at_most_target_below_a_mandatory_exit(tmp_path, scenario_file):
+    # A (100 万吨) must exit by 2017, but at most 80 may be counted by 2018. Giving on the cap
+    # costs 20 / 80 of it, on the mandatory exit the whole rule: the cap gives, by 20.
+    units = [dict(unit_id="A", workers=1), dict(unit_id="B", workers=1)]
+    scen = {"mandatory": [dict(name="A goes", by=2017, where={"units": ["A"]})],
+            "targets": [dict(name="at most 80", product="coal", by=2018, at_most=80.0)]}
+    res = run("solve", scenario_file(tmp_path / "in", units, scen), "--out", tmp_path / "run")
+    assert res.exit_code == 3
+    msg = flat(res.stderr)
+    assert "1 rule(s) must give" in msg
+    assert ("target 'at most 80' in 2018 cannot get below 100.0 万吨/yr under the other rules "
+            "(required at most 80.0 万吨/yr)") in msg
+
+
+def test_diagnosis_that_stopped_early_says_so():
+    from exitopt.diagnose import Diagnosis, Give
+
+    assert "time_limit" in Diagnosis([], "limit").message()
+    give = Give("target", "coal 500", 2018, "coal", ">=", 500.0, 300.0, "万吨/yr")
+    text = Diagnosis([give], "limit").message()
+    assert "can reach at most 300.0 万吨/yr" in text and "time limit" in text
+    assert "time limit" not in Diagnosis([give], "optimal").message()

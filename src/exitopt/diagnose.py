@@ -50,12 +50,19 @@ class Diagnosis:
     status: str
 
     def message(self) -> str:
+        if not self.gives and self.status != "optimal":
+            return ("No plan meets every rule, and the search for the rules that must give stopped before it "
+                    f"found an answer (HiGHS: {self.status}). Raise [solver] time_limit in the scenario and run "
+                    "again, or loosen the rules you suspect.")
         if not self.gives:
             return ("No plan meets every rule, and relaxing the policy rules does not help: the conflict is "
                     "in the packages or exit windows themselves (a package member that is protected, or "
                     "members with no common exit year). Check those rules in the scenario.")
         lines = [f"No plan meets every rule. {len(self.gives)} rule(s) must give:"]
         lines += [f"  - {g.sentence()}" for g in self.gives]
+        if self.status != "optimal":
+            lines.append("  (found at the time limit: a smaller change may exist; raise [solver] time_limit to "
+                         "be sure)")
         return "\n".join(lines)
 
 
