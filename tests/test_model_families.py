@@ -598,3 +598,22 @@ def test_rules_on_a_product_with_nothing_left(tmp_path, make_instance):
     assert exits(res) == {u: (2016, "close") for u in "ABC"}
     assert crow(res, "utilisation")["achieved"] == approx(0)
     assert math.isnan(crow(res, "concentration")["achieved"])
+
+
+def test_empty_indicator_eligible_cell_means_eligible(tmp_path, make_instance):
+    # The column defaults to true; an empty cell must not silently make a unit ineligible.
+    # Approved project 50 in 2016 needs 60 indicators: A (empty cell) is the only unit.
+    inst = make_instance(tmp_path, [dict(unit_id="A", workers=1)],
+                         {"replacement": [dict(product="coal", ratio=1.2)]},
+                         [dict(project_id="P", capacity=50, year=2016, status="approved")])
+    text = (tmp_path / "units.csv").read_text(encoding="utf-8")
+    assert "indicator_eligible" not in text
+    (tmp_path / "units.csv").write_text(text.replace("\n", ",indicator_eligible\n", 1).replace(
+        "synthetic\n", "synthetic,\n"), encoding="utf-8")
+    from exitopt.inputs import load
+
+    inst = load(tmp_path / "scenario.toml")
+    assert bool(inst.units.at["A", "indicator_eligible"])
+    res = solve(inst)
+    assert res.objective == approx(1)
+    assert exits(res) == {"A": (2016, "close")} and srow(res, "A")["indicator"] == approx(60)

@@ -229,7 +229,8 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
                 df[col] = bool(default)
             continue
         if kind == "bool":
-            df[col] = _parse_bool(df[col], col, path, ids)
+            # an empty cell takes the column's default (indicator_eligible: true)
+            df[col] = _parse_bool(df[col].fillna("true" if default else "false"), col, path, ids)
         elif kind in ("capacity", "count", "money", "year"):
             df[col] = _parse_number(df[col], col, path, kind, ids)
             if kind in ("money",):
