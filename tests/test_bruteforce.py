@@ -345,7 +345,14 @@ def test_mip_equals_brute_force(spec, make_instance):
     plan = plan_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built), plan
-    assert price(spec, plan)[0] == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+    objective, outlay, _ = price(spec, plan)
+    assert objective == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+    # the reports add up the same plan the same way
+    assert res.schedule["workers_displaced"].sum() == pytest.approx(res.jobs, abs=1e-6)
+    summary = res.summary
+    assert summary.groupby("year")["outlay"].sum().to_dict() == pytest.approx(outlay, abs=1e-6)
+    for (product, year), left in summary.set_index(["product", "year"])["capacity_left"].items():
+        assert left == pytest.approx(sum(remaining(spec, plan, built, product, year).values()))
 
 
 def test_generator_covers_both_outcomes():
