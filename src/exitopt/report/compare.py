@@ -191,13 +191,17 @@ def render(comp: Comparison):
         parts.append(Text("units: the same units exit in the same years by the same modes"))
     else:
         u = Table(title=f"units that differ ({len(comp.units)})", show_edge=False)
-        for col in ("unit", "name", "product", "region", "capacity 万吨/yr", "A", "B", "change"):
-            u.add_column(col, justify="right" if col.startswith("capacity") else "left",
-                         no_wrap=col in ("unit", "A", "B", "change"), overflow="ellipsis" if col == "name" else "fold")
-        for r in comp.units.itertuples():
-            u.add_row(str(r.unit_id), str(r.name), str(r.product), str(r.region),
-                      "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", _plan(r.year_a, r.mode_a),
-                      _plan(r.year_b, r.mode_b), r.change)
+        rows = [(str(r.unit_id), _plan(r.year_a, r.mode_a), _plan(r.year_b, r.mode_b), r.change, str(r.product),
+                 "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", str(r.region), str(r.name))
+                for r in comp.units.itertuples()]
+        heads = ("unit", "A", "B", "change", "product", "万吨/yr", "region", "name")
+        for i, col in enumerate(heads):
+            # the plan columns keep their full width; region and name give way on a narrow terminal
+            full = max([len(col)] + [len(row[i]) for row in rows])
+            u.add_column(col, justify="right" if col == "万吨/yr" else "left", no_wrap=True, overflow="ellipsis",
+                         min_width=full if i < 4 else min(full, 7), max_width=None if i < 4 else 40)
+        for row in rows:
+            u.add_row(*row)
         parts.append(u)
     if comp.rules.empty:
         parts.append(Text("rules: the same rules bind in both runs"))
