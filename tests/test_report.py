@@ -270,6 +270,8 @@ def test_compare_lists_exactly_the_known_differences(tiny_runs, tmp_path):
     table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert table.loc[table["section"] == "unit", "key"].tolist() == ["00123", "B"]
     assert table.loc[table["section"] == "rule", "change"].tolist() == ["binds only in B"]
+    jobs = table[(table["section"] == "figure") & (table["key"] == "jobs")].iloc[0]
+    assert float(jobs["change"]) == pytest.approx(2.5)  # a number Excel can add, not protected text
     assert CliRunner().invoke(app, ["compare", str(a), str(b), "--out", str(out)]).exit_code == 5
 
 

@@ -141,8 +141,8 @@ def _plan(year: object, mode: object) -> str:
 
 def as_table(comp: Comparison) -> pd.DataFrame:
     """Every difference as one long table: section, key, name, a, b, change (for a CSV file)."""
-    rows = [dict(section="figure", key=r.figure, name=r.label, a=f"{r.a:.6g}", b=f"{r.b:.6g}",
-                 change=f"{r.change:+.6g}") for r in comp.figures.itertuples()]
+    rows = [dict(section="figure", key=r.figure, name=r.label, a=round(r.a, 4), b=round(r.b, 4),
+                 change=round(r.change, 4)) for r in comp.figures.itertuples()]  # numbers stay numbers
     rows += [dict(section="unit", key=u.unit_id, name=u.name, a=_plan(u.year_a, u.mode_a),
                   b=_plan(u.year_b, u.mode_b), change=u.change) for u in comp.units.itertuples()]
     rows += [dict(section="rule", key=r.rule,
