@@ -169,3 +169,26 @@ def test_diagnosis_that_stopped_early_says_so():
     text = Diagnosis([give], "limit").message()
     assert "can reach at most 300.0 万吨/yr" in text and "time limit" in text
     assert "time limit" not in Diagnosis([give], "optimal").message()
+
+
+def test_checker_accepts_the_run_it_wrote(tiny, tmp_path):
+    out = tmp_path / "run"
+    assert run("solve", tiny, "--out", out).exit_code == 0
+    res = run("check", tiny, out / "schedule.csv", "--projects", out / "new_capacity.csv")
+    assert res.exit_code == 0, res.output
+    assert "OK" in res.stdout
+    assert re.search(r"Objective: 9\.0\b", res.stdout), res.stdout
+
+
+def test_the_installed_command(over_target, tmp_path):
+    """The console entry point itself (not the test runner): exit codes reach the shell."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from exitopt.cli import main; main()", "solve", str(over_target),
+           "--out", str(tmp_path / "run")]
+    done = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.returncode == 3
+    assert "target 'coal 500'" in flat(done.stderr)
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
