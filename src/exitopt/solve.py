@@ -19,6 +19,7 @@ from .inputs import Instance
 from .model import build
 from .model.cost import price
 from .model.domain import protected_units
+from .model.replacement import unit_indicators
 from .output import versions
 
 TOL = 1e-6
@@ -93,11 +94,7 @@ def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
     for k in m.X:
         if m.x[k].value is not None and m.x[k].value > 0.5:
             chosen[k[0]] = (k[1], k[2])
-    ind = {}
-    for (u, y) in m.IND:
-        v = m.ind[u, y].value or 0.0
-        if v > TOL:
-            ind[u] = ind.get(u, 0.0) + v
+    ind = unit_indicators(m, chosen)
     protected = protected_units(inst)
     rows = []
     for u, r in units.iterrows():

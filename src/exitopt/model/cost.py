@@ -54,10 +54,10 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
         m.coef_outlay[k] = o
         outlay_terms[y].append(o * m.x[k])
         displaced_terms[region[u], y].append(d * m.x[k])
-    for (u, y) in m.IND:  # the indicator part earns no award: give it back
-        award = scen.costs(sector[u]).award_per_capacity * scen.ladder_at(y)
+    for (c, y) in m.IND:  # the indicator part earns no award: give it back (one sector per class)
+        award = scen.costs(sector[m.ind_members[c][0]]).award_per_capacity * scen.ladder_at(y)
         if award:
-            outlay_terms[y].append(award * m.ind[u, y])
+            outlay_terms[y].append(award * m.ind[c, y])
     losers = units.index[units["loss_making"] & (units["subsidised_loss"] > 0)]
     for u in losers:
         loss = float(units.at[u, "subsidised_loss"])

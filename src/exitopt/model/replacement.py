@@ -5,13 +5,21 @@ projects are fixed at 1, candidates are decisions, rejected ones do not exist.
 
 A retired unit's capacity splits into a counted part and an indicator part
 ``0 ≤ ind[u, y] ≤ capacity_u · Σ_m x[u, y, m]``; only units flagged ``indicator_eligible``, of a
-product with a replacement ratio and some live project, get an ``ind``. For every product p
-with ratio r and every year y::
+product with a replacement ratio and some live project, get an indicator part. For every
+product p with ratio r and every year y::
 
     Σ_{u ∈ p} Σ_{y' ≤ y} ind[u, y']  ≥  r · Σ_{j ∈ p, year_j ≤ y} capacity_j · a[j]   (万吨/yr)
 
 The indicator part counts toward no target and earns no award (see the cost in
 :mod:`exitopt.model.cost`). Products without a ratio take new capacity without offset.
+
+Formulation: the per-unit parts enter every rule only through sums over units that no rule
+tells apart — units of one product in the same targets' selections (the award per 万吨 is
+that of the product's sector). So the model holds one variable per such class c and year,
+``ind[c, y] ≤ Σ_{u ∈ c} capacity_u · Σ_m x[u, y, m]``, which is exact: any class total splits
+back onto the class's units exiting that year (see :func:`unit_indicators`). It keeps the
+model small (a national instance has tens of thousands of eligible units, and a few dozen
+classes).
 """
 
 from __future__ import annotations
@@ -24,22 +32,63 @@ from ..inputs import Instance
 from .base import add_row
 
 
-def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """Create ``ind`` (always, possibly empty) so that targets and cost can read it."""
+def indicator_classes(m: pyo.ConcreteModel, inst: Instance) -> dict[str, int]:
+    """{unit: class} for the units that can yield indicators; a class is a product and the set
+    of targets whose selection holds the unit."""
     units = inst.units
     ratio = {r.product: r.ratio for r in inst.scenario.replacement}
     needs = {p for p in ratio if m.projects_of.get(p)}
-    eligible = units.index[units["indicator_eligible"] & units["product"].isin(needs)]
-    keys = [(u, y) for u in eligible for y in sorted({k[1] for k in m.by_unit.get(u, ())})]
+    eligible = [u for u in units.index[units["indicator_eligible"] & units["product"].isin(needs)]
+                if u in m.by_unit]
+    product = units["product"]
+    selected = [(t.product, set(inst.select(t.where))) for t in inst.scenario.targets if t.product in needs]
+    signature = {u: (product[u], *(u in sel for p, sel in selected if p == product[u])) for u in eligible}
+    ids = {sig: i for i, sig in enumerate(sorted(set(signature.values())))}
+    return {u: ids[signature[u]] for u in eligible}
+
+
+def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
+    """Create ``ind[c, y]`` (always, possibly empty) so that targets and cost can read it."""
+    m.ind_class_of = indicator_classes(m, inst)
+    members: dict[int, list[str]] = defaultdict(list)
+    for u, c in m.ind_class_of.items():
+        members[c].append(u)
+    m.ind_members = dict(members)
+    product = inst.units["product"]
+    m.ind_product = {c: product[us[0]] for c, us in members.items()}
+    # (c, y) -> 万吨/yr-weighted exits of the class's units in year y
+    exits: dict[tuple[int, int], list] = defaultdict(list)
+    for u, c in m.ind_class_of.items():
+        for k in m.by_unit[u]:
+            exits[c, k[1]].append(m.capacity[u] * m.x[k])
+    keys = sorted(exits)
     m.IND = pyo.Set(initialize=keys, dimen=2, ordered=True)
     m.ind = pyo.Var(m.IND, domain=pyo.NonNegativeReals)
-    ind_years: dict[str, list[int]] = defaultdict(list)
-    for u, y in keys:
-        ind_years[u].append(y)
+    ind_years: dict[int, list[int]] = defaultdict(list)
+    for c, y in keys:
+        ind_years[c].append(y)
     m.ind_years = dict(ind_years)
-    m.ind_le_exit = pyo.Constraint(
-        m.IND, rule=lambda m, u, y: m.ind[u, y] <= m.capacity[u] * sum(m.x[k] for k in m.by_unit_year[u, y])
-    )
+    m.ind_le_exit = pyo.Constraint(m.IND, rule=lambda m, c, y: m.ind[c, y] <= pyo.quicksum(exits[c, y]))
+
+
+def unit_indicators(m: pyo.ConcreteModel, chosen: dict[str, tuple[int, str]]) -> dict[str, float]:
+    """Split each class's indicator capacity back onto its units: {unit: 万吨/yr used as indicator}.
+
+    ``chosen`` is {unit: (exit year, mode)}. Each class total of year y goes to the class's units
+    exiting in y, in table order, each up to its capacity; every split of the same totals meets
+    the same rules at the same cost.
+    """
+    out: dict[str, float] = {}
+    for (c, y) in m.IND:
+        left = m.ind[c, y].value or 0.0
+        for u in m.ind_members[c]:
+            if left <= 1e-9:
+                break
+            if chosen.get(u, (None,))[0] == y:
+                part = min(left, float(m.capacity[u]))
+                out[u] = out.get(u, 0.0) + part
+                left -= part
+    return out
 
 
 def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -53,7 +102,7 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
             if not new:
                 continue
             supply = pyo.quicksum(
-                (m.ind[u, yy] for (u, yy) in m.IND if yy <= y and product[u] == r.product)
+                (m.ind[c, yy] for (c, yy) in m.IND if yy <= y and m.ind_product[c] == r.product)
             )
             need = pyo.quicksum((r.ratio * m.project_cap[j] * m.a[j] for j in new))
             add_row(m, rule="replacement", name=f"{r.product} replacement {r.ratio:g}:1", year=y,

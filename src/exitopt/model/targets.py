@@ -7,7 +7,9 @@ selection is given)::
                                                                        ≤ at_most
 
 ``ind[u, y]`` is the part of a retired unit's capacity used as a replacement indicator
-(rule 2): it does not count toward any target. Targets are cumulative.
+(rule 2): it does not count toward any target. Targets are cumulative. (The model holds the
+indicator parts summed over classes of units that every target selects alike; see
+:mod:`exitopt.model.replacement`.)
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ def counted_expr(m, units: list[str], by: int):
     """Capacity counted toward the task from ``units`` exiting in or before ``by``."""
     cap = m.capacity
     terms = [cap[u] * m.x[k] for u in units for k in m.by_unit.get(u, ()) if k[1] <= by]
-    terms += [-m.ind[u, y] for u in units for y in m.ind_years.get(u, ()) if y <= by]
+    # indicator classes are cut along target selections, so a class lies wholly inside or outside
+    classes = sorted({m.ind_class_of[u] for u in units if u in m.ind_class_of})
+    terms += [-m.ind[c, y] for c in classes for y in m.ind_years.get(c, ()) if y <= by]
     return pyo.quicksum(terms)
 
 
