@@ -6,9 +6,14 @@ Two end points, each lexicographic:
   fiscal (万元, present value);
 * least fiscal outlay: minimise fiscal; then, holding fiscal there, minimise jobs.
 
+"Holding at the optimum" allows the solver's relative gap (``rel_gap``): the first stage knows
+its optimum only to within it.
+
 Between them, N − 2 points on an even grid of ε between the two end points' jobs: minimise
-fiscal subject to ``jobs ≤ ε``, then (lexicographic again) minimise jobs holding fiscal at that
-optimum, so that no point is beaten on both counts by another plan. The model is built once
+``fiscal + η · jobs`` subject to ``jobs ≤ ε``, one solve each, where the tie-break weight η
+(万元 per person) is so small that over the whole span of jobs it is worth no more than the
+solver's gap on fiscal: jobs only decide between plans whose outlay the solver cannot tell
+apart, so that no point is beaten on both counts by another plan. The model is built once
 (:func:`exitopt.model.build`); the bounds are mutable parameters changed between solves.
 
 Every point is a whole plan: its schedule is written as ``plans/point_XX.csv``, which
@@ -171,8 +176,11 @@ def _add_bounds(m: pyo.ConcreteModel) -> None:
     m.cost.deactivate()
     m.min_jobs = pyo.Objective(expr=m.jobs, sense=pyo.minimize)
     m.min_fiscal = pyo.Objective(expr=m.fiscal, sense=pyo.minimize)
+    m.eta = pyo.Param(mutable=True, initialize=0.0, within=pyo.NonNegativeReals)  # 万元 per person
+    m.min_fiscal_tie = pyo.Objective(expr=m.fiscal + m.eta * m.jobs, sense=pyo.minimize)
     m.min_jobs.deactivate()
     m.min_fiscal.deactivate()
+    m.min_fiscal_tie.deactivate()
     m.eps = pyo.Param(mutable=True, initialize=0.0, within=pyo.Reals)  # persons
     m.phi = pyo.Param(mutable=True, initialize=0.0, within=pyo.Reals)  # 万元
     m.jobs_cap = pyo.Constraint(expr=m.jobs <= m.eps)
@@ -213,7 +221,11 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
         param.set_value(_loose(reached, inst.scenario.solver.rel_gap))
         cap.activate()
         objs[second].activate()
-        stage2 = solve_point(m, inst, time_limit=time_limit)
+        try:
+            stage2 = solve_point(m, inst, time_limit=time_limit)
+        except LimitReached:  # no plan in time at the second stage: the first stage's stands
+            stage1.outcome.status = "limit"
+            return stage1
         objs[second].deactivate()
     finally:
         for o in objs.values():
@@ -229,9 +241,31 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
     return stage2
 
 
+def _least_outlay_under(m: pyo.ConcreteModel, inst: Instance, eps: float, eta: float,
+                        time_limit: float | None) -> PlanPoint | None:
+    """Minimise ``fiscal + eta · jobs`` subject to ``jobs ≤ eps``: one solve, jobs as tie-break."""
+    m.eps.set_value(_loose(eps))
+    m.eta.set_value(eta)
+    m.jobs_cap.activate()
+    m.min_fiscal_tie.activate()
+    try:
+        return solve_point(m, inst, time_limit=time_limit)
+    finally:
+        m.min_fiscal_tie.deactivate()
+        m.jobs_cap.deactivate()
+
+
+def tie_weight(inst: Instance, low: PlanPoint, high: PlanPoint) -> float:
+    """万元 per person for the jobs tie-break: over the whole span of jobs on the frontier it is
+    worth no more than the solver's gap on fiscal (1e-7 of it when the gap is 0)."""
+    span = max(high.jobs - low.jobs, 1.0)
+    size = max(abs(low.fiscal), abs(high.fiscal), 1.0)
+    return max(inst.scenario.solver.rel_gap, LEX_TOL) * size / span
+
+
 def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None,
              progress: Progress = _quiet) -> Frontier:
-    """Compute ``points`` plans along the jobs–fiscal frontier (2 solves each).
+    """Compute ``points`` plans along the jobs–fiscal frontier (2 solves per end, 1 per interior point).
 
     Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.
     """
@@ -249,10 +283,15 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     found = [low]
     span = high.jobs - low.jobs
     if span > LEX_TOL * max(1.0, abs(high.jobs)):
+        eta = tie_weight(inst, low, high)
         for k in range(1, points - 1):
             eps = low.jobs + span * k / (points - 1)
             progress(f"point {k} of {points - 2}: jobs ≤ {eps:,.0f} persons")
-            p = _lexicographic(m, inst, "fiscal", eps, time_limit)
+            try:
+                p = _least_outlay_under(m, inst, eps, eta, time_limit)
+            except LimitReached:
+                progress(f"point {k}: no plan found within the time limit; left out")
+                continue
             if p is not None:
                 found.append(p)
         found.append(high)
