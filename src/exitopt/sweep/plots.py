@@ -68,7 +68,8 @@ def response(ok: pd.DataFrame, sweep: Sweep, products: list[str], path: Path) ->
                 ax.scatter(d[axis.name], d[col], s=10, alpha=0.35, color=colour)
                 if not axis.sampled and d[axis.name].nunique() <= MAX_LINE_VALUES:
                     med = d.groupby(axis.name)[col].median()
-                    ax.plot(med.index, med.values, marker="o", ms=3, color=colour, label=v)
+                    ax.plot(med.index, med.values, marker="o", ms=3, color=colour, label=v,
+                            linestyle=("-", "--", ":", "-.")[k % 4])
                 elif i == 0:
                     ax.scatter([], [], color=colour, label=v)
             if j == 0:
