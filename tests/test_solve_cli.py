@@ -143,6 +143,12 @@ def test_gansu_coal_target_of_6000_is_explained(tmp_path):
     coal = units[units["product"] == "coal"]
     kept = (coal["capacity"] >= 120) & (coal["accident"] == "none") & (coal["owner"] == "state")
     assert 1000 <= reach <= coal.loc[~kept, "capacity"].sum() < 6000
+    # no coal project is approved, so replacement has nothing to give; with no new mine the coal
+    # left in 2020 (at least the supply floor, or what the message says it falls to) caps the cut
+    assert "replacement" not in msg.split("(searched")[0]
+    supply = re.search(r"supply 'coal supply' in 2020 can reach at most ([\d,.]+) 万吨/yr", msg)
+    floor = float(supply.group(1).replace(",", "")) if supply else 4400 * 1.1
+    assert reach <= coal["capacity"].sum() - floor + 1e-6
     assert "required at least 6,000.0 万吨/yr" in msg
     assert not (tmp_path / "run").exists()
 
@@ -192,3 +198,22 @@ def test_the_installed_command(over_target, tmp_path):
     assert "target 'coal 500'" in flat(done.stderr)
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_diagnosis_does_not_approve_candidates_without_indicators(tmp_path, scenario_file):
+    # A and B (100 each); at least 100 counted by 2018, and at least 150 left in 2018: one rule must
+    # give. Candidate mines P (100) and Q (1,000) could lift the floor, but need 1.2 × their
+    # capacity as indicators, which the target cannot spare. Relaxing replacement instead of the
+    # floor would blame a rule for projects nobody asked for; the floor gives: 100 left of 150.
+    units = [dict(unit_id="A", workers=1), dict(unit_id="B", workers=1)]
+    scen = {"targets": [dict(name="coal 100", product="coal", by=2018, at_least=100.0)],
+            "replacement": [dict(product="coal", ratio=1.2)],
+            "utilisation": [dict(name="coal supply", product="coal", demand={2018: 150.0}, reserve=0.0)]}
+    projects = [dict(project_id="P", capacity=100, year=2018), dict(project_id="Q", capacity=1000, year=2018)]
+    res = run("solve", scenario_file(tmp_path / "in", units, scen, projects), "--out", tmp_path / "run")
+    assert res.exit_code == 3
+    msg = flat(res.stderr)
+    assert "replacement" not in msg.split("(searched")[0]
+    assert ("supply 'coal supply' in 2018 can reach at most 100.0 万吨/yr under the other rules "
+            "(required at least 150.0 万吨/yr)") in msg
+    assert "candidate new-capacity project left unapproved" in msg

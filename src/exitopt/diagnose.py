@@ -6,6 +6,11 @@ caps) gets its slack freed; the objective becomes the sum of slacks, each divide
 row's natural size (so a 10 万吨 shortfall on a 1,000 target weighs like a 1 % shortfall on a
 share). The rows left with slack are the rules that must give, and their achieved values
 are what the rules can reach at best together.
+
+Candidate projects are decisions too: with its replacement row relaxed, the search could
+approve them without indicators and use their capacity to ease a supply floor, then blame
+replacement for projects nobody asked for. When that happens the search runs again with every
+candidate left unapproved, and the message says so.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Give:
 class Diagnosis:
     gives: list[Give]
     status: str
+    note: str = ""
 
     def message(self) -> str:
         if not self.gives and self.status != "optimal":
@@ -63,6 +69,8 @@ class Diagnosis:
         if self.status != "optimal":
             lines.append("  (found at the time limit: a smaller change may exist; raise [solver] time_limit to "
                          "be sure)")
+        if self.note:
+            lines.append(f"  ({self.note})")
         return "\n".join(lines)
 
 
@@ -75,7 +83,32 @@ def _value(e) -> float:
 
 
 def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
-    """Free the slacks of every policy row, minimise their weighted sum, report the rows that give."""
+    """Free the slacks of every policy row, minimise their weighted sum, report the rows that give.
+
+    Searched again with candidate projects unapproved when the first answer relaxes replacement
+    while approving candidates (see the module's docstring).
+    """
+    diag = _relax(m, inst)
+    candidates = [m.a[j] for j in m.J if not m.a[j].fixed]
+    approved = [a for a in candidates if (a.value or 0.0) > 0.5]
+    if not approved or not any(g.rule == "replacement" for g in diag.gives):
+        return diag
+    for a in candidates:
+        a.fix(0)
+    try:
+        again = _relax(m, inst)
+    finally:
+        for a in candidates:
+            a.unfix()
+    if not again.gives:
+        return diag
+    again.note = ("searched with every candidate new-capacity project left unapproved: approving one needs "
+                  "replacement indicators")
+    return again
+
+
+def _relax(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
+    """One search: every policy row's slack freed, their weighted sum minimised."""
     for r in m.rows:
         r.slack_up.unfix()
         r.slack_down.unfix()
