@@ -72,13 +72,14 @@ def _watch_parent(parent: int) -> None:
 
 def _base(task: Task):
     """(base Instance, its scenario dumped to a dict), read once per worker process."""
-    if task.base_key not in _CACHE:
+    key = f"{task.base_path}\n{task.base_key}"
+    if key not in _CACHE:
         from ..inputs import load
 
         inst = load(task.base_path)
         _CACHE.clear()
-        _CACHE[task.base_key] = (inst, inst.scenario.model_dump())
-    return _CACHE[task.base_key]
+        _CACHE[key] = (inst, inst.scenario.model_dump())
+    return _CACHE[key]
 
 
 def _solve(task: Task) -> dict:
