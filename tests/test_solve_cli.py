@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from exitopt.cli import app
 
-from conftest import GANSU
+GANSU = Path(__file__).resolve().parents[1] / "models" / "gansu_2016.toml"
 
 FILES = {"schedule.csv", "summary.csv", "constraints.csv", "new_capacity.csv", "run.json"}
 BOM = b"\xef\xbb\xbf"
