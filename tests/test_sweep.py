@@ -175,6 +175,16 @@ def test_bad_axis_path_is_an_input_error_naming_the_path(tmp_path, path, fragmen
     assert not (tmp_path / "o").exists()
 
 
+def test_a_variant_that_does_not_fit_the_tables_stops_before_any_solve(tmp_path):
+    write_tiny(tmp_path)
+    bad = tmp_path / "bad_variant.toml"
+    bad.write_text('base = "scenario.toml"\n[[variants]]\nname = "approve a project"\n'
+                   'set = { "new_capacity.approve" = ["NEW-X"] }\n', encoding="utf-8")
+    r = CliRunner().invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "approve a project" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 # ---- running --------------------------------------------------------------------------------------
 
 

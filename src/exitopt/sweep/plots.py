@@ -121,7 +121,7 @@ def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
         ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8, label="axis at its high end")
         ax.axvline(ref, color="k", lw=0.8)
         ax.set_yticks(list(ys))
-        ax.set_yticklabels([f"{a}\n{lo:g} → {hi:g}" for a, lo, hi in
+        ax.set_yticklabels([f"{a}\n{lo:.4g} → {hi:.4g}" for a, lo, hi in
                             zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
         ax.set_xlabel(f"objective (median of the baseline cases = {ref:,.0f})")
         ax.legend(fontsize=8, loc="lower right")
