@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Callable
 
@@ -147,12 +148,16 @@ def solve(
     from .output import prepare_folder, write_folder
     from .pins import collect, solve_run
 
+    started = time.perf_counter()
     inst = load(scenario)
+    loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
     run = solve_run(inst, pins, explain=explain, time_limit=time_limit, progress=_progress)
     res = run.result
+    seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
+    seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))
     write_folder(target, run.files, force=force)
     _print_result(res)
     for line in run.lines:

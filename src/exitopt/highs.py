@@ -29,8 +29,9 @@ class Outcome:
     objective: float | None
     bound: float | None
     gap: float | None
-    seconds: float
+    seconds: float  # the whole call: handing the model to HiGHS, solving, reading the status
     message: str = ""
+    solver_seconds: float | None = None  # HiGHS's own run time (presolve, search), when known
 
 
 def _gap(obj: float | None, bound: float | None) -> float | None:
@@ -53,6 +54,10 @@ def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = 
         raise_exception_on_nonoptimal_result=False,
     )
     seconds = time.perf_counter() - start
+    try:
+        solver_seconds = float(opt._solver_model.getRunTime())  # the highspy object behind the interface
+    except (AttributeError, TypeError, ValueError):
+        solver_seconds = None
     tc = res.termination_condition
     has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has:
@@ -73,7 +78,7 @@ def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = 
         status = "error"
     if status == "optimal" and bound is None:
         bound = obj
-    return Outcome(status, has, obj, bound, _gap(obj, bound), seconds, str(tc.name)), res
+    return Outcome(status, has, obj, bound, _gap(obj, bound), seconds, str(tc.name), solver_seconds), res
 
 
 def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
