@@ -216,9 +216,9 @@ def parse_path(path: str) -> list[Step]:
             if m.group("index") is not None:
                 steps.append(Step(index=int(m.group("index"))))
             else:
-                raw = next(g for g in (m.group("dq"), m.group("sq")) if g is not None) \
-                    if m.group("dq") is not None or m.group("sq") is not None else _bare(m.group("bare"))
-                steps.append(Step(field=m.group("field"), value=raw))
+                quoted = m.group("dq") if m.group("dq") is not None else m.group("sq")
+                value = quoted if quoted is not None else _bare(m.group("bare"))
+                steps.append(Step(field=m.group("field"), value=value))
             pos = m.end()
     return steps
 
@@ -257,10 +257,10 @@ def _text(steps: list[Step]) -> str:
 
 
 def _walk(data: dict, model: Any, steps: list[Step]) -> tuple[Any, Any]:
-    """Follow ``steps`` (all but the last) through the dumped scenario ``data`` and the ``model``.
+    """Follow ``steps`` through the dumped scenario ``data``, checking keys against the ``model``.
 
-    Returns (container, key) of the leaf. Pydantic models must have the key
-    as a field; free dicts (years → figure, sector → costs) accept new keys.
+    Returns (container, key) of the value the last step names. Pydantic models must have the
+    key as a field; free dicts (year → figure, sector → costs, mode → cost) accept new keys.
     """
     node, obj = data, model
     for i, st in enumerate(steps):
