@@ -163,6 +163,8 @@ def test_margin_and_swaps_by_hand(make_instance, tmp_path):
         per_wt, margin = _numbers(sched.at[u, "reason"].split("'")[0])[:2]
         assert per_wt == pytest.approx(EXIT[u] / 100, abs=0.01)
         assert margin == pytest.approx(42.0)
+        kept = _numbers(sched.at[u, "reason"].split("keeping it instead costs")[1])[0]
+        assert kept == pytest.approx(210 - EXIT[u], abs=0.05)  # its swap, solved again
     swaps = margins[margins["kind"].str.startswith("swap")].set_index("unit_id")
     fourth = min(EXIT[u] for u in EXIT if u not in chosen)
     dearest = max(EXIT[u] for u in chosen)

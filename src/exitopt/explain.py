@@ -20,6 +20,9 @@ Margins are re-solved, never guessed from duals: the margin of an exit target is
 5 by default). A rule whose slack is at least Δ has a margin of exactly 0 (the same plan
 remains optimal), with no solve. Only rules that a chosen unit serves are priced.
 
+A chosen unit whose targets do not bind names the binding rules of its product that need it
+(concentration, replacement, caps), and a unit whose swap was solved says what keeping it costs.
+
 Units near the margin — per product with a chosen unit, the ``n`` dearest chosen (per 万吨
 counted) and the ``n`` cheapest not chosen (per 万吨, at their cheapest year and mode) — are
 re-solved pinned the other way (:mod:`exitopt.pins`): the swap's cost is the change in the
@@ -187,11 +190,24 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if a >= 100 else f"{v:.1f}" if a >= 10 else f"{v:.2f}"
 
 
-def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[RuleRef, float | None]]) -> str:
+def _binding_elsewhere(constraints: pd.DataFrame, product: str) -> list[str]:
+    """Names of binding rows of the product's other rules (concentration, replacement, …)."""
+    c = constraints
+    if c.empty or "binding" not in c:
+        return []
+    rows = c[(c["product"] == product) & ~c["rule"].isin(["target", "utilisation", "supply", "mandatory"])
+             & c["binding"].fillna(False).astype(bool)]
+    return list(dict.fromkeys(str(n) for n in rows["name"]))
+
+
+def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[RuleRef, float | None]],
+            others: list[str], swap_cost: float | None) -> str:
     """The reason text of a chosen unit."""
     extra = f"; {indicator:,.1f} 万吨 used as replacement indicators" if indicator > 1e-6 else ""
+    if swap_cost is not None:
+        extra += f"; keeping it instead costs {_num(swap_cost)}"
     if per_wt != per_wt:  # nothing counted
-        return f"chosen: all its capacity serves as replacement indicators (cost {_num(cost)} 万元)"
+        return f"chosen: all its capacity serves as replacement indicators (cost {_num(cost)} 万元){extra}"
     priced = [(r, m) for r, m in margins if m is not None]
     if priced:
         rule, m = max(priced, key=lambda rm: rm[1])
@@ -199,10 +215,13 @@ def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[Ru
             return f"chosen: {_num(per_wt)} 万元 per 万吨 counted vs {_num(m)} at the margin of '{rule.label}'{extra}"
     if cost < 0:
         return f"chosen: exiting saves {_num(-cost)} 万元 (losses no longer paid exceed its exit cost){extra}"
+    head = f"chosen: {_num(per_wt)} 万元 per 万吨 counted"
     names = ", ".join(f"'{r.label}'" for r, _ in margins)
     if names:
-        return f"chosen: {_num(per_wt)} 万元 per 万吨 counted; {names} not binding (margin 0), so another rule needs it{extra}"
-    return f"chosen: {_num(per_wt)} 万元 per 万吨 counted, for a rule other than the exit targets{extra}"
+        head += f"; {names} not binding (margin 0)"
+    if others:
+        return head + f"; binding: {', '.join(repr(n) for n in others)}{extra}"
+    return head + f"; needed by a rule other than the exit targets{extra}"
 
 
 def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float | None = None,
@@ -223,17 +242,19 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
         row = rule_margin(inst, rule, base, result.constraints, delta=delta, time_limit=time_limit)
         margin[rule] = row["margin_per_wt"]
         rows.append(row)
+    swap_rows = swaps(result, per_wt, near=near, time_limit=time_limit, progress=progress)
+    kept_cost = {r["unit_id"]: r["cost_of_change"] for r in swap_rows if r["kind"] == "swap out"}
 
     for i, r in chosen.iterrows():
         u = r["unit_id"]
         cost = exit_cost(inst, u, int(r["exit_year"]), r["mode"], float(r["indicator"]))
         sched.at[i, "reason"] = _reason(cost, per_wt.get(u, float("nan")), float(r["indicator"]),
-                                        [(rule, margin.get(rule)) for rule in serves[u]])
+                                        [(rule, margin.get(rule)) for rule in serves[u]],
+                                        _binding_elsewhere(result.constraints, r["product"]), kept_cost.get(u))
 
-    rows += swaps(result, per_wt, near=near, time_limit=time_limit, progress=progress)
     cols = ["kind", "rule", "product", "unit_id", "name", "exit_year", "cost_per_wt", "margin_per_wt", "slack",
             "change", "objective_after", "cost_of_change", "status"]
-    margins = pd.DataFrame(rows, columns=cols)
+    margins = pd.DataFrame(rows + swap_rows, columns=cols)
     margins["exit_year"] = margins["exit_year"].astype("Int64")
     return Explanation(sched, margins)
 
