@@ -3,9 +3,10 @@
 * ``response.png`` — jobs (persons), fiscal cost (万元, present value) and total exits
   (万吨/yr) against each axis; one line per variant through the median over the other axes
   (points only for sampled axes).
-* ``tornado.png`` — each axis's effect on the objective: the median objective of the cases
-  at the axis's low end and at its high end (lowest and highest quarter for a sampled axis),
-  as bars around the median of all baseline cases; the widest bar moves the plan most.
+* ``tornado.png`` — each axis's effect on the objective, one panel per variant (up to 6):
+  the median objective of the cases at the axis's low end and at its high end (lowest and
+  highest quarter for a sampled axis), as bars around the median of the variant's cases;
+  the widest bar moves the plan most.
 * ``unit_frequency.png`` — how often each unit exits across the solved cases, for up to 40
   units that exit by choice (not forced by a mandatory rule), sorted by frequency: the units
   that exit in some cases only (marginal, most frequent first) and at least a quarter of the
@@ -24,6 +25,7 @@ from .spec import BASELINE, Sweep
 
 MAX_LINE_VALUES = 25  # an axis with more distinct values is drawn as points
 TOP_UNITS = 40
+MAX_TORNADO_PANELS = 6  # variants drawn in tornado.png
 _CJK = ("Noto Sans CJK SC", "Microsoft YaHei", "SimHei", "PingFang SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
 
 
@@ -84,11 +86,13 @@ def response(ok: pd.DataFrame, sweep: Sweep, products: list[str], path: Path) ->
     plt.close(fig)
 
 
-def tornado_effects(ok: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
-    """Per axis: low and high values and the median objective of the cases there (baseline variant)."""
-    base = ok[ok["variant"] == BASELINE]
-    if base.empty:
-        base = ok
+def tornado_effects(ok: pd.DataFrame, sweep: Sweep, variant: str = BASELINE) -> pd.DataFrame:
+    """Per axis, within one variant: low and high values and the median objective of the cases there.
+
+    The reference is the median objective of all the variant's solved cases. A listed axis is
+    read at its smallest and largest value, a sampled one over its lowest and highest quarter.
+    """
+    base = ok[ok["variant"] == variant]
     rows = []
     for axis in sweep.spec.axes:
         x = base[axis.name]
@@ -102,30 +106,36 @@ def tornado_effects(ok: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
                          low=float(base.loc[lo_mask, "objective"].median()),
                          high=float(base.loc[hi_mask, "objective"].median())))
     df = pd.DataFrame(rows, columns=["axis", "low_value", "high_value", "low", "high"])
-    df["reference"] = float(base["objective"].median())
+    df["reference"] = float(base["objective"].median()) if len(base) else float("nan")
     df["span"] = (df["high"] - df["low"]).abs()
     return df.sort_values("span").reset_index(drop=True)
 
 
 def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
-    """Horizontal bars: objective at each axis's low and high end, around the median."""
+    """Horizontal bars per variant: objective at each axis's low and high end, around the median."""
     plt = _pyplot()
-    eff = tornado_effects(ok, sweep)
-    fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.6 * max(len(eff), 1)))
-    if eff.empty:
-        ax.text(0.5, 0.5, "no axis varies among the solved cases", ha="center", va="center", transform=ax.transAxes)
-    else:
-        ref = float(eff["reference"].iloc[0])
-        ys = range(len(eff))
-        ax.barh(ys, eff["low"] - ref, left=ref, color="C0", label="axis at its low end")
-        ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8, label="axis at its high end")
-        ax.axvline(ref, color="k", lw=0.8)
-        ax.set_yticks(list(ys))
-        ax.set_yticklabels([f"{a}\n{lo:.4g} → {hi:.4g}" for a, lo, hi in
-                            zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
-        ax.set_xlabel(f"objective (median of the baseline cases = {ref:,.0f})")
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(f"{sweep.name}: effect of each axis on the objective")
+    variants = list(dict.fromkeys(ok["variant"]))[:MAX_TORNADO_PANELS]
+    n_axes = max(len(sweep.spec.axes), 1)
+    fig, panels = plt.subplots(len(variants), 1, figsize=(8.5, len(variants) * (1.2 + 0.6 * n_axes)), squeeze=False)
+    for ax, variant in zip(panels[:, 0], variants):
+        eff = tornado_effects(ok, sweep, variant)
+        if eff.empty:
+            ax.text(0.5, 0.5, "no axis varies among the solved cases", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_yticks([])
+        else:
+            ref = float(eff["reference"].iloc[0])
+            ys = range(len(eff))
+            ax.barh(ys, eff["low"] - ref, left=ref, color="C0", label="axis at its low end")
+            ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8, label="axis at its high end")
+            ax.axvline(ref, color="k", lw=0.8)
+            ax.set_yticks(list(ys))
+            ax.set_yticklabels([f"{a}\n{lo:.4g} → {hi:.4g}" for a, lo, hi in
+                                zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
+            ax.set_xlabel(f"objective (median of the variant's solved cases = {ref:,.0f})", fontsize=8)
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(f"variant: {variant}", fontsize=9)
+    fig.suptitle(f"{sweep.name}: effect of each axis on the objective")
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
