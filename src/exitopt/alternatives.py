@@ -59,6 +59,22 @@ class Alternatives:
         files["robustness.csv"] = self.robustness
         return files
 
+    def render(self) -> str:
+        """The plans as a small text table for the console."""
+        t = self.table
+        view = pd.DataFrame({
+            "plan": t["plan"],
+            "objective": t["objective"].map(lambda v: f"{v:,.1f}"),
+            "above optimum": t["above_optimum"].map(lambda v: f"{v:.2%}" if pd.notna(v) else ""),
+            "jobs": t["jobs"].map(lambda v: f"{v:,.0f}"),
+            "fiscal 万元": t["fiscal"].map(lambda v: f"{v:,.1f}"),
+            "units exiting": t["units_exiting"],
+            "differences to nearest": t["differences_to_nearest"].map(lambda v: "" if pd.isna(v) else str(v)),
+        })
+        c = self.counts()
+        return (view.to_string(index=False) + f"\nunits exiting in all {len(t)} plans: {c['always']}; "
+                f"in some: {c['some']}; in none: {c['never']}")
+
     def counts(self) -> dict[str, int]:
         """How many units always, never and in some plans exit."""
         c = self.robustness["exits"].value_counts()

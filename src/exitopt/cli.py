@@ -253,9 +253,7 @@ def pareto(
     prepare_folder(target, force)
     front = frontier(inst, points, time_limit=time_limit, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
-    cols = ["point", "jobs", "fiscal", "objective", "status", "units_exiting", "label", "knee"]
-    out.print(front.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"), markup=False,
-              soft_wrap=True)
+    out.print(front.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
 
 
@@ -281,12 +279,7 @@ def alternatives(
     prepare_folder(target, force)
     alts = find(inst, share, count, by_year=by_year, time_limit=time_limit, progress=_progress)
     write_folder(target, alts.files(), force=force)
-    cols = ["plan", "objective", "above_optimum", "jobs", "fiscal", "units_exiting", "differences_to_nearest"]
-    out.print(alts.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"), markup=False,
-              soft_wrap=True)
-    c = alts.counts()
-    out.print(f"units exiting in all {len(alts.plans) + 1} plans: {c['always']}; in some: {c['some']}; "
-              f"in none: {c['never']}")
+    out.print(alts.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
 
 

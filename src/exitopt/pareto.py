@@ -163,6 +163,21 @@ class Frontier:
     table: pd.DataFrame
     knee: int | None
 
+    def render(self) -> str:
+        """The points as a small text table for the console."""
+        t = self.table
+        view = pd.DataFrame({
+            "point": t["point"],
+            "jobs": t["jobs"].map(lambda v: f"{v:,.0f}"),
+            "fiscal 万元": t["fiscal"].map(lambda v: f"{v:,.1f}"),
+            "objective": t["objective"].map(lambda v: f"{v:,.1f}"),
+            "status": t["status"],
+            "units exiting": t["units_exiting"],
+            "change": t["label"],
+            "knee": t["knee"].map(lambda k: "knee" if k else ""),
+        })
+        return view.to_string(index=False)
+
     def files(self) -> dict[str, pd.DataFrame]:
         """{relative path: table} of the plans and the frontier table."""
         files: dict[str, pd.DataFrame] = {"frontier.csv": self.table}
