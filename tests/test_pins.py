@@ -182,3 +182,16 @@ def test_slack_target_has_zero_margin_without_a_solve(make_instance, tmp_path):
     assert row["margin_per_wt"] == 0.0 and row["slack"] == pytest.approx(50.0)
     assert "not binding" in row["status"]
     assert len(ex.margins) == 1
+
+
+def test_exit_for_concentration_names_the_rule(make_instance, tmp_path):
+    # groups of 200, 100 and 100 万吨; the largest must hold 2/3 in 2018: one small line exits
+    units = [dict(unit_id=u, product="clinker", capacity=c, group=g, workers=w)
+             for u, c, g, w in (("L1", 200.0, "G1", 50), ("L2", 100.0, "G2", 10), ("L3", 100.0, "G3", 20))]
+    inst = make_instance(tmp_path, units=units, scenario={
+        "concentration": [{"name": "top one", "product": "clinker", "by": "group", "top": 1, "share": 2 / 3,
+                           "years": [2018]}]})
+    ex = explain(solve_instance(inst), near=0)
+    sched = ex.schedule.set_index("unit_id")
+    assert pd.isna(sched.at["L1", "exit_year"]) and pd.isna(sched.at["L3", "exit_year"])
+    assert sched.at["L2", "reason"] == "chosen: 0.10 万元 per 万吨 counted; needed by the binding 'top one'"

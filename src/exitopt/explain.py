@@ -20,8 +20,9 @@ Margins are re-solved, never guessed from duals: the margin of an exit target is
 5 by default). A rule whose slack is at least Δ has a margin of exactly 0 (the same plan
 remains optimal), with no solve. Only rules that a chosen unit serves are priced.
 
-A chosen unit whose targets do not bind names the binding rules of its product that need it
-(concentration, replacement, caps), and a unit whose swap was solved says what keeping it costs.
+A chosen unit whose targets do not bind names the concentration rules of its product that bind
+(a small holder's exit raises the top holders' share); its replacement indicators, if any, are
+stated; and a unit whose swap was solved says what keeping it costs.
 
 Units near the margin — per product with a chosen unit, the ``n`` dearest chosen (per 万吨
 counted) and the ``n`` cheapest not chosen (per 万吨, at their cheapest year and mode) — are
@@ -190,14 +191,16 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if a >= 100 else f"{v:.1f}" if a >= 10 else f"{v:.2f}"
 
 
-def _binding_elsewhere(constraints: pd.DataFrame, product: str) -> list[str]:
-    """Names of binding rows of the product's other rules (concentration, replacement, …)."""
+def _binding_elsewhere(constraints: pd.DataFrame, product: str, year: int) -> list[str]:
+    """Concentration rules of the product that bind (or all but: slack within 1e-4 of their
+    size) in or after the exit year: a small holder's exit raises the top holders' share."""
     c = constraints
-    if c.empty or "binding" not in c:
+    if c.empty:
         return []
-    rows = c[(c["product"] == product) & ~c["rule"].isin(["target", "utilisation", "supply", "mandatory"])
-             & c["binding"].fillna(False).astype(bool)]
-    return list(dict.fromkeys(str(n) for n in rows["name"]))
+    rows = c[(c["rule"] == "concentration") & (c["product"] == product) & (c["year"].fillna(year) >= year)]
+    tight = rows["binding"].fillna(False).astype(bool) | (
+        rows["slack"].abs() <= 1e-4 * rows["required"].abs().clip(lower=1.0))
+    return list(dict.fromkeys(str(n) for n in rows.loc[tight, "name"]))
 
 
 def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[RuleRef, float | None]],
@@ -220,7 +223,8 @@ def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[Ru
     if names:
         head += f"; {names} not binding (margin 0)"
     if others:
-        return head + f"; binding: {', '.join(repr(n) for n in others)}{extra}"
+        names = ", ".join(f"'{n}'" for n in others)
+        return head + f"; needed by the binding {names}{extra}"
     return head + f"; needed by a rule other than the exit targets{extra}"
 
 
@@ -250,7 +254,8 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
         cost = exit_cost(inst, u, int(r["exit_year"]), r["mode"], float(r["indicator"]))
         sched.at[i, "reason"] = _reason(cost, per_wt.get(u, float("nan")), float(r["indicator"]),
                                         [(rule, margin.get(rule)) for rule in serves[u]],
-                                        _binding_elsewhere(result.constraints, r["product"]), kept_cost.get(u))
+                                        _binding_elsewhere(result.constraints, r["product"], int(r["exit_year"])),
+                                        kept_cost.get(u))
 
     cols = ["kind", "rule", "product", "unit_id", "name", "exit_year", "cost_per_wt", "margin_per_wt", "slack",
             "change", "objective_after", "cost_of_change", "status"]
