@@ -19,7 +19,6 @@ exits: always, never or in some.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,13 +27,8 @@ import pyomo.environ as pyo
 from .errors import InputError
 from .inputs import Instance
 from .model import build
-from .pareto import PlanPoint, raise_infeasible, solve_point
+from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
 
-Progress = Callable[[str], None]
-
-
-def _quiet(_msg: str) -> None:
-    """A progress callback that says nothing."""
 
 
 @dataclass
@@ -112,7 +106,7 @@ def distance(keys: set, e: dict):
 
 
 def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_year: bool = False,
-                 time_limit: float | None = None, progress: Progress = _quiet) -> Alternatives:
+                 time_limit: float | None = None, progress: Progress = quiet) -> Alternatives:
     """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
     if count < 1:
         raise InputError("--count must be at least 1.")

@@ -32,7 +32,6 @@ optimum. Differences smaller than the solver's gap (rel_gap × objective) are no
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -40,20 +39,15 @@ import pandas as pd
 from .inputs import Instance, bind
 from .model.cost import price
 from .model.domain import build_domain, package_members
-from .pareto import solve_variant
+from .pareto import Progress, quiet, solve_variant
 from .pins import Pin, apply
 from .scenario import Utilisation
 
-Progress = Callable[[str], None]
 
 #: Δ used to price a rule's margin, 万吨/yr
 DELTA = 5.0
 #: units on each side of the margin re-solved per product
 NEAR = 5
-
-
-def _quiet(_msg: str) -> None:
-    """A progress callback that says nothing."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +223,7 @@ def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[Ru
 
 
 def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float | None = None,
-            progress: Progress = _quiet) -> Explanation:
+            progress: Progress = quiet) -> Explanation:
     """Explain a solved run (:class:`exitopt.solve.Result`): reasons in its schedule, and margins.csv."""
     inst: Instance = result.inst
     sched = result.schedule.copy()
@@ -265,7 +259,7 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
 
 
 def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | None = None,
-          progress: Progress = _quiet) -> list[dict]:
+          progress: Progress = quiet) -> list[dict]:
     """Re-solve the units nearest the margin pinned the other way; one row per swap."""
     inst: Instance = result.inst
     sched = result.schedule.set_index("unit_id", drop=False)

@@ -53,7 +53,7 @@ Progress = Callable[[str], None]
 LEX_TOL = 1e-7
 
 
-def _quiet(_msg: str) -> None:
+def quiet(_msg: str) -> None:
     """A progress callback that says nothing."""
 
 
@@ -279,7 +279,7 @@ def tie_weight(inst: Instance, low: PlanPoint, high: PlanPoint) -> float:
 
 
 def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None,
-             progress: Progress = _quiet) -> Frontier:
+             progress: Progress = quiet) -> Frontier:
     """Compute ``points`` plans along the jobs–fiscal frontier (2 solves per end, 1 per interior point).
 
     Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.

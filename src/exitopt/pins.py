@@ -22,7 +22,7 @@ not add up in general: units substitute for each other.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,20 +32,16 @@ import pandas as pd
 from .errors import InputError
 from .inputs import Instance, bind, read_csv_text
 from .model.domain import allowed_years, package_members, protected_units
+from .pareto import Progress, quiet, solve_variant
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
 
-Progress = Callable[[str], None]
 
 #: above this many pins, only the cost of all pins together is re-solved (one solve per pin)
 MAX_PRICED = 20
 
 _KEEP = {"keep", "stay", "保留"}
 _EXIT = {"exit", "close", "退出"}
-
-
-def _quiet(_msg: str) -> None:
-    """A progress callback that says nothing."""
 
 
 @dataclass(frozen=True)
@@ -229,12 +225,11 @@ class PinnedRun:
 
 
 def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = None,
-                 with_duals: bool = True, progress: Progress = _quiet) -> PinnedRun:
+                 with_duals: bool = True, progress: Progress = quiet) -> PinnedRun:
     """Solve with every pin, solve free, and re-solve without each pin in turn (up to MAX_PRICED).
 
     Raises InfeasibleError (with a diagnosis) when no plan meets the rules with every pin.
     """
-    from .pareto import solve_variant
     from .solve import solve_instance
 
     progress("the plan with every pin")
@@ -281,7 +276,7 @@ class SolveRun:
 
 
 def solve_run(inst: Instance, pins: list[Pin], *, explain: bool = False, time_limit: float | None = None,
-              progress: Progress = _quiet) -> SolveRun:
+              progress: Progress = quiet) -> SolveRun:
     """Solve ``inst`` with ``pins`` (pins.csv priced when any) and, with ``explain``, margins.csv."""
     from .solve import solve_instance
 
