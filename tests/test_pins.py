@@ -195,3 +195,16 @@ def test_exit_for_concentration_names_the_rule(make_instance, tmp_path):
     sched = ex.schedule.set_index("unit_id")
     assert pd.isna(sched.at["L1", "exit_year"]) and pd.isna(sched.at["L3", "exit_year"])
     assert sched.at["L2", "reason"] == "chosen: 0.10 万元 per 万吨 counted; needed by the binding 'top one'"
+
+
+def test_many_pins_are_priced_together_only(make_instance, tmp_path, monkeypatch):
+    import exitopt.pins as pins_module
+
+    monkeypatch.setattr(pins_module, "MAX_PRICED", 1)
+    inst = mines(make_instance, tmp_path)
+    run = solve_pinned(inst, [Pin("A", "keep"), Pin("B", "keep")])
+    assert list(run.costs["pin"]) == ["all pins", "each of the 2 pins"]
+    # A and B kept: D and F (210 each) and C (185) exit instead of A (150) and B (160)
+    assert run.costs.iloc[0]["cost"] == pytest.approx(2 * EXIT["D"] - EXIT["A"] - EXIT["B"])
+    assert pd.isna(run.costs.iloc[1]["cost"])
+    assert "not priced one by one" in run.lines()[1]

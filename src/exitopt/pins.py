@@ -215,13 +215,19 @@ class PinnedRun:
         out = []
         for _, r in self.costs.iterrows():
             if pd.isna(r["cost"]):
-                out.append(f"{r['pin']}: not priced ({r['status']})")
+                out.append(f"{r['pin']}: {r['status']}")
                 continue
-            out.append(f"{r['pin']}: costs {r['cost']:+,.1f} (objective {r['objective_with_pins']:,.1f} with "
-                       f"{'every pin' if r['pin'] != 'all pins' else 'the pins'}, {r['objective_without']:,.1f} "
-                       f"without {'it' if r['pin'] != 'all pins' else 'any'}; jobs {r['jobs_delta']:+,.0f}, "
-                       f"fiscal {r['fiscal_delta']:+,.1f} 万元)")
+            every = r["pin"] == "all pins"
+            out.append(f"{r['pin']}: costs {_signed(r['cost'], 1)} (objective {r['objective_with_pins']:,.1f} with "
+                       f"{'the pins' if every else 'every pin'}, {r['objective_without']:,.1f} "
+                       f"without {'any' if every else 'it'}; jobs {_signed(r['jobs_delta'], 0)}, "
+                       f"fiscal {_signed(r['fiscal_delta'], 1)} 万元)")
         return out
+
+
+def _signed(value: float, digits: int) -> str:
+    """'+1,234.5' / '-3.0' / '+0.0' (never '-0.0')."""
+    return f"{round(float(value), digits) + 0.0:+,.{digits}f}"
 
 
 def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = None,
@@ -247,7 +253,8 @@ def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = 
     elif len(pins) > MAX_PRICED:
         rows.append({"pin": f"each of the {len(pins)} pins", "objective_with_pins": res.objective,
                      "objective_without": None, "cost": None, "jobs_delta": None, "fiscal_delta": None,
-                     "status": f"not priced one by one: more than {MAX_PRICED} pins ({len(pins)} solves)"})
+                     "status": f"not priced one by one: more than {MAX_PRICED} pins would need {len(pins)} "
+                               f"more solves"})
     return PinnedRun(res, free.objective if free is not None else float("nan"), pd.DataFrame(rows))
 
 
