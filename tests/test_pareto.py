@@ -123,8 +123,8 @@ def test_differences_and_labels():
     after = {"A": (2016, "close"), "B": (2018, "close"), "D": (2016, "close")}
     d = differences(before, after)
     assert d == {"in": ["D"], "out": ["C"], "moved": ["B"]}
-    assert short_label(d) == "+1 −1 ~1"
-    assert short_label({"in": ["D"], "out": ["C"], "moved": []}) == "+D −C"
+    assert short_label(d) == "in 1, out 1, moved 1"
+    assert short_label({"in": ["D"], "out": ["C"], "moved": []}) == "in D, out C"
     assert short_label({"in": [], "out": [], "moved": []}) == "same plan"
 
 
@@ -137,6 +137,7 @@ def test_cli_writes_checkable_plans_and_a_chart(make_instance, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(out / "frontier.csv")
     assert len(table) == 4 and table["knee"].sum() <= 1
+    assert not table["label"].str.startswith("'").any()  # labels are plain text, not neutralised formulas
     assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for _, row in table.iterrows():
         plan = read_plan(out / row["plan"], inst)

@@ -329,14 +329,16 @@ def differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, 
 
 
 def short_label(diff: dict[str, list[str]], limit: int = 2) -> str:
-    """A few characters for a chart: '+A −B' for small changes, '+3 −2 ~1' for larger ones."""
+    """A few words for a chart and a CSV cell: 'in A, out B' for small changes, 'in 3, out 2,
+    moved 1' (counts of units) for larger ones. Never starts like a spreadsheet formula."""
     n_in, n_out, n_moved = (len(diff[k]) for k in ("in", "out", "moved"))
     if n_in + n_out + n_moved == 0:
         return "same plan"
     if n_in + n_out <= limit and not n_moved:
-        return " ".join([f"+{u}" for u in diff["in"]] + [f"−{u}" for u in diff["out"]])
-    parts = [f"+{n_in}" if n_in else "", f"−{n_out}" if n_out else "", f"~{n_moved}" if n_moved else ""]
-    return " ".join(p for p in parts if p)
+        parts = [f"in {u}" for u in diff["in"]] + [f"out {u}" for u in diff["out"]]
+    else:
+        parts = [f"{word} {n}" for word, n in (("in", n_in), ("out", n_out), ("moved", n_moved)) if n]
+    return ", ".join(parts)
 
 
 def knee_index(jobs: list[float], fiscal: list[float]) -> int | None:
@@ -408,9 +410,12 @@ def plot_png(table: pd.DataFrame, title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
     try:
         ax.plot(table["jobs"], table["fiscal"], "-o", color="#1f4e79", markersize=5, linewidth=1.2)
+        middle = (table["jobs"].min() + table["jobs"].max()) / 2
         for _, r in table.iterrows():
+            right = r["jobs"] > middle  # labels on the right half point left, to stay inside the axes
             ax.annotate(f"{int(r['point'])}: {r['label']}", (r["jobs"], r["fiscal"]), textcoords="offset points",
-                        xytext=(6, 4), fontsize=7, color="#333333")
+                        xytext=(-6, 6) if right else (6, 4), ha="right" if right else "left", fontsize=7,
+                        color="#333333")
         knee = table[table["knee"]]
         if not knee.empty:
             ax.scatter(knee["jobs"], knee["fiscal"], s=220, facecolors="none", edgecolors="#c00000",
