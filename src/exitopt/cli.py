@@ -239,7 +239,7 @@ def _progress(message: str) -> None:
 def pareto(
     scenario: ScenarioArg,
     points: Annotated[int, typer.Option("--points", min=2, help="Points on the frontier, its two ends included.")] = 7,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario name>_pareto).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_pareto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
 ) -> None:
@@ -264,7 +264,7 @@ def alternatives(
     within: Annotated[str, typer.Option("--within", help="Cost above the optimum allowed, e.g. 2% or 0.02.")] = "2%",
     count: Annotated[int, typer.Option("--count", min=1, help="Alternatives to look for.")] = 5,
     by_year: Annotated[bool, typer.Option("--by-year", help="Count a different exit year as a difference too.")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario name>_alternatives).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
 ) -> None:
