@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from exitopt.check import check_plan, read_plan
 from exitopt.cli import app
-from exitopt.pareto import differences, frontier, knee_index, short_label
+from exitopt.pareto import differences, dominated_by, frontier, knee_index, short_label
 
 YEARS = (2016, 2017, 2018)
 ATTRITION = 0.1
@@ -118,6 +118,14 @@ def test_knee_is_the_point_farthest_from_the_chord():
     assert knee_index([0, 1], [1, 0]) is None
 
 
+def test_dominated_points_are_flagged(make_instance, tmp_path):
+    front = frontier(trade_off_instance(make_instance, tmp_path), points=3)
+    assert [dominated_by(front.points, i) for i in range(3)] == [None, None, None]
+    worse = front.points[1]
+    worse.jobs, worse.fiscal = front.points[0].jobs + 1.0, front.points[0].fiscal  # as if a solve stopped early
+    assert dominated_by(front.points, 1) == 0
+
+
 def test_differences_and_labels():
     before = {"A": (2016, "close"), "B": (2017, "close"), "C": (2016, "close")}
     after = {"A": (2016, "close"), "B": (2018, "close"), "D": (2016, "close")}
@@ -138,6 +146,7 @@ def test_cli_writes_checkable_plans_and_a_chart(make_instance, tmp_path):
     table = pd.read_csv(out / "frontier.csv")
     assert len(table) == 4 and table["knee"].sum() <= 1
     assert not table["label"].str.startswith("'").any()  # labels are plain text, not neutralised formulas
+    assert table["dominated_by"].isna().all()
     assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for _, row in table.iterrows():
         plan = read_plan(out / row["plan"], inst)

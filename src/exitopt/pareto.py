@@ -391,10 +391,25 @@ def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) ->
             "units_moved": "; ".join(diff["moved"]),
             "label": _label(i, len(points), diff, before is None),
             "knee": i == knee,
+            "dominated_by": dominated_by(points, i),
             "plan": f"plans/point_{i:02d}.csv",
         })
         before = now
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df["dominated_by"] = df["dominated_by"].astype("Int64")
+    return df
+
+
+def dominated_by(points: list[PlanPoint], i: int) -> int | None:
+    """The first other point that displaces no more workers and costs no more than point i, and
+    is better on one count (possible only when solves stop at a gap or a limit); else None."""
+    p = points[i]
+    tol_j, tol_f = 1e-9 * max(1.0, abs(p.jobs)), 1e-9 * max(1.0, abs(p.fiscal))
+    for k, q in enumerate(points):
+        if k != i and q.jobs <= p.jobs + tol_j and q.fiscal <= p.fiscal + tol_f and (
+                q.jobs < p.jobs - tol_j or q.fiscal < p.fiscal - tol_f):
+            return k
+    return None
 
 
 def plot_png(table: pd.DataFrame, title: str) -> bytes:
