@@ -392,7 +392,8 @@ def indicator_lp(case: RepCase, plan: dict[int, int | None], built: list[bool]) 
     """Least discounted award given up on indicators for a fixed plan, or None when none works.
 
     Variables ind_u ∈ [0, cap_u] for retired eligible units. Rules: for each year y, indicators
-    retired by y ≥ ratio × new capacity built by y; a target counts capacity − indicator.
+    retired by y ≥ ratio × new capacity built by y; in all, indicators ≤ ratio × all new capacity
+    built (only the part used is an indicator); a target counts capacity − indicator.
     """
     import highspy
 
@@ -411,6 +412,10 @@ def indicator_lp(case: RepCase, plan: dict[int, int | None], built: list[bool]) 
             if not have:
                 return None
             h.addConstr(sum(have[1:], have[0]) >= need)
+    if ind:
+        total_need = case.ratio * sum(c for (c, _, _), b in zip(case.projects, built) if b)
+        every = list(ind.values())
+        h.addConstr(sum(every[1:], every[0]) <= total_need)
     if case.target is not None:
         by, lo, hi = case.target
         gone = [u for u, y in plan.items() if y is not None and y <= by]

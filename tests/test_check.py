@@ -308,6 +308,16 @@ def test_replacement_met_with_plan_indicators(replacement_instance, tmp_path):
     assert res.indicators_allocated == []
 
 
+def test_replacement_surplus_indicators(replacement_instance, tmp_path):
+    # P1 (100 in 2018) at 1.5 needs 150; declaring 160 keeps 10 out of the task without reason
+    # (A still counts 200 − 160 = 40, the target)
+    res = check(replacement_instance, tmp_path, "unit_id,exit_year,indicator\nA,2017,160\n")
+    assert rules_of(res) == ["replacement"]
+    v = res.violations[0]
+    assert (v.year, v.required, v.achieved) == (None, 150, 160)
+    assert "160.0 万吨 declared as indicators" in v.message and "needs only 150.0" in v.message
+
+
 def test_replacement_indicators_too_late(replacement_instance, tmp_path):
     res = check(replacement_instance, tmp_path, "unit_id,exit_year,indicator\nA,2019,150\n")
     assert rules_of(res) == ["replacement"]

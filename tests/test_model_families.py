@@ -218,6 +218,24 @@ def test_candidate_project_approved_only_when_needed(tmp_path, make_instance):
     assert not free.new_capacity.set_index("project_id").at["P", "built"]
 
 
+def test_surplus_indicators_cannot_dodge_an_at_most_target(tmp_path, make_instance):
+    # A and B: 100 万吨, no workers; award 5 万元 per 万吨 counted; at most 100 counted by 2018.
+    # Approved project of 10 in 2016 at 1.2 → exactly 12 万吨 of indicators are used.
+    # Were surplus indicators allowed, both would retire with 100 declared as "indicators":
+    # counted 100, award 500 → −500. With only the 12 used: both retiring counts 188 > 100, so
+    # one retires in 2016 (it must give the 12 by then): counted 88, award 5 × 88 = 440 → −440.
+    units = [dict(unit_id="A"), dict(unit_id="B")]
+    scen = {"sectors": {"coal": {"award_per_capacity": 5.0}},
+            "targets": [dict(name="coal at most 100", product="coal", by=2018, at_most=100.0)],
+            "replacement": [dict(product="coal", ratio=1.2)]}
+    projects = [dict(project_id="P", capacity=10, year=2016, status="approved")]
+    inst = make_instance(tmp_path, units, scen, projects)
+    res = solve(inst)
+    assert res.objective == approx(-440)
+    assert len(exits(res)) == 1
+    assert res.schedule["indicator"].sum() == approx(12)
+
+
 # --- rule 3: concentration ----------------------------------------------------------------------
 
 

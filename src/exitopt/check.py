@@ -644,7 +644,8 @@ def check_targets(f: _Facts) -> list[Violation]:
 def check_replacement(f: _Facts) -> list[Violation]:
     """Reduced-quantity replacement (rule 2): for a product with a ratio and each year y, the
     indicators of eligible units of the product exited in or before y are at least ratio × the
-    approved new capacity of the product up to y. An indicator on an ineligible unit, on a unit
+    approved new capacity of the product up to y, and in all no more than ratio × all approved new
+    capacity (only the part used is an indicator). An indicator on an ineligible unit, on a unit
     that does not exit, or on a product without a replacement rule is itself a violation."""
     u = f.units
     out = []
@@ -665,6 +666,13 @@ def check_replacement(f: _Facts) -> list[Violation]:
     for product, need in _required_indicators(f.scen, f.projects).items():
         mine = valid[valid["product"] == product]
         have = mine.groupby("gone_year")["indicator"].sum().reindex(f.scen.years, fill_value=0.0).cumsum()
+        total, allowed = float(mine["indicator"].sum()), float(need.iloc[-1])
+        if _above(total, allowed):
+            a, r = _pair(total, allowed)
+            out.append(Violation("replacement", f"{product} replacement {ratios[product]:g}:1", None, product,
+                                 allowed, total,
+                                 f"{product}: {a} 万吨 declared as indicators, but the new capacity approved "
+                                 f"needs only {r}; the surplus must count toward the task"))
         for y in f.scen.years:
             if _below(float(have[y]), float(need[y])):
                 a, r = _pair(float(have[y]), float(need[y]))

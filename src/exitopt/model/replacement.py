@@ -10,6 +10,11 @@ product p with ratio r and every year y::
 
     Σ_{u ∈ p} Σ_{y' ≤ y} ind[u, y']  ≥  r · Σ_{j ∈ p, year_j ≤ y} capacity_j · a[j]   (万吨/yr)
 
+and, since only the part actually used is an indicator, over the whole plan::
+
+    Σ_{u ∈ p} Σ_y ind[u, y]  ≤  r · Σ_{j ∈ p} capacity_j · a[j]
+
+(without it, surplus "indicators" would let a plan slip under an at-most target).
 The indicator part counts toward no target and earns no award (see the cost in
 :mod:`exitopt.model.cost`). Products without a ratio take new capacity without offset.
 
@@ -92,11 +97,15 @@ def unit_indicators(m: pyo.ConcreteModel, chosen: dict[str, tuple[int, str]]) ->
 
 
 def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
-    product = inst.units["product"]
+    m.ind_no_surplus = pyo.ConstraintList()
     for r in inst.scenario.replacement:
         projects = m.projects_of.get(r.product, [])
         if not projects:
             continue
+        used = [m.ind[c, y] for (c, y) in m.IND if m.ind_product[c] == r.product]
+        if used:
+            m.ind_no_surplus.add(
+                pyo.quicksum(used) <= pyo.quicksum(r.ratio * m.project_cap[j] * m.a[j] for j in projects))
         for y in inst.years:
             new = [j for j in projects if m.project_year[j] <= y]
             if not new:
