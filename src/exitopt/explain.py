@@ -32,10 +32,12 @@ optimum. Differences smaller than the solver's gap (rel_gap × objective) are no
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .errors import LimitReached
 from .inputs import Instance, bind
 from .model.cost import price
 from .model.domain import build_domain, package_members
@@ -67,12 +69,21 @@ def exit_cost(inst: Instance, unit: str, year: int, mode: str, indicator: float 
     return w.jobs_weight * displaced + w.fiscal_weight * (scen.discount(year) * outlay - saved)
 
 
-def cheapest_exit(inst: Instance, unit: str, domain: dict) -> tuple[int, str, float] | None:
-    """(year, mode, cost per 万吨/yr) of a unit's cheapest allowed exit; None when it cannot exit."""
+def cheapest_exit(inst: Instance, unit: str, choices: list[tuple[int, list[str]]]) -> tuple[int, str, float] | None:
+    """(year, mode, cost per 万吨/yr) of a unit's cheapest exit among ``choices`` [(year, modes)];
+    None when it has none."""
     cap = float(inst.units.at[unit, "capacity"])
-    options = [(y, md, exit_cost(inst, unit, y, md) / cap)
-               for (u, y), modes in domain.items() if u == unit for md in modes]
+    options = [(y, md, exit_cost(inst, unit, y, md) / cap) for y, modes in choices for md in modes]
     return min(options, key=lambda o: o[2]) if options else None
+
+
+def _solve_or_note(inst: Instance, time_limit: float | None) -> tuple[object | None, str]:
+    """(plan or None, status text): a variant solved, 'infeasible' or out of time noted, not raised."""
+    try:
+        p = solve_variant(inst, time_limit=time_limit)
+    except LimitReached:
+        return None, "no plan found within the time limit"
+    return p, p.status if p is not None else "infeasible: no plan meets the rules with it"
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,10 +161,10 @@ def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd
     if slack is not None and slack >= delta - 1e-6:
         return {**row, "cost_of_change": 0.0, "margin_per_wt": 0.0,
                 "status": f"not binding: slack {slack:,.1f} 万吨/yr ≥ Δ, the same plan stays optimal"}
-    p = solve_variant(tightened(inst, rule, delta), time_limit=time_limit)
+    p, status = _solve_or_note(tightened(inst, rule, delta), time_limit)
     if p is None:
         return {**row, "objective_after": None, "cost_of_change": None, "margin_per_wt": None,
-                "status": "infeasible: the rule cannot be tightened by Δ"}
+                "status": status if status.startswith("no plan") else "infeasible: the rule cannot be tightened by Δ"}
     return {**row, "objective_after": p.objective, "cost_of_change": p.objective - objective,
             "margin_per_wt": (p.objective - objective) / delta, "status": p.status}
 
@@ -263,7 +274,9 @@ def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | No
     """Re-solve the units nearest the margin pinned the other way; one row per swap."""
     inst: Instance = result.inst
     sched = result.schedule.set_index("unit_id", drop=False)
-    domain = build_domain(inst)
+    choices: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
+    for (u, y), modes in build_domain(inst).items():
+        choices[u].append((y, modes))
     in_package = {u for p in inst.scenario.packages for u in package_members(inst, p)}
     chosen = sched[sched["exit_year"].notna() & (sched["reason"] == "chosen")]
     rows = []
@@ -272,18 +285,18 @@ def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | No
                 .sort_values(ascending=False).head(near))
         staying = sched[sched["exit_year"].isna() & (sched["product"] == product)
                         & ~sched["unit_id"].isin(in_package)]
-        options = {u: cheapest_exit(inst, u, domain) for u in staying.index}
+        options = {u: cheapest_exit(inst, u, choices[u]) for u in staying.index}
         cheap = sorted(((o[2], u, o[0]) for u, o in options.items() if o is not None))[:near]
         plans = [(u, "keep", per_wt[u], int(sched.at[u, "exit_year"])) for u in dear.index]
         plans += [(u, "exit", c, None) for c, u, _ in cheap]
         for u, action, cost, year in plans:
             pin = Pin(u, action)
             progress(f"swap: {pin.label}")
-            p = solve_variant(apply(inst, [pin]), time_limit=time_limit)
+            p, status = _solve_or_note(apply(inst, [pin]), time_limit)
             rows.append({"kind": "swap out" if action == "keep" else "swap in", "rule": "", "product": product,
                          "unit_id": u, "name": sched.at[u, "name"], "exit_year": year, "cost_per_wt": cost,
                          "margin_per_wt": None, "slack": None, "change": pin.label,
                          "objective_after": p.objective if p is not None else None,
                          "cost_of_change": p.objective - result.objective if p is not None else None,
-                         "status": p.status if p is not None else "infeasible: no plan meets the rules with it"})
+                         "status": status})
     return rows

@@ -294,7 +294,8 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
     high = _lexicographic(m, inst, "fiscal", None, time_limit)
-    assert high is not None  # the same rules as the first end point
+    if high is None:  # cannot happen: the same rules as the first end point
+        raise_infeasible(inst)
     found = [low]
     span = high.jobs - low.jobs
     if span > LEX_TOL * max(1.0, abs(high.jobs)):

@@ -29,7 +29,7 @@ from typing import Literal
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, LimitReached
 from .inputs import Instance, bind, read_csv_text
 from .model.domain import allowed_years, package_members, protected_units
 from .pareto import Progress, quiet, solve_variant
@@ -241,12 +241,12 @@ def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = 
     progress("the plan with every pin")
     res = solve_instance(apply(inst, pins), time_limit=time_limit, with_duals=with_duals)
     progress("the free optimum (no pin)")
-    free = solve_variant(inst, time_limit=time_limit)
+    free = _solve_in_time(inst, time_limit)
     rows = [_cost_row("all pins", res, free)]
     if len(pins) > 1 and len(pins) <= MAX_PRICED:
         for i, p in enumerate(pins):
             progress(f"without pin {i + 1} of {len(pins)}: {p.label}")
-            without = solve_variant(apply(inst, pins[:i] + pins[i + 1:]), time_limit=time_limit)
+            without = _solve_in_time(apply(inst, pins[:i] + pins[i + 1:]), time_limit)
             rows.append(_cost_row(p.label, res, without))
     elif len(pins) == 1:
         rows.append(_cost_row(pins[0].label, res, free))
@@ -258,11 +258,21 @@ def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = 
     return PinnedRun(res, free.objective if free is not None else float("nan"), pd.DataFrame(rows))
 
 
+def _solve_in_time(inst: Instance, time_limit: float | None):
+    """The optimum of a variant, or None when none was found (out of time: the pinned plan
+    exists, so a variant with fewer pins always has one)."""
+    try:
+        return solve_variant(inst, time_limit=time_limit)
+    except LimitReached:
+        return None
+
+
 def _cost_row(label: str, pinned, without) -> dict:
     """Objective, jobs and fiscal with the pins minus those without ``label``."""
-    if without is None:  # cannot happen when the pinned scenario has a plan, unless at a limit
+    if without is None:
         return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": None, "cost": None,
-                "jobs_delta": None, "fiscal_delta": None, "status": "no plan without this pin"}
+                "jobs_delta": None, "fiscal_delta": None,
+                "status": "not priced: no plan without this pin was found within the time limit"}
     status = "optimal" if pinned.status == without.status == "optimal" else "limit"
     return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": without.objective,
             "cost": pinned.objective - without.objective, "jobs_delta": pinned.jobs - without.jobs,
