@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from .errors import InputError
+from .errors import InputError, LimitReached
 from .inputs import Instance
 from .model import build
 from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
@@ -134,7 +134,11 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
             m.del_component(m.far)
         m.far = pyo.Objective(expr=m.t + tie * pyo.quicksum(dists), sense=pyo.maximize)
         progress(f"alternative {i} of {count}")
-        p = solve_point(m, inst, time_limit=time_limit)
+        try:
+            p = solve_point(m, inst, time_limit=time_limit)
+        except LimitReached:
+            progress(f"alternative {i}: no plan found within the time limit; the search stops here")
+            break
         if p is None:
             progress(f"no further plan within the bound differs from the {len(found)} found")
             break
