@@ -7,7 +7,10 @@ time, each on a copy of gansu_2016.toml with that target. Both are timed on the 
 from the first process start to the last process end. Then the objectives are compared case
 by case: they must agree within the scenario's relative gap (and statuses must match).
 
-    /work/venv/bin/python benchmarks/bench_sweep.py --cases 12 --workers 2
+    /work/venv/bin/python benchmarks/bench_sweep.py --cases 12 --workers 2 --repeat 2
+
+The sweep's fixed costs (starting its worker processes, drawing the pictures: some 5 s) weigh
+on a small --cases; a real sweep has tens of cases.
 
 Timings on a shared machine are noisy: the load average is printed before and after.
 """
@@ -101,48 +104,67 @@ def run_separate(work: Path, values: list[float], workers: int) -> tuple[float, 
     return time.perf_counter() - start, results
 
 
+def compare(values: list[float], r_sweep: dict, r_sep: dict, rel_gap: float) -> float:
+    """Largest relative objective difference; exit when a status or an objective disagrees."""
+    worst = 0.0
+    for t in values:
+        (s1, o1), (s2, o2) = r_sweep[t], r_sep[t]
+        if s1 != s2 and {s1, s2} != {"optimal", "limit"}:
+            raise SystemExit(f"target {t}: sweep says {s1}, exitopt solve says {s2}")
+        if o1 is not None and o2 is not None:
+            diff = abs(o1 - o2) / max(abs(o1), abs(o2), 1e-9)
+            worst = max(worst, diff)
+            if diff > rel_gap + 1e-12:
+                raise SystemExit(f"target {t}: objectives {o1:,.2f} and {o2:,.2f} differ by {diff:.2e} > gap {rel_gap:g}")
+    return worst
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=12, help="number of cases (coal targets)")
     ap.add_argument("--workers", type=int, default=2, help="sweep workers, and solves at a time")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds; the order of the two runs alternates")
+    ap.add_argument("--keep", action="store_true", help="keep the work folders")
     args = ap.parse_args()
 
+    import statistics
     import tomllib
 
     rel_gap = tomllib.loads(GANSU.read_text(encoding="utf-8")).get("solver", {}).get("rel_gap", 1e-4)
     values = targets(args.cases)
-    work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
-    print(f"{args.cases} cases, {args.workers} workers; load average before: {os.getloadavg()[0]:.2f}")
-    try:
-        t_sweep, r_sweep = run_sweep(work, values, args.workers)
-        print(f"exitopt sweep:            {t_sweep:7.1f} s  {60 * len(values) / t_sweep:6.2f} cases/min")
-        t_sep, r_sep = run_separate(work, values, args.workers)
-        print(f"exitopt solve per case:   {t_sep:7.1f} s  {60 * len(values) / t_sep:6.2f} cases/min")
-        print(f"speed-up: {t_sep / t_sweep:.2f}x; load average after: {os.getloadavg()[0]:.2f}")
-        per_process = t_sep * args.workers / len(values)
-        highs = sum(HIGHS_SECONDS) / max(len(HIGHS_SECONDS), 1)
-        print(f"per exitopt solve process: {per_process:.1f} s wall, of which HiGHS {highs:.1f} s on average; "
-              f"the rest ({per_process - highs:.1f} s) is what a sweep can save per case")
-        worst = 0.0
-        for t in values:
-            (s1, o1), (s2, o2) = r_sweep[t], r_sep[t]
-            if s1 != s2 and {s1, s2} != {"optimal", "limit"}:
-                raise SystemExit(f"target {t}: sweep says {s1}, exitopt solve says {s2}")
-            if o1 is not None and o2 is not None:
-                diff = abs(o1 - o2) / max(abs(o1), abs(o2), 1e-9)
-                worst = max(worst, diff)
-                if diff > rel_gap + 1e-12:
-                    raise SystemExit(f"target {t}: objectives {o1:,.2f} and {o2:,.2f} differ by {diff:.2e} "
-                                     f"> gap {rel_gap:g}")
-        statuses = sorted({s for s, _ in r_sweep.values()})
-        print(f"results identical within the gap {rel_gap:g}: largest relative difference {worst:.2e} "
-              f"(statuses: {', '.join(statuses)})")
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    n = len(values)
+    print(f"{n} cases, {args.workers} workers, {args.repeat} round(s)")
+    ratios = []
+    for k in range(args.repeat):
+        work = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+        try:
+            print(f"round {k + 1}: load average before {os.getloadavg()[0]:.2f}")
+            HIGHS_SECONDS.clear()
+            if k % 2 == 0:
+                t_sweep, r_sweep = run_sweep(work, values, args.workers)
+                t_sep, r_sep = run_separate(work, values, args.workers)
+            else:
+                t_sep, r_sep = run_separate(work, values, args.workers)
+                t_sweep, r_sweep = run_sweep(work, values, args.workers)
+            print(f"  exitopt sweep:            {t_sweep:7.1f} s  {60 * n / t_sweep:6.2f} cases/min")
+            print(f"  exitopt solve per case:   {t_sep:7.1f} s  {60 * n / t_sep:6.2f} cases/min")
+            per_process = t_sep * args.workers / n
+            highs = sum(HIGHS_SECONDS) / max(len(HIGHS_SECONDS), 1)
+            print(f"  speed-up {t_sep / t_sweep:.2f}x; per exitopt solve process {per_process:.1f} s wall, "
+                  f"HiGHS {highs:.1f} s of it on average; load average after {os.getloadavg()[0]:.2f}")
+            worst = compare(values, r_sweep, r_sep, rel_gap)
+            statuses = sorted({s for s, _ in r_sweep.values()})
+            print(f"  results identical within the gap {rel_gap:g}: largest relative difference {worst:.2e} "
+                  f"(statuses: {', '.join(statuses)})")
+            ratios.append(t_sep / t_sweep)
+        finally:
+            if args.keep:
+                print(f"  work folder kept: {work}")
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+    if len(ratios) > 1:
+        print(f"speed-up over {len(ratios)} rounds: median {statistics.median(ratios):.2f}x "
+              f"(range {min(ratios):.2f}–{max(ratios):.2f}x)")
 
 
 if __name__ == "__main__":
