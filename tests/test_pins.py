@@ -208,3 +208,20 @@ def test_many_pins_are_priced_together_only(make_instance, tmp_path, monkeypatch
     assert run.costs.iloc[0]["cost"] == pytest.approx(2 * EXIT["D"] - EXIT["A"] - EXIT["B"])
     assert pd.isna(run.costs.iloc[1]["cost"])
     assert "not priced one by one" in run.lines()[1]
+
+
+def test_cli_explain_writes_margins_and_reasons(make_instance, tmp_path):
+    inst = mines(make_instance, tmp_path / "in")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["solve", str(inst.scenario_path), "--explain", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "margins.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    margins = pd.read_csv(out / "margins.csv")
+    assert list(margins["kind"]).count("rule margin") == 1
+    sched = pd.read_csv(out / "schedule.csv").set_index("unit_id")
+    assert sched.at["A", "reason"].startswith("chosen: 1.50 万元 per 万吨 counted vs 42.0 at the margin of 'coal 300'")
+    # a plain solve leaves the reason short and writes no margins
+    plain = CliRunner().invoke(app, ["solve", str(inst.scenario_path), "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 0
+    assert not (tmp_path / "plain" / "margins.csv").exists()
+    assert pd.read_csv(tmp_path / "plain" / "schedule.csv").set_index("unit_id").at["A", "reason"] == "chosen"
