@@ -63,12 +63,19 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.ind_product = {c: product[us[0]] for c, us in members.items()}
     # (c, y) -> 万吨/yr-weighted exits of the class's units in year y
     exits: dict[tuple[int, int], list] = defaultdict(list)
+    most: dict[tuple[int, int], float] = defaultdict(float)  # all the class's capacity that can exit in y
     for u, c in m.ind_class_of.items():
+        years = set()
         for k in m.by_unit[u]:
             exits[c, k[1]].append(m.capacity[u] * m.x[k])
+            years.add(k[1])
+        for y in years:
+            most[c, y] += float(m.capacity[u])
     keys = sorted(exits)
     m.IND = pyo.Set(initialize=keys, dimen=2, ordered=True)
-    m.ind = pyo.Var(m.IND, domain=pyo.NonNegativeReals)
+    # the upper bound is implied by ind_le_exit; stating it keeps HiGHS's bound propagation from
+    # creeping on an unbounded continuous variable
+    m.ind = pyo.Var(m.IND, domain=pyo.NonNegativeReals, bounds=lambda m, c, y: (0.0, most[c, y]))
     ind_years: dict[int, list[int]] = defaultdict(list)
     for c, y in keys:
         ind_years[c].append(y)
