@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .scenario import MODES, Scenario, load_scenario
+from .scenario import Scenario, load_scenario
 from .selection import Selection
 
 SECTORS = ("coal", "steel", "cement")

@@ -12,6 +12,8 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -66,26 +68,28 @@ def prepare_folder(out: Path, force: bool) -> None:
         )
 
 
-def write_folder(out: Path, files: dict[str, pd.DataFrame | dict], *, force: bool) -> Path:
-    """Write ``{filename: table or JSON dict}`` into ``out`` atomically (temporary folder, then rename)."""
+@contextmanager
+def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
+    """Yield a temporary sibling of ``out`` to write into; rename it onto ``out`` when the block ends.
+
+    If the block raises, the temporary folder is removed and ``out`` is left as it was: an
+    interrupted run never leaves a half-written folder. A non-empty ``out`` is refused unless
+    ``force`` (OutputError, exit 5).
+    """
     out = Path(out)
     prepare_folder(out, force)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        _open_up(tmp)
     except OSError as e:
         raise OutputError(f"cannot write in {parent}: {e.strerror}. Choose another --out.") from None
     try:
-        for name, content in files.items():
-            if isinstance(content, pd.DataFrame):
-                write_csv(content, tmp / name)
-            else:
-                (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n",
-                                        encoding="utf-8")
+        yield tmp
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.replace(out, old / "run")
+            os.replace(out, old / "previous")
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
         else:
@@ -96,4 +100,34 @@ def write_folder(out: Path, files: dict[str, pd.DataFrame | dict], *, force: boo
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
+
+
+def _open_up(folder: Path) -> None:
+    """Give a folder made by mkdtemp (private) the permissions of an ordinary new folder."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
+
+
+def write_file(path: Path, content: pd.DataFrame | dict | bytes | str) -> None:
+    """A table as CSV for Excel, a dict as JSON, bytes as they are (PNG), text as UTF-8."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, pd.DataFrame):
+        write_csv(content, path)
+    elif isinstance(content, dict):
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+
+
+def write_folder(out: Path, files: dict[str, pd.DataFrame | dict | bytes | str], *, force: bool) -> Path:
+    """Write ``{relative path: content}`` into ``out`` atomically (see :func:`staged_folder`).
+
+    Paths may name subfolders (``plans/point_01.csv``); content as in :func:`write_file`.
+    """
+    with staged_folder(out, force=force) as tmp:
+        for name, content in files.items():
+            write_file(tmp / name, content)
+    return Path(out)

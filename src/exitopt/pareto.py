@@ -31,9 +31,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +39,10 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from . import highs
-from .errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
+from .errors import ExitoptError, InfeasibleError, InputError, LimitReached
 from .inputs import Instance
 from .model import build
-from .output import prepare_folder, write_csv
+from .output import write_folder
 
 Progress = Callable[[str], None]
 
@@ -455,43 +452,8 @@ def plot_png(table: pd.DataFrame, title: str) -> bytes:
 # Writing
 
 
-def write_tree(out: Path, files: dict[str, pd.DataFrame | bytes], *, force: bool) -> Path:
-    """Write ``{relative path: table or bytes}`` into ``out`` atomically, like
-    :func:`exitopt.output.write_folder` (a temporary sibling renamed into place), with subfolders."""
-    out = Path(out)
-    prepare_folder(out, force)
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as e:
-        raise OutputError(f"cannot write in {parent}: {e.strerror}. Choose another --out.") from None
-    try:
-        for name, content in files.items():
-            target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, pd.DataFrame):
-                write_csv(content, target)
-            else:
-                target.write_bytes(content)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.replace(out, old / "run")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"cannot write {out}: {e.strerror}.") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
 def write_frontier(out: Path, front: Frontier, title: str, *, force: bool) -> Path:
     """frontier.csv, frontier.png and plans/point_XX.csv into ``out``."""
     files: dict[str, pd.DataFrame | bytes] = dict(front.files())
     files["frontier.png"] = plot_png(front.table, title)
-    return write_tree(out, files, force=force)
+    return write_folder(out, files, force=force)

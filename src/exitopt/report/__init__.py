@@ -12,13 +12,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from .compare import Comparison, compare_runs
 from .labels import LANGS
 from .run import Run, read_run
@@ -35,30 +32,12 @@ class Report:
     note: str | None = None
 
 
-def _open_up(folder: Path) -> None:
-    """Give the temporary folder (created private) the permissions of an ordinary new folder."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(folder, 0o777 & ~mask)
-
-
-def _replace_folder(tmp: Path, out: Path) -> None:
-    """Move the finished temporary folder into place, replacing an older one."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.replace(out, old / "report")
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def make_report(run_dir: Path | str, lang: str = "zh", out: Path | str | None = None, *,
                 force: bool = False) -> Report:
     """Write the briefing pack of a run folder (see the module docstring); atomic: either the whole
     folder appears or nothing changes. InputError for a bad run folder or language, OutputError
     when the output folder holds files and ``force`` is not given."""
-    from ..output import prepare_folder
+    from ..output import staged_folder
     from .charts import make_charts
     from .html import build_html
     from .workbook import write_workbook
@@ -67,25 +46,10 @@ def make_report(run_dir: Path | str, lang: str = "zh", out: Path | str | None = 
         raise InputError(f"language {lang!r} is not offered: use zh (Chinese) or en (English).")
     run = read_run(run_dir)
     target = Path(out) if out is not None else Path(run_dir) / f"report_{lang}"
-    prepare_folder(target, force)
-    parent = target.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    except OSError as e:
-        raise OutputError(f"cannot write in {parent}: {e.strerror}. Choose another --out.") from None
-    try:
+    with staged_folder(target, force=force) as tmp:
         write_workbook(run, tmp / "briefing.xlsx", lang)
         charts, note = make_charts(run, tmp, lang)
         page = build_html(run, charts, tmp, lang, note)
         (tmp / "briefing.html").write_text(page, encoding="utf-8")
-        _open_up(tmp)
-        _replace_folder(tmp, target.resolve())
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"cannot write {target}: {e.strerror}.") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     files = ["briefing.xlsx", "briefing.html"] + [c.file for c in charts]
     return Report(target, files, note)
