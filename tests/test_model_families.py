@@ -90,7 +90,7 @@ def test_target_at_most(tmp_path, make_instance):
     res = solve(inst)
     assert res.objective == approx(-136)
     assert set(exits(res)) == {"A", "C"}
-    row = crow(res, "target", sense="<=")
+    row = crow(res, "target", sense="at most")
     assert row["achieved"] == approx(150) and row["binding"]
     assert solve(variant(inst, targets=[])).objective == approx(-191)
 

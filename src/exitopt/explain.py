@@ -145,7 +145,7 @@ def _slack(constraints: pd.DataFrame, rule: RuleRef) -> float | None:
     if c.empty:
         return None
     if rule.kind == "target":
-        rows = c[(c["rule"] == "target") & (c["name"] == rule.name) & (c["sense"] == ">=")]
+        rows = c[(c["rule"] == "target") & (c["name"] == rule.name) & (c["sense"] == "at least")]
     else:
         rows = c[(c["rule"] == "utilisation") & (c["name"] == rule.name) & (c["year"] == rule.year)]
     return float(rows["slack"].iloc[0]) if len(rows) else None

@@ -187,7 +187,19 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
     return pd.DataFrame(rows)
 
 
+#: how a row's sense reads in constraints.csv (words, so that Excel never takes "=…" for a formula)
+SENSE_WORDS = {">=": "at least", "<=": "at most", "==": "exactly"}
+
+
 def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.DataFrame:
+    """One row per policy constraint: required, achieved, slack, binding, marginal cost.
+
+    ``marginal_cost`` is the dual of the row in the LP left when every integer decision is fixed
+    at the optimum: what one more unit of the requirement costs through the choices that are
+    still continuous (the indicator split, the concentration weights). Where the rule is met by
+    whole units alone it is 0; ``exitopt solve --explain`` re-solves for the cost of moving a
+    target instead.
+    """
     rows = []
     for r in m.rows:
         achieved = _val(r.lhs)
@@ -200,21 +212,21 @@ def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.Da
             slack = -abs(achieved - required)
         bound = r.con.lower if r.con.lower is not None else r.con.upper
         body_slack = _val(r.con.body) - _val(bound)
-        scale = max(abs(required), 1.0)
-        binding = abs(body_slack) <= 1e-6 * max(scale, abs(_val(r.con.body)), 1.0)
+        # tolerance relative to the row's natural size (万吨 of capacity for a share rule)
+        binding = abs(body_slack) <= 1e-6 * max(r.scale, abs(required), abs(_val(r.con.body)), 1.0)
         d = duals.get(r.con)
-        rows.append(dict(rule=r.rule, name=r.name, year=r.year, product=r.product, sense=r.sense,
+        rows.append(dict(rule=r.rule, name=r.name, year=r.year, product=r.product, sense=SENSE_WORDS[r.sense],
                          required=required, achieved=achieved, slack=slack, binding=bool(binding),
                          marginal_cost=(abs(float(d)) if d is not None and binding else 0.0),
                          unit=r.unit))
     for rule in inst.scenario.protected:
         sel = inst.select(rule.where)
-        rows.append(dict(rule="protected", name=rule.name, year=None, product=None, sense="==", required=0.0,
+        rows.append(dict(rule="protected", name=rule.name, year=None, product=None, sense="exactly", required=0.0,
                          achieved=0.0, slack=0.0, binding=None, marginal_cost=None,
                          unit=f"exits among {len(sel)} unit(s)"))
     for w in inst.scenario.windows:
         sel = inst.select(w.where)
-        rows.append(dict(rule="window", name=w.name, year=None, product=None, sense="in",
+        rows.append(dict(rule="window", name=w.name, year=None, product=None, sense="only in",
                          required=None, achieved=None, slack=None, binding=None, marginal_cost=None,
                          unit=f"{len(sel)} unit(s) may exit only in {', '.join(map(str, w.years))}"))
     df = pd.DataFrame(rows)

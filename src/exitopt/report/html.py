@@ -136,7 +136,7 @@ def binding_section(run: Run, lang: str) -> str:
         rows.append([
             (labels.rule(r["rule"], lang), False), (str(r["name"]), False), (fmt_number(r["year"], "year"), True),
             (labels.product(r["product"], lang) if not _blank(r["product"]) else "", False),
-            (str(r["sense"]), False), (fmt_number(r["required"], kind), True),
+            (labels.sense(r["sense"], lang), False), (fmt_number(r["required"], kind), True),
             (fmt_number(r["achieved"], kind), True), (fmt_number(r.get("marginal_cost"), "cost"), True),
             (labels.measure(r.get("unit"), lang) if not _blank(r.get("unit")) else "", False),
         ])

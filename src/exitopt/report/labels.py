@@ -212,6 +212,15 @@ def rule(code: object, lang: str) -> str:
     return _pick(RULES, code, lang)
 
 
+SENSES = {"at least": ("不低于", "at least"), "at most": ("不高于", "at most"), "exactly": ("等于", "exactly"),
+          "only in": ("仅限", "only in")}
+
+
+def sense(code: object, lang: str) -> str:
+    """How a requirement binds (at least → 不低于 / at least)."""
+    return _pick(SENSES, code, lang)
+
+
 def measure(code: object, lang: str) -> str:
     """The unit of measure of a constraint row (万吨/yr → 万吨/年 / 10 kt/yr); others as they are."""
     return _pick(MEASURES, code, lang)
