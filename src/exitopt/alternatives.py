@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .errors import InputError, LimitReached
 from .inputs import Instance

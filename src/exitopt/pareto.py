@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from . import highs
 from .errors import ExitoptError, InfeasibleError, InputError, LimitReached
