@@ -323,6 +323,18 @@ def load_spec(spec: dict, folder: Path, make_instance):
     return make_instance(folder, spec["units"], scen, spec["projects"] or None)
 
 
+def solve_matching(best: float | None, inst):
+    """Solve ``inst`` and check it against the brute-force optimum ``best``: infeasible when
+    brute force found no plan (then None), else the same objective (then the result)."""
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve_instance(inst, with_duals=False)
+        return None
+    res = solve_instance(inst, with_duals=False)
+    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    return res
+
+
 def plan_of(res) -> dict:
     """unit_id -> None or (year, mode) from a result's schedule."""
     s = res.schedule
@@ -335,13 +347,9 @@ def plan_of(res) -> dict:
 def test_mip_equals_brute_force(spec, make_instance):
     best = brute_force(spec)
     with tempfile.TemporaryDirectory() as folder:
-        inst = load_spec(spec, Path(folder), make_instance)
-        if best is None:
-            with pytest.raises(InfeasibleError):
-                solve_instance(inst, with_duals=False)
-            return
-        res = solve_instance(inst, with_duals=False)
-    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+        res = solve_matching(best, load_spec(spec, Path(folder), make_instance))
+    if res is None:
+        return
     plan = plan_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built), plan
@@ -505,13 +513,9 @@ def replacement_instance(case: RepCase, folder: Path, make_instance):
 def test_replacement_mip_equals_brute_force(case, make_instance):
     best = replacement_brute_force(case)
     with tempfile.TemporaryDirectory() as folder:
-        inst = replacement_instance(case, Path(folder), make_instance)
-        if best is None:
-            with pytest.raises(InfeasibleError):
-                solve_instance(inst, with_duals=False)
-            return
-        res = solve_instance(inst, with_duals=False)
-    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+        res = solve_matching(best, replacement_instance(case, Path(folder), make_instance))
+    if res is None:
+        return
     s = res.schedule
     assert (s["counted"] + s["indicator"]).where(s["exit_year"].notna(), 0).sum() == pytest.approx(
         s.loc[s["exit_year"].notna(), "capacity"].sum())
