@@ -34,7 +34,8 @@ class Outcome:
     solver_seconds: float | None = None  # HiGHS's own run time (presolve, search), when known
 
 
-def _gap(obj: float | None, bound: float | None) -> float | None:
+def gap(obj: float | None, bound: float | None) -> float | None:
+    """Relative gap between an objective and a bound (None when either is unknown)."""
     if obj is None or bound is None or not math.isfinite(bound):
         return None
     return abs(obj - bound) / max(abs(obj), 1e-9) if obj else abs(obj - bound)
@@ -78,7 +79,7 @@ def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = 
         status = "error"
     if status == "optimal" and bound is None:
         bound = obj
-    return Outcome(status, has, obj, bound, _gap(obj, bound), seconds, str(tc.name), solver_seconds), res
+    return Outcome(status, has, obj, bound, gap(obj, bound), seconds, str(tc.name), solver_seconds), res
 
 
 def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:

@@ -82,6 +82,11 @@ def _base(task: Task):
     return _CACHE[key]
 
 
+#: block fingerprint -> its optimum, kept by each worker process across cases: a case that
+#: leaves a block as it was (a coal target leaves clinker alone) does not solve it again
+_BLOCKS: dict = {}
+
+
 def _solve(task: Task) -> dict:
     """Solve one case and reduce its result to what the ledger keeps."""
     from ..inputs import bind
@@ -94,7 +99,9 @@ def _solve(task: Task) -> dict:
         solver["time_limit"] = task.time_limit
     scen = scen.model_copy(update={"solver": scen.solver.model_copy(update=solver)})
     case_inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
-    res = solve_instance(case_inst, with_duals=False)
+    if len(_BLOCKS) > 256:  # a worker keeps the optimum of each block it solved, within reason
+        _BLOCKS.clear()
+    res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
     o = res.outcome
     s = res.schedule[res.schedule["exit_year"].notna()]
     exits: dict[str, dict[str, float]] = {}

@@ -1,0 +1,140 @@
+"""Independent blocks: parts of the model that no rule ties together, solved one at a time.
+
+Every rule of ``model.md`` but two speaks of one product: targets, replacement, concentration
+and utilisation each name a product, and mandatory exits, protected units and windows speak
+of single units. Packages tie the products of their members (the JISCO package ties pig iron,
+crude steel and rolled steel). So the products fall into blocks — in Gansu: coal, the three
+steel products, clinker, cement — and the cost is a sum over units. Two rules can tie blocks:
+
+* the yearly **budget** (outlay can be negative in one block and positive in another): with a
+  budget, the model is solved whole;
+* the **worker caps** per region: each block keeps the caps for its own units, which the joint
+  cap implies (displaced workers are never negative), so the blocks together are a relaxation.
+
+Solving each block to optimality and putting the plans together gives a plan whose cost is
+at most the optimum of the whole (a relaxation's optimum). If that plan meets the joint rules,
+it is optimal for the whole model; :func:`exitopt.solve.solve_instance` checks this by fixing
+the plan in the whole model and solving it, and falls back to one solve of the whole
+otherwise. The bound reported is the sum of the blocks' bounds, the gap measured against it.
+
+Why bother: in a sweep, most cases change one block only (a coal target leaves the clinker
+block as it was), and an unchanged block is not solved again (``cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from . import highs
+from .inputs import Instance
+from .model import build
+from .model.domain import package_members
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """The optimum of one block: exits, projects built, objective and bound."""
+
+    exits: dict[str, tuple[int, str]]
+    built: frozenset[str]
+    objective: float
+    bound: float
+    seconds: float
+    status: str  # optimal, or limit (a plan, not proven within the gap)
+
+
+def product_blocks(inst: Instance) -> list[frozenset[str]]:
+    """The products grouped so that no rule but the worker caps spans two groups; [] when the
+    model cannot be split (a budget, or a single group)."""
+    if inst.scenario.caps.budget:
+        return []
+    products = sorted(set(inst.units["product"]) | set(inst.projects["product"]))
+    parent = {p: p for p in products}
+
+    def root(p: str) -> str:
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    product = inst.units["product"]
+    for pkg in inst.scenario.packages:
+        tied = sorted({product[u] for u in package_members(inst, pkg)})
+        for p in tied[1:]:
+            parent[root(p)] = root(tied[0])
+    groups: dict[str, set[str]] = {}
+    for p in products:
+        groups.setdefault(root(p), set()).add(p)
+    return [frozenset(g) for g in groups.values()] if len(groups) > 1 else []
+
+
+def sub_instance(inst: Instance, products: frozenset[str]) -> Instance:
+    """The instance restricted to a block's products: its units, projects and rules."""
+    scen = inst.scenario
+    units = inst.units[inst.units["product"].isin(products)]
+    mine = set(units.index)
+
+    def of_block(rules: list) -> list:
+        return [r for r in rules if r.product in products]
+
+    def touching(rules: list) -> list:
+        return [r for r in rules if set(inst.select(r.where)) & mine]
+
+    sub = scen.model_copy(update={
+        "targets": of_block(scen.targets),
+        "replacement": of_block(scen.replacement),
+        "concentration": of_block(scen.concentration),
+        "utilisation": of_block(scen.utilisation),
+        "packages": [p for p in scen.packages if set(package_members(inst, p)) <= mine],
+        "mandatory": touching(scen.mandatory),
+        "protected": touching(scen.protected),
+        "windows": touching(scen.windows),
+    })
+    projects = inst.projects[inst.projects["product"].isin(products)]
+    return Instance(sub, units, projects, inst.files, inst.scenario_path)
+
+
+def block_key(sub: Instance, time_limit: float | None) -> str:
+    """A fingerprint of everything a block's optimum depends on."""
+    h = hashlib.sha256()
+    h.update(sub.scenario.model_dump_json().encode())
+    h.update(json.dumps(time_limit).encode())
+    h.update(sub.units.drop(columns="allowed_years").to_csv().encode())
+    h.update(str(sub.units["allowed_years"].map(lambda s: sorted(s) if s is not None else None).tolist()).encode())
+    h.update(sub.projects.to_csv().encode())
+    return h.hexdigest()
+
+
+def solve_block(sub: Instance, time_limit: float | None) -> BlockPlan | None:
+    """Solve one block; None when it has no plan (infeasible, or none by the time limit)."""
+    m = build(sub)
+    outcome, _ = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
+    if outcome.status not in ("optimal", "limit") or not outcome.has_solution or outcome.bound is None:
+        return None
+    exits = {k[0]: (k[1], k[2]) for k in m.X if (m.x[k].value or 0.0) > 0.5}
+    built = frozenset(j for j in m.J if (m.a[j].value or 0.0) > 0.5)
+    return BlockPlan(exits, built, float(outcome.objective), float(outcome.bound), outcome.seconds,
+                     outcome.status)
+
+
+def solve_blocks(inst: Instance, *, time_limit: float | None = None,
+                 cache: dict[str, BlockPlan | None] | None = None) -> list[BlockPlan] | None:
+    """Each block's plan, or None when the model does not split or a block has no plan."""
+    groups = product_blocks(inst)
+    if not groups:
+        return None
+    plans = []
+    for products in sorted(groups, key=sorted):
+        sub = sub_instance(inst, products)
+        key = block_key(sub, time_limit) if cache is not None else ""
+        if cache is not None and key in cache:
+            plan = cache[key]
+        else:
+            plan = solve_block(sub, time_limit)
+            if cache is not None and (plan is None or plan.status == "optimal"):
+                cache[key] = plan  # a plan cut short by the clock is not worth keeping
+        if plan is None:
+            return None
+        plans.append(plan)
+    return plans
