@@ -109,3 +109,17 @@ def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
             v.domain = dom
             v.setlb(lb)
             v.setub(ub)
+
+
+def require_plan(outcome: Outcome) -> None:
+    """Raise when a solve that was not infeasible still ended without any plan."""
+    from .errors import ExitoptError, LimitReached
+
+    if outcome.has_solution:
+        return
+    if outcome.status == "limit":
+        raise LimitReached(
+            f"HiGHS reached its time limit after {outcome.seconds:.0f} s without finding any plan. "
+            f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
+        )
+    raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")

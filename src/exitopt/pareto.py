@@ -39,7 +39,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from . import highs
-from .errors import ExitoptError, InfeasibleError, InputError, LimitReached
+from .errors import InfeasibleError, InputError, LimitReached
 from .inputs import Instance
 from .model import build
 from .output import write_folder
@@ -121,13 +121,7 @@ def solve_point(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | Non
     outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
     if outcome.status == "infeasible":
         return None
-    if not outcome.has_solution:
-        if outcome.status == "limit":
-            raise LimitReached(
-                f"HiGHS reached its time limit after {outcome.seconds:.0f} s without finding any plan. "
-                f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
-            )
-        raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")
+    highs.require_plan(outcome)
     _round_integers(m)
     jobs = float(pyo.value(m.jobs))
     fiscal = float(pyo.value(m.fiscal))

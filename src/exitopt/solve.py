@@ -14,7 +14,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from . import highs
-from .errors import ExitoptError, InfeasibleError, LimitReached
+from .errors import InfeasibleError
 from .inputs import Instance
 from .model import build
 from .model.cost import price
@@ -295,13 +295,7 @@ def solve_instance(inst: Instance, *, time_limit: float | None = None, with_dual
 
         diag = diagnose(m, inst)
         raise InfeasibleError(diag.message(), diag)
-    if not outcome.has_solution:
-        if outcome.status == "limit":
-            raise LimitReached(
-                f"HiGHS reached its time limit after {outcome.seconds:.0f} s without finding any plan. "
-                f"Raise [solver] time_limit in the scenario, or loosen the rules."
-            )
-        raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")
+    highs.require_plan(outcome)
     t1 = time.perf_counter()
     duals = {}
     if with_duals and m.rows:
