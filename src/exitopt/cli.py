@@ -8,7 +8,6 @@ a limit (best plan written, flagged); 5 output folder problem; 6 a checked plan 
 from __future__ import annotations
 
 import functools
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Callable
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ExitoptError, InfeasibleError
+from .errors import ExitoptError
 
 app = typer.Typer(
     add_completion=False,
@@ -130,7 +129,7 @@ def _print_result(res) -> None:
 @friendly
 def solve(
     scenario: ScenarioArg,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario name>).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario file name without .toml>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides time_limit in the scenario's solver section.")] = None,
     keep: Annotated[list[str] | None, typer.Option(
@@ -303,7 +302,5 @@ def sweep(
 
 
 def main() -> None:
-    try:
-        app()
-    except InfeasibleError:  # pragma: no cover - handled in friendly()
-        sys.exit(3)
+    """The console entry point."""
+    app()
