@@ -123,6 +123,7 @@ BAD_PLANS = [
     ('unit_id,exit_year,indicator\nA,2017,"1,5"\n', ["row 2", "'indicator'", "1,5", "point"]),
     ("unit_id,exit_year\n,2017\n", ["row 2", "'unit_id'", "empty"]),
     ("unit_id,year\nA,2017\n", ["exit_year"]),
+    ("", ["is empty", "unit_id and exit_year"]),
 ]
 
 

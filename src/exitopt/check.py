@@ -14,7 +14,6 @@ Comparisons allow a tolerance of ``REL_TOL × max(1, |required|)``.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,15 +23,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .inputs import Instance, read_csv_text
+from .inputs import NO_WORDS, YES_WORDS, Instance, read_text_table
 from .scenario import MODES, Scenario
 
 REL_TOL = 1e-6
 
 #: words accepted in the ``mode`` column for a unit that stays (with an empty ``exit_year``)
 _STAY_WORDS = ("", "stay", "stays")
-_TRUE = {"true", "1", "1.0", "yes", "y", "t", "是"}
-_FALSE = {"false", "0", "0.0", "no", "n", "f", "否"}
 #: thousands separators as Excel writes them (1,200 or 12,345.5); any other comma is not a number
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
@@ -65,15 +62,7 @@ def read_plan(path: Path | str, inst: Instance) -> Plan:
     file, the row as Excel numbers it (the header is row 1) and the column.
     """
     path = Path(path)
-    text, _encoding = read_csv_text(path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        raise InputError("is empty. A plan needs a header row with at least unit_id and exit_year.",
-                         file=path) from None
-    except pd.errors.ParserError as e:
-        raise InputError(f"cannot be read as CSV ({e}). Save it from Excel as 'CSV UTF-8 (comma delimited)'.",
-                         file=path) from None
+    df = read_text_table(path, "unit_id and exit_year (mode and indicator optional)")
     return plan_from_frame(df, inst, file=path)
 
 
@@ -193,12 +182,7 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
     rejected project, dropping an approved one) is a rule that :func:`check_plan` reports.
     """
     path = Path(path)
-    text, _encoding = read_csv_text(path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
-        raise InputError(f"cannot be read as CSV ({e}). It needs columns project_id and approved.",
-                         file=path) from None
+    df = read_text_table(path, "project_id and approved")
     df.columns = [str(c).strip() for c in df.columns]
     flag = next((c for c in ("approved", "built") if c in df.columns), None)
     if "project_id" not in df.columns or flag is None:
@@ -223,11 +207,11 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
         first = ids[dup].iloc[0]
         rows = ", ".join(cells.loc[ids.eq(first), "row"].astype(str))
         raise InputError(f"project '{first}' appears more than once (rows {rows}, column 'project_id').", file=path)
-    reject(~cells[flag].isin(_TRUE | _FALSE), flag,
+    reject(~cells[flag].isin(YES_WORDS | NO_WORDS), flag,
            f"'{{{flag}}}' is not true/false. Write true or false (1/0 also work).")
 
     approved = set(inst.projects.index[inst.projects["approval"] == "approved"])
-    listed = dict(zip(ids, cells[flag].isin(_TRUE)))
+    listed = dict(zip(ids, cells[flag].isin(YES_WORDS)))
     return {p for p in approved if p not in listed} | {p for p, yes in listed.items() if yes}
 
 

@@ -82,8 +82,11 @@ PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = {
     "status": ("text", False, "candidate"),
 }
 
-_TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
-_FALSE = {"false", "0", "no", "n", "f", "否", "", "0.0", "nan"}
+#: how a yes/no cell may be written (lower case)
+YES_WORDS = frozenset({"true", "1", "1.0", "yes", "y", "t", "是"})
+NO_WORDS = frozenset({"false", "0", "0.0", "no", "n", "f", "否"})
+_TRUE = YES_WORDS
+_FALSE = NO_WORDS | {"", "nan"}  # in the unit table an empty cell takes the column's default
 
 
 def sha256(path: Path) -> str:
@@ -117,6 +120,21 @@ def read_csv_text(path: Path) -> tuple[str, str]:
         "is neither UTF-8 nor GBK/GB18030 text. Save it from Excel as 'CSV UTF-8 (comma delimited)'.",
         file=path,
     )
+
+
+def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = False) -> pd.DataFrame:
+    """A small CSV file of the analyst's (a plan, approvals, pins) as text cells, any encoding
+    :func:`read_csv_text` accepts. ``needs`` says which columns it should have, for the message
+    when it cannot be read."""
+    path = Path(path)
+    text, _encoding = read_csv_text(path)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path) from None
+    except pd.errors.ParserError as e:
+        raise InputError(f"cannot be read as CSV ({e}). It needs columns {needs}; save it from Excel as "
+                         f"'CSV UTF-8 (comma delimited)'.", file=path) from None
 
 
 def _row(i: int) -> int:

@@ -21,7 +21,6 @@ not add up in general: units substitute for each other.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Literal
 import pandas as pd
 
 from .errors import InputError, LimitReached
-from .inputs import Instance, bind, read_csv_text
+from .inputs import Instance, bind, read_text_table
 from .model.domain import allowed_years, package_members, protected_units
 from .pareto import Progress, quiet, solve_variant
 from .scenario import Mandatory, Protected, Window
@@ -92,12 +91,7 @@ def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pi
 def read_pins(path: Path | str) -> list[Pin]:
     """Pins from a CSV file: unit_id, action (keep|exit), year (optional)."""
     path = Path(path)
-    text, _ = read_csv_text(path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
-        raise InputError(f"cannot be read as CSV ({e}). It needs columns unit_id, action and optionally year.",
-                         file=path) from None
+    df = read_text_table(path, "unit_id, action and optionally year", skip_blank_lines=True)
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in ("unit_id", "action") if c not in df.columns]
     if missing:

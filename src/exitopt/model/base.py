@@ -84,7 +84,6 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     years = inst.years
     m.years_list = years
     dom = m.domain  # {(u, y): [modes]}
-    m.U = list(units.index)
     m.X = pyo.Set(initialize=[(u, y, md) for (u, y), modes in dom.items() for md in modes], dimen=3,
                   ordered=True)
     m.x = pyo.Var(m.X, domain=pyo.Binary)
@@ -110,7 +109,6 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     cap = units["capacity"].to_dict()
     m.capacity = cap
     products = sorted(set(units["product"]) | set(inst.projects["product"]))
-    m.products = products
     unit_product = units["product"].to_dict()
 
     # exit_cap[p, y] as linear expressions
@@ -135,11 +133,6 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     for j, p in live["product"].items():
         projects_of[p].append(j)
     m.projects_of = dict(projects_of)
-
-
-def exited_by(m: pyo.ConcreteModel, u: str, year: int):
-    """Expression: 1 when unit u has exited in or before ``year``."""
-    return sum(m.x[k] for k in m.by_unit.get(u, []) if k[1] <= year)
 
 
 def remaining(m: pyo.ConcreteModel, product: str, year: int):

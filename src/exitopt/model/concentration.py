@@ -50,7 +50,6 @@ def max_holding(m, inst: Instance, product: str, by: str) -> dict[str, float]:
 
 
 def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
-    m.conc_blocks = []
     for i, rule in enumerate(inst.scenario.concentration):
         most = max_holding(m, inst, rule.product, rule.by)
         holders = sorted(most)
@@ -74,4 +73,3 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
             add_row(m, rule="concentration", name=rule.name, year=y, product=rule.product,
                     lhs=top - rule.share * total, sense=">=", rhs=0.0, unit="share",
                     scale=rule.share * sum(most.values()), achieved=top / total, required=rule.share)
-        m.conc_blocks.append((rule, b))
