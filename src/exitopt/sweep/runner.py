@@ -236,7 +236,10 @@ def _executor(workers: int, scheduler: str | None):
         try:
             from distributed import Client
         except ImportError:
-            raise InputError("--scheduler needs the 'distributed' package (pip install exitopt[sweep]).") from None
+            raise InputError("--scheduler needs the Dask cluster client, which the plain install leaves out. "
+                             "Install it into the same environment with: pip install -e \".[cluster]\" (in the "
+                             "exitopt folder), or pip install \"dask[distributed]\" dask-jobqueue; then run the "
+                             "sweep again. Without --scheduler the sweep runs on this computer as it is.") from None
         try:
             client = Client(scheduler, timeout="15s")
         except (OSError, TimeoutError, ValueError) as e:
