@@ -27,7 +27,7 @@ import pyomo.core as pyo
 from .errors import InputError, LimitReached
 from .inputs import Instance
 from .model import build
-from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
+from .engine import Progress, Solution, quiet, raise_infeasible, solve_model
 
 
 
@@ -35,13 +35,14 @@ from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
 class Alternatives:
     """The optimum, the alternatives found, the cost bound (objective units) and the robustness table."""
 
-    optimum: PlanPoint
-    plans: list[PlanPoint]
+    optimum: Solution
+    plans: list[Solution]
     bound: float
     within: float
     by_year: bool
     robustness: pd.DataFrame
     table: pd.DataFrame
+    stopped: bool = False  # the time limit ended the search before it was done
 
     def files(self) -> dict[str, pd.DataFrame]:
         """optimum.csv, alt_XX.csv (with _projects.csv where a candidate project is built),
@@ -87,7 +88,7 @@ def parse_share(text: str) -> float:
     return v
 
 
-def keys_of(point: PlanPoint, by_year: bool) -> set:
+def keys_of(point: Solution, by_year: bool) -> set:
     """The decision keys at 1 in a plan: unit ids, or (unit id, year) pairs."""
     ex = point.exits()
     return {(u, y) for u, (y, _) in ex.items()} if by_year else set(ex)
@@ -112,7 +113,7 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         raise InputError("--count must be at least 1.")
     m = build(inst)
     progress("the optimum")
-    opt = solve_point(m, inst, time_limit=time_limit)
+    opt = solve_model(m, inst, time_limit=time_limit)
     if opt is None:
         raise_infeasible(inst)
     bound = opt.objective + within * abs(opt.objective)
@@ -124,6 +125,7 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
     tie = 1.0 / (count * max(len(e), 1) + 1)
     dists = []
     found = [opt]
+    stopped = False
     nearest: list[int] = []
     for i in range(1, count + 1):
         d = distance(keys_of(found[-1], by_year), e)
@@ -135,9 +137,10 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         m.far = pyo.Objective(expr=m.t + tie * pyo.quicksum(dists), sense=pyo.maximize)
         progress(f"alternative {i} of {count}")
         try:
-            p = solve_point(m, inst, time_limit=time_limit)
+            p = solve_model(m, inst, time_limit=time_limit)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
+            stopped = True
             break
         if p is None:
             progress(f"no further plan within the bound differs from the {len(found)} found")
@@ -147,10 +150,10 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         nearest.append(min(len(mine ^ keys_of(q, by_year)) for q in found[:-1]))
     plans = found[1:]
     return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
-                        summary_table(opt, plans, nearest, bound))
+                        summary_table(opt, plans, nearest, bound), stopped)
 
 
-def summary_table(opt: PlanPoint, plans: list[PlanPoint], nearest: list[int], bound: float) -> pd.DataFrame:
+def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], bound: float) -> pd.DataFrame:
     """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the nearest."""
     rows = []
     for name, p, near in [("optimum", opt, None)] + [(f"alt_{i:02d}", p, n)
@@ -172,7 +175,7 @@ def summary_table(opt: PlanPoint, plans: list[PlanPoint], nearest: list[int], bo
     return df
 
 
-def robustness(inst: Instance, plans: list[PlanPoint]) -> pd.DataFrame:
+def robustness(inst: Instance, plans: list[Solution]) -> pd.DataFrame:
     """Per unit: in how many of ``plans`` it exits, and whether that is always, never or some."""
     n = len(plans)
     exits = [p.exits() for p in plans]

@@ -58,6 +58,17 @@ def friendly(fn: Callable) -> Callable:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", min=0.5, max=1e6, show_default=False,
+    help="Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
+         "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
+
+
+def _command_limit(time_limit: float | None, inst, started: float):
+    """The wall clock of a command, counted from ``started`` (time.time())."""
+    from .highs import limit
+
+    return limit(time_limit if time_limit is not None else inst.scenario.solver.time_limit, started=started)
 
 
 def _number(v: float) -> str:
@@ -131,7 +142,7 @@ def solve(
     scenario: ScenarioArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario file name without .toml>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides time_limit in the scenario's solver section.")] = None,
+    time_limit: TimeLimit = None,
     keep: Annotated[list[str] | None, typer.Option(
         "--keep", help="What-if: UNIT does not exit (UNIT=YEAR: stays through YEAR). Repeatable.")] = None,
     exit_: Annotated[list[str] | None, typer.Option(
@@ -145,15 +156,18 @@ def solve(
     (with pins: pins.csv, each pin's cost re-solved; with --explain: margins.csv)."""
     from .inputs import load
     from .output import prepare_folder, write_folder
-    from .pins import collect, solve_run
+    from .pins import collect
+    from .solve import solve_run
 
     started = time.perf_counter()
+    wall = time.time()
     inst = load(scenario)
     loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
-    run = solve_run(inst, pins, explain=explain, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        run = solve_run(inst, pins, explain=explain, progress=_progress)
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
     seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))
@@ -240,20 +254,26 @@ def pareto(
     points: Annotated[int, typer.Option("--points", min=2, help="Points on the frontier, its two ends included.")] = 7,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_pareto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: TimeLimit = None,
 ) -> None:
     """Trade jobs against fiscal outlay: frontier.csv, frontier.png and one checkable plan per point."""
     from .inputs import load
     from .output import prepare_folder
     from .pareto import frontier, write_frontier
 
+    wall = time.time()
     inst = load(scenario)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
-    front = frontier(inst, points, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        front = frontier(inst, points, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
     out.print(front.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
+    if not front.complete:
+        err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
+                  "(points left out, or not proven within the gap: see the status column).", soft_wrap=True)
+        raise typer.Exit(4)
 
 
 @app.command()
@@ -265,21 +285,27 @@ def alternatives(
     by_year: Annotated[bool, typer.Option("--by-year", help="Count a different exit year as a difference too.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: TimeLimit = None,
 ) -> None:
     """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
     from .alternatives import alternatives as find, parse_share
     from .inputs import load
     from .output import prepare_folder, write_folder
 
+    wall = time.time()
     inst = load(scenario)
     share = parse_share(within)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
-    alts = find(inst, share, count, by_year=by_year, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        alts = find(inst, share, count, by_year=by_year, progress=_progress)
     write_folder(target, alts.files(), force=force)
     out.print(alts.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
+    if alts.stopped:
+        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time; the "
+                  "search for more was cut short.", soft_wrap=True)
+        raise typer.Exit(4)
 
 
 @app.command()

@@ -89,6 +89,7 @@ _BLOCKS: dict = {}
 
 def _solve(task: Task) -> dict:
     """Solve one case and reduce its result to what the ledger keeps."""
+    from ..highs import limit
     from ..inputs import bind
     from ..solve import solve_instance
 
@@ -101,7 +102,8 @@ def _solve(task: Task) -> dict:
     case_inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
     if len(_BLOCKS) > 256:  # a worker keeps the optimum of each block it solved, within reason
         _BLOCKS.clear()
-    res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
+    with limit(scen.solver.time_limit):  # the whole case, model building included
+        res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
     o = res.outcome
     s = res.schedule[res.schedule["exit_year"].notna()]
     exits: dict[str, dict[str, float]] = {}
