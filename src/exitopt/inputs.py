@@ -38,7 +38,7 @@ PRODUCT_SECTOR = {
     "cement": "cement",
 }
 ACCIDENTS = ("none", "general", "large", "major", "extraordinary")
-SOURCES = ("gcmt", "plan", "synthetic")
+SOURCES = ("gcmt", "plan", "press", "synthetic")
 
 #: unit-table columns: name -> (kind of value, required?, default when absent)
 UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = {
