@@ -388,8 +388,8 @@ def test_mip_equals_brute_force(spec, make_instance):
 def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
     """A count on a target, set one unit past what the optimum without it exits, so it binds."""
     spec["scenario"].pop("targets", None)
-    # Where no unit may exit at all, HiGHS gets an empty model and stops without a plan; that
-    # case says nothing about counts and is left out here.
+    # Where no unit may exit at all, the plan is empty whatever the count; that case says
+    # nothing about counts and is left out here.
     options = unit_options(spec)
     plans = (dict(zip(options, combo)) for combo in itertools.product(*options.values()))
     assume(any(any(plan.values()) and (feasible(spec, plan, False) or feasible(spec, plan, True))
