@@ -69,3 +69,18 @@ def test_a_model_with_nothing_to_decide_gives_the_empty_plan(make_instance, tmp_
     assert res.status == "optimal"
     assert res.schedule["exit_year"].isna().all()
     assert res.jobs == 0.0
+
+
+def test_exit_price_by_hand(make_instance, tmp_path):
+    from exitopt.model.cost import exit_price
+
+    inst = make_instance(tmp_path, [dict(unit_id="A")], {
+        "attrition": 0.1, "ladder": {"2017": 0.5},
+        "sectors": {"coal": {"resettlement_per_worker": 3.0, "exit_cost_per_capacity": {"close": 2.0},
+                             "award_per_capacity": 4.0, "redeployed_share": {"close": 0.25}}}})
+    # 100 workers, 2017 (t = 1): D = 100 · 0.9 · 0.75 = 67.5; 200 万吨 of which 50 are indicators:
+    # award = 4 · 0.5 · 150 = 300; outlay = 3 · 67.5 + 2 · 200 − 300 = 302.5
+    p = exit_price(inst.scenario, "coal", 100, 200.0, 2017, "close", indicator=50.0)
+    assert (p.displaced, p.counted, p.award, p.outlay) == pytest.approx((67.5, 150.0, 300.0, 302.5))
+    whole = exit_price(inst.scenario, "coal", 100, 200.0, 2017, "close")  # as the model's coefficient
+    assert whole.outlay == pytest.approx(302.5 - 4 * 0.5 * 50)

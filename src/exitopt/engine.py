@@ -29,7 +29,7 @@ from . import highs
 from .errors import InfeasibleError
 from .inputs import Instance, bind
 from .model import build
-from .model.cost import price
+from .model.cost import exit_price
 from .model.domain import protected_units
 from .model.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
@@ -113,7 +113,6 @@ def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
     for u, r in units.iterrows():
         year, mode = chosen.get(u, (None, None))
         cap = float(r["capacity"])
-        c = scen.costs(r["sector"])
         losses = 0.0
         if r["loss_making"]:
             losses = float(r["subsidised_loss"]) * sum(1 for y in inst.years if year is None or y < year)
@@ -123,10 +122,8 @@ def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
                              outlay=0.0, award=0.0, losses_paid=losses, reason=reason))
             continue
         indicator = min(ind.get(u, 0.0), cap)
-        counted = cap - indicator
-        displaced, outlay_full = price(scen, r["sector"], r["workers"], cap, year, mode)
-        award = c.award_per_capacity * scen.ladder_at(year) * counted
-        outlay = outlay_full + c.award_per_capacity * scen.ladder_at(year) * indicator
+        p = exit_price(scen, r["sector"], r["workers"], cap, year, mode, indicator)
+        counted, displaced, outlay, award = p.counted, p.displaced, p.outlay, p.award
         if u in m.mandatory_of:
             reason = f"mandatory: {m.mandatory_of[u]}"
         elif u in m.package_of:

@@ -40,7 +40,7 @@ import pandas as pd
 from .engine import Engine, Pin, Progress, apply, quiet
 from .errors import LimitReached
 from .inputs import Instance, bind
-from .model.cost import price
+from .model.cost import exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
 
@@ -59,8 +59,8 @@ def exit_cost(inst: Instance, unit: str, year: int, mode: str, indicator: float 
     """Objective cost (万元) of ``unit`` exiting in ``year`` by ``mode`` rather than staying."""
     scen = inst.scenario
     r = inst.units.loc[unit]
-    displaced, outlay = price(scen, r["sector"], r["workers"], float(r["capacity"]), year, mode)
-    outlay += scen.costs(r["sector"]).award_per_capacity * scen.ladder_at(year) * indicator
+    p = exit_price(scen, r["sector"], r["workers"], float(r["capacity"]), year, mode, indicator)
+    displaced, outlay = p.displaced, p.outlay
     saved = 0.0
     if r["loss_making"]:
         saved = float(r["subsidised_loss"]) * sum(scen.discount(y) for y in scen.years if y >= year)
