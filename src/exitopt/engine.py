@@ -170,12 +170,14 @@ def read(m: pyo.ConcreteModel, inst: Instance, outcome: highs.Outcome) -> Soluti
                     weighted(inst, jobs, fiscal))
 
 
-def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None) -> Solution | None:
+def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None,
+                grace: bool = False) -> Solution | None:
     """Solve ``m`` with whatever objective is active, from the plan it holds; None when no plan exists.
 
-    Raises :class:`exitopt.errors.LimitReached` when the time limit passes before any plan is found.
+    Raises :class:`exitopt.errors.LimitReached` when the time limit passes before any plan is
+    found. ``grace``: see :func:`exitopt.highs.solve`.
     """
-    outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
+    outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=grace)
     if outcome.status == "infeasible":
         return None
     highs.require_plan(outcome)

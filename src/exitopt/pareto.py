@@ -157,6 +157,54 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
     return stage2
 
 
+def _end_by_blocks(m: pyo.ConcreteModel, inst: Instance, first: str, time_limit: float | None) -> Solution | None:
+    """An end point as the union of each independent block's own end point (:mod:`exitopt.blocks`).
+
+    ``jobs`` and ``fiscal`` are sums over blocks, so the least of either is the sum of each
+    block's least, and among the plans that reach it each block holds its own least (within the
+    solver's gap): each block is solved lexicographically on its own, and the union is priced
+    in the whole model ``m`` with every exit fixed. None when the model does not split, a block
+    has no plan, or the union breaks a rule that spans blocks (a joint worker cap): the caller
+    then solves the whole model.
+    """
+    from .blocks import product_blocks, sub_instance
+
+    groups = product_blocks(inst)
+    if not groups:
+        return None
+    exits: dict[str, tuple[int, str]] = {}
+    built: set[str] = set()
+    limited, gaps = False, []
+    for products in sorted(groups, key=sorted):
+        sub = sub_instance(inst, products)
+        mb = build(sub)
+        _add_bounds(mb)
+        p = _lexicographic(mb, sub, first, None, time_limit)
+        if p is None:
+            return None
+        exits.update(p.exits())
+        built |= set(_built(p))
+        limited |= p.status != "optimal"
+        gaps += [p.outcome.gap] if p.outcome.gap is not None else []
+    put(m, exits, built)
+    fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] if not v.fixed]
+    for v in fixed:
+        v.fix()
+    m.min_fiscal.activate()  # the indicator split is still free: the least outlay for these exits
+    try:
+        union = solve_model(m, inst, time_limit=time_limit, grace=True)
+    finally:
+        m.min_fiscal.deactivate()
+        for v in fixed:
+            v.unfix()
+    if union is None:
+        return None
+    union.outcome.status = "limit" if limited else "optimal"
+    union.outcome.gap = max(gaps) if gaps else None
+    union.outcome.message = f"{len(groups)} independent blocks, each solved lexicographically"
+    return union
+
+
 def _least_outlay_under(m: pyo.ConcreteModel, inst: Instance, eps: float, eta: float,
                         time_limit: float | None) -> Solution | None:
     """Minimise ``fiscal + eta · jobs`` subject to ``jobs ≤ eps``: one solve, jobs as tie-break."""
@@ -199,11 +247,11 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     m = build(inst)
     _add_bounds(m)
     progress("end point: fewest jobs lost")
-    low = _lexicographic(m, inst, "jobs", None, time_limit)
+    low = _end_by_blocks(m, inst, "jobs", time_limit) or _lexicographic(m, inst, "jobs", None, time_limit)
     if low is None:
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
-    high = _lexicographic(m, inst, "fiscal", None, time_limit)
+    high = _end_by_blocks(m, inst, "fiscal", time_limit) or _lexicographic(m, inst, "fiscal", None, time_limit)
     if high is None:  # cannot happen: the same rules as the first end point
         raise_infeasible(inst)
     found = [low]
