@@ -26,8 +26,7 @@ import pyomo.core as pyo
 
 from .errors import InputError, LimitReached
 from .inputs import Instance
-from .model import build
-from .engine import Progress, Solution, quiet, raise_infeasible, solve_model
+from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_model
 
 
 
@@ -110,12 +109,11 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
                  time_limit: float | None = None, progress: Progress = quiet) -> Alternatives:
     """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
     if count < 1:
-        raise InputError("--count must be at least 1.")
-    m = build(inst)
+        raise InputError(f"the number of alternatives to look for must be at least 1 (it is {count}).")
     progress("the optimum")
-    opt = solve_model(m, inst, time_limit=time_limit)
+    opt, m = Engine(inst).solve(time_limit=time_limit)  # block by block where the model splits
     if opt is None:
-        raise_infeasible(inst)
+        raise_infeasible(inst, m)
     bound = opt.objective + within * abs(opt.objective)
     m.cost_cap = pyo.Constraint(expr=m.cost.expr <= bound)
     m.cost.deactivate()
