@@ -301,6 +301,20 @@ def sweep(
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 
+@app.command()
+@friendly
+def template(
+    out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a workbook to fill in: units, projects, pins, plan and approvals sheets with drop-down
+    lists, the Gansu tables as an example, and instructions in Chinese and English."""
+    from .template import write_template
+
+    sheets = write_template(out_file, force=force)
+    out.print(f"written to {out_file}: sheets {', '.join(sheets)}", markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """The console entry point."""
     app()
