@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from exitopt.cli import app
 from exitopt.inputs import PROJECT_COLUMNS, UNIT_COLUMNS, load, read_projects, read_units
-from exitopt.workbook_input import cell_text, read_sheet, split_sheet
+from exitopt.workbook_input import cell_text, read_sheet, split_sheet, uncalculated
 
 from conftest import GANSU, to_toml
 
@@ -204,6 +204,20 @@ def test_formula_never_calculated_is_refused(tmp_path):
     assert "save it" in text and "Traceback" not in res.output
 
 
+def test_formulas_without_results_are_found_in_the_sheet_xml():
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def sheet(*cells: str) -> bytes:
+        return f'<worksheet {main}><sheetData><row r="2">{"".join(cells)}</row></sheetData></worksheet>'.encode()
+
+    assert uncalculated(sheet('<c r="A2"><v>1</v></c>')) == []
+    assert uncalculated(sheet('<c r="A2"><f>1+1</f><v>2</v></c>',  # as Excel stores results
+                              '<c r="B2" t="str"><f>IF(A2=2,"",A2)</f><v></v></c>',  # empty text
+                              '<c r="C2"><f t="shared" si="0"/><v>3</v></c>')) == []
+    assert uncalculated(sheet('<c r="A2"><f>1+1</f><v/></c>',  # as openpyxl writes a formula
+                              '<c r="B2"><f>1+2</f></c>', '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')) == ["A2", "B2"]
+
+
 def test_cells_become_the_text_excel_shows():
     import datetime as dt
 
@@ -280,6 +294,14 @@ def test_template_example_sheets_are_the_gansu_tables_and_solve_alike(template, 
     scen.write_text(text, encoding="utf-8")
     assert solved_objective(scen, tmp_path / "run") == pytest.approx(gansu_result.objective, rel=1e-9)
     assert gansu_result.objective == pytest.approx(179_479.8, abs=0.05)
+
+
+def test_template_sheet_saved_as_csv_keeps_its_labelled_header(template, tmp_path):
+    ws = openpyxl.load_workbook(template, read_only=True)["example_units"]
+    rows = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+    assert rows[0][6] == "capacity\n产能 · 万吨/年"
+    pd.DataFrame(rows[1:], columns=rows[0]).to_csv(tmp_path / "units.csv", index=False, encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(read_units(tmp_path / "units.csv"), read_units(REPO / "data/gansu/units.csv"))
 
 
 def test_filled_template_validates_and_solves(template, tmp_path):

@@ -19,7 +19,7 @@ import pandas as pd
 from .errors import InputError
 from .scenario import Scenario, load_scenario
 from .selection import Selection
-from .workbook_input import is_workbook, read_sheet, split_sheet
+from .workbook_input import column_name, is_workbook, read_sheet, split_sheet
 
 SECTORS = ("coal", "steel", "cement")
 KIND_PRODUCT = {
@@ -136,12 +136,14 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
         return df
     text, _encoding = read_csv_text(path)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
     except pd.errors.EmptyDataError:
         raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path) from None
     except pd.errors.ParserError as e:
         raise InputError(f"cannot be read as CSV ({e}). It needs columns {needs}; save it from Excel as "
                          f"'CSV UTF-8 (comma delimited)'.", file=path) from None
+    df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
+    return df
 
 
 def _row(i: int) -> int:
@@ -227,7 +229,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             df = pd.DataFrame()
     if df.columns.empty:
         raise InputError(f"is empty. The {what} needs a header row and one row per entry.", file=path)
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [column_name(c) for c in df.columns]
     missing = [c for c, (_, req, _) in spec.items() if req and c not in df.columns]
     if missing:
         header = text.lstrip("\ufeff").split("\n", 1)[0]

@@ -26,8 +26,10 @@ Read with openpyxl in read-only, values-only mode (see ``benchmarks/bench_workbo
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
+from xml.etree import ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,12 +100,17 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def column_name(header: object) -> str:
+    """The column a header cell names: its first line, without spaces around it."""
+    return str(header).strip().split("\n", 1)[0].strip()
+
+
 def _column_names(header: list[str]) -> list[str]:
     """Header texts as pandas names CSV columns: empty -> 'Unnamed: j', repeats -> 'x.1'."""
     names: list[str] = []
     seen: dict[str, int] = {}
     for j, text in enumerate(header):
-        name = text.split("\n", 1)[0].strip() if text.strip() else f"Unnamed: {j}"
+        name = column_name(text) if text.strip() else f"Unnamed: {j}"
         if name in seen:
             seen[name] += 1
             name = f"{name}.{seen[name]}"
@@ -145,30 +152,38 @@ def _pick(wb, file: Path, sheet: str | None):
     )
 
 
-def _has_formulas(wb, ws) -> bool:
-    """Whether the sheet's XML holds any formula (a quick scan that saves a second read when not)."""
+def _sheet_xml(wb, ws, file: Path) -> bytes:
+    """The sheet's XML as stored in the workbook."""
     part = getattr(ws, "_worksheet_path", None)
     archive = getattr(wb, "_archive", None)
-    if part is None or archive is None:
-        return True
-    with archive.open(part) as fh:
-        return _FORMULA.search(fh.read()) is not None
+    if part is not None and archive is not None:
+        return archive.read(part)
+    with zipfile.ZipFile(file) as zf:  # another openpyxl: every sheet's XML, to be safe
+        return b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet"))
 
 
-def _uncalculated(file: Path, sheet: str, values: list[tuple]) -> list[str]:
-    """Cells holding a formula without a stored result, as Excel names them (B7)."""
-    from openpyxl.utils import get_column_letter
+def uncalculated(xml: bytes) -> list[str]:
+    """Cells (as Excel names them, B7) of a sheet's XML holding a formula without a stored result.
 
-    wb = _open(file, data_only=False)
-    try:
-        cells = []
-        for r, (row, cached) in enumerate(zip(wb[sheet].iter_rows(values_only=True), values), start=1):
-            for c, v in enumerate(row):
-                if isinstance(v, str) and v.startswith("=") and (c >= len(cached) or cached[c] is None):
-                    cells.append(f"{get_column_letter(c + 1)}{r}")
-        return cells
-    finally:
-        wb.close()
+    Excel stores a formula's result in ``<v>``; a result that is empty text (``=IF(A2="","",A2)``)
+    is an empty ``<v>`` in a cell typed ``t="str"``. No ``<v>``, or an empty one in a cell of any
+    other type (openpyxl writes ``<v/>``), means the formula was never calculated.
+    """
+    if _FORMULA.search(xml) is None:
+        return []
+    cells = []
+    for _event, el in ElementTree.iterparse(io.BytesIO(xml)):
+        tag = el.tag.rpartition("}")[2]
+        if tag == "c":
+            parts = {child.tag.rpartition("}")[2]: child for child in el}
+            if "f" in parts:
+                v = parts.get("v")
+                if v is None or (not v.text and el.get("t") != "str"):
+                    cells.append(el.get("r", "?"))
+            el.clear()
+        elif tag == "row":
+            el.clear()
+    return cells
 
 
 def read_sheet(path: Path | str) -> Sheet:
@@ -189,19 +204,17 @@ def read_sheet(path: Path | str) -> Sheet:
         ws = _pick(wb, file, sheet)
         name = ws.title
         values = list(ws.iter_rows(values_only=True))
-        formulas = _has_formulas(wb, ws)
+        missing = uncalculated(_sheet_xml(wb, ws, file))
     finally:
         wb.close()
-    if formulas:
-        missing = _uncalculated(file, name, values)
-        if missing:
-            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-            raise InputError(
-                f"sheet '{name}' has formulas that were never calculated (cell {missing[0]}{more}): the workbook "
-                f"was written by a program that stores formulas without their results. Open it in Excel (or "
-                f"WPS/LibreOffice), save it, and run again; or replace the formulas by their values.",
-                file=path,
-            )
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise InputError(
+            f"sheet '{name}' has formulas that were never calculated (cell {missing[0]}{more}): the workbook "
+            f"was written by a program that stores formulas without their results. Open it in Excel (or "
+            f"WPS/LibreOffice), save it, and run again; or replace the formulas by their values.",
+            file=path,
+        )
 
     texts = [[cell_text(v) for v in row] for row in values]
     while texts and not any(t.strip() for t in texts[-1]):
