@@ -112,6 +112,9 @@ def test_workbook_gives_the_csv_table_and_the_same_optimum(both, tmp_path):
     csv_scen, book_scen = both
     from_csv, from_book = load(csv_scen), load(book_scen)
     pd.testing.assert_frame_equal(from_csv.units, from_book.units)
+    sheet = read_sheet(book_scen.parent / "单位.xlsx#单位表")
+    assert sheet.name == "单位表" and sheet.rows == [2, 3, 4]  # the formatted empty rows dropped
+    assert list(sheet.frame.columns) == HEADER  # the merged cell's second column had nothing: dropped
     assert from_book.units.loc["M2", "relocatable"] and from_book.units.loc["M3", "protected_area"]  # 是
     assert from_book.units.loc["M2", "capacity"] == 80.0  # typed as text
     assert list(from_book.units["备注"].fillna("")) == ["大型", "", "保护区内"]  # kept, as in CSV
@@ -123,6 +126,15 @@ def test_workbook_gives_the_csv_table_and_the_same_optimum(both, tmp_path):
     assert set(schedule.loc[schedule["exit_year"].notna(), "unit_id"]) == {"M2", "M3"}
     record = json.loads((tmp_path / "run_book" / "run.json").read_text(encoding="utf-8"))
     assert len(record["sha256"]["units"]) == 64  # the workbook's hash, sheet name aside
+
+
+def test_a_damaged_or_renamed_workbook(tmp_path):
+    (tmp_path / "u.xlsx").write_text("unit_id,name\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(scenario("u.xlsx"), encoding="utf-8")
+    res = run("validate", tmp_path / "s.toml")
+    assert res.exit_code == 2 and "cannot be read as an Excel workbook" in flat(res.output)
+    write_book(tmp_path / "units.csv", {"units": [HEADER, *ROWS]})  # a workbook saved under a CSV name
+    assert list(read_units(tmp_path / "units.csv").index) == ["M1", "M2", "M3"]
 
 
 def test_first_visible_sheet_is_read_without_a_name(tmp_path):

@@ -123,9 +123,11 @@ def _column_names(header: list[str]) -> list[str]:
 def _open(file: Path, data_only: bool):
     import openpyxl
 
-    try:
-        return openpyxl.load_workbook(file, read_only=True, data_only=data_only)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:  # from the bytes, so that a workbook renamed to .csv is read too
+        return openpyxl.load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=data_only)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as e:
         raise InputError(
             f"cannot be read as an Excel workbook ({type(e).__name__}: {e}). Open it in Excel and save it "
             f"again as 'Excel Workbook (*.xlsx)', or as 'CSV UTF-8 (comma delimited)'.",
