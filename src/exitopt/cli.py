@@ -137,7 +137,7 @@ def solve(
     exit_: Annotated[list[str] | None, typer.Option(
         "--exit", help="What-if: UNIT exits some year (UNIT=YEAR: in exactly YEAR). Repeatable.")] = None,
     pins_file: Annotated[Path | None, typer.Option(
-        "--pins", help="What-if pins from a CSV: unit_id, action (keep or exit), year (optional).")] = None,
+        "--pins", help="What-if pins from a CSV or book.xlsx#Sheet: unit_id, action (keep or exit), year (optional).")] = None,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Explain chosen exits against re-solved margins; writes margins.csv (many solves).")] = False,
 ) -> None:
@@ -173,9 +173,9 @@ def solve(
 @friendly
 def check(
     scenario: ScenarioArg,
-    plan: Annotated[Path, typer.Argument(help="Plan CSV: unit_id, exit_year, mode (indicator optional).")],
+    plan: Annotated[Path, typer.Argument(help="Plan, CSV or book.xlsx#Sheet: unit_id, exit_year, mode (indicator optional).")],
     projects: Annotated[Path | None, typer.Option(
-        "--projects", help="CSV of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
+        "--projects", help="CSV or book.xlsx#Sheet of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
 ) -> None:
     """Check any plan against every rule of a scenario, without the optimiser, and price it."""
     from .check import check_plan, format_report, read_plan, read_project_approvals

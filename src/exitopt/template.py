@@ -340,7 +340,8 @@ def write_template(path: Path | str, *, force: bool = False) -> list[str]:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}. Choose another --out.") from None
+        hint = " If it is open in Excel, close it first." if isinstance(e, PermissionError) else ""
+        raise OutputError(f"cannot write {path}: {e.strerror or e}.{hint} Or choose another --out.") from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
