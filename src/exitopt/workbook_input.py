@@ -29,9 +29,9 @@ import datetime as dt
 import io
 import re
 import zipfile
-from xml.etree import ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -120,13 +120,13 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
-def _open(file: Path, data_only: bool):
+def _open(file: Path):
     import openpyxl
 
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:  # from the bytes, so that a workbook renamed to .csv is read too
-        return openpyxl.load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=data_only)
+        return openpyxl.load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as e:
         raise InputError(
             f"cannot be read as an Excel workbook ({type(e).__name__}: {e}). Open it in Excel and save it "
@@ -201,7 +201,7 @@ def read_sheet(path: Path | str) -> Sheet:
                          file=path)
     if file.is_dir():
         raise InputError("is a folder, not a workbook.", file=path)
-    wb = _open(file, data_only=True)
+    wb = _open(file)
     try:
         ws = _pick(wb, file, sheet)
         name = ws.title
