@@ -223,7 +223,8 @@ class _Book:
                 ws.write_comment(0, j, f"{col_name}: 其他列，保留，可用于规则的筛选。\n"
                                        f"Other column: kept, usable in rule selections.", {"x_scale": 2})
                 continue
-            ws.write_string(0, j, f"{col.name}\n{col.zh} · {col.unit}", self.required if col.required else self.optional)
+            label = col.zh if col.unit == "文本 text" else f"{col.zh} · {col.unit}"
+            ws.write_string(0, j, f"{col.name}\n{label}", self.required if col.required else self.optional)
             ws.write_comment(0, j, _comment(col), {"x_scale": 2.5, "y_scale": 1.6})
             ws.data_validation(1, j, ROWS, j, _validation(col))
         if rows is not None:
@@ -272,7 +273,7 @@ class _Book:
              "program wrote and Excel never saved. Messages number rows as Excel does.", self.text),
         ]
         if example:
-            lines.insert(6, ("示例：example_units、example_projects 为甘肃 2016 年方案的数据；models/gansu_2016.toml 中改为 "
+            lines.insert(7, ("示例：example_units、example_projects 为甘肃 2016 年方案的数据；models/gansu_2016.toml 中改为 "
                              'units = "模板.xlsx#example_units" 即可得到同样结果。', self.text))
             lines.append(("Example: example_units and example_projects hold the Gansu 2016 tables; pointing "
                           'models/gansu_2016.toml at units = "template.xlsx#example_units" gives the same result.',
