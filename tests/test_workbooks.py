@@ -344,7 +344,7 @@ def test_template_refuses_to_overwrite_without_force(tmp_path):
 
 # ---- paths with spaces and Chinese ----------------------------------------------------------------
 
-def test_paths_with_spaces_and_chinese_work_end_to_end(tmp_path):
+def test_paths_with_spaces_and_chinese_work_end_to_end(tmp_path, monkeypatch):
     folder = tmp_path / "甘肃 方案"
     folder.mkdir()
     write_book(folder / "单位 表.xlsx", {"单位表": [HEADER, *ROWS]})
@@ -360,3 +360,8 @@ def test_paths_with_spaces_and_chinese_work_end_to_end(tmp_path):
     res = run("report", out, "--lang", "zh", "--out", tmp_path / "简报 zh")
     assert res.exit_code == 0, res.output
     assert (tmp_path / "简报 zh" / "briefing.html").is_file()
+    monkeypatch.chdir(tmp_path)  # relative paths, and the default run folder named after the scenario
+    res = run("solve", Path("甘肃 方案") / "情景.toml")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "情景" / "run.json").read_text(encoding="utf-8"))["objective"] == \
+        pytest.approx(OPTIMUM, abs=1e-6)
