@@ -148,7 +148,7 @@ def solve(
     exit_: Annotated[list[str] | None, typer.Option(
         "--exit", help="What-if: UNIT exits some year (UNIT=YEAR: in exactly YEAR). Repeatable.")] = None,
     pins_file: Annotated[Path | None, typer.Option(
-        "--pins", help="What-if pins from a CSV: unit_id, action (keep or exit), year (optional).")] = None,
+        "--pins", help="What-if pins from a CSV or book.xlsx#Sheet: unit_id, action (keep or exit), year (optional).")] = None,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Explain chosen exits against re-solved margins; writes margins.csv (many solves).")] = False,
 ) -> None:
@@ -187,9 +187,9 @@ def solve(
 @friendly
 def check(
     scenario: ScenarioArg,
-    plan: Annotated[Path, typer.Argument(help="Plan CSV: unit_id, exit_year, mode (indicator optional).")],
+    plan: Annotated[Path, typer.Argument(help="Plan, CSV or book.xlsx#Sheet: unit_id, exit_year, mode (indicator optional).")],
     projects: Annotated[Path | None, typer.Option(
-        "--projects", help="CSV of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
+        "--projects", help="CSV or book.xlsx#Sheet of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
 ) -> None:
     """Check any plan against every rule of a scenario, without the optimiser, and price it."""
     from .check import check_plan, format_report, read_plan, read_project_approvals
@@ -325,6 +325,20 @@ def sweep(
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
                     long=long)
     out.print(format_report(rep), markup=False, soft_wrap=True)
+
+
+@app.command()
+@friendly
+def template(
+    out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a workbook to fill in: units, projects, pins, plan and approvals sheets with drop-down
+    lists, the Gansu tables as an example, and instructions in Chinese and English."""
+    from .template import write_template
+
+    sheets = write_template(out_file, force=force)
+    out.print(f"written to {out_file}: sheets {', '.join(sheets)}", markup=False, soft_wrap=True)
 
 
 def main() -> None:
