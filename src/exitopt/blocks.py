@@ -146,10 +146,11 @@ def solve_blocks(inst: Instance, *, time_limit: float | None = None,
         if cache is not None and key in cache:
             plan = cache[key]
         else:
-            # a share of the time left by size, so that a hard block leaves the later ones time for
-            # a plan; what a block does not use goes to the next (a tenth is kept for the whole check)
+            # the time left but what the later blocks keep back (half their share by size), so a
+            # hard block cannot leave the later ones without a plan, and a tenth for the whole check
             rest = sum(size[g] for g in ordered[i:])
-            share = None if d.end is None else max(0.9 * d.left() * size[products] / rest, 0.05)
+            left = d.left()
+            share = None if d.end is None else max(0.9 * left - 0.5 * left * (rest - size[products]) / rest, 0.05)
             plan = solve_block(sub, share, (starts or {}).get(products))
             if cache is not None and (plan is None or plan.status == "optimal"):
                 cache[key] = plan  # a plan cut short by the clock is not worth keeping
