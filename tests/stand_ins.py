@@ -17,3 +17,26 @@ def never_returns(host: str, port: int, key: str) -> None:
         conn.recv()
         while True:
             time.sleep(60)
+
+
+def _answers_then_hangs(host: str, port: int, key: str, answered: int) -> None:
+    from multiprocessing.connection import Client
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        for _ in range(answered):
+            conn.send(("done", run(conn.recv(), conn)))
+        conn.recv()
+        while True:
+            time.sleep(60)
+
+
+def answers_one_job(host: str, port: int, key: str) -> None:
+    """Solve the first job as HiGHS would, then hang on the next."""
+    _answers_then_hangs(host, port, key, 1)
+
+
+def answers_two_jobs(host: str, port: int, key: str) -> None:
+    """Solve the first two jobs (a plan and its duals), then hang on the next."""
+    _answers_then_hangs(host, port, key, 2)

@@ -51,6 +51,30 @@ def test_a_solver_that_never_returns_is_ended_at_the_limit(never_returns, scenar
     assert not out.exists()  # no plan was found: nothing written
 
 
+@pytest.mark.parametrize("stand_in, command, what", [
+    ("answers_one_job", ["--keep", "A"], "pins.csv"),  # the pinned plan, then the free optimum hangs
+    ("answers_two_jobs", ["--explain"], "margins.csv"),  # the plan and its duals, then a margin hangs
+])
+def test_re_solves_cut_short_write_the_plan_and_exit_4(monkeypatch, scenario_file, tmp_path, stand_in, command,
+                                                       what):
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
+    try:
+        path = scenario_file(tmp_path, MINES, TINY)
+        out = tmp_path / "out"
+        started = time.monotonic()
+        r = CliRunner().invoke(app, ["solve", str(path), *command, "--out", str(out), "--time-limit", "4"])
+        elapsed = time.monotonic() - started
+    finally:
+        highs._drop_worker()
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 4 + 10
+    assert "ran out of time" in " ".join(r.output.split())
+    table = pd.read_csv(out / what)
+    assert table["status"].str.contains("time limit").any()
+    assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "optimal"
+
+
 def test_limit_is_for_the_whole_command_not_each_solve():
     with highs.limit(5.0) as outer:
         with highs.limit(1000.0) as inner:  # a nested limit never extends the command's

@@ -181,6 +181,11 @@ def solve(
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
                   "[yellow]stopped at the time limit:[/] the plan written is the best found; its gap is unknown.")
         raise typer.Exit(4)
+    if run.cut_short:
+        err.print("[yellow]stopped at the time limit:[/] the plan is optimal, but some of the re-solves that "
+                  "price the pins or explain the exits ran out of time (their status says so). Raise "
+                  "--time-limit for all of them.", soft_wrap=True)
+        raise typer.Exit(4)
 
 
 @app.command()

@@ -45,6 +45,8 @@ from .model.domain import build_domain, package_members
 from .scenario import Utilisation
 
 
+#: the status of a re-solve that the time limit cut short
+OUT_OF_TIME = "no plan found within the time limit"
 #: Δ used to price a rule's margin, 万吨/yr
 DELTA = 5.0
 #: units on each side of the margin re-solved per product
@@ -81,7 +83,7 @@ def _solve_or_note(engine: Engine, inst: Instance, time_limit: float | None) -> 
     try:
         p = engine.solve(inst, time_limit=time_limit)[0]
     except LimitReached:
-        return None, "no plan found within the time limit"
+        return None, OUT_OF_TIME
     return p, p.status if p is not None else "infeasible: no plan meets the rules with it"
 
 

@@ -33,6 +33,8 @@ from .inputs import Instance, read_text_table
 from .model.domain import allowed_years, package_members, protected_units
 
 
+#: the status of a pin whose re-solve the time limit cut short
+OUT_OF_TIME = "not priced: no plan without this pin was found within the time limit"
 #: above this many pins, only the cost of all pins together is re-solved (one solve per pin)
 MAX_PRICED = 20
 
@@ -228,7 +230,7 @@ def _cost_row(label: str, pinned, without) -> dict:
     if without is None:
         return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": None, "cost": None,
                 "jobs_delta": None, "fiscal_delta": None,
-                "status": "not priced: no plan without this pin was found within the time limit"}
+                "status": OUT_OF_TIME}
     status = "optimal" if pinned.status == without.status == "optimal" else "limit"
     return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": without.objective,
             "cost": pinned.objective - without.objective, "jobs_delta": pinned.jobs - without.jobs,

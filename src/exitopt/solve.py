@@ -219,6 +219,7 @@ class SolveRun:
     result: Result
     files: dict
     lines: list[str]
+    cut_short: bool = False  # a pin's price or an explanation's re-solve ran out of time
 
 
 def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: float | None = None,
@@ -230,8 +231,9 @@ def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: 
     """
     engine = Engine(inst)
     lines: list[str] = []
+    cut = False
     if pins:
-        from .pins import solve_pinned
+        from .pins import OUT_OF_TIME, solve_pinned
 
         t0 = time.perf_counter()
         run = solve_pinned(engine, pins, time_limit=time_limit, progress=progress)
@@ -240,14 +242,16 @@ def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: 
         files["pins.csv"] = run.costs
         files["run.json"] = {**files["run.json"], "pins": [p.label for p in pins]}
         lines += ["cost of the pins, objective units (re-solved):", *[f"  {x}" for x in run.lines()]]
+        cut |= bool((run.costs["status"] == OUT_OF_TIME).any())
     else:
         res = solve_instance(inst, time_limit=time_limit, engine=engine)
         files = dict(res.files())
     if explain:
-        from .explain import explain as explain_run
+        from .explain import OUT_OF_TIME as EXPLAIN_OUT_OF_TIME, explain as explain_run
 
         ex = explain_run(res, time_limit=time_limit, progress=progress, engine=engine)
         files["schedule.csv"] = ex.schedule
         files["margins.csv"] = ex.margins
         lines.append(f"margins.csv: {len(ex.margins)} re-solved margin(s) and swap(s)")
-    return SolveRun(res, files, lines)
+        cut |= bool((ex.margins["status"] == EXPLAIN_OUT_OF_TIME).any())
+    return SolveRun(res, files, lines, cut)
