@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ExitoptError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_VIOLATIONS, ExitoptError
 
 app = typer.Typer(
     add_completion=False,
@@ -28,7 +28,6 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-EXIT_VIOLATIONS = 6
 
 
 def friendly(fn: Callable) -> Callable:
@@ -43,7 +42,7 @@ def friendly(fn: Callable) -> Callable:
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing was written.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as e:  # a bug: say so plainly
@@ -52,7 +51,7 @@ def friendly(fn: Callable) -> Callable:
                 f"your files; please report it with the scenario attached.",
                 soft_wrap=True,
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
 
@@ -180,12 +179,12 @@ def solve(
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
                   "[yellow]stopped at the time limit:[/] the plan written is the best found; its gap is unknown.")
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_LIMIT)
     if run.cut_short:
         err.print("[yellow]stopped at the time limit:[/] the plan is optimal, but some of the re-solves that "
                   "price the pins or explain the exits ran out of time (their status says so). Raise "
                   "--time-limit for all of them.", soft_wrap=True)
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()
@@ -278,7 +277,7 @@ def pareto(
     if not front.complete:
         err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
                   "(points left out, or not proven within the gap: see the status column).", soft_wrap=True)
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()
@@ -310,7 +309,7 @@ def alternatives(
     if alts.stopped:
         err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time; the "
                   "search for more was cut short.", soft_wrap=True)
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
+from ..errors import EXIT_INTERRUPTED, ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
 from .ledger import LEDGER, Ledger, open_ledger
 from .spec import Case, Sweep, apply, apply_values, read_sweep
 
@@ -36,7 +36,7 @@ OUTPUTS = ("cases.csv", "units_long.csv", "unit_frequency.csv", "response.png", 
 class Interrupted(ExitoptError):
     """The sweep was stopped (Ctrl-C); finished cases are kept in the ledger."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 # ---- worker side ---------------------------------------------------------------------------------
