@@ -9,9 +9,10 @@ or not, ``e_u = Σ_{y,m} x[u, y, m]``) or, with ``by_year``, a unit and year
     dist_P = Σ_{k ∈ P} (1 − e_k) + Σ_{k ∉ P} e_k
 
 The next plan maximises ``t`` subject to ``t ≤ dist_P`` and ``dist_P ≥ 1`` for every plan P
-found so far (the optimum included), and the cost bound; the sum of the distances breaks ties
-with a weight too small to trade against one unit of ``t``. The search stops early when no
-plan within the bound differs from all earlier ones.
+found so far (the optimum included), and the cost bound. ``t`` takes whole values at every
+plan, so HiGHS may stop as soon as its bound is less than 1 above the plan in hand: that plan
+is then proven the farthest (exact, and much quicker than closing the last fraction of the
+bound). The search stops early when no plan within the bound differs from all earlier ones.
 
 ``robustness`` then says, per unit, in how many of the plans (optimum + alternatives) it
 exits: always, never or in some.
@@ -75,6 +76,10 @@ class Alternatives:
         return {k: int(c.get(k, 0)) for k in ("always", "some", "never")}
 
 
+#: HiGHS's absolute gap on the distance t, a whole number: below 1, the plan found is the farthest
+WHOLE = 0.999
+
+
 def parse_share(text: str) -> float:
     """'2%' → 0.02, '0.02' → 0.02; a share of the optimum, 0 or more."""
     t = str(text).strip()
@@ -120,22 +125,17 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
     e = _indicators(m, by_year)
     m.t = pyo.Var(domain=pyo.NonNegativeReals, bounds=(0, len(e)))
     m.near = pyo.ConstraintList()
-    tie = 1.0 / (count * max(len(e), 1) + 1)
-    dists = []
+    m.far = pyo.Objective(expr=m.t, sense=pyo.maximize)
     found = [opt]
     stopped = False
     nearest: list[int] = []
     for i in range(1, count + 1):
         d = distance(keys_of(found[-1], by_year), e)
-        dists.append(d)
         m.near.add(m.t <= d)
         m.near.add(d >= 1)
-        if hasattr(m, "far"):
-            m.del_component(m.far)
-        m.far = pyo.Objective(expr=m.t + tie * pyo.quicksum(dists), sense=pyo.maximize)
         progress(f"alternative {i} of {count}")
-        try:
-            p = solve_model(m, inst, time_limit=time_limit)
+        try:  # t takes whole values: a bound less than 1 above the plan's t proves it the farthest
+            p = solve_model(m, inst, time_limit=time_limit, abs_gap=WHOLE)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
             stopped = True

@@ -171,13 +171,13 @@ def read(m: pyo.ConcreteModel, inst: Instance, outcome: highs.Outcome) -> Soluti
 
 
 def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None,
-                grace: bool = False) -> Solution | None:
+                grace: bool = False, abs_gap: float | None = None) -> Solution | None:
     """Solve ``m`` with whatever objective is active, from the plan it holds; None when no plan exists.
 
     Raises :class:`exitopt.errors.LimitReached` when the time limit passes before any plan is
-    found. ``grace``: see :func:`exitopt.highs.solve`.
+    found. ``grace``, ``abs_gap``: see :func:`exitopt.highs.solve`.
     """
-    outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=grace)
+    outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=grace, abs_gap=abs_gap)
     if outcome.status == "infeasible":
         return None
     highs.require_plan(outcome)

@@ -406,13 +406,15 @@ def _status(result: dict) -> tuple[str, str]:
 
 
 def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = None,
-          warm: bool = True, grace: bool = False) -> Outcome:
+          warm: bool = True, grace: bool = False, abs_gap: float | None = None) -> Outcome:
     """Solve ``m`` within the deadline in force; load the plan into it when there is one.
 
     With ``warm``, the model's current values of its integer variables (the last plan read into
     it) are handed to HiGHS as a MIP start. With ``grace``, the solve may run up to
     :data:`GRACE` seconds past the deadline: for the check of a plan already found, so that the
-    clock running out does not throw the plan away.
+    clock running out does not throw the plan away. ``abs_gap``: HiGHS may also stop when its
+    bound is within this much of the plan's objective (for an objective that takes whole values
+    only, anything below 1 still proves the optimum).
     """
     d = deadline(time_limit, settings)
     if grace and d.end is not None:
@@ -422,7 +424,10 @@ def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = 
     c = compiled(m)
     arrays = c.arrays()
     mip = bool(arrays["integer"].any())
-    job = {"arrays": arrays, "options": _options(settings, mip), "end": d.end,
+    options = _options(settings, mip)
+    if mip and abs_gap is not None:
+        options["mip_abs_gap"] = float(abs_gap)
+    job = {"arrays": arrays, "options": options, "end": d.end,
            "start": c.start(arrays) if (warm and mip) else None}
     result = _run(job, d)
     seconds = time.perf_counter() - start
