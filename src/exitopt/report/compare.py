@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OutputError
-from .run import Run, read_run
+from .run import Run, binding_flags, read_run
 
 FIGURES = (("objective", "objective (万元 equivalent)"), ("jobs", "jobs (persons displaced)"),
            ("fiscal", "fiscal outlay (万元, present value)"), ("units_exiting", "units exiting"))
@@ -107,10 +107,10 @@ def compare_units(a: Run, b: Run) -> pd.DataFrame:
 
 def _binding(c: pd.DataFrame) -> pd.DataFrame:
     """constraints.csv reduced to its key and whether the row binds (true only when it says so)."""
-    df = c[RULE_KEY + ["binding"]].copy()
+    df = c[RULE_KEY].copy()
     df["year"] = df["year"].astype("Int64")
     df["product"] = df["product"].fillna("")
-    df["binding"] = df["binding"].map(lambda v: v is True)
+    df["binding"] = binding_flags(c)
     return df.drop_duplicates(RULE_KEY)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import labels
-from .run import Run, exit_totals, exits_by_product, headline
+from .run import Run, exit_totals, exits_by_product, headline, run_folder_name
 
 NUMBER_FORMATS = {
     "capacity": "#,##0.0",
@@ -164,7 +164,7 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
         _write_cell(ws, r, 6, tot["outlay"], "money", fmt, lang)
     r += 2
     ws.write_string(r, 0, labels.text("source", lang), fmt.label)
-    ws.write_string(r, 1, str(run.path.resolve()), fmt.text)
+    ws.write_string(r, 1, run_folder_name(run), fmt.text)
     ws.set_column(0, 0, 34)
     ws.set_column(1, 6, 20)
 
