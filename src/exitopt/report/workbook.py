@@ -84,6 +84,8 @@ def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lan
             ws.write_string(r, c, s, fmt.text)
         return s
     x = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so Excel never shows "-0"
+    if kind == "persons":
+        x = round(x, 1) + 0.0  # 198.3 persons in the cell, not 198.305589 (shown whole)
     ws.write_number(r, c, x, fmt.number(kind))
     if kind in ("share", "gap"):
         return f"{x:.3%}"
