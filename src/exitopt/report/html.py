@@ -34,6 +34,8 @@ th { background: #DCE6F1; text-align: left; }
 td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: bold; background: #f3f6fa; }
+table.plan td:nth-child(2), table.plan td:nth-child(4), table.plan td:nth-child(5) { white-space: nowrap; }
+table.plan td:nth-child(3) { min-width: 9em; }
 table.headline th { width: 22em; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
