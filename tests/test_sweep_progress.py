@@ -69,7 +69,7 @@ def test_no_bar_and_no_log_when_progress_is_off():
 def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
     """A terminal's Ctrl-C (SIGINT to the whole process group) while two Gansu cases are being
     solved: "stopping…" is printed, the sweep ends with code 130 long before a Gansu case could
-    finish, and its worker processes are gone."""
+    finish, and its worker processes and their HiGHS processes are gone."""
     sweep = tmp_path / "sweep.toml"
     sweep.write_text(f'name = "attrition"\nbase = "{GANSU.as_posix()}"\n[[axes]]\npath = "attrition"\n'
                      f"values = [0.0, 0.01, 0.02, 0.03]\n", encoding="utf-8")
@@ -83,8 +83,10 @@ def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
         while "0/4 cases done" not in err.read_text(encoding="utf-8", errors="replace"):
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text(encoding="utf-8")
             time.sleep(0.05)
-        workers = _children(proc.pid)
-        time.sleep(2.0)  # the workers read the scenario and start solving
+        while len(_solving(proc.pid)) < 2:  # both workers solve a case, each in its HiGHS process
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text(encoding="utf-8")
+            time.sleep(0.1)
+        workers = _descendants(proc.pid)
         sent = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         code = proc.wait(60)
@@ -97,9 +99,33 @@ def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
     assert "stopping…" in text and "--resume" in text and "Traceback" not in text
     assert took < 15, took  # a guard against waiting for the cases: one Gansu case alone takes longer
     assert "0/4 cases done" in text and "4/4" not in text
-    time.sleep(0.5)
-    alive = [p for p in workers if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
-    assert not alive
+    assert len(workers) >= 4  # the two sweep workers and the HiGHS processes they started
+    deadline = time.monotonic() + 5
+    while [p for p in workers if _state(p) != "Z"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if _state(p) != "Z"]  # no worker, no HiGHS process left running
+
+
+def _solving(pid: int) -> list[int]:
+    """The HiGHS processes below ``pid``."""
+    out = []
+    for p in _descendants(pid):
+        try:
+            if b"highs_worker" in Path(f"/proc/{p}/cmdline").read_bytes():
+                out.append(p)
+        except OSError:
+            continue
+    return out
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids of every process below ``pid`` (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
 
 
 def _children(pid: int) -> list[int]:

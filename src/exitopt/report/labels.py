@@ -124,12 +124,13 @@ MEASURES = {
     "persons": ("人", "persons"),
     "share": ("比例", "share"),
     "unit": ("个(单位)", "unit"),
+    "units": ("个(单位)", "units"),
     "package": ("个(整体退出包)", "package"),
 }
 
 # The unit of a constraints.csv row → the kind of its required/achieved/slack figures.
 MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
-                 "unit": "count", "package": "count"}
+                 "unit": "count", "units": "count", "package": "count"}
 
 MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
 

@@ -61,17 +61,30 @@ _CACHE: dict[str, tuple[Any, dict]] = {}
 _LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture is process-wide)
 
 
+def _end_worker(*_args) -> None:
+    """End this worker process now, and the HiGHS process it solves in (which would otherwise
+    finish its case for nobody)."""
+    from .. import highs
+
+    try:
+        highs._drop_worker()
+    finally:
+        os._exit(1)
+
+
 def _watch_parent(parent: int) -> None:
     """Worker initialiser: end this worker when the sweep process that started it is gone. Ctrl-C
     is left to the sweep process, which stops the workers itself (a worker that took it would end
-    its case with an error instead of being stopped)."""
+    its case with an error instead of being stopped); the stop (SIGTERM) ends its HiGHS process too."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _end_worker)
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
             if os.getppid() != parent:
-                os._exit(1)
+                _end_worker()
 
     threading.Thread(target=watch, daemon=True, name="exitopt-parent-watch").start()
 
