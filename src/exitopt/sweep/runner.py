@@ -63,12 +63,18 @@ _LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture
 
 def _end_worker(*_args) -> None:
     """End this worker process now, and the HiGHS process it solves in (which would otherwise
-    finish its case for nobody)."""
+    finish its case for nobody): on POSIX the worker leads a process group of its own, and the
+    whole group goes at once, a HiGHS process still starting up included."""
+    from multiprocessing import util
+
     from .. import highs
 
     try:
         highs._drop_worker()
+        util._run_finalizers(0)  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
     finally:
+        if hasattr(os, "killpg") and os.getpgid(0) == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
         os._exit(1)
 
 
@@ -79,6 +85,11 @@ def _watch_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _end_worker)
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)  # a group of its own: the worker and the HiGHS processes it starts
+        except OSError:
+            pass
 
     def watch() -> None:
         while True:
@@ -438,6 +449,7 @@ def _stop_workers(ex: Executor) -> None:
     procs = list((getattr(ex, "_processes", None) or {}).values())
     if not procs:
         return
+    manager = getattr(ex, "_executor_manager_thread", None)  # shutdown forgets it
     ex.shutdown(wait=False, cancel_futures=True)  # no new case starts; the pool cancels the waiting ones
     for proc in procs:
         try:
@@ -449,7 +461,6 @@ def _stop_workers(ex: Executor) -> None:
             proc.join(5)  # reaped, not left behind as zombies
         except (OSError, AttributeError, AssertionError):
             continue
-    manager = getattr(ex, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(5)  # the pool closes its queues once it sees its workers gone
 
