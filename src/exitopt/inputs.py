@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .vocab import PRODUCT_SECTOR
 from .errors import InputError
 from .scenario import Scenario, load_scenario
 from .selection import Selection
@@ -29,14 +30,6 @@ KIND_PRODUCT = {
     "rolling_mill": "rolled_steel",
     "clinker_line": "clinker",
     "grinding_station": "cement",
-}
-PRODUCT_SECTOR = {
-    "coal": "coal",
-    "pig_iron": "steel",
-    "crude_steel": "steel",
-    "rolled_steel": "steel",
-    "clinker": "cement",
-    "cement": "cement",
 }
 ACCIDENTS = ("none", "general", "large", "major", "extraordinary")
 SOURCES = ("gcmt", "plan", "press", "synthetic")

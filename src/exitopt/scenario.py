@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import InputError
 from .selection import Selection
+from .vocab import PRODUCTS
 
 Sector = Literal["coal", "steel", "cement"]
-Product = Literal["coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement"]
+Product = Literal[PRODUCTS]  # type: ignore[valid-type]  # the products of exitopt.vocab
 Mode = Literal["close", "relocate"]
 MODES: tuple[Mode, ...] = ("close", "relocate")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..vocab import PRODUCTS
 from ..errors import InputError
 
 REQUIRED = {
@@ -34,7 +35,7 @@ NUMERIC = {
 INTEGER = {"exit_year", "year", "concentration_k"}
 FLAGS = {"binding", "built"}
 RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
-PRODUCT_ORDER = ("coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement")
+PRODUCT_ORDER = PRODUCTS  # the order reports list products in
 
 _PROTECTED_START = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 

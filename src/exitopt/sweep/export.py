@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..vocab import PRODUCTS
 from ..output import write_csv
 from .ledger import Ledger
 from .spec import Sweep
 
-PRODUCT_ORDER = ("coal", "pig_iron", "crude_steel", "rolled_steel", "clinker", "cement")
+PRODUCT_ORDER = PRODUCTS  # the order reports list products in
 SOLVED = ("optimal", "limit")
 
 
