@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 
 from . import highs
 from .inputs import Instance
+from .model.base import value_of
 
 TOL = 1e-6
 
@@ -74,14 +75,6 @@ class Diagnosis:
         return "\n".join(lines)
 
 
-def _value(e) -> float:
-    """Value of an expression; NaN for a share of nothing left (0 / 0)."""
-    try:
-        return float(pyo.value(e))
-    except ZeroDivisionError:
-        return float("nan")
-
-
 def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
     """Free the slacks of every policy row, minimise their weighted sum, report the rows that give.
 
@@ -121,8 +114,8 @@ def _relax(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
             for r in m.rows:
                 s = (r.slack_up.value or 0.0) + (r.slack_down.value or 0.0)
                 if s > TOL * r.scale:
-                    gives.append(Give(r.rule, r.name, r.year, r.product, r.sense, _value(r.required),
-                                      _value(r.lhs), r.unit))
+                    gives.append(Give(r.rule, r.name, r.year, r.product, r.sense, value_of(r.required),
+                                      value_of(r.lhs), r.unit))
         return Diagnosis(gives, outcome.status)
     finally:
         m.del_component(m.violation)

@@ -17,6 +17,7 @@ from . import highs
 from .binding import binds
 from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
+from .model.base import value_of
 from .output import versions
 
 
@@ -58,15 +59,6 @@ class Result(Solution):
             "new_capacity.csv": self.new_capacity,
             "run.json": self.record(),
         }
-
-
-def _val(e) -> float:
-    """Value of an expression; NaN when it has none (a share of nothing left divides by 0)."""
-    try:
-        v = pyo.value(e, exception=False)
-    except ZeroDivisionError:
-        return float("nan")
-    return float(v) if v is not None else float("nan")
 
 
 def top_share(left: pd.Series, k: int) -> float:
@@ -131,8 +123,8 @@ def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.Da
     """
     rows = []
     for r in m.rows:
-        achieved = _val(r.lhs)
-        required = _val(r.required)
+        achieved = value_of(r.lhs)
+        required = value_of(r.required)
         if r.sense == ">=":
             slack = achieved - required
         elif r.sense == "<=":

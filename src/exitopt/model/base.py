@@ -51,6 +51,15 @@ class Row:
     unit: str
 
 
+def value_of(e) -> float:
+    """Value of an expression; NaN when it has none (a share of nothing left divides by 0)."""
+    try:
+        v = pyo.value(e, exception=False)
+    except ZeroDivisionError:
+        return float("nan")
+    return float(v) if v is not None else float("nan")
+
+
 def add_row(m: pyo.ConcreteModel, *, rule: str, name: str, year: int | None, product: str | None,
             lhs, sense: Sense, rhs: float, unit: str, scale: float | None = None,
             achieved=None, required=None) -> Row:
