@@ -1,0 +1,109 @@
+"""Nonsensical numbers, years, selections, duplicate keys, paths and tables: each one is refused
+with exit code 2 and a message naming where it is, before anything is built or solved."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from exitopt.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+GANSU = REPO / "models" / "gansu_2016.toml"
+runner = CliRunner()
+
+
+def gansu_text() -> str:
+    """The Gansu scenario with its table paths made absolute, so a copy can live anywhere."""
+    text = GANSU.read_text(encoding="utf-8")
+    return text.replace('"../data/', f'"{(REPO / "data").as_posix()}/')
+
+
+def mutated(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the Gansu scenario with one line changed (the old text must be there)."""
+    text = gansu_text()
+    assert re.search(old, text, flags=re.M), old
+    path = tmp_path / "scenario.toml"
+    path.write_text(re.sub(old, new, text, count=1, flags=re.M), encoding="utf-8")
+    return path
+
+
+def validate(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, ["validate", *args])
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    return res.exit_code, " ".join(res.output.split())
+
+
+def refused(path: Path | str, *words: str) -> str:
+    """Exit code 2, a one-paragraph error (no traceback, no internal error) holding every word."""
+    code, text = validate(str(path))
+    assert code == 2, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    for w in words:
+        assert w in text, f"{w!r} not in: {text}"
+    return text
+
+
+# ---- numbers of the scenario ---------------------------------------------------------------------
+
+NUMBERS = [
+    (r"^ladder = .*", "ladder = { 2016 = nan }", "ladder.2016", "finite"),
+    (r"^ladder = .*", "ladder = { 2016 = inf }", "ladder.2016", "finite"),
+    (r"^ladder = .*", "ladder = { 2016 = -1.0 }", "ladder.2016", "at least 0"),
+    (r"^exit_cost_per_capacity = \{ close = 10.0 \}", "exit_cost_per_capacity = { close = nan }",
+     "sectors.coal.exit_cost_per_capacity.close", "finite"),
+    (r"^award_per_capacity = 15.0", "award_per_capacity = 1e18", "sectors.coal.award_per_capacity", "at most"),
+    (r"^jobs_weight = 10.0", "jobs_weight = 1e18", "objective.jobs_weight", "at most 100,000"),
+    (r"^jobs_weight = 10.0", "jobs_weight = inf", "objective.jobs_weight", "finite"),
+    (r"^fiscal_weight = 1.0", "fiscal_weight = 1e300", "objective.fiscal_weight", "at most"),
+    (r"^at_least = 1000.0", "at_least = inf", "at_least", "finite"),
+    (r"^at_least = 1000.0", "at_least = 1e300", "at_least", "at most"),
+    (r"^reserve = 0.10", "reserve = inf", "reserve", "finite"),
+    (r"^demand = \{ 2020 = 800.0 \}", "demand = { 2020 = nan }", "demand.2020", "finite"),
+    (r"^demand = \{ 2020 = 800.0 \}", "demand = { 2020 = inf }", "demand.2020", "finite"),
+    (r"^ratio = 1.2", "ratio = inf", "ratio", "finite"),
+    (r"^ratio = 1.2", "ratio = 1e9", "ratio", "at most 100"),
+    (r"^rel_gap = 1e-4", "rel_gap = inf", "solver.rel_gap", "finite"),
+    (r"^rel_gap = 1e-4", "rel_gap = 1.0", "solver.rel_gap", "below 1"),
+    (r"^threads = 1$", "threads = 1000000000000000000", "solver.threads", "at most 256"),
+    (r"^time_limit = 60", "time_limit = inf", "solver.time_limit", "finite"),
+    (r"^attrition = 0.03", "attrition = nan", "attrition", "finite"),
+    (r"^\[caps\]", "[caps]\nbudget = { 2018 = nan }", "caps.budget.2018", "finite"),
+    (r"^\[caps\]", "[caps]\nbudget = { 2018 = -5.0 }", "caps.budget.2018", "at least 0"),
+]
+
+
+@pytest.mark.parametrize("old, new, where, what", NUMBERS, ids=[n[1].split("\n")[-1] for n in NUMBERS])
+def test_non_finite_and_absurd_scenario_numbers_are_refused(tmp_path, old, new, where, what):
+    refused(mutated(tmp_path, old, new), where, what)
+
+
+# ---- years ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, words", [
+    (r"^first_year = 2016", "first_year = 0", ("first_year", "at least 1990")),
+    (r"^last_year = 2020", "last_year = 1000000", ("last_year", "at most 2100")),
+    (r"^last_year = 2020", f"last_year = {2**70}", ("last_year",)),
+    (r"^last_year = 2020", "last_year = 2099", ("2016–2099", "at most 50")),
+    (r"^by = 2020", "by = 99999999", ("targets #1", "by", "at most 2100")),
+    (r"^years = \[2020\]", "years = [2020, -5]", ("concentration", "years", "at least 1990")),
+])
+def test_years_outside_a_sane_span_are_refused_before_anything_is_built(tmp_path, old, new, words):
+    refused(mutated(tmp_path, old, new), *words)
+
+
+# ---- duplicate keys ------------------------------------------------------------------------------
+
+def test_one_year_written_twice_in_the_ladder_is_refused(tmp_path):
+    refused(mutated(tmp_path, r"^ladder = .*", 'ladder = { 2016 = 1.1, "02016" = 5.0 }'),
+            "ladder", "year 2016 is given twice")
+
+
+def test_one_year_written_twice_in_the_budget_is_refused(tmp_path):
+    text = refused(mutated(tmp_path, r"^\[caps\]", '[caps]\nbudget = { "2018" = 1e6, "2018.0" = 1.0 }'),
+                   "caps.budget")
+    assert "2018.0" in text and "not a year" in text
