@@ -107,3 +107,41 @@ def test_one_year_written_twice_in_the_budget_is_refused(tmp_path):
     text = refused(mutated(tmp_path, r"^\[caps\]", '[caps]\nbudget = { "2018" = 1e6, "2018.0" = 1.0 }'),
                    "caps.budget")
     assert "2018.0" in text and "not a year" in text
+
+
+# ---- selections ----------------------------------------------------------------------------------
+
+def _with_selection(scenario_file, tmp_path: Path, condition: list) -> Path:
+    units = [dict(unit_id="A", capacity=9.0), dict(unit_id="B", capacity=15.0), dict(unit_id="C")]
+    return scenario_file(tmp_path, units, {"mandatory": [dict(name="small", by=2017, where={"all": [condition]})]})
+
+
+@pytest.mark.parametrize("condition, words", [
+    (["capacity", "==", [9, 15]], ("'==' compares with one value", "use 'in'")),
+    (["capacity", "!=", [9, 15]], ("'not in'",)),
+    (["capacity", "==", {"a": 1}], ("a table",)),
+    (["accident", "in", [["major"]]], ("a list",)),
+    (["accident", "in", "major"], ("takes a list",)),
+    (["capacity", "<", float("nan")], ("finite number",)),
+    (["capacity", ">=", float("inf")], ("finite number",)),
+    (["capacity", "in", [9, float("nan")]], ("finite number",)),
+    (["capacity", "==", "9"], ("holds numbers", "'9'")),
+    (["capacity", "startswith", "9"], ("holds numbers",)),
+    (["region", "<", 3], ("holds text",)),
+    (["region", "==", 3], ("holds text", "quotes")),
+    (["unit_id", "startswith", 3], ("looks for text",)),
+    (["relocatable", ">", 0], ("yes/no column",)),
+    (["allowed_years", "==", "2017"], ("allowed_years", "does not have")),
+])
+def test_a_condition_whose_value_does_not_fit_its_operator_or_column_is_refused(
+        scenario_file, tmp_path, condition, words):
+    refused(_with_selection(scenario_file, tmp_path, condition), "mandatory", *words)
+
+
+def test_fitting_conditions_still_select_what_they_say(scenario_file, tmp_path):
+    from exitopt.inputs import load
+
+    inst = load(_with_selection(scenario_file, tmp_path, ["capacity", "in", [9, 15.0]]))
+    assert inst.select(inst.scenario.mandatory[0].where) == ["A", "B"]
+    inst = load(_with_selection(scenario_file, tmp_path / "b", ["region", "==", "R1"]))
+    assert inst.select(inst.scenario.mandatory[0].where) == ["A", "B", "C"]

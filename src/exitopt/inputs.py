@@ -360,16 +360,53 @@ class Instance:
         return {name: sha256(p) for name, p in self.files.items()}
 
 
+#: columns exitopt adds to the unit table for itself; a selection may not test them
+INTERNAL_COLUMNS = frozenset({"allowed_years"})
+_NUMBER_KINDS = ("capacity", "count", "money", "year")
+
+
+def _check_condition(c, where: str, scen_file: Path | None) -> None:
+    """The value of a condition suits its column's kind (a number for capacity, text for region…).
+
+    Columns the unit table has beyond UNIT_COLUMNS hold text that may also be compared as numbers.
+    """
+    kind = UNIT_COLUMNS.get(c.column, ("extra",))[0]
+    values = c.values()
+    cond = f"{where}: [\"{c.column}\", \"{c.op}\", {c.value!r}]"
+    if kind in _NUMBER_KINDS:
+        if c.op in ("contains", "startswith"):
+            raise InputError(f"{cond} looks for text, but '{c.column}' holds numbers. Compare it with "
+                             f"==, <, >= … and a number.", file=scen_file)
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
+        if bad:
+            raise InputError(f"{cond}: '{c.column}' holds numbers, but {bad[0]!r} is not one. Write the number "
+                             f"without quotes.", file=scen_file)
+    elif kind in ("text", "id"):
+        if c.op in ("<", "<=", ">", ">="):
+            raise InputError(f"{cond}: '{c.op}' compares numbers, but '{c.column}' holds text. Use ==, in or "
+                             f"startswith.", file=scen_file)
+        bad = [v for v in values if not isinstance(v, str)]
+        if bad:
+            raise InputError(f"{cond}: '{c.column}' holds text, so {bad[0]!r} never matches. Write it in quotes: "
+                             f"\"{str(bad[0]).lower() if isinstance(bad[0], bool) else bad[0]}\".", file=scen_file)
+    elif kind == "bool" and c.op not in ("==", "!=", "in", "not in"):
+        raise InputError(f"{cond}: '{c.column}' is a yes/no column; compare it with == true or == false.",
+                         file=scen_file)
+
+
 def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, scen_file: Path | None) -> None:
     if sel is None:
         return
-    unknown_cols = sorted(sel.columns() - set(units.columns))
+    selectable = [c for c in units.columns if c not in INTERNAL_COLUMNS]
+    unknown_cols = sorted(sel.columns() - set(selectable))
     if unknown_cols:
         raise InputError(
             f"{where} tests column(s) {', '.join(unknown_cols)}, which the unit table does not have. "
-            f"Columns available: {', '.join(c for c in UNIT_COLUMNS)}.",
+            f"Columns available: {', '.join(selectable)}.",
             file=scen_file,
         )
+    for c in (*sel.all, *sel.any):
+        _check_condition(c, where, scen_file)
     if sel.units is not None:
         unknown = [u for u in sel.units if u not in units.index]
         if unknown:
@@ -380,7 +417,7 @@ def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, sce
     for c in (*sel.all, *sel.any):
         if UNIT_COLUMNS.get(c.column, ("",))[0] != "bool" or c.op not in ("==", "!=", "in", "not in"):
             continue
-        values = c.value if isinstance(c.value, list) else [c.value]
+        values = c.values()
         if not all(isinstance(v, bool) for v in values):
             raise InputError(
                 f"{where} compares the yes/no column '{c.column}' with {c.value!r}. Write true or false "
