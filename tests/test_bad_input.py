@@ -145,3 +145,81 @@ def test_fitting_conditions_still_select_what_they_say(scenario_file, tmp_path):
     assert inst.select(inst.scenario.mandatory[0].where) == ["A", "B"]
     inst = load(_with_selection(scenario_file, tmp_path / "b", ["region", "==", "R1"]))
     assert inst.select(inst.scenario.mandatory[0].where) == ["A", "B", "C"]
+
+
+# ---- tables --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("facts, words", [
+    (dict(capacity="1e308"), ("row 2 (A), column 'capacity'", "outside what it can mean")),
+    (dict(capacity="1e-300"), ("column 'capacity'", "outside")),
+    (dict(capacity="inf"), ("column 'capacity'", "not a number")),
+    (dict(workers="1e20"), ("column 'workers'", "outside")),
+    (dict(subsidised_loss="1e30"), ("column 'subsidised_loss'", "outside")),
+    (dict(accident_year="99999999999999999999"), ("column 'accident_year'", "outside")),
+    (dict(exit_years="2016-99999999"), ("column 'exit_years'", "99999999 is outside 1990–2100")),
+    (dict(exit_years=str(2**70)), ("column 'exit_years'", "outside")),
+    (dict(exit_years="0-2017"), ("column 'exit_years'", "year 0 is outside")),
+])
+def test_absurd_numbers_in_the_unit_table_are_refused(scenario_file, tmp_path, facts, words):
+    refused(scenario_file(tmp_path, [dict(unit_id="A", **facts), dict(unit_id="B")]), *words)
+
+
+def test_a_column_named_twice_in_the_unit_table_is_refused(scenario_file, tmp_path):
+    path = scenario_file(tmp_path, [dict(unit_id="A"), dict(unit_id="B")])
+    units = tmp_path / "units.csv"
+    table = pd.read_csv(units)
+    table.insert(len(table.columns), "capacity ", [1.0, 2.0], allow_duplicates=True)  # same name, a space added
+    table.to_csv(units, index=False)
+    refused(path, "column 'capacity' more than once")
+    lines = units.read_text(encoding="utf-8").splitlines()
+    units.write_text("\n".join([lines[0].replace("capacity ", "capacity")] + lines[1:]) + "\n", encoding="utf-8")
+    refused(path, "column 'capacity' more than once")
+
+
+def test_a_blank_project_year_names_the_row_and_column(scenario_file, tmp_path):
+    path = scenario_file(tmp_path, [dict(unit_id="A")], projects=[dict(project_id="P1"), dict(project_id="P2",
+                                                                                              year="")])
+    refused(path, "projects.csv", "row 3 (P2), column 'year' is empty")
+
+
+def test_an_absurd_project_year_is_refused(scenario_file, tmp_path):
+    path = scenario_file(tmp_path, [dict(unit_id="A")], projects=[dict(project_id="P1", year="99999999999999999999")])
+    refused(path, "row 2 (P1), column 'year'", "outside")
+
+
+# ---- paths ---------------------------------------------------------------------------------------
+
+def test_a_very_long_path_is_refused_with_a_short_message(tmp_path):
+    text = refused(tmp_path / ("x" * 5000 + ".toml"), "too long")
+    assert len(text) < 600, text
+
+
+def test_a_nul_in_a_path_is_refused(scenario_file, tmp_path):
+    path = scenario_file(tmp_path, [dict(unit_id="A")])
+    path.write_text(path.read_text(encoding="utf-8").replace('"units.csv"', '"units\\u0000.csv"'),
+                    encoding="utf-8")
+    refused(path, "units\\0.csv", "NUL character")
+    refused(f"{tmp_path}/a\0b.toml", "null byte")  # on the command line, the argument parser says so
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_given_as_the_scenario_is_refused(device):
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    refused(device, "not an ordinary file")
+
+
+def test_a_folder_or_a_device_given_as_a_table_is_refused(scenario_file, tmp_path):
+    path = scenario_file(tmp_path, [dict(unit_id="A")])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"units.csv"', json_str(tmp_path)), encoding="utf-8")
+    refused(path, "is a folder, not a CSV file")
+    if Path("/dev/zero").exists():
+        path.write_text(text.replace('"units.csv"', '"/dev/zero"'), encoding="utf-8")
+        refused(path, "/dev/zero", "not an ordinary file")
+
+
+def json_str(p: Path) -> str:
+    import json
+
+    return json.dumps(p.as_posix())

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .scenario import Scenario, load_scenario
+from .files import read_input
+from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
 
 SECTORS = ("coal", "steel", "cement")
@@ -96,11 +97,7 @@ def sha256(path: Path) -> str:
 def read_csv_text(path: Path) -> tuple[str, str]:
     """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found. Check the path in the scenario (relative to the scenario file).", file=path)
-    if path.is_dir():
-        raise InputError("is a folder, not a CSV file.", file=path)
-    raw = path.read_bytes()
+    raw = read_input(path, "CSV file", "Check the path in the scenario (relative to the scenario file).")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise InputError(
             "is saved as UTF-16 ('Unicode text' in Excel). Save it as 'CSV UTF-8 (comma delimited)' instead.",
@@ -170,14 +167,28 @@ def _strip_thousands(text: object) -> object:
     return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
 
 
-def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series) -> pd.Series:
+#: what a number column of a table may hold: (lowest, highest, unit); outside it is a typing error
+NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
+    "capacity": (1e-3, 1e6, "万吨/yr"),
+    "count": (0, 1e6, "persons"),
+    "money": (0, 1e7, "万元/yr"),
+    "year": (1900, YEAR_MAX, ""),
+}
+
+
+def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series, *,
+                  required: bool | None = None) -> pd.Series:
+    """A number column, checked cell by cell: present when required, finite, within NUMBER_RANGES."""
+    if required is None:
+        required = kind in ("capacity", "count")
     text = series.map(_strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
+    lo, hi, unit = NUMBER_RANGES[kind]
     for i, (raw, v) in enumerate(zip(series, num)):
         where = f"row {_row(i)} ({ids.iloc[i]}), column '{col}'"
         empty = pd.isna(raw) or str(raw).strip() == ""
         if empty:
-            if kind in ("capacity", "count"):
+            if required:
                 raise InputError(f"{where} is empty; it needs a number.", file=path)
             continue
         if pd.isna(v) or abs(v) == float("inf"):
@@ -190,9 +201,28 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
             )
         if kind in ("count", "money") and v < 0:
             raise InputError(f"{where}: must not be negative, found {raw}.", file=path)
+        if not lo <= v <= hi:
+            span = f"{lo:g}–{hi:g}" if kind == "year" else f"{lo:,.10g} to {hi:,.10g}"
+            raise InputError(f"{where}: {raw} is outside what it can mean ({span}{' ' + unit if unit else ''}). "
+                             f"Check the cell for a typing error.", file=path)
         if kind in ("count", "year") and v != int(v):
             raise InputError(f"{where}: must be a whole number, found {raw}.", file=path)
     return num
+
+
+def _check_header(df: pd.DataFrame, path: Path, what: str) -> None:
+    """Every column named once. Readers rename a repeated name ('capacity', 'capacity.1'), and names
+    that differ only by spaces become one after stripping: either way one column would be ignored."""
+    names = [str(c).strip() for c in df.columns]
+    seen: set[str] = set()
+    for name in names:
+        base = re.fullmatch(r"(.+)\.(\d+)", name)
+        twice = name in seen or (base is not None and base.group(1) in names)
+        if twice:
+            col = base.group(1) if base is not None and base.group(1) in names else name
+            raise InputError(f"the {what} has the column '{col}' more than once in its first row; exitopt would "
+                             f"read only one of them. Delete or rename the other.", file=path)
+        seen.add(name)
 
 
 def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -212,6 +242,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise InputError(f"cannot be read as CSV ({e}).", file=path) from None
+    _check_header(df, path, what)
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c, (_, req, _) in spec.items() if req and c not in df.columns]
     if missing:
@@ -240,7 +271,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             file=path,
         )
     df[id_col] = ids
-    for col, (kind, _req, default) in spec.items():
+    for col, (kind, required, default) in spec.items():
         if col not in df.columns:
             df[col] = default
             if kind == "bool":
@@ -250,7 +281,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             # an empty cell takes the column's default (indicator_eligible: true)
             df[col] = _parse_bool(df[col].fillna("true" if default else "false"), col, path, ids)
         elif kind in ("capacity", "count", "money", "year"):
-            df[col] = _parse_number(df[col], col, path, kind, ids)
+            df[col] = _parse_number(df[col], col, path, kind, ids, required=required)
             if kind in ("money",):
                 df[col] = df[col].fillna(default if default is not None else 0.0)
         elif kind == "text":
@@ -286,13 +317,21 @@ def parse_years(text: str) -> frozenset[int] | None:
             continue
         if "-" in part:
             a, b = part.split("-", 1)
-            lo, hi = int(a), int(b)
+            lo, hi = _year(a), _year(b)
             if hi < lo:
                 raise ValueError(f"range {part} runs backwards")
             years.update(range(lo, hi + 1))
         else:
-            years.add(int(part))
+            years.add(_year(part))
     return frozenset(years)
+
+
+def _year(text: str) -> int:
+    """A year of an exit_years cell, within YEAR_MIN–YEAR_MAX (checked before any range is made)."""
+    year = int(text)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValueError(f"year {year} is outside {YEAR_MIN}–{YEAR_MAX}")
+    return year
 
 
 def read_units(path: Path) -> pd.DataFrame:
@@ -317,10 +356,11 @@ def read_units(path: Path) -> pd.DataFrame:
     for i, text in enumerate(df["exit_years"]):
         try:
             allowed.append(parse_years(text))
-        except ValueError:
+        except ValueError as e:
+            why = f" ({e})" if str(e).startswith(("year ", "range ")) else ""
             raise InputError(
-                f"row {_row(i)} ({df['unit_id'].iloc[i]}), column 'exit_years': '{text}' is not a list of years. "
-                f"Write e.g. 2017-2020 or 2018;2019, or leave it empty for any year.",
+                f"row {_row(i)} ({df['unit_id'].iloc[i]}), column 'exit_years': '{text}' is not a list of years"
+                f"{why}. Write e.g. 2017-2020 or 2018;2019, or leave it empty for any year.",
                 file=path,
             ) from None
     df["allowed_years"] = allowed

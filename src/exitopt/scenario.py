@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .files import read_input
 from .selection import Selection
 
 Sector = Literal["coal", "steel", "cement"]
@@ -395,14 +396,7 @@ def parse_scenario(data: dict, *, file: Path | str | None = None) -> Scenario:
 def read_toml(path: Path) -> dict:
     """Read a TOML file, turning every failure into an InputError naming the file."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found. Check the path (it is relative to where you run exitopt).", file=path)
-    if path.is_dir():
-        raise InputError("is a folder, not a TOML file.", file=path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot be read ({e.strerror}).", file=path) from None
+    raw = read_input(path, "TOML file", "Check the path (it is relative to where you run exitopt).")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -427,7 +421,15 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     scen = parse_scenario(read_toml(path), file=path)
     base = path.resolve().parent
-    update: dict = {"units": (base / scen.units).resolve()}
+    update: dict = {"units": _resolved(base / scen.units)}
     if scen.projects is not None:
-        update["projects"] = (base / scen.projects).resolve()
+        update["projects"] = _resolved(base / scen.projects)
     return scen.model_copy(update=update)
+
+
+def _resolved(path: Path) -> Path:
+    """The absolute path; as written when it cannot be resolved (a NUL, too long): the reader says why."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError):
+        return path
