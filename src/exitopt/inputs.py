@@ -18,6 +18,7 @@ import pandas as pd
 
 from .errors import InputError
 from .files import read_input
+from .output import restore
 from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
 
@@ -122,11 +123,13 @@ def read_csv_text(path: Path) -> tuple[str, str]:
 def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = False) -> pd.DataFrame:
     """A small CSV file of the analyst's (a plan, approvals, pins) as text cells, any encoding
     :func:`read_csv_text` accepts. ``needs`` says which columns it should have, for the message
-    when it cannot be read."""
+    when it cannot be read. Cells that exitopt guarded against Excel formulas when it wrote them
+    (``'=U-EQ``) read as they were (``=U-EQ``), so a run's own files are valid inputs."""
     path = Path(path)
     text, _encoding = read_csv_text(path)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
+        return table.map(restore)
     except pd.errors.EmptyDataError:
         raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path) from None
     except pd.errors.ParserError as e:

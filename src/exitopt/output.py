@@ -31,6 +31,13 @@ def neutralise(value: object) -> object:
     return value
 
 
+def restore(value: object) -> object:
+    """Undo :func:`neutralise`: ``'=U-EQ`` read back from a file exitopt wrote is ``=U-EQ`` again."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
