@@ -194,3 +194,128 @@ def test_solve_refuses_a_read_only_folder_before_optimising(scenario_file, tmp_p
         assert "cannot write" in text
     finally:
         ro.chmod(0o755)
+
+
+# ---- sweeps ---------------------------------------------------------------------------------------
+
+def tiny_sweep(folder: Path, targets: str = "100, 300") -> Path:
+    from test_sweep import write_tiny  # the 6-mine scenario the sweep tests check by brute force
+
+    return write_tiny(folder, targets)
+
+
+def test_a_sweep_name_that_leads_out_of_the_folder_is_refused(tmp_path, monkeypatch):
+    path = tiny_sweep(tmp_path / "work" / "in")
+    path.write_text('name = "../../x"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "work")
+    res = runner.invoke(app, ["sweep", str(path), "--workers", "1"])
+    assert res.exit_code == 2, res.output
+    assert "name '../../x'" in " ".join(res.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["in"]
+
+
+def test_a_ledger_made_but_not_yet_described_is_adopted_not_called_another_sweep(tmp_path):
+    """Two --resume started at once on a new folder: the second may open the ledger the first has just
+    made. It must find the same sweep there (the meta is written with the tables), not a stranger."""
+    from exitopt.inputs import load
+    from exitopt.sweep import read_sweep
+    from exitopt.sweep.ledger import LEDGER, Ledger
+    from exitopt.sweep.runner import _prepare
+
+    sweep = read_sweep(tiny_sweep(tmp_path / "in"))
+    hashes = load(sweep.base_path).hashes()
+    out = tmp_path / "run"
+    out.mkdir()
+    first = Ledger(out / LEDGER)  # the first run has made the file and nothing more yet
+    second = _prepare(out, sweep, hashes, resume=True, force=False)
+    assert first.meta()["sweep_sha256"] == sweep.sha256  # the second wrote the meta, whole
+    again = _prepare(out, sweep, hashes, resume=True, force=False)  # the first run goes on: same sweep
+    for ledger in (first, second, again):
+        ledger.close()
+
+
+def test_claims_share_the_cases_between_live_sweeps_and_take_over_from_dead_ones(tmp_path):
+    from exitopt.sweep.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ids = [f"c{i:04d}" for i in range(1, 7)]
+    assert ledger.claim(ids[:4], "a", alive=lambda o: True) == ids[:4]
+    assert ledger.claim(ids, "b", alive=lambda o: True) == ids[4:]  # a is alive: its cases stay its own
+    ledger.record("c0001", 0, "baseline", {}, {"status": "optimal", "objective": 1.0})
+    assert ledger.claim(ids, "c", alive=lambda o: o == "b") == ids[1:4]  # a died: c takes its unfinished cases
+    ledger.release("c")
+    assert ledger.claim(ids, "d", alive=lambda o: False) == ids[1:]
+    ledger.close()
+
+
+def test_two_resumes_on_one_folder_solve_each_case_once(tmp_path):
+    path = tiny_sweep(tmp_path / "in")
+    out = tmp_path / "run"
+    code = f"""
+        import json
+        from exitopt.sweep import run_sweep
+        rep = run_sweep({str(path)!r}, out={str(out)!r}, workers=1, resume=True, progress=False)
+        print(json.dumps({{"here": rep.cases - rep.skipped - getattr(rep, "elsewhere", 0), "cases": rep.cases}}))
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=600)
+        assert p.returncode == 0, stderr
+        results.append(__import__("json").loads(stdout.strip().splitlines()[-1]))
+    assert results[0]["cases"] == 12
+    assert results[0]["here"] + results[1]["here"] == 12, results  # not 24: no case solved twice
+    import pandas as pd
+
+    cases = pd.read_csv(out / "cases.csv", encoding="utf-8-sig")
+    assert len(cases) == 12 and cases["case"].is_unique
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("where, fault", [
+    ("ledger", "sqlite"),  # SQLite says so when the ledger cannot grow
+    ("export", "oserror"),  # writing cases.csv: errno ENOSPC
+])
+def test_a_full_disk_during_a_sweep_is_an_output_error(tmp_path, monkeypatch, where, fault):
+    import errno
+    import sqlite3
+
+    from exitopt.sweep import ledger as ledger_module
+    from exitopt.sweep import export as export_module
+
+    def full(*args, **kwargs):
+        if fault == "sqlite":
+            raise sqlite3.OperationalError("database or disk is full")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if where == "ledger":
+        monkeypatch.setattr(ledger_module.Ledger, "record", full)
+    else:
+        monkeypatch.setattr(export_module, "export", full)
+    path = tiny_sweep(tmp_path / "in", "100")
+    res = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "run"), "--workers", "1"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 5, text
+    assert "is full" in text and "--resume" in text and "internal error" not in text
+
+
+def test_a_sweep_on_a_really_full_disk_is_an_output_error(tmp_path):
+    if os.name != "posix" or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("needs root on Linux to mount a small file system")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        (disk / "filler").write_bytes(b"\0" * 40_000)
+        path = tiny_sweep(tmp_path / "in", "100, 300, 500, 800")
+        res = runner.invoke(app, ["sweep", str(path), "--out", str(disk / "run"), "--workers", "1"])
+        text = " ".join(res.output.split())
+        assert res.exit_code == 5, text
+        assert ("is full" in text or "No space left" in text) and "internal error" not in text
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)

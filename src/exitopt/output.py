@@ -119,7 +119,7 @@ def _staged(parent: Path, name: str, token: str, part: str) -> Path:
     return parent / f".{name}.exitopt-{token}.{part}"
 
 
-class _Lock:
+class FileLock:
     """An exclusive lock on a new file, held until :meth:`release` (fcntl on POSIX, msvcrt on Windows)."""
 
     def __init__(self, path: Path) -> None:
@@ -154,7 +154,7 @@ def _try_lock(f) -> bool:
         return False
 
 
-def _held(lock: Path) -> bool:
+def is_locked(lock: Path) -> bool:
     """True while a live process holds ``lock``; False when it is missing or nobody holds it."""
     try:
         f = open(lock, "r+b")  # noqa: SIM115
@@ -179,7 +179,7 @@ def clean_stale(parent: Path) -> None:
             writes.setdefault((m["name"], m["token"]), set()).add(m["part"])
     for (name, token), parts in writes.items():
         lock = _staged(parent, name, token, "lock")
-        if _held(lock):
+        if is_locked(lock):
             continue
         old, new = _staged(parent, name, token, "old"), _staged(parent, name, token, "new")
         try:
@@ -257,7 +257,7 @@ def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         clean_stale(parent)
-        lock = _Lock(_staged(parent, out.name, token, "lock"))
+        lock = FileLock(_staged(parent, out.name, token, "lock"))
     except OSError as e:
         raise OutputError(f"cannot write in {shown(parent)}: {e.strerror or e}. Choose another --out.") from None
     try:

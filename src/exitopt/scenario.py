@@ -352,7 +352,7 @@ def _number_text(v: object) -> str:
     return f"{v:,.10g}" if isinstance(v, float) else str(v)
 
 
-def _plain(e: dict) -> str:
+def plain_problem(e: dict) -> str:
     """pydantic's message for one problem, in the words of the README's ranges."""
     ctx = e.get("ctx") or {}
     kind = e["type"]
@@ -369,7 +369,7 @@ def _format_validation(err: ValidationError, data: object = None) -> str:
     lines = []
     for e in err.errors():
         loc = _where(e["loc"], data)
-        msg = _plain(e)
+        msg = plain_problem(e)
         if e["type"] == "extra_forbidden":
             msg = "unknown key (misspelt? see models/gansu_2016.toml for the keys exitopt reads)"
         elif e["type"] == "missing":

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
-from ..scenario import Scenario, read_toml
+from ..scenario import Scenario, plain_problem, read_toml
 
 BASELINE = "baseline"
 #: columns of cases.csv that an axis label may not take
@@ -127,6 +127,21 @@ class SweepFile(_Strict):
     time_limit: float | None = Field(None, gt=0, description="Seconds per case (default: the scenario's).")
     axes: list[Axis] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str | None) -> str | None:
+        """The name is the default output folder (./<name>/): a plain folder name, nothing that leads
+        elsewhere (``..``, ``/``, a drive) or that Windows cannot hold."""
+        if name is None:
+            return name
+        bad = sorted(set(name) & set('/\\:*?"<>|'))
+        if not name.strip() or name.strip() in (".", "..") or bad or any(ord(ch) < 32 for ch in name) \
+                or name != name.strip() or name.endswith(".") or len(name) > 100:
+            what = f"it holds {' '.join(repr(c) for c in bad)}" if bad else "it is not a plain folder name"
+            raise ValueError(f"name {name!r} is also the output folder's name, and {what}. Use letters, digits, "
+                             f"spaces, - and _ (at most 100 characters), e.g. name = \"coal_target_ratio\"")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:
@@ -431,7 +446,7 @@ def problems(err: ValidationError, what: str) -> str:
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-") and p != "[key]")
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = plain_problem(e)
         if e["type"] == "extra_forbidden":
             msg = f"unknown key (misspelt? see {what} for the keys exitopt reads)"
         elif e["type"] == "missing":
