@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -181,35 +182,41 @@ NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
 
 def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series, *,
                   required: bool | None = None) -> pd.Series:
-    """A number column, checked cell by cell: present when required, finite, within NUMBER_RANGES."""
+    """A number column, checked: present when required, finite, within NUMBER_RANGES, whole for
+    counts and years. The first row with a problem is reported (Excel's row number and the id)."""
     if required is None:
         required = kind in ("capacity", "count")
     text = series.map(_strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
+    raw = series.astype(object)
+    empty = (series.isna() | raw.where(series.notna(), "").astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+    v = num.to_numpy(dtype=float, na_value=np.nan)
     lo, hi, unit = NUMBER_RANGES[kind]
-    for i, (raw, v) in enumerate(zip(series, num)):
+    with np.errstate(invalid="ignore"):
+        given = ~empty
+        finite = np.isfinite(v)
+        problems = [
+            (empty & required, lambda r: "is empty; it needs a number."),
+            (given & ~finite, lambda r: f": '{r}' is not a number."
+                                        + (" Write decimals with a point (1.5), not a comma." if "," in str(r) else "")),
+            (given & finite & (v <= 0) & (kind == "capacity"),
+             lambda r: f": capacity must be above 0 万吨/yr, found {r}. Remove the row if the unit no longer exists."),
+            (given & finite & (v < 0) & (kind in ("count", "money")), lambda r: f": must not be negative, found {r}."),
+            (given & finite & ((v < lo) | (v > hi)),
+             lambda r: f": {r} is outside what it can mean ("
+                       f"{f'{lo:g}–{hi:g}' if kind == 'year' else f'{lo:,.10g} to {hi:,.10g}'}"
+                       f"{' ' + unit if unit else ''}). Check the cell for a typing error."),
+            (given & finite & (kind in ("count", "year")) & (v != np.floor(v)),
+             lambda r: f": must be a whole number, found {r}."),
+        ]
+    bad = np.zeros(len(v), dtype=bool)
+    for mask, _ in problems:
+        bad |= mask
+    if bad.any():
+        i = int(bad.nonzero()[0][0])
+        message = next(say for mask, say in problems if mask[i])(raw.iloc[i])
         where = f"row {_row(i)} ({ids.iloc[i]}), column '{col}'"
-        empty = pd.isna(raw) or str(raw).strip() == ""
-        if empty:
-            if required:
-                raise InputError(f"{where} is empty; it needs a number.", file=path)
-            continue
-        if pd.isna(v) or abs(v) == float("inf"):
-            hint = " Write decimals with a point (1.5), not a comma." if "," in str(raw) else ""
-            raise InputError(f"{where}: '{raw}' is not a number.{hint}", file=path)
-        if kind == "capacity" and v <= 0:
-            raise InputError(
-                f"{where}: capacity must be above 0 万吨/yr, found {raw}. Remove the row if the unit no longer exists.",
-                file=path,
-            )
-        if kind in ("count", "money") and v < 0:
-            raise InputError(f"{where}: must not be negative, found {raw}.", file=path)
-        if not lo <= v <= hi:
-            span = f"{lo:g}–{hi:g}" if kind == "year" else f"{lo:,.10g} to {hi:,.10g}"
-            raise InputError(f"{where}: {raw} is outside what it can mean ({span}{' ' + unit if unit else ''}). "
-                             f"Check the cell for a typing error.", file=path)
-        if kind in ("count", "year") and v != int(v):
-            raise InputError(f"{where}: must be a whole number, found {raw}.", file=path)
+        raise InputError(f"{where}{'' if message.startswith(':') else ' '}{message}", file=path)
     return num
 
 
@@ -230,7 +237,9 @@ def _check_header(df: pd.DataFrame, path: Path, what: str) -> None:
 
 def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Drop the rows of empty cells (',,,,') that Excel leaves at the end of a sheet saved as CSV."""
-    filled = df.apply(lambda col: col.fillna("").astype(str).str.strip().ne("")).any(axis=1)
+    cells = df.to_numpy(dtype=object)
+    filled = pd.Series([any(not pd.isna(v) and str(v).strip() != "" for v in row) for row in cells], index=df.index,
+                       dtype=bool)
     if filled.all():
         return df
     last = int(filled.values.nonzero()[0][-1]) + 1 if filled.any() else 0
