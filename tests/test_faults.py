@@ -133,7 +133,8 @@ def test_force_killed_between_the_two_renames_loses_nothing(tmp_path):
     parked = [p for p in tmp_path.iterdir() if p.name.endswith(".old")]
     assert len(parked) == 1 and (parked[0] / "old.txt").is_file()  # moved aside, not lost
 
-    output.clean_stale(tmp_path)  # what the next write in this folder does first
+    with pytest.raises(OutputError, match="already holds files"):  # the next write, without --force,
+        output.write_folder(out, {"other.txt": "x"}, force=False)  # finds the old folder back in place
     assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
     assert hidden(tmp_path) == []
 

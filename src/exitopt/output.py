@@ -74,12 +74,16 @@ def versions() -> dict[str, str]:
 def prepare_folder(out: Path, force: bool) -> None:
     """Refuse, before any work is done, a folder that could not be written at the end (OutputError).
 
-    Refused: a non-empty folder unless ``force``; a file where the folder or one of its parents
-    should be; a path too long or with a NUL; a place where no folder can be made (read-only,
-    no permission). The last is found by making and removing an empty folder there.
+    What killed writes left beside ``out`` is cleared first (:func:`clean_stale`). Refused: a
+    non-empty folder unless ``force``; a file where the folder or one of its parents should be;
+    a path too long or with a NUL; a place where no folder can be made (read-only, no
+    permission). The last is found by making and removing an empty folder there.
     """
     out = Path(out)
     try:
+        parent = out.resolve().parent
+        if parent.is_dir():
+            clean_stale(parent)  # first: a swap cut in two puts the old folder back
         if out.exists() and not out.is_dir():
             raise OutputError(f"{shown(out)} is a file, not a folder. Choose another --out.")
         if out.is_dir() and any(out.iterdir()) and not force:
@@ -87,7 +91,7 @@ def prepare_folder(out: Path, force: bool) -> None:
                 f"{shown(out)} already holds files from an earlier run. Add --force to replace them, or choose "
                 f"another --out."
             )
-        place = out.resolve().parent
+        place = parent
         while not place.exists() and place != place.parent:
             place = place.parent
         if not place.is_dir():
@@ -256,7 +260,6 @@ def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
     new, old = _staged(parent, out.name, token, "new"), _staged(parent, out.name, token, "old")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(parent)
         lock = FileLock(_staged(parent, out.name, token, "lock"))
     except OSError as e:
         raise OutputError(f"cannot write in {shown(parent)}: {e.strerror or e}. Choose another --out.") from None
