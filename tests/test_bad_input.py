@@ -223,3 +223,24 @@ def json_str(p: Path) -> str:
     import json
 
     return json.dumps(p.as_posix())
+
+
+# ---- sweep files ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("axis, words", [
+    ("range = { start = 0, stop = inf, step = 1 }", ("finite",)),
+    ("range = { start = 0, stop = 1e12, step = 0.001 }", ("at most 100,000 cases", "larger step")),
+    ("values = [1.0, nan]", ("finite",)),
+])
+def test_a_sweep_axis_that_is_not_finite_or_makes_countless_cases_is_refused(tmp_path, axis, words):
+    from test_sweep import write_tiny
+
+    path = write_tiny(tmp_path / "in")
+    text = path.read_text(encoding="utf-8").replace("values = [0.0, 0.2]", axis)
+    assert axis in text
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "run"), "--workers", "1"])
+    out = " ".join(res.output.split())
+    assert res.exit_code == 2, out
+    assert "internal error" not in out and all(w in out for w in words), out
+    assert not (tmp_path / "run").exists()
