@@ -244,3 +244,10 @@ def test_a_sweep_axis_that_is_not_finite_or_makes_countless_cases_is_refused(tmp
     assert res.exit_code == 2, out
     assert "internal error" not in out and all(w in out for w in words), out
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_folder_path_too_long_is_an_input_error(tmp_path):
+    res = runner.invoke(app, ["report", str(tmp_path / ("r" * 5000))])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2 and "is not a folder" in text and "internal error" not in text, text
+    assert len(text) < 600, text
