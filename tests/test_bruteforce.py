@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from exitopt.errors import InfeasibleError
@@ -88,6 +88,19 @@ def random_spec(seed: int) -> dict:
             t["at_least"] = lo
         if rnd.random() < 0.2:
             t["where"] = {"all": [["region", "==", "R1"]]}
+        # counts of units exited, drawn from their own stream so the other draws stay as they were
+        more = random.Random(seed + 1_000_003)
+        if more.random() < 0.5:
+            n = sum(u["product"] == p for u in units)
+            kind = more.choice(["count_at_least", "count_at_most", "both", "counts only"])
+            lo = more.randint(1, n) if kind != "count_at_most" and n else None
+            if kind != "count_at_least":
+                t["count_at_most"] = more.randint(lo or 0, max(lo or 0, n - 1))
+            if lo is not None:
+                t["count_at_least"] = lo
+            if kind == "counts only":
+                t.pop("at_least", None)
+                t.pop("at_most", None)
         scen["targets"] = [t]
     forced = None
     if maybe():
@@ -268,6 +281,11 @@ def feasible(spec: dict, plan: dict, built: bool) -> bool:
             return False
         if "at_most" in t and not le(counted, t["at_most"]):
             return False
+        exited = sum(1 for uid, u in units.items()
+                     if u["product"] == t["product"] and gone_by(uid, t["by"])
+                     and ("where" not in t or u["region"] == "R1"))
+        if exited < t.get("count_at_least", 0) or exited > t.get("count_at_most", len(units)):
+            return False
     for r in scen.get("utilisation", []):
         for y, d in r["demand"].items():
             left = sum(remaining(spec, plan, built, r["product"], y).values())
@@ -361,6 +379,39 @@ def test_mip_equals_brute_force(spec, make_instance):
     assert summary.groupby("year")["outlay"].sum().to_dict() == pytest.approx(outlay, abs=1e-6)
     for (product, year), left in summary.set_index(["product", "year"])["capacity_left"].items():
         assert left == pytest.approx(sum(remaining(spec, plan, built, product, year).values()))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+@given(spec=instances())
+def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
+    """A count on a target, set one unit past what the optimum without it exits, so it binds."""
+    spec["scenario"].pop("targets", None)
+    # Where no unit may exit at all, the plan is empty whatever the count; that case says
+    # nothing about counts and is left out here.
+    options = unit_options(spec)
+    plans = (dict(zip(options, combo)) for combo in itertools.product(*options.values()))
+    assume(any(any(plan.values()) and (feasible(spec, plan, False) or feasible(spec, plan, True))
+               for plan in plans))
+    with tempfile.TemporaryDirectory() as folder:
+        free = solve_matching(brute_force(spec), load_spec(spec, Path(folder), make_instance))
+    if free is None:
+        return
+    s = free.schedule
+    product = s["product"].iloc[0]
+    of_product = s[s["product"] == product]
+    n, k = len(of_product), int(of_product["exit_year"].notna().sum())
+    last = spec["scenario"]["last_year"]
+    target = {"name": "count", "product": product, "by": last}
+    target.update({"count_at_least": k + 1} if k < n else {"count_at_most": k - 1})
+    spec["scenario"]["targets"] = [target]
+    best = brute_force(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        res = solve_matching(best, load_spec(spec, Path(folder), make_instance))
+    if res is not None:
+        assert feasible(spec, plan_of(res), bool(res.new_capacity["built"].any())
+                        if not res.new_capacity.empty else False)
 
 
 def test_generator_covers_both_outcomes():

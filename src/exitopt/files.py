@@ -24,6 +24,13 @@ def shown(path: Path | str) -> str:
     return text if len(text) <= _SHOWN else f"{text[:80]}…{text[-60:]} ({len(text):,} characters)"
 
 
+def refuse_nul(path: Path | str) -> None:
+    """InputError when the path holds a NUL character (no system takes one; Python raises ValueError)."""
+    if "\0" in str(path):
+        raise InputError("the path holds a NUL character, which no file name can. Type the path again.",
+                         file=shown(path))
+
+
 def read_input(path: Path | str, what: str, missing_hint: str) -> bytes:
     """The bytes of an input file; InputError (exit 2) when the path cannot name a readable file.
 
@@ -32,8 +39,7 @@ def read_input(path: Path | str, what: str, missing_hint: str) -> bytes:
     """
     path = Path(path)
     name = shown(path)
-    if "\0" in str(path):
-        raise InputError("the path holds a NUL character, which no file name can. Type the path again.", file=name)
+    refuse_nul(path)
     try:
         st = path.stat()
     except FileNotFoundError:
