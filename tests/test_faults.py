@@ -159,12 +159,12 @@ def test_force_on_linux_swaps_in_one_step(tmp_path, monkeypatch):
 # ---- a place that cannot be written is found before solving ----------------------------------------
 
 def _solve_refused_before_optimising(scenario_file, tmp_path, monkeypatch, out: str) -> str:
-    import exitopt.pins
+    import exitopt.solve
 
     def must_not_run(*a, **k):
         raise AssertionError("optimised although the output could not be written")
 
-    monkeypatch.setattr(exitopt.pins, "solve_run", must_not_run)
+    monkeypatch.setattr(exitopt.solve, "solve_run", must_not_run)
     path = scenario_file(tmp_path / "in", [dict(unit_id="A")])
     res = runner.invoke(app, ["solve", str(path), "--out", out])
     assert res.exit_code == 5, res.output
