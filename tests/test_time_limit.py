@@ -115,3 +115,4 @@ def test_a_real_instance_at_a_short_limit_writes_its_best_plan_and_gap(tmp_path,
     assert checked.ok, checked.violations  # the plan written meets every rule
     assert checked.objective == pytest.approx(record["objective"], rel=1e-6)
     assert pd.read_csv(out / "schedule.csv")["exit_year"].notna().any()
+

@@ -122,9 +122,26 @@ def serve(conn: Connection) -> None:
         conn.send(("done", result))
 
 
+def _watch_parent() -> None:
+    """End this process when the one that started it is gone (killed, say), even mid-solve."""
+    import os
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exitopt-parent-watch").start()
+
+
 def main(host: str, port: int, key: str) -> None:
     """A worker process's entry: join the parent on its local socket and serve it."""
     from multiprocessing.connection import Client
 
+    _watch_parent()
     with Client((host, port), authkey=bytes.fromhex(key)) as conn:
         serve(conn)
