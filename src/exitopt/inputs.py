@@ -14,11 +14,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .vocab import PRODUCT_SECTOR
 from .errors import InputError
-from .scenario import Scenario, load_scenario
+from .files import read_input, refuse_nul
+from .output import restore
+from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
 from .workbook_input import column_name, is_workbook, read_sheet, split_sheet
 
@@ -92,13 +95,9 @@ def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[s
     ``given_on_command_line``: the path was typed after the command (relative to the current
     folder), not written in the scenario (relative to the scenario file); the message says which."""
     path = Path(path)
-    if not path.exists():
-        where = (f"the path you typed (relative to the current folder, {Path.cwd()})" if given_on_command_line
-                 else "the path in the scenario (relative to the scenario file)")
-        raise InputError(f"file not found. Check {where}.", file=path)
-    if path.is_dir():
-        raise InputError("is a folder, not a CSV file.", file=path)
-    raw = path.read_bytes()
+    where = (f"the path you typed (relative to the current folder, {Path.cwd()})" if given_on_command_line
+             else "the path in the scenario (relative to the scenario file)")
+    raw = read_input(path, "CSV file", f"Check {where}.")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise InputError(
             "is saved as UTF-16 ('Unicode text' in Excel). Save it as 'CSV UTF-8 (comma delimited)' instead.",
@@ -139,13 +138,15 @@ def csv_problem(text: str, error: Exception) -> str:
 def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = False) -> pd.DataFrame:
     """A small CSV file of the analyst's (a plan, approvals, pins) as text cells, any encoding
     :func:`read_csv_text` accepts. ``needs`` says which columns it should have, for the message
-    when it cannot be read."""
+    when it cannot be read. Cells that exitopt guarded against Excel formulas when it wrote them
+    (``'=U-EQ``) read as they were (``=U-EQ``), so a run's own files are valid inputs."""
     path = Path(path)
+    refuse_nul(path)
     if is_workbook(path):
         df = read_sheet(path).frame
         if df.columns.empty:
             raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path)
-        return df
+        return df.map(restore)
     text, _encoding = read_csv_text(path, given_on_command_line=True)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
@@ -154,7 +155,7 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
     except pd.errors.ParserError as e:
         raise InputError(f"{csv_problem(text, e)}. It needs columns {needs}.", file=path) from None
     df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
-    return df
+    return df.map(restore)
 
 
 def _row(i: int) -> int:
@@ -190,34 +191,75 @@ def _strip_thousands(text: object) -> object:
     return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
 
 
-def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series) -> pd.Series:
+#: what a number column of a table may hold: (lowest, highest, unit); outside it is a typing error
+NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
+    "capacity": (1e-3, 1e6, "万吨/yr"),
+    "count": (0, 1e6, "persons"),
+    "money": (0, 1e7, "万元/yr"),
+    "year": (1900, YEAR_MAX, ""),
+}
+
+
+def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Series, *,
+                  required: bool | None = None) -> pd.Series:
+    """A number column, checked: present when required, finite, within NUMBER_RANGES, whole for
+    counts and years. The first row with a problem is reported (Excel's row number and the id)."""
+    if required is None:
+        required = kind in ("capacity", "count")
     text = series.map(_strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
-    for i, (raw, v) in enumerate(zip(series, num)):
+    raw = series.astype(object)
+    empty = (series.isna() | raw.where(series.notna(), "").astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+    v = num.to_numpy(dtype=float, na_value=np.nan)
+    lo, hi, unit = NUMBER_RANGES[kind]
+    with np.errstate(invalid="ignore"):
+        given = ~empty
+        finite = np.isfinite(v)
+        problems = [
+            (empty & required, lambda r: "is empty; it needs a number."),
+            (given & ~finite, lambda r: f": '{r}' is not a number."
+                                        + (" Write decimals with a point (1.5), not a comma." if "," in str(r) else "")),
+            (given & finite & (v <= 0) & (kind == "capacity"),
+             lambda r: f": capacity must be above 0 万吨/yr, found {r}. Remove the row if the unit no longer exists."),
+            (given & finite & (v < 0) & (kind in ("count", "money")), lambda r: f": must not be negative, found {r}."),
+            (given & finite & ((v < lo) | (v > hi)),
+             lambda r: f": {r} is outside what it can mean ("
+                       f"{f'{lo:g}–{hi:g}' if kind == 'year' else f'{lo:,.10g} to {hi:,.10g}'}"
+                       f"{' ' + unit if unit else ''}). Check the cell for a typing error."),
+            (given & finite & (kind in ("count", "year")) & (v != np.floor(v)),
+             lambda r: f": must be a whole number, found {r}."),
+        ]
+    bad = np.zeros(len(v), dtype=bool)
+    for mask, _ in problems:
+        bad |= mask
+    if bad.any():
+        i = int(bad.nonzero()[0][0])
+        message = next(say for mask, say in problems if mask[i])(raw.iloc[i])
         where = f"row {_row(i)} ({ids.iloc[i]}), column '{col}'"
-        empty = pd.isna(raw) or str(raw).strip() == ""
-        if empty:
-            if kind in ("capacity", "count"):
-                raise InputError(f"{where} is empty; it needs a number.", file=path)
-            continue
-        if pd.isna(v) or abs(v) == float("inf"):
-            hint = " Write decimals with a point (1.5), not a comma." if "," in str(raw) else ""
-            raise InputError(f"{where}: '{raw}' is not a number.{hint}", file=path)
-        if kind == "capacity" and v <= 0:
-            raise InputError(
-                f"{where}: capacity must be above 0 万吨/yr, found {raw}. Remove the row if the unit no longer exists.",
-                file=path,
-            )
-        if kind in ("count", "money") and v < 0:
-            raise InputError(f"{where}: must not be negative, found {raw}.", file=path)
-        if kind in ("count", "year") and v != int(v):
-            raise InputError(f"{where}: must be a whole number, found {raw}.", file=path)
+        raise InputError(f"{where}{'' if message.startswith(':') else ' '}{message}", file=path)
     return num
+
+
+def _check_header(df: pd.DataFrame, path: Path, what: str) -> None:
+    """Every column named once. Readers rename a repeated name ('capacity', 'capacity.1'), and names
+    that differ only by spaces become one after stripping: either way one column would be ignored."""
+    names = [column_name(c) for c in df.columns]
+    seen: set[str] = set()
+    for name in names:
+        base = re.fullmatch(r"(.+)\.(\d+)", name)
+        twice = name in seen or (base is not None and base.group(1) in names)
+        if twice:
+            col = base.group(1) if base is not None and base.group(1) in names else name
+            raise InputError(f"the {what} has the column '{col}' more than once in its first row; exitopt would "
+                             f"read only one of them. Delete or rename the other.", file=path)
+        seen.add(name)
 
 
 def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Drop the rows of empty cells (',,,,') that Excel leaves at the end of a sheet saved as CSV."""
-    filled = df.apply(lambda col: col.fillna("").astype(str).str.strip().ne("")).any(axis=1)
+    cells = df.to_numpy(dtype=object)
+    filled = pd.Series([any(not pd.isna(v) and str(v).strip() != "" for v in row) for row in cells], index=df.index,
+                       dtype=bool)
     if filled.all():
         return df
     last = int(filled.values.nonzero()[0][-1]) + 1 if filled.any() else 0
@@ -226,6 +268,7 @@ def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str) -> pd.DataFrame:
     text = ""
+    refuse_nul(path)
     if is_workbook(path):  # a sheet's empty cells become NaN, as a CSV file's do below
         df = read_sheet(path).frame
         df = df.where(df.ne(""))
@@ -240,6 +283,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             df = pd.DataFrame()
     if df.columns.empty:
         raise InputError(f"is empty. The {what} needs a header row and one row per entry.", file=path)
+    _check_header(df, path, what)
     df.columns = [column_name(c) for c in df.columns]
     missing = [c for c, (_, req, _) in spec.items() if req and c not in df.columns]
     if missing:
@@ -268,7 +312,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             file=path,
         )
     df[id_col] = ids
-    for col, (kind, _req, default) in spec.items():
+    for col, (kind, required, default) in spec.items():
         if col not in df.columns:
             df[col] = default
             if kind == "bool":
@@ -278,7 +322,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             # an empty cell takes the column's default (indicator_eligible: true)
             df[col] = _parse_bool(df[col].fillna("true" if default else "false"), col, path, ids)
         elif kind in ("capacity", "count", "money", "year"):
-            df[col] = _parse_number(df[col], col, path, kind, ids)
+            df[col] = _parse_number(df[col], col, path, kind, ids, required=required)
             if kind in ("money",):
                 df[col] = df[col].fillna(default if default is not None else 0.0)
         elif kind == "text":
@@ -314,13 +358,21 @@ def parse_years(text: str) -> frozenset[int] | None:
             continue
         if "-" in part:
             a, b = part.split("-", 1)
-            lo, hi = int(a), int(b)
+            lo, hi = _year(a), _year(b)
             if hi < lo:
                 raise ValueError(f"range {part} runs backwards")
             years.update(range(lo, hi + 1))
         else:
-            years.add(int(part))
+            years.add(_year(part))
     return frozenset(years)
+
+
+def _year(text: str) -> int:
+    """A year of an exit_years cell, within YEAR_MIN–YEAR_MAX (checked before any range is made)."""
+    year = int(text)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValueError(f"year {year} is outside {YEAR_MIN}–{YEAR_MAX}")
+    return year
 
 
 def read_units(path: Path) -> pd.DataFrame:
@@ -345,10 +397,11 @@ def read_units(path: Path) -> pd.DataFrame:
     for i, text in enumerate(df["exit_years"]):
         try:
             allowed.append(parse_years(text))
-        except ValueError:
+        except ValueError as e:
+            why = f" ({e})" if str(e).startswith(("year ", "range ")) else ""
             raise InputError(
-                f"row {_row(i)} ({df['unit_id'].iloc[i]}), column 'exit_years': '{text}' is not a list of years. "
-                f"Write e.g. 2017-2020 or 2018;2019, or leave it empty for any year.",
+                f"row {_row(i)} ({df['unit_id'].iloc[i]}), column 'exit_years': '{text}' is not a list of years"
+                f"{why}. Write e.g. 2017-2020 or 2018;2019, or leave it empty for any year.",
                 file=path,
             ) from None
     df["allowed_years"] = allowed
@@ -388,16 +441,53 @@ class Instance:
         return {name: sha256(p) for name, p in self.files.items()}
 
 
+#: columns exitopt adds to the unit table for itself; a selection may not test them
+INTERNAL_COLUMNS = frozenset({"allowed_years"})
+_NUMBER_KINDS = ("capacity", "count", "money", "year")
+
+
+def _check_condition(c, where: str, scen_file: Path | None) -> None:
+    """The value of a condition suits its column's kind (a number for capacity, text for region…).
+
+    Columns the unit table has beyond UNIT_COLUMNS hold text that may also be compared as numbers.
+    """
+    kind = UNIT_COLUMNS.get(c.column, ("extra",))[0]
+    values = c.values()
+    cond = f"{where}: [\"{c.column}\", \"{c.op}\", {c.value!r}]"
+    if kind in _NUMBER_KINDS:
+        if c.op in ("contains", "startswith"):
+            raise InputError(f"{cond} looks for text, but '{c.column}' holds numbers. Compare it with "
+                             f"==, <, >= … and a number.", file=scen_file)
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
+        if bad:
+            raise InputError(f"{cond}: '{c.column}' holds numbers, but {bad[0]!r} is not one. Write the number "
+                             f"without quotes.", file=scen_file)
+    elif kind in ("text", "id"):
+        if c.op in ("<", "<=", ">", ">="):
+            raise InputError(f"{cond}: '{c.op}' compares numbers, but '{c.column}' holds text. Use ==, in or "
+                             f"startswith.", file=scen_file)
+        bad = [v for v in values if not isinstance(v, str)]
+        if bad:
+            raise InputError(f"{cond}: '{c.column}' holds text, so {bad[0]!r} never matches. Write it in quotes: "
+                             f"\"{str(bad[0]).lower() if isinstance(bad[0], bool) else bad[0]}\".", file=scen_file)
+    elif kind == "bool" and c.op not in ("==", "!=", "in", "not in"):
+        raise InputError(f"{cond}: '{c.column}' is a yes/no column; compare it with == true or == false.",
+                         file=scen_file)
+
+
 def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, scen_file: Path | None) -> None:
     if sel is None:
         return
-    unknown_cols = sorted(sel.columns() - set(units.columns))
+    selectable = [c for c in units.columns if c not in INTERNAL_COLUMNS]
+    unknown_cols = sorted(sel.columns() - set(selectable))
     if unknown_cols:
         raise InputError(
             f"{where} tests column(s) {', '.join(unknown_cols)}, which the unit table does not have. "
-            f"Columns available: {', '.join(c for c in UNIT_COLUMNS)}.",
+            f"Columns available: {', '.join(selectable)}.",
             file=scen_file,
         )
+    for c in (*sel.all, *sel.any):
+        _check_condition(c, where, scen_file)
     if sel.units is not None:
         unknown = [u for u in sel.units if u not in units.index]
         if unknown:
@@ -408,7 +498,7 @@ def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, sce
     for c in (*sel.all, *sel.any):
         if UNIT_COLUMNS.get(c.column, ("",))[0] != "bool" or c.op not in ("==", "!=", "in", "not in"):
             continue
-        values = c.value if isinstance(c.value, list) else [c.value]
+        values = c.values()
         if not all(isinstance(v, bool) for v in values):
             raise InputError(
                 f"{where} compares the yes/no column '{c.column}' with {c.value!r}. Write true or false "

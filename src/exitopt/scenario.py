@@ -11,11 +11,12 @@ import difflib
 import tomllib
 import typing
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
+from .files import read_input
 from .selection import Selection
 from .vocab import PRODUCTS
 
@@ -24,42 +25,80 @@ Product = Literal[PRODUCTS]  # type: ignore[valid-type]  # the products of exito
 Mode = Literal["close", "relocate"]
 MODES: tuple[Mode, ...] = ("close", "relocate")
 
-NonNeg = Field(ge=0)
+#: Calendar years a plan, a rule or a table may name, and the longest plan. Checked before
+#: anything is built, so a mistyped year cannot make the model enormous.
+YEAR_MIN, YEAR_MAX = 1990, 2100
+MAX_PLAN_YEARS = 50
+
+#: Largest figures that mean something (and that the solver handles without losing precision):
+#: capacity 万吨/yr, money 万元, people persons. A figure above them is a typing error.
+MAX_CAPACITY = 1e7        # a target, a demand: ten times China's whole coal capacity
+MAX_UNIT_COST = 1e5       # 万元 per 万吨/yr or per worker
+MAX_BUDGET = 1e10         # 万元 in one year
+MAX_PERSONS = 1e8
+
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+
+
+def _year_keys(value: Any) -> Any:
+    """``{ 2018 = … }``: every key a year written as a whole number, and no year given twice.
+
+    TOML keys are text, so ``2016`` and ``"02016"`` are two keys that name one year; pydantic
+    alone would keep the last silently. Years outside YEAR_MIN–YEAR_MAX are refused later.
+    """
+    if not isinstance(value, dict):
+        return value
+    out: dict = {}
+    written: dict[int, object] = {}
+    for key, v in value.items():
+        if isinstance(key, int) and not isinstance(key, bool):
+            year = key
+        elif isinstance(key, str) and key.strip().isdigit() and len(key.strip()) <= 6:
+            year = int(key.strip())
+        else:
+            raise ValueError(f"key {str(key)!r} is not a year; write a whole year such as 2018")
+        if year in written:
+            raise ValueError(f"year {year} is given twice (as {str(written[year])!r} and {str(key)!r}); keep one")
+        written[year] = key
+        out[year] = v
+    return out
+
+
+def YearTable(lo: float, hi: float) -> Any:  # noqa: N802 (a type, read like one)
+    """``{ year = figure }`` with whole-year keys, no year twice, and figures in [lo, hi]."""
+    return Annotated[dict[Year, Annotated[float, Field(ge=lo, le=hi)]], BeforeValidator(_year_keys)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # nan and inf are refused everywhere: no rule or cost means anything with them
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Objective(_Strict):
     jobs_weight: float = Field(
-        1.0, ge=0, description="Weight on displaced workers; 万元 per worker when fiscal_weight is set."
+        1.0, ge=0, le=MAX_UNIT_COST,
+        description="Weight on displaced workers; 万元 per worker when fiscal_weight is set; 0–100,000.",
     )
-    fiscal_weight: float = Field(1.0, ge=0, description="Weight on the present value of outlay (万元).")
-    discount_rate: float = Field(0.0, ge=0, lt=1, description="Annual discount rate for outlay.")
+    fiscal_weight: float = Field(
+        1.0, ge=0, le=1000, description="Weight on the present value of outlay (万元); 0–1,000."
+    )
+    discount_rate: float = Field(0.0, ge=0, lt=1, description="Annual discount rate for outlay, 0 ≤ r < 1.")
 
 
 class SectorCosts(_Strict):
-    resettlement_per_worker: float = Field(0.0, ge=0, description="万元 per displaced worker.")
-    exit_cost_per_capacity: dict[Mode, float] = Field(
-        default_factory=dict, description="万元 per 万吨/yr of capacity retired, by exit mode."
+    resettlement_per_worker: float = Field(
+        0.0, ge=0, le=MAX_UNIT_COST, description="万元 per displaced worker; 0–100,000."
     )
-    redeployed_share: dict[Mode, float] = Field(
+    exit_cost_per_capacity: dict[Mode, Annotated[float, Field(ge=0, le=MAX_UNIT_COST)]] = Field(
+        default_factory=dict, description="万元 per 万吨/yr of capacity retired, by exit mode; 0–100,000."
+    )
+    redeployed_share: dict[Mode, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict, description="Share of workers kept (redeployed), by exit mode, 0–1."
     )
     award_per_capacity: float = Field(
-        0.0, ge=0, description="Central award, 万元 per 万吨/yr counted toward the task (before the ladder)."
+        0.0, ge=0, le=MAX_UNIT_COST,
+        description="Central award, 万元 per 万吨/yr counted toward the task (before the ladder); 0–100,000.",
     )
-
-    @model_validator(mode="after")
-    def _ranges(self) -> SectorCosts:
-        for mode, v in self.exit_cost_per_capacity.items():
-            if v < 0:
-                raise ValueError(f"exit_cost_per_capacity.{mode} must be ≥ 0")
-        for mode, v in self.redeployed_share.items():
-            if not 0 <= v <= 1:
-                raise ValueError(f"redeployed_share.{mode} must be between 0 and 1")
-        return self
 
 
 class Target(_Strict):
@@ -67,11 +106,11 @@ class Target(_Strict):
 
     name: str
     product: Product
-    by: int = Field(description="Year by which (inclusive) the exits count.")
-    at_least: float | None = Field(None, ge=0, description="万吨/yr counted, at least.")
-    at_most: float | None = Field(None, ge=0, description="万吨/yr counted, at most.")
-    count_at_least: int | None = Field(None, ge=0, description="Units exited, at least.")
-    count_at_most: int | None = Field(None, ge=0, description="Units exited, at most.")
+    by: Year = Field(description="Year by which (inclusive) the exits count.")
+    at_least: float | None = Field(None, ge=0, le=MAX_CAPACITY, description="万吨/yr counted, at least; 0–10,000,000.")
+    at_most: float | None = Field(None, ge=0, le=MAX_CAPACITY, description="万吨/yr counted, at most; 0–10,000,000.")
+    count_at_least: int | None = Field(None, ge=0, le=10_000_000, description="Units exited, at least; 0–10,000,000.")
+    count_at_most: int | None = Field(None, ge=0, le=10_000_000, description="Units exited, at most; 0–10,000,000.")
     where: Selection = Field(default_factory=Selection, description="Units that count (optional).")
 
     @model_validator(mode="after")
@@ -89,7 +128,7 @@ class Replacement(_Strict):
     """Rule 2: new capacity of a product needs ratio × as much retired capacity as indicators."""
 
     product: Product
-    ratio: float = Field(gt=1, description="Indicator capacity per unit of new capacity (> 1).")
+    ratio: float = Field(gt=1, le=100, description="Indicator capacity per unit of new capacity, 1 < ratio ≤ 100.")
 
 
 class Concentration(_Strict):
@@ -98,9 +137,9 @@ class Concentration(_Strict):
     name: str
     product: Product
     by: Literal["firm", "group"] = "group"
-    top: int = Field(gt=0, description="k: how many of the largest count.")
-    share: float = Field(gt=0, le=1, description="α: minimum share of remaining capacity, 0–1.")
-    years: list[int] = Field(description="Years in which the rule holds.")
+    top: int = Field(gt=0, le=100_000, description="k: how many of the largest count; 1–100,000.")
+    share: float = Field(gt=0, le=1, description="α: minimum share of remaining capacity, 0 < α ≤ 1.")
+    years: list[Year] = Field(description="Years in which the rule holds.")
 
 
 class Utilisation(_Strict):
@@ -108,17 +147,18 @@ class Utilisation(_Strict):
 
     name: str
     product: Product
-    demand: dict[int, float] = Field(description="万吨 per year, by year; years without demand are free.")
-    min_utilisation: float | None = Field(None, gt=0, le=1, description="Minimum utilisation, 0–1.")
-    reserve: float | None = Field(None, ge=0, description="Supply floor: capacity ≥ demand × (1 + reserve).")
+    demand: YearTable(0, MAX_CAPACITY) = Field(
+        description="万吨 per year, by year, 0–10,000,000; years without demand are free."
+    )
+    min_utilisation: float | None = Field(None, gt=0, le=1, description="Minimum utilisation, 0 < u ≤ 1.")
+    reserve: float | None = Field(
+        None, ge=0, le=10, description="Supply floor: capacity ≥ demand × (1 + reserve); 0–10."
+    )
 
     @model_validator(mode="after")
     def _some(self) -> Utilisation:
         if self.min_utilisation is None and self.reserve is None:
             raise ValueError("give min_utilisation, reserve or both")
-        for y, d in self.demand.items():
-            if d < 0:
-                raise ValueError(f"demand for {y} is negative")
         return self
 
 
@@ -129,7 +169,7 @@ class Package(_Strict):
     close: Selection | None = Field(None, description="Members that exit by closure.")
     relocate: Selection | None = Field(None, description="Members that exit by relocation.")
     required: bool = Field(False, description="The package must exit.")
-    by: int | None = Field(None, description="Deadline year when required.")
+    by: Year | None = Field(None, description="Deadline year when required.")
 
     @model_validator(mode="after")
     def _members(self) -> Package:
@@ -142,7 +182,7 @@ class Mandatory(_Strict):
     """Rule 6: selected units must exit by a year."""
 
     name: str
-    by: int
+    by: Year
     where: Selection
 
 
@@ -158,7 +198,7 @@ class Window(_Strict):
 
     name: str
     where: Selection
-    years: list[int]
+    years: list[Year]
 
 
 class WorkerCap(_Strict):
@@ -166,13 +206,15 @@ class WorkerCap(_Strict):
 
     name: str
     regions: list[str] | None = Field(None, description="Regions it applies to; all when omitted.")
-    per_year: float = Field(ge=0, description="Persons per region per year.")
+    per_year: float = Field(ge=0, le=MAX_PERSONS, description="Persons per region per year; 0–100,000,000.")
 
 
 class Caps(_Strict):
     """Rule 9: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
 
-    budget: dict[int, float] = Field(default_factory=dict, description="万元 of outlay per year, at most.")
+    budget: YearTable(0, MAX_BUDGET) = Field(
+        default_factory=dict, description="万元 of outlay per year, at most; 0–10,000,000,000."
+    )
     workers: list[WorkerCap] = Field(default_factory=list)
 
 
@@ -188,9 +230,11 @@ class Projects(_Strict):
 
 
 class Solver(_Strict):
-    time_limit: float = Field(120.0, gt=0, description="Seconds.")
-    rel_gap: float = Field(1e-4, ge=0, description="Relative MIP gap at which a plan counts as solved.")
-    threads: int = Field(1, ge=1)
+    time_limit: float = Field(120.0, gt=0, le=1e6, description="Seconds, above 0 and at most 1,000,000.")
+    rel_gap: float = Field(
+        1e-4, ge=0, lt=1, description="Relative MIP gap at which a plan counts as solved, 0 ≤ gap < 1."
+    )
+    threads: int = Field(1, ge=1, le=256, description="HiGHS threads, 1–256.")
 
 
 class Scenario(_Strict):
@@ -200,11 +244,11 @@ class Scenario(_Strict):
     description: str = ""
     units: Path = Field(description="Unit table (CSV), relative to the scenario file.")
     projects: Path | None = Field(None, description="New-capacity projects (CSV).")
-    first_year: int
-    last_year: int
-    attrition: float = Field(0.0, ge=0, lt=1, description="Natural attrition of workforce per year.")
-    ladder: dict[int, float] = Field(
-        default_factory=dict, description="Award weight by exit year (1 when a year is missing)."
+    first_year: Year = Field(description=f"First planning year, {YEAR_MIN}–{YEAR_MAX}.")
+    last_year: Year = Field(description=f"Last planning year; at most {MAX_PLAN_YEARS} years in all.")
+    attrition: float = Field(0.0, ge=0, lt=1, description="Natural attrition of workforce per year, 0 ≤ a < 1.")
+    ladder: YearTable(0, 10) = Field(
+        default_factory=dict, description="Award weight by exit year, 0–10 (1 when a year is missing)."
     )
     objective: Objective = Field(default_factory=Objective)
     sectors: dict[Sector, SectorCosts] = Field(default_factory=dict)
@@ -228,6 +272,9 @@ class Scenario(_Strict):
     def _years(self) -> Scenario:
         if self.last_year < self.first_year:
             raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+        if self.last_year - self.first_year + 1 > MAX_PLAN_YEARS:
+            raise ValueError(f"the plan {self.first_year}–{self.last_year} has "
+                             f"{self.last_year - self.first_year + 1} years; at most {MAX_PLAN_YEARS} are allowed")
         span = range(self.first_year, self.last_year + 1)
 
         def need(year: int, where: str) -> None:
@@ -288,7 +335,10 @@ def _where(loc: tuple, data: object) -> str:
     for p in loc:
         if str(p).startswith("function-") or p == "[key]":
             continue
-        if isinstance(p, int):
+        if isinstance(p, int) and isinstance(node, dict):  # a year key: { 2018 = … }
+            parts.append(str(p))
+            node = node.get(str(p), node.get(p))
+        elif isinstance(p, int):
             item = node[p] if isinstance(node, list) and 0 <= p < len(node) else None
             label = f"#{p + 1}"
             if isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -302,6 +352,23 @@ def _where(loc: tuple, data: object) -> str:
             parts.append(str(p))
             node = node.get(p) if isinstance(node, dict) else None
     return ".".join(parts)
+
+
+def _number_text(v: object) -> str:
+    """1e5 -> '100,000'; whole numbers given as int (years, counts) stay as they are: 2100."""
+    return f"{v:,.10g}" if isinstance(v, float) else str(v)
+
+
+def plain_problem(e: dict) -> str:
+    """pydantic's message for one problem, in the words of the README's ranges."""
+    ctx = e.get("ctx") or {}
+    kind = e["type"]
+    if kind == "finite_number":
+        return "must be a finite number (nan and inf mean nothing here)"
+    for key, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
+        if kind.startswith(("greater_than", "less_than")) and key in ctx:
+            return f"must be {words} {_number_text(ctx[key])}"
+    return e["msg"].removeprefix("Value error, ")
 
 
 def _models_in(annotation: object) -> list[type[BaseModel]]:
@@ -329,7 +396,7 @@ def _format_validation(err: ValidationError, data: object = None) -> str:
     lines = []
     for e in err.errors():
         loc = _where(e["loc"], data)
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = plain_problem(e)
         if e["type"] == "extra_forbidden":
             guess = _did_you_mean(e["loc"])
             msg = (f"unknown key; did you mean '{guess}'?" if guess else
@@ -358,14 +425,7 @@ def parse_scenario(data: dict, *, file: Path | str | None = None) -> Scenario:
 def read_toml(path: Path) -> dict:
     """Read a TOML file, turning every failure into an InputError naming the file."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found. Check the path (it is relative to where you run exitopt).", file=path)
-    if path.is_dir():
-        raise InputError("is a folder, not a TOML file.", file=path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot be read ({e.strerror}).", file=path) from None
+    raw = read_input(path, "TOML file", "Check the path (it is relative to where you run exitopt).")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -390,7 +450,15 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     scen = parse_scenario(read_toml(path), file=path)
     base = path.resolve().parent
-    update: dict = {"units": (base / scen.units).resolve()}
+    update: dict = {"units": _resolved(base / scen.units)}
     if scen.projects is not None:
-        update["projects"] = (base / scen.projects).resolve()
+        update["projects"] = _resolved(base / scen.projects)
     return scen.model_copy(update=update)
+
+
+def _resolved(path: Path) -> Path:
+    """The absolute path; as written when it cannot be resolved (a NUL, too long): the reader says why."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError):
+        return path

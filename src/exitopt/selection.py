@@ -13,6 +13,7 @@ and at least one condition in ``any`` (if given). An empty selection selects eve
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -21,6 +22,27 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "startswith"]
 
 _ORDERING = {"<", "<=", ">", ">="}
+_LISTS = {"in", "not in"}
+_TEXT_OPS = {"contains", "startswith"}
+_LIST_OF = {"==": "in", "!=": "not in"}
+
+
+def _plain_value(v: Any, column: str, op: str) -> None:
+    """A value a cell can be compared with: text, a finite number, or true/false."""
+    if isinstance(v, bool) or isinstance(v, str):
+        return
+    if isinstance(v, (int, float)):
+        if not math.isfinite(v):
+            raise ValueError(f"[\"{column}\", \"{op}\", …] compares with {v!r}, which is not a number a cell can "
+                             f"hold; write a finite number")
+        return
+    kind = "a list" if isinstance(v, list) else "a table" if isinstance(v, dict) else type(v).__name__
+    raise ValueError(f"[\"{column}\", \"{op}\", …] compares with {kind} ({v!r}); a cell is compared with text "
+                     f"in quotes, a number, or true/false")
+
+
+def _example(v: Any) -> str:
+    return f'"{v}"' if isinstance(v, str) else repr(v) if isinstance(v, (int, float)) else '"…"'
 
 
 def _as_condition(value: Any) -> Any:
@@ -42,20 +64,44 @@ class _Condition(BaseModel):
     value: Any = Field(description="Value to compare with; a list for 'in' and 'not in'.")
 
     @model_validator(mode="after")
-    def _number_for_ordering(self) -> _Condition:
-        """``<``, ``<=``, ``>``, ``>=`` compare numbers: refuse a text value rather than select nothing."""
-        if self.op in _ORDERING and (isinstance(self.value, bool) or not isinstance(self.value, (int, float))):
+    def _operand_fits_operator(self) -> _Condition:
+        """Refuse a value the operator cannot use, rather than select nothing (or fail later).
+
+        ``in``/``not in`` take a list of plain values; every other operator one plain value (text,
+        number, true/false); ``<``… a number; ``contains``/``startswith`` text. Numbers are finite.
+        Whether the value suits the column's kind is checked against the unit table (inputs).
+        """
+        col, op, v = self.column, self.op, self.value
+        if op in _LISTS:
+            if not isinstance(v, list):
+                raise ValueError(f"'{op}' takes a list of values, e.g. [\"{col}\", \"{op}\", [{_example(v)}]]")
+            for x in v:
+                _plain_value(x, col, op)
+            return self
+        if isinstance(v, list):
+            hint = {"==": " To match any of several values use 'in'", "!=": " To exclude several values use 'not in'"}
+            raise ValueError(f"'{op}' compares with one value, but the value is a list {v!r}.{hint.get(op, '')}, "
+                             f"e.g. [\"{col}\", \"{_LIST_OF.get(op, 'in')}\", {v!r}]")
+        _plain_value(v, col, op)
+        if op in _ORDERING and not _is_number(v):
             raise ValueError(
-                f"'{self.op}' compares numbers, but the value is {self.value!r}; write a number "
-                f"without quotes, e.g. [\"{self.column}\", \"{self.op}\", 30]"
+                f"'{op}' compares numbers, but the value is {v!r}; write a number "
+                f"without quotes, e.g. [\"{col}\", \"{op}\", 30]"
             )
+        if op in _TEXT_OPS and not isinstance(v, str):
+            raise ValueError(f"'{op}' looks for text, but the value is {v!r}; write it in quotes, "
+                             f"e.g. [\"{col}\", \"{op}\", \"{v}\"]")
         return self
+
+    def values(self) -> list:
+        """The value(s) compared with, as a list."""
+        return list(self.value) if isinstance(self.value, list) else [self.value]
 
     def mask(self, units: pd.DataFrame) -> pd.Series:
         col = units[self.column]
         v = self.value
-        if self.op in ("in", "not in"):
-            values = v if isinstance(v, list) else [v]
+        if self.op in _LISTS:
+            values = self.values()
             m = _as_numbers(col, values).isin(values)
             return ~m if self.op == "not in" else m
         if self.op == "contains":

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..vocab import PRODUCTS
 from ..errors import InputError
+from ..files import is_folder, shown
 
 REQUIRED = {
     "schedule.csv": ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode",
@@ -140,8 +141,8 @@ def read_record(path: Path) -> dict:
 def read_run(folder: Path | str) -> Run:
     """Read a run folder; raise InputError naming the first missing or garbled file."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError("is not a folder. Give the run folder that `exitopt solve --out` wrote.", file=folder)
+    if not is_folder(folder):  # also a path too long for the system, or with a NUL
+        raise InputError("is not a folder. Give the run folder that `exitopt solve --out` wrote.", file=shown(folder))
     tables = {name: read_table(folder / name, cols) for name, cols in REQUIRED.items()}
     for name, cols in OPTIONAL.items():
         p = folder / name

@@ -15,10 +15,13 @@ plan as a start did not finish sooner, so a case is rebuilt whole rather than pa
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import multiprocessing
 import os
+import secrets
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_INTERRUPTED, ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
+from ..output import FileLock, is_locked
 from .ledger import LEDGER, Ledger, open_ledger
 from .spec import Case, Sweep, apply, apply_values, read_sweep
 
@@ -183,6 +187,7 @@ class SweepReport:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     files: list[str] = field(default_factory=list)
+    elsewhere: int = 0  # cases another sweep running on the same folder was solving
 
 
 def _base_key(hashes: dict[str, str]) -> str:
@@ -190,32 +195,26 @@ def _base_key(hashes: dict[str, str]) -> str:
 
 
 def _prepare(out: Path, sweep: Sweep, hashes: dict[str, str], *, resume: bool, force: bool) -> Ledger:
-    """Check the sweep folder and open its ledger: new, resumed, or started over with --force."""
+    """Check the sweep folder and open its ledger: new, resumed, or started over with --force.
+
+    The ledger's meta is written in the transaction that makes it (:meth:`Ledger.adopt_meta`), so
+    a sweep started at the same moment on the same folder finds either no ledger or a whole one.
+    """
     if resume and force:
         raise InputError("--resume and --force contradict each other: --resume keeps the finished cases, "
                          "--force throws them away. Give one of them.")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, not a folder. Choose another --out.")
     ledger_file = out / LEDGER
-    if resume and ledger_file.exists():
-        ledger = Ledger(ledger_file)
-        meta = ledger.meta()
-        if meta.get("sweep_sha256") != sweep.sha256:
-            ledger.close()
-            raise InputError(
-                f"{ledger_file} was made from a different sweep file (or this one was edited since). Resuming "
-                f"would mix two sweeps' cases. Run the edited sweep with another --out, or add --force instead of "
-                f"--resume to start it over.", file=sweep.path)
-        if meta.get("base_sha256") != _base_key(hashes):
-            ledger.close()
-            raise InputError(
-                f"the base scenario or its tables changed since {ledger_file} was started, so finished cases would "
-                f"not match new ones. Run with another --out, or --force to start over.", file=sweep.path)
-        return ledger
-    if out.is_dir() and any(out.iterdir()):
-        if resume:
+    if not ledger_file.exists() and out.is_dir():
+        others = [p for p in out.iterdir() if not p.name.startswith((LEDGER, f".{LEDGER}."))]
+        if others and resume:
             raise OutputError(f"{out} holds files but no {LEDGER}: it is not a sweep folder to resume. "
                               f"Choose another --out.")
+        if others and not force:
+            raise OutputError(f"{out} already holds files from an earlier run. Add --resume to finish that sweep, "
+                              f"--force to start it over, or choose another --out.")
+    elif ledger_file.exists() and not resume:
         if not force:
             raise OutputError(f"{out} already holds files from an earlier run. Add --resume to finish that sweep, "
                               f"--force to start it over, or choose another --out.")
@@ -223,14 +222,15 @@ def _prepare(out: Path, sweep: Sweep, hashes: dict[str, str], *, resume: bool, f
             p = out / name
             if p.is_file():
                 p.unlink()
+    from ..output import versions
+
     try:
         out.mkdir(parents=True, exist_ok=True)
         ledger = open_ledger(out)
-    except OSError as e:
-        raise OutputError(f"cannot write in {out}: {e.strerror}. Choose another --out.") from None
-    from ..output import versions
-
-    ledger.set_meta({
+    except (OSError, sqlite3.Error) as e:
+        raise OutputError(f"cannot write in {out}: {getattr(e, 'strerror', None) or e}. Choose another --out.") \
+            from None
+    meta = ledger.adopt_meta({
         "sweep_name": sweep.name,
         "sweep_file": str(sweep.path.resolve()),
         "sweep_sha256": sweep.sha256,
@@ -242,7 +242,30 @@ def _prepare(out: Path, sweep: Sweep, hashes: dict[str, str], *, resume: bool, f
         "versions": json.dumps(versions()),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
+    if meta.get("sweep_sha256") != sweep.sha256:
+        ledger.close()
+        raise InputError(
+            f"{ledger_file} was made from a different sweep file (or this one was edited since). Resuming "
+            f"would mix two sweeps' cases. Run the edited sweep with another --out, or add --force instead of "
+            f"--resume to start it over.", file=sweep.path)
+    if meta.get("base_sha256") != _base_key(hashes):
+        ledger.close()
+        raise InputError(
+            f"the base scenario or its tables changed since {ledger_file} was started, so finished cases would "
+            f"not match new ones. Run with another --out, or --force to start over.", file=sweep.path)
     return ledger
+
+
+def _owner_lock(out: Path, owner: str) -> Path:
+    """The file a running sweep holds locked so that others know its claims are live."""
+    return out / f".{LEDGER}.owner-{owner}.lock"
+
+
+def _disk_full(e: BaseException) -> bool:
+    if isinstance(e, OSError):
+        return e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    text = str(e).lower()
+    return isinstance(e, sqlite3.Error) and ("disk is full" in text or "disk i/o error" in text)
 
 
 def _check_variants(sweep: Sweep, inst) -> None:
@@ -530,21 +553,42 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         raise InputError(f"--workers must be at least 1, got {workers}.")
     n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
     ex, close, where = _executor(n, scheduler)  # a cluster that cannot be reached fails before any file is made
-    ledger = None
+    ledger = lock = None
+    owner = secrets.token_hex(8)
     try:
         ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
-        done = ledger.finished()
-        pending = [c for c in sweep.cases if c.id not in done]
+        lock = FileLock(_owner_lock(target, owner))
+        mine = set(ledger.claim([c.id for c in sweep.cases], owner,
+                                alive=lambda other: is_locked(_owner_lock(target, other))))
+        elsewhere = ledger.claimed_elsewhere(owner)
+        for p in target.glob(f".{LEDGER}.owner-*.lock"):  # left by sweeps that were killed
+            if p != lock.path and not is_locked(p):
+                p.unlink(missing_ok=True)
+        pending = [c for c in sweep.cases if c.id in mine]
         execute(sweep, pending, ledger, hashes, ex, progress=progress, total_done=len(sweep.cases) - len(pending),
                 label=f"{sweep.name} on {where}")
-        files = export(target, sweep, inst, ledger, long=long)
-        all_counts = ledger.cases()["status"].value_counts().to_dict()
+        recorded = ledger.cases()
+        # with no case finished yet (another sweep on this folder holds them all) there is nothing to show
+        files = export(target, sweep, inst, ledger, long=long) if len(recorded) else []
+        all_counts = recorded["status"].value_counts().to_dict()
+    except (OSError, sqlite3.Error) as e:
+        if not _disk_full(e):
+            raise
+        raise OutputError(f"the disk holding {target} is full ({e}). The cases finished so far are kept in "
+                          f"{target / LEDGER}; free some space and run the same command with --resume.") from None
     finally:
         close()
         if ledger is not None:
+            try:
+                ledger.release(owner)
+            except sqlite3.Error:
+                pass  # the claims of a dead owner are taken over by the next run anyway
             ledger.close()
-    return SweepReport(sweep.name, target, len(sweep.cases), len(sweep.cases) - len(pending),
-                       {str(k): int(v) for k, v in all_counts.items()}, time.perf_counter() - start, files)
+        if lock is not None:
+            lock.release()
+    return SweepReport(sweep.name, target, len(sweep.cases), len(sweep.cases) - len(pending) - elsewhere,
+                       {str(k): int(v) for k, v in all_counts.items()}, time.perf_counter() - start, files,
+                       elsewhere)
 
 
 def format_report(rep: SweepReport) -> str:
@@ -553,6 +597,9 @@ def format_report(rep: SweepReport) -> str:
     done = f" ({rep.skipped} already in the ledger)" if rep.skipped else ""
     lines = [f"{rep.name}: {rep.cases} case(s){done}: {tally}; {rep.seconds / 60:.1f} min",
              f"written to {rep.out}: {', '.join(rep.files)}"]
+    if rep.elsewhere:
+        lines.append(f"{rep.elsewhere} case(s) were being solved by another sweep on the same folder; when it ends "
+                     f"its tables hold every case.")
     if rep.counts.get("error"):
         lines.append(f"{rep.counts['error']} case(s) failed with an error (see the diagnosis column of cases.csv); "
                      f"--resume runs them again.")

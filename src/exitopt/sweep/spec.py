@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
-from ..scenario import Scenario, read_toml
+from ..scenario import Scenario, plain_problem, read_toml
 
 BASELINE = "baseline"
 #: columns of cases.csv that an axis label may not take
@@ -46,8 +46,12 @@ RESERVED = frozenset({"case", "variant", "status", "objective", "jobs", "fiscal"
                       "diagnosis", "projects_built"})
 
 
+#: most cases one sweep file may make (each is a whole solve): more is a typing error in a range
+MAX_CASES = 100_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -57,9 +61,19 @@ class Range(_Strict):
     stop: float
     step: float = Field(gt=0, description="Spacing, in the unit of the value swept.")
 
+    @model_validator(mode="after")
+    def _not_too_many(self) -> Range:
+        if self.count() > MAX_CASES:
+            raise ValueError(f"from {self.start:g} to {self.stop:g} by {self.step:g} makes {self.count():,.0f} "
+                             f"values; at most {MAX_CASES:,} cases are allowed: take a larger step")
+        return self
+
+    def count(self) -> float:
+        """How many values (a float, so that an absurd range cannot overflow)."""
+        return math.floor(abs(self.stop - self.start) / self.step + 1e-9) + 1.0
+
     def values(self) -> list[float]:
-        lo, hi = sorted((self.start, self.stop))
-        n = int(math.floor((hi - lo) / self.step + 1e-9)) + 1
+        n = int(self.count())
         sign = 1 if self.stop >= self.start else -1
         return [_tidy(self.start + sign * i * self.step) for i in range(n)]
 
@@ -122,11 +136,26 @@ class SweepFile(_Strict):
     description: str = ""
     base: Path = Field(description="Base scenario, relative to the sweep file.")
     combine: Literal["product", "zip"] = "product"
-    samples: int | None = Field(None, gt=0, description="Latin hypercube points over the sampled axes.")
+    samples: int | None = Field(None, gt=0, le=MAX_CASES, description="Latin hypercube points over the sampled axes.")
     seed: int = Field(0, ge=0, description="Seed of the Latin hypercube.")
     time_limit: float | None = Field(None, gt=0, description="Seconds per case (default: the scenario's).")
     axes: list[Axis] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str | None) -> str | None:
+        """The name is the default output folder (./<name>/): a plain folder name, nothing that leads
+        elsewhere (``..``, ``/``, a drive) or that Windows cannot hold."""
+        if name is None:
+            return name
+        bad = sorted(set(name) & set('/\\:*?"<>|'))
+        if not name.strip() or name.strip() in (".", "..") or bad or any(ord(ch) < 32 for ch in name) \
+                or name != name.strip() or name.endswith(".") or len(name) > 100:
+            what = f"it holds {' '.join(repr(c) for c in bad)}" if bad else "it is not a plain folder name"
+            raise ValueError(f"name {name!r} is also the output folder's name, and {what}. Use letters, digits, "
+                             f"spaces, - and _ (at most 100 characters), e.g. name = \"coal_target_ratio\"")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:
@@ -148,6 +177,12 @@ class SweepFile(_Strict):
             raise ValueError(f"variant {sorted(vdup)[0]!r} is given twice")
         if BASELINE in vnames:
             raise ValueError(f"variant name {BASELINE!r} is taken by the base scenario itself; choose another")
+        n = float(len(self.variants) + 1) * (self.samples or 1)
+        for a in self.axes:
+            if not a.sampled:
+                n *= a.range.count() if a.range is not None else len(a.values or [])
+        if self.combine == "product" and n > MAX_CASES:
+            raise ValueError(f"the axes and variants make {n:,.0f} cases; at most {MAX_CASES:,} are allowed")
         if self.combine == "zip":
             lengths = {len(a.listed()) for a in self.axes if not a.sampled}
             if self.samples is not None:
@@ -431,7 +466,7 @@ def problems(err: ValidationError, what: str) -> str:
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-") and p != "[key]")
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = plain_problem(e)
         if e["type"] == "extra_forbidden":
             msg = f"unknown key (misspelt? see {what} for the keys exitopt reads)"
         elif e["type"] == "missing":
