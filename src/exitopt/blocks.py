@@ -30,6 +30,7 @@ from . import highs
 from .inputs import Instance
 from .model import build
 from .model.domain import package_members
+from .rules import FAMILIES
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,14 @@ def sub_instance(inst: Instance, products: frozenset[str]) -> Instance:
     units = inst.units[inst.units["product"].isin(products)]
     mine = set(units.index)
 
-    def of_block(rules: list) -> list:
-        return [r for r in rules if r.product in products]
+    def keeps(family, rule) -> bool:
+        if family.scope == "product":  # the rule names a product
+            return rule.product in products
+        if family.scope == "members":  # a package: all its members are in the block
+            return set(package_members(inst, rule)) <= mine
+        return bool(set(inst.select(rule.where)) & mine)  # it selects units: some are in the block
 
-    def touching(rules: list) -> list:
-        return [r for r in rules if set(inst.select(r.where)) & mine]
-
-    sub = scen.model_copy(update={
-        "targets": of_block(scen.targets),
-        "replacement": of_block(scen.replacement),
-        "concentration": of_block(scen.concentration),
-        "utilisation": of_block(scen.utilisation),
-        "packages": [p for p in scen.packages if set(package_members(inst, p)) <= mine],
-        "mandatory": touching(scen.mandatory),
-        "protected": touching(scen.protected),
-        "windows": touching(scen.windows),
-    })
+    sub = scen.model_copy(update={f.key: [r for r in getattr(scen, f.key) if keeps(f, r)] for f in FAMILIES})
     projects = inst.projects[inst.projects["product"].isin(products)]
     return Instance(sub, units, projects, inst.files, inst.scenario_path)
 

@@ -174,13 +174,13 @@ def validate(scenario: ScenarioArg) -> None:
     approved = int((inst.projects["approval"] == "approved").sum()) if len(inst.projects) else 0
     out.print(f"planning years {s.first_year}–{s.last_year}; "
               f"{len(inst.projects)} new-capacity project(s), {approved} approved", soft_wrap=True)
-    for label, rules in (("targets", s.targets), ("replacement", s.replacement),
-                         ("concentration", s.concentration), ("utilisation", s.utilisation),
-                         ("packages", s.packages), ("mandatory", s.mandatory), ("protected", s.protected),
-                         ("windows", s.windows)):
+    from .rules import FAMILIES
+
+    for family in FAMILIES:
+        rules = getattr(s, family.key)
         if rules:
-            names = ", ".join(getattr(r, "name", getattr(r, "product", "")) for r in rules)
-            out.print(f"{label} ({len(rules)}): {escape(names)}", soft_wrap=True)
+            names = ", ".join(family.title(r) for r in rules)
+            out.print(f"{family.key} ({len(rules)}): {escape(names)}", soft_wrap=True)
     if s.caps.budget or s.caps.workers:
         out.print(f"caps: budget in {len(s.caps.budget)} year(s), {len(s.caps.workers)} worker cap(s)")
     out.print("[green]valid[/]")

@@ -535,18 +535,13 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
     Also the way to make a variant of a loaded instance without touching its data:
     ``bind(inst.scenario.model_copy(update=...), inst.units, inst.projects, files=inst.files)``.
     """
+    from .rules import FAMILIES  # the registry reads the model, which reads this module
+
     f = scenario_path
-    for t in scen.targets:
-        _check_selection(t.where, f"target '{t.name}'", units, f)
-    for p in scen.packages:
-        _check_selection(p.close, f"package '{p.name}' (close)", units, f)
-        _check_selection(p.relocate, f"package '{p.name}' (relocate)", units, f)
-    for m in scen.mandatory:
-        _check_selection(m.where, f"mandatory '{m.name}'", units, f)
-    for p in scen.protected:
-        _check_selection(p.where, f"protected '{p.name}'", units, f)
-    for w in scen.windows:
-        _check_selection(w.where, f"window '{w.name}'", units, f)
+    for family in FAMILIES:
+        for rule in getattr(scen, family.key):
+            for side, sel in family.selections(rule):
+                _check_selection(sel, f"{family.noun} '{rule.name}'{side}", units, f)
     regions = set(units["region"])
     for w in scen.caps.workers:
         unknown = [r for r in (w.regions or []) if r not in regions]

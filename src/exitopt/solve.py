@@ -19,6 +19,7 @@ from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
 from .model.base import value_of
 from .output import versions
+from .rules import FAMILIES
 
 
 @dataclass
@@ -137,16 +138,9 @@ def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.Da
                          required=required, achieved=achieved, slack=slack, binding=bool(binding),
                          marginal_cost=(abs(float(d)) if d is not None and binding else 0.0),
                          unit=r.unit))
-    for rule in inst.scenario.protected:
-        sel = inst.select(rule.where)
-        rows.append(dict(rule="protected", name=rule.name, year=None, product=None, sense="exactly", required=0.0,
-                         achieved=0.0, slack=0.0, binding=None, marginal_cost=None,
-                         unit=f"exits among {len(sel)} unit(s)"))
-    for w in inst.scenario.windows:
-        sel = inst.select(w.where)
-        rows.append(dict(rule="window", name=w.name, year=None, product=None, sense="only in",
-                         required=None, achieved=None, slack=None, binding=None, marginal_cost=None,
-                         unit=f"{len(sel)} unit(s) may exit only in {', '.join(map(str, w.years))}"))
+    for family in FAMILIES:  # rules with no row in the model (protected units, windows)
+        if family.notes is not None:
+            rows += [family.notes(inst, rule) for rule in getattr(inst.scenario, family.key)]
     df = pd.DataFrame(rows)
     if not df.empty:
         df["year"] = df["year"].astype("Int64")

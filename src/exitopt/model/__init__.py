@@ -1,7 +1,10 @@
 """The exit-allocation MIP, one module per rule family of ``model.md``.
 
-``build(inst)`` runs the families in the order of :data:`FAMILIES`; each reads the scenario and
-returns early when it has nothing to add. The objective is built last, by :mod:`.cost`.
+``build(inst)`` adds, in this visible order: the decisions (:mod:`.base`); every rule family's
+own variables (``add_variables``, e.g. the indicator split of rule 2), in the order of
+:data:`exitopt.rules.FAMILIES`; the cost and objective (:mod:`.cost`); every family's rows
+(``add_to``), in the same order; and last the yearly caps (:mod:`.caps`), which read the yearly
+outlay. A family reads the scenario and returns early when it has nothing to add.
 """
 
 from __future__ import annotations
@@ -9,22 +12,20 @@ from __future__ import annotations
 import pyomo.core as pyo
 
 from ..inputs import Instance
-from . import base, caps, concentration, cost, mandatory, packages, replacement, targets, utilisation
+from . import base, caps, cost
 from .domain import build_domain
 
-#: the model, in order: decisions first, then each rule family, then the cost and objective
-FAMILIES = (
-    base.add_to,                # decisions x, one exit per unit, capacity expressions (rules 7, 8 via domain)
-    replacement.add_variables,  # indicator split of retired capacity (rule 2)
-    targets.add_to,             # rule 1
-    replacement.add_to,         # rule 2
-    concentration.add_to,       # rule 3
-    utilisation.add_to,         # rule 4
-    packages.add_to,            # rule 5
-    mandatory.add_to,           # rule 6
-    cost.add_to,                # outlay, jobs, objective
-    caps.add_to,                # rule 9 (reads the yearly outlay)
-)
+
+def steps() -> list:
+    """The functions that build the model, in order (each takes the model and the instance)."""
+    from ..rules import FAMILIES  # the registry lists this package's modules
+
+    with_rows = [f.module for f in FAMILIES if f.module is not None]
+    return ([base.add_to]
+            + [mod.add_variables for mod in with_rows if hasattr(mod, "add_variables")]
+            + [cost.add_to]
+            + [mod.add_to for mod in with_rows]
+            + [caps.add_to])
 
 
 def build(inst: Instance, *, grace: bool = False) -> pyo.ConcreteModel:
@@ -38,7 +39,7 @@ def build(inst: Instance, *, grace: bool = False) -> pyo.ConcreteModel:
     d = Deadline(None) if grace else deadline()
     m = pyo.ConcreteModel(name=inst.scenario.name)
     m.domain = build_domain(inst)
-    for add in FAMILIES:
+    for add in steps():
         d.check("building the model")
         add(m, inst)
     return m
