@@ -284,6 +284,7 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
             # pin a chosen mine to stay, from the units table, and solve
             page.fill("#search", "COAL-S016")
             assert page.text_content('tr[data-unit="COAL-S016"] td:nth-child(8)').strip() == "2016"
+            page.click('button[data-unit="COAL-S016"]')
             page.select_option('select[data-unit="COAL-S016"]', "keep:")
             assert "COAL-S016" in page.text_content("#draft")
             page.click("#solve")

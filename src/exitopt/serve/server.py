@@ -84,6 +84,7 @@ class Plan:
     folder: Path
     seconds: float
     run: Any = None  # exitopt.report.Run, read on first use
+    view: dict | None = None  # what /api/plans/<id> sends, made on first use
 
     def summary(self) -> dict:
         rec = self.read().record
@@ -134,6 +135,7 @@ class App:
         self.sessions: dict[str, Session] = {}
         self.lock = threading.Lock()
         self.template: Path | None = None  # the baseline's run folder, copied into each new session
+        self.template_run = self.template_view = None
         self.static = static_files()
         self._setup = None
 
@@ -155,7 +157,8 @@ class App:
             target = s.folder / "run001"
             shutil.copytree(self.template, target)
             s.seq = 1
-            s.plans.append(Plan(1, "baseline", None, [], {}, target, 0.0))
+            s.plans.append(Plan(1, "baseline", None, [], {}, target, 0.0, run=self.template_run,
+                                view=self.template_view))
         else:
             self.solve(s, [], {}, None, "baseline")
         return s
@@ -203,12 +206,21 @@ class App:
                 if n == 1 and not info["pins"] and not info["values"] and self.template is None:
                     template = self.root / "baseline"
                     shutil.copytree(job.folder, template, dirs_exist_ok=True)
-                    self.template = template
+                    self._share_baseline(s.plans[-1], template)
             elif job.state == "cancelled":
                 s.error = None
             else:
                 s.error = (job.error or {}).get("message", "the solve failed.")
             s.job = None
+
+    def _share_baseline(self, plan: Plan, template: Path) -> None:
+        """Keep the baseline (read and its view made once) for every later session: tables never change."""
+        from .views import plan_view
+
+        run = plan.read()
+        self.template_run, self.template_view = run, plan_view(run)
+        plan.view = self.template_view
+        self.template = template
 
     def cancel(self, s: Session) -> bool:
         with s.lock:
@@ -386,6 +398,9 @@ class Handler(BaseHTTPRequestHandler):
             self._session(create=True)
             self._send(HTTPStatus.OK, self.app.static["index.html"], STATIC_TYPES[".html"])
             return
+        if parts == ["favicon.ico"]:
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+            return
         if len(parts) == 2 and parts[0] == "static":
             name = parts[1]
             if name not in self.app.static:  # only the package's own files, by exact name
@@ -410,7 +425,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             from .views import plan_view
 
-            self._json(HTTPStatus.OK, {**plan.summary(), **plan_view(plan.read())})
+            if plan.view is None:
+                plan.view = plan_view(plan.read())
+            self._json(HTTPStatus.OK, {**plan.summary(), **plan.view})
         elif len(route) == 3 and route[0] == "compare":
             a, b = s.plan(route[1]), s.plan(route[2])
             if a is None or b is None:

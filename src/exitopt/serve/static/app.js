@@ -74,9 +74,12 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+const FORMATS = new Map();  // one Intl.NumberFormat per language and digits: making one is slow
 function num(v, digits = 0) {
   if (v === null || v === undefined || Number.isNaN(v)) return "";
-  return Number(v).toLocaleString(S.lang === "zh" ? "zh-CN" : "en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const key = `${S.lang}:${digits}`;
+  if (!FORMATS.has(key)) FORMATS.set(key, new Intl.NumberFormat(S.lang === "zh" ? "zh-CN" : "en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  return FORMATS.get(key).format(Number(v));
 }
 function signed(v, digits = 0) {
   if (v === null || v === undefined) return "";
@@ -123,8 +126,8 @@ async function comparison(a, b) {
 
 // ---- the session: plans and the running solve --------------------------------------------------
 
-async function refresh() {
-  const st = await api("/api/state");
+async function refresh(known) {
+  const st = known || (await api("/api/state"));
   const before = S.plans.length;
   S.plans = st.plans;
   S.running = st.running;
@@ -344,24 +347,41 @@ const UNIT_COLS = ["unit_id", "name", "sector", "product", "region", "capacity",
 const NUMERIC = new Set(["capacity", "exit_year", "workers_displaced", "outlay"]);
 const MAX_ROWS = 400;
 
+function pinShort(p) {
+  if (p.action === "keep") return p.year ? `${t("keep_through")} ${p.year}` : t("keep");
+  return p.year ? `${t("exit_in")} ${p.year}` : t("exit_any");
+}
 function pinWords(unit, p) {
-  if (p.action === "keep") return `${t("keep")} ${unit}` + (p.year ? ` (${t("keep_through")} ${p.year})` : "");
-  return p.year ? `${t("exit_in")} ${p.year}: ${unit}` : `${t("exit_any")}: ${unit}`;
+  return `${unit}: ${pinShort(p)}`;
 }
 
-function pinSelect(u) {
-  const cur = S.draft.pins.get(u.unit_id);
-  const value = cur ? `${cur.action}:${cur.year || ""}` : "";
-  const opts = [["", t("free")], ["keep:", t("keep")], ["exit:", t("exit_any")],
+function pinOptions() {
+  return [["", t("free")], ["keep:", t("keep")], ["exit:", t("exit_any")],
     ...S.setup.years.map((y) => [`exit:${y}`, `${t("exit_in")} ${y}`]),
     ...S.setup.years.slice(0, -1).map((y) => [`keep:${y}`, `${t("keep_through")} ${y}`])];
-  return el("select", { "data-unit": u.unit_id, class: "pin", onchange: (e) => {
-    const [action, year] = e.target.value.split(":");
-    if (!action) S.draft.pins.delete(u.unit_id);
-    else S.draft.pins.set(u.unit_id, { action, year: year ? Number(year) : null });
-    renderDraft();
-    e.target.closest("tr").classList.toggle("pinned", !!action);
-  } }, opts.map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+}
+
+// A row's pin is a button; its choices (a select) are made only when it is clicked, so a long
+// table draws fast.
+function pinCell(u) {
+  const cur = S.draft.pins.get(u.unit_id);
+  const td = el("td", { class: "pin-cell" });
+  const button = el("button", { type: "button", class: "pin-button", "data-unit": u.unit_id,
+    text: cur ? pinShort(cur) : "—" });
+  button.addEventListener("click", () => {
+    const value = cur ? `${cur.action}:${cur.year || ""}` : "";
+    const sel = el("select", { "data-unit": u.unit_id, class: "pin", onchange: (e) => {
+      const [action, year] = e.target.value.split(":");
+      if (!action) S.draft.pins.delete(u.unit_id);
+      else S.draft.pins.set(u.unit_id, { action, year: year ? Number(year) : null });
+      renderDraft();
+      td.closest("tr").classList.toggle("pinned", !!action);
+    } }, pinOptions().map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+    td.replaceChildren(sel);
+    sel.focus();
+  });
+  td.append(button);
+  return td;
 }
 
 function renderUnits(b) {
@@ -385,7 +405,7 @@ function renderUnits(b) {
     class: (NUMERIC.has(c) ? "num " : "") + (key === c ? (dir > 0 ? "asc" : "desc") : ""), "data-col": c,
     text: w.columns[c] || c, onclick: () => { S.sort = { key: c, dir: S.sort.key === c ? -S.sort.dir : 1 }; renderUnits(b); } })));
   const body = rows.map((u) => el("tr", { class: (u.exit_year !== null ? "exit " : "") + (S.draft.pins.has(u.unit_id) ? "pinned" : ""), "data-unit": u.unit_id, title: u.reason || "" },
-    el("td", {}, pinSelect(u)),
+    pinCell(u),
     UNIT_COLS.map((c) => {
       let v = u[c];
       if (c === "name" && S.lang === "zh" && u.name_zh) v = u.name_zh;
@@ -470,8 +490,9 @@ async function start() {
   const params = new URLSearchParams(location.search);
   S.token = params.get("token") || sessionStorage.getItem("exitopt-token");
   if (S.token) sessionStorage.setItem("exitopt-token", S.token);
+  let first;
   try {
-    S.setup = await api("/api/setup");
+    [S.setup, first] = await Promise.all([api("/api/setup"), api("/api/state")]);  // both at once
   } catch (e) {
     showError(e.message);
     return;
@@ -488,7 +509,7 @@ async function start() {
   for (const b of document.querySelectorAll(".lang button")) b.addEventListener("click", () => { S.lang = b.dataset.lang; applyLang(); });
   applyLang();
   try {
-    await refresh();
+    await refresh(first);
   } catch (e) {
     showError(e.message);
   }

@@ -1,0 +1,143 @@
+"""How fast `exitopt serve` answers on Gansu 2016: page load, a pin, a changed number.
+
+    python benchmarks/bench_serve.py [--runs 3] [--no-browser]
+
+Starts the server on 127.0.0.1 (a free port) the way `exitopt serve` does (the baseline solved
+before the first visitor), then:
+
+- page load: in headless Chromium (/usr/bin/chromium), from navigation to the plan's figures on
+  screen, for a new visitor (new session); without Chromium, the same requests over HTTP;
+- a pin (keep COAL-S016, which the optimum closes) and a changed number (the coal target 1,000 →
+  1,100): from pressing solve (POST /api/solve) to the new plan and its comparison with the
+  baseline fetched — in the browser, until the changed-units table is on screen.
+
+Goals: page load < 1 s; each re-solve ≤ 10 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from exitopt.serve.server import serve_in_thread, start, stop, wait_for_baseline  # noqa: E402
+
+GANSU = ROOT / "models" / "gansu_2016.toml"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PIN = {"pins": [{"unit": "COAL-S016", "action": "keep"}], "values": {}, "parent": 1}
+NUMBER = {"pins": [], "values": {'targets[name="coal exit 1,000"].at_least': 1100}, "parent": 1}
+
+
+class Visitor:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> bytes:
+        with self.opener.open(self.url + path, timeout=120) as r:
+            return r.read()
+
+    def post(self, path: str, body: dict) -> dict:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with self.opener.open(req, timeout=120) as r:
+            return json.loads(r.read())
+
+    def load(self) -> None:
+        for p in ("/", "/static/app.js", "/static/app.css", "/api/setup", "/api/state", "/api/plans/1"):
+            self.get(p)
+
+    def resolve(self, body: dict) -> tuple[float, dict]:
+        """Seconds from solve to the new plan and its comparison in hand; the plan's summary."""
+        n = len(json.loads(self.get("/api/state"))["plans"])
+        t0 = time.perf_counter()
+        self.post("/api/solve", body)
+        while True:
+            st = json.loads(self.get("/api/state"))
+            if st["running"] is None:
+                break
+            time.sleep(0.1)
+        if st["error"] or len(st["plans"]) != n + 1:
+            raise SystemExit(f"solve failed: {st['error']}")
+        new = st["plans"][-1]
+        self.get(f"/api/plans/{new['id']}")
+        self.get(f"/api/compare/1/{new['id']}")
+        return time.perf_counter() - t0, new
+
+
+def _stats(xs: list[float]) -> str:
+    return f"best {min(xs):.2f} s, median {statistics.median(xs):.2f} s (n={len(xs)})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    server = start(GANSU, port=0)
+    wait_for_baseline(server)
+    print(f"server up, baseline solved: {time.perf_counter() - t0:.2f} s")
+    serve_in_thread(server)
+    try:
+        http_load, pins, numbers = [], [], []
+        for _ in range(args.runs):
+            v = Visitor(server.url)
+            t = time.perf_counter()
+            v.load()
+            http_load.append(time.perf_counter() - t)
+            s, plan = v.resolve(PIN)
+            pins.append(s)
+            s, plan2 = v.resolve(NUMBER)
+            numbers.append(s)
+        print(f"page load over HTTP (6 requests, new session): {_stats(http_load)}")
+        print(f"pin (keep COAL-S016), solve to plan and comparison: {_stats(pins)}; "
+              f"objective {plan['objective']:,.1f}, status {plan['status']}")
+        print(f"changed number (coal target 1,100), solve to plan and comparison: {_stats(numbers)}; "
+              f"objective {plan2['objective']:,.1f}, status {plan2['status']}")
+        if not args.no_browser and CHROMIUM.exists():
+            browser_figures(server, args.runs)
+        elif not args.no_browser:
+            print("no /usr/bin/chromium: browser figures skipped")
+    finally:
+        stop(server)
+
+
+def browser_figures(server, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    loads, pins = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        for _ in range(runs):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})  # a new visitor
+            page = ctx.new_page()
+            t = time.perf_counter()
+            page.goto(server.url)
+            page.wait_for_selector("#fig-objective")
+            loads.append(time.perf_counter() - t)
+            page.click('button[data-unit="COAL-S016"]')
+            page.select_option('select[data-unit="COAL-S016"]', "keep:")
+            t = time.perf_counter()
+            page.click("#solve")
+            page.wait_for_selector("#changed-units", timeout=120_000)
+            pins.append(time.perf_counter() - t)
+            ctx.close()
+        browser.close()
+    print(f"page load in Chromium (navigation to figures on screen): {_stats(loads)}")
+    print(f"pin in Chromium (click solve to changed units on screen): {_stats(pins)}")
+
+
+if __name__ == "__main__":
+    main()
