@@ -130,6 +130,16 @@ def test_bad_requests_are_refused_with_a_plain_message(tiny):
     assert c.settle()["running"] is None  # nothing was started
 
 
+def test_a_change_that_leaves_no_plan_reports_the_diagnosis_and_keeps_the_plans(tiny):
+    c = Client(tiny.url)
+    c.settle()
+    status, _ = c.json("/api/solve", {"values": {TARGET: 400}})  # 300 万吨/yr exist in all
+    assert status == 202
+    st = c.settle()
+    assert [p["id"] for p in st["plans"]] == [1]
+    assert "coal 100" in st["error"]  # the diagnosis names the rule that cannot be met
+
+
 def test_two_sessions_do_not_see_each_other(tiny):
     a, b = Client(tiny.url), Client(tiny.url)
     a.settle()

@@ -296,7 +296,7 @@ function renderChanged(a, b, cmp) {
 
 function describeChanges(p) {
   const out = p.pins.map((x) => pinWords(x.unit, x));
-  for (const [path, v] of Object.entries(p.values)) out.push(`${path} = ${v === null ? t("unset") : v}`);
+  for (const [path, v] of Object.entries(p.values)) out.push(`${numberLabel(path)} = ${v === null ? t("unset") : v}`);
   return out;
 }
 
@@ -328,7 +328,10 @@ function renderBinding(b) {
   const w = W();
   const cols = ["rule", "name", "year", "product", "sense", "required", "achieved", "marginal_cost", "unit"];
   const head = el("tr", {}, cols.map((c) => el("th", { class: ["required", "achieved", "marginal_cost"].includes(c) ? "num" : "", text: w.columns[c] || c })));
-  const body = b.binding.map((r) => el("tr", {}, cols.map((c) => {
+  // rules on totals first (targets, replacement, shares, supply, caps), then those on single units
+  const late = new Set(["mandatory", "package", "protected", "window"]);
+  const rows = b.binding.slice().sort((x, y) => late.has(x.rule) - late.has(y.rule));
+  const body = rows.map((r) => el("tr", {}, cols.map((c) => {
     let v = r[c];
     if (c === "rule") v = w.rules[v] || v;
     else if (c === "product") v = w.products[v] || v || "";
@@ -425,7 +428,7 @@ function renderDraft() {
   const items = [];
   for (const [unit, p] of S.draft.pins) items.push(el("li", { "data-pin": unit }, el("span", { text: pinWords(unit, p) }),
     el("button", { type: "button", title: "×", onclick: () => { S.draft.pins.delete(unit); renderDraft(); refreshUnits(); } }, "×")));
-  for (const [path, v] of S.draft.values) items.push(el("li", { "data-value": path }, el("span", { text: `${numberLabel(path)} = ${v === null ? t("unset") : num(v, 4)}` }),
+  for (const [path, v] of S.draft.values) items.push(el("li", { "data-value": path }, el("span", { text: `${numberLabel(path)} = ${v === null ? t("unset") : String(v)}` }),
     el("button", { type: "button", title: "×", onclick: () => { S.draft.values.delete(path); renderDraft(); renderNumbers(); } }, "×")));
   if (!items.length) items.push(el("li", { class: "hint", text: t("no_changes") }));
   $("draft").replaceChildren(...items);
