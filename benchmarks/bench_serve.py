@@ -11,6 +11,9 @@ before the first visitor), then:
   1,100): from pressing solve (POST /api/solve) to the new plan and its comparison with the
   baseline fetched — in the browser, until the changed-units table is on screen.
 
+It also solves the pinned variant in this process (no server, no page) as a reference: the
+difference is what the page, the HTTP round trips and the solve process add.
+
 Goals: page load < 1 s; each re-solve ≤ 10 s on 2 cores.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -29,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from exitopt.serve.server import serve_in_thread, start, stop, wait_for_baseline  # noqa: E402
+from exitopt.serve.solving import parse_pins, variant  # noqa: E402
+from exitopt.solve import solve_instance  # noqa: E402
 
 GANSU = ROOT / "models" / "gansu_2016.toml"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,11 +107,18 @@ def main() -> None:
             pins.append(s)
             s, plan2 = v.resolve(NUMBER)
             numbers.append(s)
+        reference = []
+        for _ in range(args.runs):  # the same pinned variant solved in this process: the solver's share
+            t = time.perf_counter()
+            solve_instance(variant(server.app.base.inst, parse_pins(PIN["pins"]), {}))
+            reference.append(time.perf_counter() - t)
+        print(f"load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"page load over HTTP (6 requests, new session): {_stats(http_load)}")
         print(f"pin (keep COAL-S016), solve to plan and comparison: {_stats(pins)}; "
               f"objective {plan['objective']:,.1f}, status {plan['status']}")
         print(f"changed number (coal target 1,100), solve to plan and comparison: {_stats(numbers)}; "
               f"objective {plan2['objective']:,.1f}, status {plan2['status']}")
+        print(f"the pinned variant solved in-process (solve_instance, no server): {_stats(reference)}")
         if not args.no_browser and CHROMIUM.exists():
             browser_figures(server, args.runs)
         elif not args.no_browser:

@@ -163,12 +163,16 @@ class App:
             self.solve(s, [], {}, None, "baseline")
         return s
 
-    def drop(self, sid: str) -> None:
+    def drop(self, sid: str) -> Job | None:
+        """Forget a session: end its solve (returned, to wait for) and remove its folder."""
         s = self.sessions.pop(sid, None)
-        if s is not None:
-            if s.job is not None:
-                s.job.cancel()
-            shutil.rmtree(s.folder, ignore_errors=True)
+        if s is None:
+            return None
+        job = s.job
+        if job is not None:
+            job.cancel()
+        shutil.rmtree(s.folder, ignore_errors=True)
+        return job
 
     def session(self, sid: str | None) -> Session | None:
         with self.lock:
@@ -273,8 +277,10 @@ class App:
         return (target / name).read_bytes()
 
     def close(self) -> None:
-        for sid in list(self.sessions):
-            self.drop(sid)
+        jobs = [self.drop(sid) for sid in list(self.sessions)]
+        for job in jobs:
+            if job is not None:
+                job.wait(30)
         STANDBY.close()
         shutil.rmtree(self.root, ignore_errors=True)
 

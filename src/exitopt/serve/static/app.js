@@ -169,6 +169,7 @@ function renderProgress() {
 
 async function solve() {
   showError("");
+  S.lastError = null;
   const pins = [...S.draft.pins.entries()].map(([unit, p]) => ({ unit, action: p.action, year: p.year }));
   const values = Object.fromEntries(S.draft.values);
   try {
