@@ -8,7 +8,8 @@
 * :class:`Job` — one solve in its own process (``multiprocessing`` *spawn*, so it behaves the
   same on Windows), writing the run folder with :func:`exitopt.output.write_folder`. The page
   never waits on it, and cancelling ends the process. A process is started ahead of need and
-  kept waiting with the library imported, so a solve does not pay the imports.
+  kept waiting with the library imported (started when a solve starts, so it imports while that
+  one solves), so a solve does not pay the imports.
 """
 
 from __future__ import annotations
@@ -287,6 +288,8 @@ class Job:
         self.proc, self.conn = STANDBY.take()
         self.conn.send({"inst": base.inst, "pins": pins, "values": values, "time_limit": time_limit,
                         "folder": str(self.folder), "delay": delay})
+        if standby:  # the next process imports on the other core while this one solves (HiGHS: 1 thread)
+            STANDBY.refill()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
         self._watcher.start()
 
