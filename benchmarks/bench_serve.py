@@ -97,7 +97,7 @@ def main() -> None:
     print(f"server up, baseline solved: {time.perf_counter() - t0:.2f} s")
     serve_in_thread(server)
     try:
-        http_load, pins, numbers = [], [], []
+        http_load, pins, numbers, parts = [], [], [], []
         for _ in range(args.runs):
             v = Visitor(server.url)
             t = time.perf_counter()
@@ -105,8 +105,10 @@ def main() -> None:
             http_load.append(time.perf_counter() - t)
             s, plan = v.resolve(PIN)
             pins.append(s)
+            parts.append((s, plan["seconds"], plan["solve_seconds"]))
             s, plan2 = v.resolve(NUMBER)
             numbers.append(s)
+            parts.append((s, plan2["seconds"], plan2["solve_seconds"]))
         reference = []
         for _ in range(args.runs):  # the same pinned variant solved in this process: the solver's share
             t = time.perf_counter()
@@ -119,6 +121,8 @@ def main() -> None:
         print(f"changed number (coal target 1,100), solve to plan and comparison: {_stats(numbers)}; "
               f"objective {plan2['objective']:,.1f}, status {plan2['status']}")
         print(f"the pinned variant solved in-process (solve_instance, no server): {_stats(reference)}")
+        print("each re-solve: round trip = solve process (of which solve_instance) + the rest: "
+              + "; ".join(f"{a:.1f} = {b:.1f} ({c:.1f}) + {a - b:.1f}" for a, b, c in parts))
         if not args.no_browser and CHROMIUM.exists():
             browser_figures(server, args.runs)
         elif not args.no_browser:

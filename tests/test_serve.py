@@ -271,7 +271,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
-    pytest.importorskip("playwright", reason="needs the playwright package (pip install -e .[test])")
     from openpyxl import load_workbook
     from playwright.sync_api import expect, sync_playwright
 
