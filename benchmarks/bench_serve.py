@@ -134,7 +134,7 @@ def main() -> None:
 def browser_figures(server, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    loads, pins = [], []
+    loads, full, pins = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         for _ in range(runs):
@@ -144,6 +144,8 @@ def browser_figures(server, runs: int) -> None:
             page.goto(server.url)
             page.wait_for_selector("#fig-objective")
             loads.append(time.perf_counter() - t)
+            page.wait_for_selector('#units tr[data-unit]')
+            full.append(time.perf_counter() - t)
             page.click('button[data-unit="COAL-S016"]')
             page.select_option('select[data-unit="COAL-S016"]', "keep:")
             t = time.perf_counter()
@@ -153,6 +155,7 @@ def browser_figures(server, runs: int) -> None:
             ctx.close()
         browser.close()
     print(f"page load in Chromium (navigation to figures on screen): {_stats(loads)}")
+    print(f"page load in Chromium (navigation to the units table drawn): {_stats(full)}")
     print(f"pin in Chromium (click solve to changed units on screen): {_stats(pins)}")
 
 

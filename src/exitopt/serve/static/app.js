@@ -8,7 +8,7 @@ const UI = {
     numbers_hint: "留空表示不设此项。改动的数值以黄色标出。", compare_with: "对比", dl_zip: "运行目录(zip)",
     dl_xlsx: "工作簿", dl_html: "简报页", what_changed: "有何变化", exits: "退出情况", by_sector: "分行业",
     by_product: "分产品", by_region: "分地区", binding: "起约束作用的规则", units: "单位", search: "搜索编号、名称、地区…",
-    only_exiting: "只看退出的", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
+    only_exiting: "只看退出的", show_all: "显示全部", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
     keep: "保留", keep_through: "保留至", exit_any: "退出(年份由模型定)", exit_in: "退出于", solving: "正在求解",
     building: "正在建模", writing: "正在写入", starting: "正在启动", waiting: "等待", seconds: "秒", plan: "方案",
     figure: "指标", change: "变化", this_plan: "本方案", none: "无", nothing_changed: "两个方案相同。",
@@ -32,7 +32,7 @@ const UI = {
     compare_with: "Compare with", dl_zip: "Run folder (zip)", dl_xlsx: "Workbook", dl_html: "Briefing page",
     what_changed: "What changed", exits: "Exits", by_sector: "By sector", by_product: "By product",
     by_region: "By region", binding: "Rules that bind", units: "Units", search: "Search id, name, region…",
-    only_exiting: "Exiting only", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
+    only_exiting: "Exiting only", show_all: "Show all", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
     free: "free", keep: "keep", keep_through: "keep through", exit_any: "exit (model picks the year)",
     exit_in: "exit in", solving: "Solving", building: "Building the model", writing: "Writing", starting: "Starting",
     waiting: "Waiting", seconds: "s", plan: "Plan", figure: "Figure", change: "Change", this_plan: "This plan",
@@ -54,7 +54,7 @@ const S = {
   token: null, setup: null, plans: [], running: null, view: null, against: null,
   cache: new Map(), compare: new Map(),
   draft: { pins: new Map(), values: new Map() },
-  exitsBy: "sector", sort: { key: "exit_year", dir: 1 }, polling: false, lastError: null,
+  exitsBy: "sector", allRows: false, sort: { key: "exit_year", dir: 1 }, polling: false, lastError: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -239,6 +239,8 @@ async function renderPlan() {
   renderFigures(a, b);
   renderChanged(a, b, cmp);
   renderExits(b);
+  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));  // figures on screen first
+  if (S.view !== b.id) return;
   renderBinding(b);
   renderUnits(b);
 }
@@ -349,7 +351,7 @@ function renderBinding(b) {
 
 const UNIT_COLS = ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode", "workers_displaced", "outlay"];
 const NUMERIC = new Set(["capacity", "exit_year", "workers_displaced", "outlay"]);
-const MAX_ROWS = 400;
+const FIRST_ROWS = 150;  // drawn at first; "show all" draws the rest (a short first draw loads fast)
 
 function pinShort(p) {
   if (p.action === "keep") return p.year ? `${t("keep_through")} ${p.year}` : t("keep");
@@ -403,8 +405,9 @@ function renderUnits(b) {
     return (NUMERIC.has(key) ? a - c : String(a).localeCompare(String(c))) * dir;
   });
   const total = rows.length;
-  rows = rows.slice(0, MAX_ROWS);
+  if (!S.allRows) rows = rows.slice(0, FIRST_ROWS);
   $("unit-count").textContent = t("shown").replace("{n}", rows.length).replace("{all}", total);
+  $("show-all").hidden = rows.length === total;
   const head = el("tr", {}, el("th", { text: t("pin") }), UNIT_COLS.map((c) => el("th", {
     class: (NUMERIC.has(c) ? "num " : "") + (key === c ? (dir > 0 ? "asc" : "desc") : ""), "data-col": c,
     text: w.columns[c] || c, onclick: () => { S.sort = { key: c, dir: S.sort.key === c ? -S.sort.dir : 1 }; renderUnits(b); } })));
@@ -508,6 +511,7 @@ async function start() {
   $("error-close").addEventListener("click", () => showError(""));
   $("against").addEventListener("change", (e) => { S.against = e.target.value ? Number(e.target.value) : null; renderPlan(); });
   $("search").addEventListener("input", refreshUnits);
+  $("show-all").addEventListener("click", () => { S.allRows = true; refreshUnits(); });
   $("only-exiting").addEventListener("change", refreshUnits);
   for (const b of document.querySelectorAll("#exit-tabs button")) b.addEventListener("click", () => { S.exitsBy = b.dataset.by; renderPlan(); });
   for (const b of document.querySelectorAll(".lang button")) b.addEventListener("click", () => { S.lang = b.dataset.lang; applyLang(); });
