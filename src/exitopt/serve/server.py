@@ -207,7 +207,7 @@ class App:
             info = s.job_info
             if job.state == "done":
                 n = max((p.id for p in s.plans), default=0) + 1
-                label = info["label"] or ("baseline" if n == 1 else f"plan {n}")
+                label = info["label"] or ("baseline" if n == 1 else "")
                 s.plans.append(Plan(n, label, info["parent"], info["pins"], info["values"], job.folder, job.seconds))
                 if n == 1 and not info["pins"] and not info["values"] and self.template is None:
                     template = self.root / "baseline"

@@ -8,7 +8,7 @@ const UI = {
     numbers_hint: "留空表示不设此项。改动的数值以黄色标出。", compare_with: "对比", dl_zip: "运行目录(zip)",
     dl_xlsx: "工作簿", dl_html: "简报页", what_changed: "有何变化", exits: "退出情况", by_sector: "分行业",
     by_product: "分产品", by_region: "分地区", binding: "起约束作用的规则", units: "单位", search: "搜索编号、名称、地区…",
-    only_exiting: "只看退出的", show_all: "显示全部", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
+    only_exiting: "只看退出的", show_all: "显示全部", baseline: "基准方案", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
     keep: "保留", keep_through: "保留至", exit_any: "退出(年份由模型定)", exit_in: "退出于", solving: "正在求解",
     building: "正在建模", writing: "正在写入", starting: "正在启动", waiting: "等待", seconds: "秒", plan: "方案",
     figure: "指标", change: "变化", this_plan: "本方案", none: "无", nothing_changed: "两个方案相同。",
@@ -32,7 +32,7 @@ const UI = {
     compare_with: "Compare with", dl_zip: "Run folder (zip)", dl_xlsx: "Workbook", dl_html: "Briefing page",
     what_changed: "What changed", exits: "Exits", by_sector: "By sector", by_product: "By product",
     by_region: "By region", binding: "Rules that bind", units: "Units", search: "Search id, name, region…",
-    only_exiting: "Exiting only", show_all: "Show all", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
+    only_exiting: "Exiting only", show_all: "Show all", baseline: "baseline", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
     free: "free", keep: "keep", keep_through: "keep through", exit_any: "exit (model picks the year)",
     exit_in: "exit in", solving: "Solving", building: "Building the model", writing: "Writing", starting: "Starting",
     waiting: "Waiting", seconds: "s", plan: "Plan", figure: "Figure", change: "Change", this_plan: "This plan",
@@ -109,9 +109,16 @@ async function api(path, body) {
   return data;
 }
 
-function showError(msg) {
+function showError(msg, note = false) {
   $("error-text").textContent = msg;
   $("error").hidden = !msg;
+  $("error").classList.toggle("note", note);
+}
+
+// the baseline's name in the page's language; plans the user named keep their names
+function planName(p) {
+  const label = p.label === "baseline" ? t("baseline") : p.label;
+  return `${t("plan")} ${p.id}` + (label ? `: ${label}` : "");
 }
 
 async function plan(id) {
@@ -188,7 +195,7 @@ async function cancel() {
     const st = await api("/api/cancel", {});
     S.running = st.running;
     renderProgress();
-    if (st.cancelled) showError(t("cancelled"));
+    if (st.cancelled) showError(t("cancelled"), true);
   } catch (e) {
     showError(e.message);
   }
@@ -217,11 +224,11 @@ function renderPlans() {
   const ol = $("plans");
   ol.replaceChildren(...S.plans.map((p) => el("li", { class: p.id === S.view ? "on" : "", "data-plan": p.id,
     onclick: () => select(p.id, undefined, true) },
-    `${t("plan")} ${p.id}: ${p.label}`,
+    planName(p),
     el("span", { class: "sub", text: `${num(p.objective, 1)} · ${num(p.jobs)} · ${num(p.fiscal, 1)} · ${p.units_exiting} ${t("units_n")} · ${num(p.seconds, 1)} ${t("seconds")}` }))));
   const sel = $("against");
   sel.replaceChildren(el("option", { value: "", text: "—" }),
-    ...S.plans.filter((p) => p.id !== S.view).map((p) => el("option", { value: p.id, text: `${t("plan")} ${p.id}: ${p.label}`, selected: p.id === S.against })));
+    ...S.plans.filter((p) => p.id !== S.view).map((p) => el("option", { value: p.id, text: planName(p), selected: p.id === S.against })));
 }
 
 // ---- the plan shown --------------------------------------------------------------------------
@@ -231,7 +238,7 @@ async function renderPlan() {
   const b = await plan(S.view);
   const a = S.against !== null ? await plan(S.against) : null;
   const cmp = a ? await comparison(S.against, S.view) : null;
-  $("plan-title").textContent = `${t("plan")} ${b.id}: ${b.label}`;
+  $("plan-title").textContent = planName(b);
   for (const [id, file] of [["dl-zip", "run.zip"], ["dl-xlsx", "briefing.xlsx"], ["dl-html", "briefing.html"]]) {
     $(id).href = withToken(`/api/download/${b.id}/${file}?lang=${S.lang}`);
     $(id).setAttribute("download", "");
@@ -459,7 +466,7 @@ function renderNumbers() {
     list.map((n) => {
       const changed = S.draft.values.has(n.path);
       const shown = changed ? S.draft.values.get(n.path) : n.value;
-      const input = el("input", { type: "number", step: "any", "data-path": n.path, value: shown === null ? "" : String(shown),
+      const input = el("input", { type: "number", step: n.integer ? "1" : "any", "data-path": n.path, value: shown === null ? "" : String(shown),
         placeholder: n.value === null ? t("unset") : String(n.value), title: `${n.path}\n${n.description}` });
       input.addEventListener("change", () => {
         const raw = input.value.trim();
