@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from exitopt.serve import solving
-from exitopt.serve.server import App, Server, serve_in_thread, start, stop
+from exitopt.serve.server import App, Server, serve_in_thread, start, stop, wait_for_baseline
 
 TINY_UNITS = [dict(unit_id="M1", workers=10), dict(unit_id="M2", workers=20), dict(unit_id="M3", workers=30)]
 TINY_SCENARIO = {"targets": [{"name": "coal 100", "product": "coal", "by": 2018, "at_least": 100.0}]}
@@ -138,6 +138,24 @@ def test_a_change_that_leaves_no_plan_reports_the_diagnosis_and_keeps_the_plans(
     st = c.settle()
     assert [p["id"] for p in st["plans"]] == [1]
     assert "coal 100" in st["error"]  # the diagnosis names the rule that cannot be met
+
+
+def test_a_scenario_without_a_plan_still_opens_and_says_why(tmp_path):
+    from conftest import write_scenario
+
+    targets = [{"name": "coal 400", "product": "coal", "by": 2018, "at_least": 400.0}]  # 300 exist
+    server = start(write_scenario(tmp_path, TINY_UNITS, {"targets": targets}), port=0)
+    serve_in_thread(server)
+    try:
+        assert "coal 400" in wait_for_baseline(server)
+        c = Client(server.url)
+        st = c.settle()
+        assert st["plans"] == [] and "coal 400" in st["error"]
+        c.json("/api/solve", {"values": {'targets[name="coal 400"].at_least': 250}})
+        st = c.settle()
+        assert [p["objective"] for p in st["plans"]] == [pytest.approx(60.0, abs=1e-6)]  # all three: 10+20+30
+    finally:
+        stop(server)
 
 
 def test_two_sessions_do_not_see_each_other(tiny):

@@ -331,7 +331,10 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)
     try:
         err.print("[dim]… solving the scenario once, so that the page opens on its plan[/]")
-        wait_for_baseline(server)
+        problem = wait_for_baseline(server)
+        if problem:
+            err.print(f"[yellow]the scenario as it stands has no plan:[/] {escape(problem)}\nThe page opens "
+                      f"without one; change numbers there and solve.", soft_wrap=True)
         out.print(f"exitopt serve: open {server.url}  (Ctrl+C stops it; plans are kept only while it runs)",
                   soft_wrap=True)
         if server.app.token:
