@@ -22,14 +22,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from exitopt.errors import InfeasibleError
+from exitopt.blocks import product_blocks
 from exitopt.solve import solve_instance
 
 FIRST = 2016
 SECTOR = {"coal": "coal", "clinker": "cement"}
+#: model.md: "every coefficient comes from the scenario or the unit table, with documented
+#: defaults (0 where a term does not apply)"
+SECTOR_DEFAULTS = {"resettlement_per_worker": 0.0, "exit_cost_per_capacity": {}, "redeployed_share": {},
+                   "award_per_capacity": 0.0}
 TOL = 1e-7
 
 
@@ -88,6 +93,19 @@ def random_spec(seed: int) -> dict:
             t["at_least"] = lo
         if rnd.random() < 0.2:
             t["where"] = {"all": [["region", "==", "R1"]]}
+        # counts of units exited, drawn from their own stream so the other draws stay as they were
+        more = random.Random(seed + 1_000_003)
+        if more.random() < 0.5:
+            n = sum(u["product"] == p for u in units)
+            kind = more.choice(["count_at_least", "count_at_most", "both", "counts only"])
+            lo = more.randint(1, n) if kind != "count_at_most" and n else None
+            if kind != "count_at_least":
+                t["count_at_most"] = more.randint(lo or 0, max(lo or 0, n - 1))
+            if lo is not None:
+                t["count_at_least"] = lo
+            if kind == "counts only":
+                t.pop("at_least", None)
+                t.pop("at_most", None)
         scen["targets"] = [t]
     forced = None
     if maybe():
@@ -140,6 +158,13 @@ def random_spec(seed: int) -> dict:
         projects.append(dict(project_id="P1", product=rnd.choice(["coal", "clinker"]), capacity=rnd.randint(10, 100),
                              year=rnd.choice(years), group=rnd.choice(["G1", "G2", "G4"]),
                              status=rnd.choice(["approved", "candidate"])))
+    # some cost coefficients left out, drawn from their own stream: the documented defaults (0, no
+    # redeployment) must price as brute force prices them
+    omit = random.Random(seed + 2_000_003)
+    for costs in scen["sectors"].values():
+        for key in list(costs):
+            if omit.random() < 0.15:
+                del costs[key]
     return {"units": units, "scenario": scen, "projects": projects}
 
 
@@ -210,7 +235,7 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
     displaced: dict = {}
     jobs = 0.0
     for u in spec["units"]:
-        c = scen["sectors"][SECTOR[u["product"]]]
+        c = {**SECTOR_DEFAULTS, **scen["sectors"][SECTOR[u["product"]]]}
         exit_ = plan[u["unit_id"]]
         if u["loss_making"]:
             for y in years:
@@ -220,10 +245,10 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
             continue
         y, mode = exit_
         t = y - scen["first_year"]
-        d = u["workers"] * (1 - scen["attrition"]) ** t * (1 - c["redeployed_share"][mode])
+        d = u["workers"] * (1 - scen["attrition"]) ** t * (1 - c["redeployed_share"].get(mode, 0.0))
         jobs += d
         displaced[u["region"], y] = displaced.get((u["region"], y), 0.0) + d
-        outlay[y] += (c["resettlement_per_worker"] * d + c["exit_cost_per_capacity"][mode] * u["capacity"]
+        outlay[y] += (c["resettlement_per_worker"] * d + c["exit_cost_per_capacity"].get(mode, 0.0) * u["capacity"]
                       - c["award_per_capacity"] * scen["ladder"][y] * u["capacity"])
     w = scen["objective"]
     fiscal = sum(o * (1 + w["discount_rate"]) ** -(y - scen["first_year"]) for y, o in outlay.items())
@@ -267,6 +292,11 @@ def feasible(spec: dict, plan: dict, built: bool) -> bool:
         if "at_least" in t and not le(t["at_least"], counted):
             return False
         if "at_most" in t and not le(counted, t["at_most"]):
+            return False
+        exited = sum(1 for uid, u in units.items()
+                     if u["product"] == t["product"] and gone_by(uid, t["by"])
+                     and ("where" not in t or u["region"] == "R1"))
+        if exited < t.get("count_at_least", 0) or exited > t.get("count_at_most", len(units)):
             return False
     for r in scen.get("utilisation", []):
         for y, d in r["demand"].items():
@@ -324,14 +354,22 @@ def load_spec(spec: dict, folder: Path, make_instance):
 
 
 def solve_matching(best: float | None, inst):
-    """Solve ``inst`` and check it against the brute-force optimum ``best``: infeasible when
-    brute force found no plan (then None), else the same objective (then the result)."""
+    """Solve ``inst`` both ways — block by block where the model splits, and whole — and check
+    each against the brute-force optimum ``best``: infeasible when brute force found no plan
+    (then None), else the same objective (then the block-by-block result)."""
     if best is None:
-        with pytest.raises(InfeasibleError):
-            solve_instance(inst, with_duals=False)
+        for blocks in (True, False):
+            with pytest.raises(InfeasibleError):
+                solve_instance(inst, with_duals=False, blocks=blocks)
         return None
     res = solve_instance(inst, with_duals=False)
-    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    whole = solve_instance(inst, with_duals=False, blocks=False)
+    assert "independent blocks" not in whole.outcome.message
+    if product_blocks(inst) and not inst.scenario.caps.workers:  # the model splits and no rule
+        # spans the blocks (a joint worker cap may send the solve back to the whole model)
+        assert "independent blocks" in res.outcome.message, res.outcome.message
+    for r in (res, whole):
+        assert r.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     return res
 
 
@@ -361,6 +399,39 @@ def test_mip_equals_brute_force(spec, make_instance):
     assert summary.groupby("year")["outlay"].sum().to_dict() == pytest.approx(outlay, abs=1e-6)
     for (product, year), left in summary.set_index(["product", "year"])["capacity_left"].items():
         assert left == pytest.approx(sum(remaining(spec, plan, built, product, year).values()))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+@given(spec=instances())
+def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
+    """A count on a target, set one unit past what the optimum without it exits, so it binds."""
+    spec["scenario"].pop("targets", None)
+    # Where no unit may exit at all, the plan is empty whatever the count; that case says
+    # nothing about counts and is left out here.
+    options = unit_options(spec)
+    plans = (dict(zip(options, combo)) for combo in itertools.product(*options.values()))
+    assume(any(any(plan.values()) and (feasible(spec, plan, False) or feasible(spec, plan, True))
+               for plan in plans))
+    with tempfile.TemporaryDirectory() as folder:
+        free = solve_matching(brute_force(spec), load_spec(spec, Path(folder), make_instance))
+    if free is None:
+        return
+    s = free.schedule
+    product = s["product"].iloc[0]
+    of_product = s[s["product"] == product]
+    n, k = len(of_product), int(of_product["exit_year"].notna().sum())
+    last = spec["scenario"]["last_year"]
+    target = {"name": "count", "product": product, "by": last}
+    target.update({"count_at_least": k + 1} if k < n else {"count_at_most": k - 1})
+    spec["scenario"]["targets"] = [target]
+    best = brute_force(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        res = solve_matching(best, load_spec(spec, Path(folder), make_instance))
+    if res is not None:
+        assert feasible(spec, plan_of(res), bool(res.new_capacity["built"].any())
+                        if not res.new_capacity.empty else False)
 
 
 def test_generator_covers_both_outcomes():

@@ -4,7 +4,6 @@ worked out by hand, the checker's own indicator allocation, and the plan file re
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -658,7 +657,7 @@ def test_format_report_ok(tmp_path):
 # --- scale -------------------------------------------------------------------------------------
 
 
-def test_national_size_checks_quickly(tmp_path):
+def test_national_size_plan_is_checked(tmp_path):
     rng = np.random.default_rng(0)
     n = 13_000
     products = rng.choice(["coal", "pig_iron", "crude_steel", "clinker"], n)
@@ -710,8 +709,5 @@ per_year = 1000
     exits = units.sample(frac=0.4, random_state=1)
     plan = pd.DataFrame({"unit_id": exits["unit_id"], "exit_year": rng.integers(2016, 2021, len(exits))})
     plan.to_csv(tmp_path / "plan.csv", index=False)
-    start = time.perf_counter()
-    res = check_plan(inst, read_plan(tmp_path / "plan.csv", inst))
-    elapsed = time.perf_counter() - start
+    res = check_plan(inst, read_plan(tmp_path / "plan.csv", inst))  # its speed: benchmarks/bench_check.py
     assert len(res.units) == n and math.isfinite(res.objective)
-    assert elapsed < 5, f"checking took {elapsed:.1f} s"

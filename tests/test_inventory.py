@@ -152,7 +152,7 @@ def test_unit_values(raw_units, units):
     for text in units["exit_years"]:
         assert text == "" or re.fullmatch(r"\d{4}(-\d{4})?(;\d{4}(-\d{4})?)*", text), text
     assert 1 <= (units["exit_years"] != "").sum() <= 8
-    assert set(units["source"]) <= {"gcmt", "plan", "synthetic"}
+    assert set(units["source"]) <= {"gcmt", "plan", "press", "synthetic"}
     assert (units["source_ref"] != "").all()
     assert (units["group"] != "").all() and (units["firm"] != "").all()
     for col in ("opening_year", "accident_year"):

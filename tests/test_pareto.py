@@ -167,3 +167,51 @@ def test_cli_infeasible_scenario_exits_3(make_instance, tmp_path):
     assert res.exit_code == 3
     assert "too much" in res.output
     assert not (tmp_path / "f").exists()
+
+
+#: clinker line -> (workers, subsidised loss 万元/yr): a second block, with a target of its own
+LINES = {"K1": (70, 30.0), "K2": (30, 5.0), "K3": (50, 0.0)}
+CEMENT_EXIT_COST = 1.0
+
+
+def two_block_instance(make_instance, tmp_path):
+    units = [dict(unit_id=u, capacity=100.0, workers=w, loss_making=loss > 0, subsidised_loss=loss)
+             for u, (w, loss) in MINES.items()]
+    units += [dict(unit_id=u, product="clinker", capacity=100.0, workers=w, loss_making=loss > 0,
+                   subsidised_loss=loss) for u, (w, loss) in LINES.items()]
+    scen = {"attrition": ATTRITION, "last_year": 2018,
+            "objective": {"jobs_weight": 1.0, "fiscal_weight": 1.0, "discount_rate": DISCOUNT},
+            "sectors": {"coal": {"exit_cost_per_capacity": {"close": EXIT_COST}},
+                        "cement": {"exit_cost_per_capacity": {"close": CEMENT_EXIT_COST}}},
+            "targets": [{"name": "coal 300", "product": "coal", "by": 2018, "at_least": 300.0},
+                        {"name": "clinker 100", "product": "clinker", "by": 2018, "at_least": 100.0}]}
+    return make_instance(tmp_path, units=units, scenario=scen)
+
+
+def block_plans(units: dict, exit_cost: float, need: int) -> list[tuple[float, float]]:
+    """(jobs, fiscal) of every plan of one block that exits at least ``need`` units, from model.md."""
+    out = []
+    for years in itertools.product((None, *YEARS), repeat=len(units)):
+        if sum(y is not None for y in years) < need:
+            continue
+        jobs = fiscal = 0.0
+        for (workers, loss), year in zip(units.values(), years):
+            if year is not None:
+                jobs += workers * (1 - ATTRITION) ** (year - 2016)
+                fiscal += exit_cost * 100 * (1 + DISCOUNT) ** -(year - 2016)
+            fiscal += sum(loss * (1 + DISCOUNT) ** -(y - 2016) for y in YEARS if year is None or y < year)
+        out.append((jobs, fiscal))
+    return out
+
+
+def test_end_points_of_independent_blocks_are_the_whole_lexicographic_optima(make_instance, tmp_path):
+    coal, clinker = block_plans(MINES, EXIT_COST, 3), block_plans(LINES, CEMENT_EXIT_COST, 1)
+    every = [(j1 + j2, f1 + f2) for j1, f1 in coal for j2, f2 in clinker]
+    front = frontier(two_block_instance(make_instance, tmp_path), points=3)
+    first, last = front.points[0], front.points[-1]
+    assert "independent blocks" in first.outcome.message  # solved block by block
+    assert (first.jobs, first.fiscal) == pytest.approx(lexmin(every, 0), abs=1e-6)
+    assert (last.jobs, last.fiscal) == pytest.approx(lexmin(every, 1), abs=1e-6)
+    middle = front.points[1]  # the ε-point couples the blocks: least outlay with jobs ≤ ε
+    eps = (first.jobs + last.jobs) / 2
+    assert middle.fiscal == pytest.approx(min(f for j, f in every if j <= eps + 1e-6), abs=1e-6)

@@ -13,7 +13,8 @@ from exitopt.check import check_plan, plan_from_frame
 from exitopt.cli import app
 from exitopt.errors import InputError
 from exitopt.explain import explain
-from exitopt.pins import Pin, apply, collect, read_pins, solve_pinned
+from exitopt.engine import Engine, Pin, apply
+from exitopt.pins import collect, read_pins, solve_pinned
 from exitopt.solve import solve_instance
 
 EXIT_COST = 2.0
@@ -46,8 +47,8 @@ def exit_years(schedule: pd.DataFrame) -> dict[str, int]:
 
 def test_keep_pin_is_honoured_and_priced_by_two_solves(make_instance, tmp_path):
     inst = mines(make_instance, tmp_path / "free")
-    run = solve_pinned(inst, [Pin("A", "keep")])
-    assert "A" not in exit_years(run.result.schedule)
+    run = solve_pinned(Engine(inst), [Pin("A", "keep")])
+    assert "A" not in exit_years(run.solution.schedule)
     # the same question asked by hand: a scenario with a protected rule, solved on its own
     by_hand = mines(make_instance, tmp_path / "kept", protected=[{"name": "A kept", "where": {"units": ["A"]}}])
     free, kept = solve_instance(inst), solve_instance(by_hand)
@@ -60,15 +61,15 @@ def test_keep_pin_is_honoured_and_priced_by_two_solves(make_instance, tmp_path):
 
 def test_each_pin_priced_against_the_others(make_instance, tmp_path):
     inst = mines(make_instance, tmp_path / "free")
-    run = solve_pinned(inst, [Pin("A", "keep"), Pin("E", "exit", 2017)])
-    ex = exit_years(run.result.schedule)
+    run = solve_pinned(Engine(inst), [Pin("A", "keep"), Pin("E", "exit", 2017)])
+    ex = exit_years(run.solution.schedule)
     assert "A" not in ex and ex["E"] == 2017
-    assert check_plan(inst, plan_from_frame(run.result.schedule, inst)).ok  # a plan of the free scenario
+    assert check_plan(inst, plan_from_frame(run.solution.schedule, inst)).ok  # a plan of the free scenario
     only_e = mines(make_instance, tmp_path / "e", mandatory=[{"name": "E", "by": 2017, "where": {"units": ["E"]}}],
                    windows=[{"name": "E", "years": [2017], "where": {"units": ["E"]}}])
     only_a = mines(make_instance, tmp_path / "a", protected=[{"name": "A", "where": {"units": ["A"]}}])
     costs = run.costs.set_index("pin")["cost"]
-    both = run.result.objective
+    both = run.solution.objective
     assert costs["keep A"] == pytest.approx(both - solve_instance(only_e).objective)
     assert costs["exit E in 2017"] == pytest.approx(both - solve_instance(only_a).objective)
     assert costs["all pins"] == pytest.approx(both - solve_instance(inst).objective)
@@ -202,7 +203,7 @@ def test_many_pins_are_priced_together_only(make_instance, tmp_path, monkeypatch
 
     monkeypatch.setattr(pins_module, "MAX_PRICED", 1)
     inst = mines(make_instance, tmp_path)
-    run = solve_pinned(inst, [Pin("A", "keep"), Pin("B", "keep")])
+    run = solve_pinned(Engine(inst), [Pin("A", "keep"), Pin("B", "keep")])
     assert list(run.costs["pin"]) == ["all pins", "each of the 2 pins"]
     # A and B kept: D and F (210 each) and C (185) exit instead of A (150) and B (160)
     assert run.costs.iloc[0]["cost"] == pytest.approx(2 * EXIT["D"] - EXIT["A"] - EXIT["B"])

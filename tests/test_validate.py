@@ -275,14 +275,11 @@ def test_bad_capacity_names_row_and_column(tmp_path, value):
     refused(path, "units.csv", f"row {ROW['M2']}", "M2", "capacity", value)
 
 
-def test_excel_workbook_instead_of_csv(tmp_path):
-    import pandas as pd
-
-    book = tmp_path / "units.xlsx"
-    pd.DataFrame(UNITS, columns=COLUMNS).to_excel(book, index=False)
-    path = write_case(tmp_path, units=book.read_bytes(), units_name="units.xlsx",
-                      scenario=SCENARIO.replace('"units.csv"', '"units.xlsx"'))
-    refused(path, "units.xlsx", "Excel", "CSV")
+def test_old_excel_workbook_is_refused_with_the_formats_to_save_in(tmp_path):
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # the first bytes of an Excel 97-2003 file
+    path = write_case(tmp_path, units=xls, units_name="units.xls",
+                      scenario=SCENARIO.replace('"units.csv"', '"units.xls"'))
+    refused(path, "units.xls", "97-2003", "xlsx", "CSV")
 
 
 def test_boolean_column_with_maybe(tmp_path):

@@ -441,6 +441,61 @@ ASSUMED_OWNER = {"M4790": "state", "M1952": "state", "M4792": "state",
                  "M4791": "private", "M5134": "private", "M5135": "private"}
 
 
+# Mines that public reports name among Gansu's realised coal exits (see data/gansu/README.md,
+# "Realised exits 2016-2018"). None is in the GCMT extracts. Each takes the place of a
+# fact-free synthetic mine of its size class, whose workforce it keeps (the reports give none)
+# and, where the reports do not say, its prefecture; the capacity is the reported one, and the
+# remainder mine gives up the difference so that the coal total stays 6,560.0.
+PRESS_2017 = "Xinhua, Dec 2017: 2017 coal exits in Gansu (reporter 连振祥)"
+PRESS_MINES = (
+    {"replaces": "COAL-S006", "unit_id": "COAL-HONGHUI4", "name": "Honghui No. 4 Coal Mine",
+     "name_zh": "靖远煤电股份公司红会第四煤矿", "capacity": 60.0, "firm": JINGYUAN_FIRM,
+     "group": "Jingyuan Coal Group (Jingmei)", "region": "Baiyin", "owner": "state",
+     "note": "prefecture as the Honghui mines of GCMT (Baiyin)"},
+    {"replaces": "COAL-S005", "unit_id": "COAL-CHANGSHANZI", "name": "Changshanzi Coal Mine",
+     "name_zh": "窑街煤电集团山丹县长山子煤矿公司", "capacity": 63.0,
+     "firm": "Yaojie Coal Group Shandan Changshanzi Coal Mine Company",
+     "group": "Yaojie Coal Group", "region": "Zhangye", "owner": "state",
+     "note": "Shandan county is in Zhangye"},
+    {"replaces": "COAL-S012", "unit_id": "COAL-KAITUO", "name": "Kaituo Mining Company mine",
+     "name_zh": "开拓矿业有限责任公司", "capacity": 45.0, "firm": "Kaituo Mining Company",
+     "group": "", "region": None, "owner": "state",
+     "note": "prefecture not reported, kept from the synthetic mine replaced; owner assumed state"},
+    {"replaces": "COAL-S116", "unit_id": "COAL-SHUIMOGOU", "name": "Jiutiaoling Shuimogou Shaft",
+     "name_zh": "九条岭煤业公司水磨沟井", "capacity": 9.0, "firm": "Jiutiaoling Coal Company",
+     "group": "", "region": "Wuwei", "owner": "state",
+     "note": "prefecture assumed (Jiutiaoling, Tianzhu county, Wuwei); owner assumed state"},
+)
+REMAINDER_MINE = "COAL-S130"     # the synthetic small mine that takes the coal remainder
+
+
+def name_press_mines(coal: list[dict]) -> None:
+    """Put the reported mines of PRESS_MINES in the place of the synthetic mines they replace."""
+    at = {r["unit_id"]: i for i, r in enumerate(coal)}
+    delta = 0.0
+    for m in PRESS_MINES:
+        old = coal[at[m["replaces"]]]
+        facts = ("protected_area", "backward_class", "banned_method", "loss_making")
+        if old["source"] != "synthetic" or old["accident"] != "none" or any(old[f] for f in facts) \
+                or old["standards_failed"] or old["exit_years"] \
+                or size_class(old["capacity"]) != size_class(m["capacity"]):
+            raise ValueError(f"{m['replaces']} is not a fact-free synthetic mine of the size of "
+                             f"{m['unit_id']}")
+        delta += m["capacity"] - old["capacity"]
+        values = {k: v for k, v in m.items() if k not in ("replaces", "note")}
+        values["region"] = m["region"] or old["region"]
+        values["group"] = m["group"] or m["firm"]
+        values["source_ref"] = (f"{PRESS_2017}; capacity as reported; exited 2017; {m['note']}; "
+                                f"workforce not reported, kept from {m['replaces']}")
+        old.update(values, opening_year=None, source="press")
+    rest = coal[at[REMAINDER_MINE]]
+    rest["capacity"] = round(rest["capacity"] - delta, 1)
+    if size_class(rest["capacity"]) != "small" or rest["capacity"] <= 0:
+        raise ValueError(f"remainder mine of {rest['capacity']} 万吨 is not a small mine")
+    rest["source_ref"] = (f"synthetic: small-mine remainder {rest['capacity']:g} 万吨 "
+                          f"(workforce drawn for {rest['capacity'] + delta:g})")
+
+
 def gcmt_firm(r: pd.Series) -> str:
     zh = r["Mine Name (Non-ENG)"]
     if "靖远煤电" in zh and "Jingyuan" not in r["Owners"]:
@@ -913,6 +968,7 @@ def build(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     gcmt = read_gcmt()
     real = gcmt_units(gcmt)
     coal = real + synthetic_mines(rng, real)
+    name_press_mines(coal)
     units = to_frame(coal + steel_units(rng) + cement_units(rng), UNIT_COLUMNS)
     projects = to_frame(gcmt_projects(gcmt) + cement_projects(), PROJECT_COLUMNS)
     verify(units)

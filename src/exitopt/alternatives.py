@@ -9,9 +9,10 @@ or not, ``e_u = Σ_{y,m} x[u, y, m]``) or, with ``by_year``, a unit and year
     dist_P = Σ_{k ∈ P} (1 − e_k) + Σ_{k ∉ P} e_k
 
 The next plan maximises ``t`` subject to ``t ≤ dist_P`` and ``dist_P ≥ 1`` for every plan P
-found so far (the optimum included), and the cost bound; the sum of the distances breaks ties
-with a weight too small to trade against one unit of ``t``. The search stops early when no
-plan within the bound differs from all earlier ones.
+found so far (the optimum included), and the cost bound. ``t`` takes whole values at every
+plan, so HiGHS may stop as soon as its bound is less than 1 above the plan in hand: that plan
+is then proven the farthest (exact, and much quicker than closing the last fraction of the
+bound). The search stops early when no plan within the bound differs from all earlier ones.
 
 ``robustness`` then says, per unit, in how many of the plans (optimum + alternatives) it
 exits: always, never or in some.
@@ -26,8 +27,7 @@ import pyomo.core as pyo
 
 from .errors import InputError, LimitReached
 from .inputs import Instance
-from .model import build
-from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
+from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_model
 
 
 
@@ -35,13 +35,14 @@ from .pareto import PlanPoint, Progress, quiet, raise_infeasible, solve_point
 class Alternatives:
     """The optimum, the alternatives found, the cost bound (objective units) and the robustness table."""
 
-    optimum: PlanPoint
-    plans: list[PlanPoint]
+    optimum: Solution
+    plans: list[Solution]
     bound: float
     within: float
     by_year: bool
     robustness: pd.DataFrame
     table: pd.DataFrame
+    stopped: bool = False  # the time limit ended the search before it was done
 
     def files(self) -> dict[str, pd.DataFrame]:
         """optimum.csv, alt_XX.csv (with _projects.csv where a candidate project is built),
@@ -75,6 +76,10 @@ class Alternatives:
         return {k: int(c.get(k, 0)) for k in ("always", "some", "never")}
 
 
+#: HiGHS's absolute gap on the distance t, a whole number: below 1, the plan found is the farthest
+WHOLE = 0.999
+
+
 def parse_share(text: str) -> float:
     """'2%' → 0.02, '0.02' → 0.02; a share of the optimum, 0 or more."""
     t = str(text).strip()
@@ -87,7 +92,7 @@ def parse_share(text: str) -> float:
     return v
 
 
-def keys_of(point: PlanPoint, by_year: bool) -> set:
+def keys_of(point: Solution, by_year: bool) -> set:
     """The decision keys at 1 in a plan: unit ids, or (unit id, year) pairs."""
     ex = point.exits()
     return {(u, y) for u, (y, _) in ex.items()} if by_year else set(ex)
@@ -109,35 +114,31 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
                  time_limit: float | None = None, progress: Progress = quiet) -> Alternatives:
     """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
     if count < 1:
-        raise InputError("--count must be at least 1.")
-    m = build(inst)
+        raise InputError(f"the number of alternatives to look for must be at least 1 (it is {count}).")
     progress("the optimum")
-    opt = solve_point(m, inst, time_limit=time_limit)
+    opt, m = Engine(inst).solve(time_limit=time_limit)  # block by block where the model splits
     if opt is None:
-        raise_infeasible(inst)
+        raise_infeasible(inst, m)
     bound = opt.objective + within * abs(opt.objective)
     m.cost_cap = pyo.Constraint(expr=m.cost.expr <= bound)
     m.cost.deactivate()
     e = _indicators(m, by_year)
     m.t = pyo.Var(domain=pyo.NonNegativeReals, bounds=(0, len(e)))
     m.near = pyo.ConstraintList()
-    tie = 1.0 / (count * max(len(e), 1) + 1)
-    dists = []
+    m.far = pyo.Objective(expr=m.t, sense=pyo.maximize)
     found = [opt]
+    stopped = False
     nearest: list[int] = []
     for i in range(1, count + 1):
         d = distance(keys_of(found[-1], by_year), e)
-        dists.append(d)
         m.near.add(m.t <= d)
         m.near.add(d >= 1)
-        if hasattr(m, "far"):
-            m.del_component(m.far)
-        m.far = pyo.Objective(expr=m.t + tie * pyo.quicksum(dists), sense=pyo.maximize)
         progress(f"alternative {i} of {count}")
-        try:
-            p = solve_point(m, inst, time_limit=time_limit)
+        try:  # t takes whole values: a bound less than 1 above the plan's t proves it the farthest
+            p = solve_model(m, inst, time_limit=time_limit, abs_gap=WHOLE)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
+            stopped = True
             break
         if p is None:
             progress(f"no further plan within the bound differs from the {len(found)} found")
@@ -147,10 +148,10 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         nearest.append(min(len(mine ^ keys_of(q, by_year)) for q in found[:-1]))
     plans = found[1:]
     return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
-                        summary_table(opt, plans, nearest, bound))
+                        summary_table(opt, plans, nearest, bound), stopped)
 
 
-def summary_table(opt: PlanPoint, plans: list[PlanPoint], nearest: list[int], bound: float) -> pd.DataFrame:
+def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], bound: float) -> pd.DataFrame:
     """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the nearest."""
     rows = []
     for name, p, near in [("optimum", opt, None)] + [(f"alt_{i:02d}", p, n)
@@ -172,7 +173,7 @@ def summary_table(opt: PlanPoint, plans: list[PlanPoint], nearest: list[int], bo
     return df
 
 
-def robustness(inst: Instance, plans: list[PlanPoint]) -> pd.DataFrame:
+def robustness(inst: Instance, plans: list[Solution]) -> pd.DataFrame:
     """Per unit: in how many of ``plans`` it exits, and whether that is always, never or some."""
     n = len(plans)
     exits = [p.exits() for p in plans]

@@ -24,7 +24,6 @@ block as it was), and an unchanged block is not solved again (``cache``).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from . import highs
@@ -40,9 +39,10 @@ class BlockPlan:
     exits: dict[str, tuple[int, str]]
     built: frozenset[str]
     objective: float
-    bound: float
+    bound: float | None  # None when the solve stopped before HiGHS had one
     seconds: float
     status: str  # optimal, or limit (a plan, not proven within the gap)
+    solver_seconds: float = 0.0  # HiGHS's own run time
 
 
 def product_blocks(inst: Instance) -> list[frozenset[str]]:
@@ -95,46 +95,68 @@ def sub_instance(inst: Instance, products: frozenset[str]) -> Instance:
     return Instance(sub, units, projects, inst.files, inst.scenario_path)
 
 
-def block_key(sub: Instance, time_limit: float | None) -> str:
-    """A fingerprint of everything a block's optimum depends on."""
+def block_key(sub: Instance) -> str:
+    """A fingerprint of everything a block's optimum depends on (only optima are kept under it)."""
     h = hashlib.sha256()
     h.update(sub.scenario.model_dump_json().encode())
-    h.update(json.dumps(time_limit).encode())
     h.update(sub.units.drop(columns="allowed_years").to_csv().encode())
     h.update(str(sub.units["allowed_years"].map(lambda s: sorted(s) if s is not None else None).tolist()).encode())
     h.update(sub.projects.to_csv().encode())
     return h.hexdigest()
 
 
-def solve_block(sub: Instance, time_limit: float | None) -> BlockPlan | None:
-    """Solve one block; None when it has no plan (infeasible, or none by the time limit)."""
+def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None = None) -> BlockPlan | None:
+    """Solve one block, from the plan ``start`` when given (a MIP start); None when it has no
+    plan (infeasible, or none by the time limit)."""
+    from .engine import put
+
     m = build(sub)
-    outcome, _ = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
-    if outcome.status not in ("optimal", "limit") or not outcome.has_solution or outcome.bound is None:
+    if start is not None:
+        put(m, start.exits, start.built)
+    outcome = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
+    if outcome.status not in ("optimal", "limit") or not outcome.has_solution:
         return None
     exits = {k[0]: (k[1], k[2]) for k in m.X if (m.x[k].value or 0.0) > 0.5}
     built = frozenset(j for j in m.J if (m.a[j].value or 0.0) > 0.5)
-    return BlockPlan(exits, built, float(outcome.objective), float(outcome.bound), outcome.seconds,
-                     outcome.status)
+    bound = float(outcome.bound) if outcome.bound is not None else None
+    return BlockPlan(exits, built, float(outcome.objective), bound, outcome.seconds, outcome.status,
+                     outcome.solver_seconds or 0.0)
 
 
 def solve_blocks(inst: Instance, *, time_limit: float | None = None,
-                 cache: dict[str, BlockPlan | None] | None = None) -> list[BlockPlan] | None:
-    """Each block's plan, or None when the model does not split or a block has no plan."""
+                 cache: dict[str, BlockPlan | None] | None = None,
+                 starts: dict[frozenset[str], BlockPlan] | None = None) -> list[BlockPlan] | None:
+    """Each block's plan, or None when the model does not split or a block has no plan.
+
+    ``cache`` (kept by the caller) holds the optimum of every block already solved, keyed by all
+    it depends on; ``starts`` the last plan found per block, used as the next solve's MIP start.
+    """
     groups = product_blocks(inst)
     if not groups:
         return None
+    d = highs.deadline(time_limit, inst.scenario.solver)
     plans = []
-    for products in sorted(groups, key=sorted):
+    # smallest first: the time they leave goes to the larger ones
+    count = inst.units["product"].value_counts()
+    size = {g: max(int(count.reindex(sorted(g)).fillna(0).sum()), 1) for g in groups}
+    ordered = sorted(groups, key=lambda g: (size[g], sorted(g)))
+    for i, products in enumerate(ordered):
         sub = sub_instance(inst, products)
-        key = block_key(sub, time_limit) if cache is not None else ""
+        key = block_key(sub) if cache is not None else ""
         if cache is not None and key in cache:
             plan = cache[key]
         else:
-            plan = solve_block(sub, time_limit)
+            # the time left but what the later blocks keep back (half their share by size), so a
+            # hard block cannot leave the later ones without a plan, and a tenth for the whole check
+            rest = sum(size[g] for g in ordered[i:])
+            left = d.left()
+            share = None if d.end is None else max(0.9 * left - 0.5 * left * (rest - size[products]) / rest, 0.05)
+            plan = solve_block(sub, share, (starts or {}).get(products))
             if cache is not None and (plan is None or plan.status == "optimal"):
                 cache[key] = plan  # a plan cut short by the clock is not worth keeping
         if plan is None:
             return None
+        if starts is not None:
+            starts[products] = plan
         plans.append(plan)
     return plans

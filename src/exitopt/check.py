@@ -607,13 +607,21 @@ def check_new_capacity(f: _Facts) -> list[Violation]:
 
 def check_targets(f: _Facts) -> list[Violation]:
     """Exit targets (rule 1): counted capacity (capacity − indicator) of selected units of the
-    product exited in or before ``by`` is at least ``at_least`` and at most ``at_most``."""
+    product exited in or before ``by`` is at least ``at_least`` and at most ``at_most``; the
+    number of those units is at least ``count_at_least`` and at most ``count_at_most``."""
     u = f.units
     out = []
     for t in f.scen.targets:
         chosen = t.where.mask(u) & (u["product"] == t.product) & (u["gone_year"] <= t.by)
         counted = float(u.loc[chosen, "counted"].sum())
         label = f"{t.product} exit target '{t.name}' by {t.by}"
+        n = int(chosen.sum())
+        if t.count_at_least is not None and n < t.count_at_least:
+            out.append(Violation("target", t.name, t.by, t.product, float(t.count_at_least), float(n),
+                                 f"{label}: {n} units exited, {t.count_at_least} required"))
+        if t.count_at_most is not None and n > t.count_at_most:
+            out.append(Violation("target", t.name, t.by, t.product, float(t.count_at_most), float(n),
+                                 f"{label}: {n} units exited, at most {t.count_at_most} allowed"))
         if t.at_least is not None and _below(counted, t.at_least):
             a, r = _pair(counted, t.at_least)
             out.append(Violation("target", t.name, t.by, t.product, t.at_least, counted,

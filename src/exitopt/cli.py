@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ExitoptError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_VIOLATIONS, ExitoptError
 
 app = typer.Typer(
     add_completion=False,
@@ -28,7 +28,6 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-EXIT_VIOLATIONS = 6
 
 
 def friendly(fn: Callable) -> Callable:
@@ -43,7 +42,7 @@ def friendly(fn: Callable) -> Callable:
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing was written.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as e:  # a bug: say so plainly
@@ -52,12 +51,23 @@ def friendly(fn: Callable) -> Callable:
                 f"your files; please report it with the scenario attached.",
                 soft_wrap=True,
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", min=0.5, max=1e6, show_default=False,
+    help="Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
+         "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
+
+
+def _command_limit(time_limit: float | None, inst, started: float):
+    """The wall clock of a command, counted from ``started`` (time.time())."""
+    from .highs import limit
+
+    return limit(time_limit if time_limit is not None else inst.scenario.solver.time_limit, started=started)
 
 
 def _number(v: float) -> str:
@@ -131,13 +141,13 @@ def solve(
     scenario: ScenarioArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<scenario file name without .toml>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds; overrides time_limit in the scenario's solver section.")] = None,
+    time_limit: TimeLimit = None,
     keep: Annotated[list[str] | None, typer.Option(
         "--keep", help="What-if: UNIT does not exit (UNIT=YEAR: stays through YEAR). Repeatable.")] = None,
     exit_: Annotated[list[str] | None, typer.Option(
         "--exit", help="What-if: UNIT exits some year (UNIT=YEAR: in exactly YEAR). Repeatable.")] = None,
     pins_file: Annotated[Path | None, typer.Option(
-        "--pins", help="What-if pins from a CSV: unit_id, action (keep or exit), year (optional).")] = None,
+        "--pins", help="What-if pins from a CSV or book.xlsx#Sheet: unit_id, action (keep or exit), year (optional).")] = None,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Explain chosen exits against re-solved margins; writes margins.csv (many solves).")] = False,
 ) -> None:
@@ -145,15 +155,18 @@ def solve(
     (with pins: pins.csv, each pin's cost re-solved; with --explain: margins.csv)."""
     from .inputs import load
     from .output import prepare_folder, write_folder
-    from .pins import collect, solve_run
+    from .pins import collect
+    from .solve import solve_run
 
     started = time.perf_counter()
+    wall = time.time()
     inst = load(scenario)
     loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
-    run = solve_run(inst, pins, explain=explain, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        run = solve_run(inst, pins, explain=explain, progress=_progress)
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
     seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))
@@ -166,16 +179,21 @@ def solve(
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
                   "[yellow]stopped at the time limit:[/] the plan written is the best found; its gap is unknown.")
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_LIMIT)
+    if run.cut_short:
+        err.print("[yellow]stopped at the time limit:[/] the plan is optimal, but some of the re-solves that "
+                  "price the pins or explain the exits ran out of time (their status says so). Raise "
+                  "--time-limit for all of them.", soft_wrap=True)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()
 @friendly
 def check(
     scenario: ScenarioArg,
-    plan: Annotated[Path, typer.Argument(help="Plan CSV: unit_id, exit_year, mode (indicator optional).")],
+    plan: Annotated[Path, typer.Argument(help="Plan, CSV or book.xlsx#Sheet: unit_id, exit_year, mode (indicator optional).")],
     projects: Annotated[Path | None, typer.Option(
-        "--projects", help="CSV of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
+        "--projects", help="CSV or book.xlsx#Sheet of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
 ) -> None:
     """Check any plan against every rule of a scenario, without the optimiser, and price it."""
     from .check import check_plan, format_report, read_plan, read_project_approvals
@@ -240,20 +258,26 @@ def pareto(
     points: Annotated[int, typer.Option("--points", min=2, help="Points on the frontier, its two ends included.")] = 7,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_pareto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: TimeLimit = None,
 ) -> None:
     """Trade jobs against fiscal outlay: frontier.csv, frontier.png and one checkable plan per point."""
     from .inputs import load
     from .output import prepare_folder
     from .pareto import frontier, write_frontier
 
+    wall = time.time()
     inst = load(scenario)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
-    front = frontier(inst, points, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        front = frontier(inst, points, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
     out.print(front.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
+    if not front.complete:
+        err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
+                  "(points left out, or not proven within the gap: see the status column).", soft_wrap=True)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()
@@ -265,21 +289,27 @@ def alternatives(
     by_year: Annotated[bool, typer.Option("--by-year", help="Count a different exit year as a difference too.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: TimeLimit = None,
 ) -> None:
     """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
     from .alternatives import alternatives as find, parse_share
     from .inputs import load
     from .output import prepare_folder, write_folder
 
+    wall = time.time()
     inst = load(scenario)
     share = parse_share(within)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
-    alts = find(inst, share, count, by_year=by_year, time_limit=time_limit, progress=_progress)
+    with _command_limit(time_limit, inst, wall):
+        alts = find(inst, share, count, by_year=by_year, progress=_progress)
     write_folder(target, alts.files(), force=force)
     out.print(alts.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
+    if alts.stopped:
+        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time; the "
+                  "search for more was cut short.", soft_wrap=True)
+        raise typer.Exit(EXIT_LIMIT)
 
 
 @app.command()
@@ -299,6 +329,20 @@ def sweep(
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
                     long=long)
     out.print(format_report(rep), markup=False, soft_wrap=True)
+
+
+@app.command()
+@friendly
+def template(
+    out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a workbook to fill in: units, projects, pins, plan and approvals sheets with drop-down
+    lists, the Gansu tables as an example, and instructions in Chinese and English."""
+    from .template import write_template
+
+    sheets = write_template(out_file, force=force)
+    out.print(f"written to {out_file}: sheets {', '.join(sheets)}", markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -115,7 +115,7 @@ def _relax(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
     m.cost.deactivate()
     m.violation = pyo.Objective(expr=sum((r.slack_up + r.slack_down) / r.scale for r in m.rows))
     try:
-        outcome, _ = highs.solve(m, inst.scenario.solver)
+        outcome = highs.solve(m, inst.scenario.solver, warm=False)
         gives = []
         if outcome.has_solution:
             for r in m.rows:

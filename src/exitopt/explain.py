@@ -37,15 +37,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .engine import Engine, Pin, Progress, apply, quiet
 from .errors import LimitReached
 from .inputs import Instance, bind
-from .model.cost import price
+from .model.cost import exit_price
 from .model.domain import build_domain, package_members
-from .pareto import Progress, quiet, solve_variant
-from .pins import Pin, apply
 from .scenario import Utilisation
 
 
+#: the status of a re-solve that the time limit cut short
+OUT_OF_TIME = "no plan found within the time limit"
 #: Δ used to price a rule's margin, 万吨/yr
 DELTA = 5.0
 #: units on each side of the margin re-solved per product
@@ -60,8 +61,8 @@ def exit_cost(inst: Instance, unit: str, year: int, mode: str, indicator: float 
     """Objective cost (万元) of ``unit`` exiting in ``year`` by ``mode`` rather than staying."""
     scen = inst.scenario
     r = inst.units.loc[unit]
-    displaced, outlay = price(scen, r["sector"], r["workers"], float(r["capacity"]), year, mode)
-    outlay += scen.costs(r["sector"]).award_per_capacity * scen.ladder_at(year) * indicator
+    p = exit_price(scen, r["sector"], r["workers"], float(r["capacity"]), year, mode, indicator)
+    displaced, outlay = p.displaced, p.outlay
     saved = 0.0
     if r["loss_making"]:
         saved = float(r["subsidised_loss"]) * sum(scen.discount(y) for y in scen.years if y >= year)
@@ -77,12 +78,12 @@ def cheapest_exit(inst: Instance, unit: str, choices: list[tuple[int, list[str]]
     return min(options, key=lambda o: o[2]) if options else None
 
 
-def _solve_or_note(inst: Instance, time_limit: float | None) -> tuple[object | None, str]:
+def _solve_or_note(engine: Engine, inst: Instance, time_limit: float | None) -> tuple[object | None, str]:
     """(plan or None, status text): a variant solved, 'infeasible' or out of time noted, not raised."""
     try:
-        p = solve_variant(inst, time_limit=time_limit)
+        p = engine.solve(inst, time_limit=time_limit)[0]
     except LimitReached:
-        return None, "no plan found within the time limit"
+        return None, OUT_OF_TIME
     return p, p.status if p is not None else "infeasible: no plan meets the rules with it"
 
 
@@ -152,7 +153,7 @@ def _slack(constraints: pd.DataFrame, rule: RuleRef) -> float | None:
 
 
 def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd.DataFrame, *,
-                delta: float = DELTA, time_limit: float | None = None) -> dict:
+                delta: float = DELTA, time_limit: float | None = None, engine: Engine | None = None) -> dict:
     """The rule's marginal cost per 万吨/yr, re-solved (or 0 when its slack covers Δ)."""
     slack = _slack(constraints, rule)
     row = {"kind": "rule margin", "rule": rule.label, "product": rule.product, "unit_id": "", "name": "",
@@ -161,7 +162,7 @@ def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd
     if slack is not None and slack >= delta - 1e-6:
         return {**row, "cost_of_change": 0.0, "margin_per_wt": 0.0,
                 "status": f"not binding: slack {slack:,.1f} 万吨/yr ≥ Δ, the same plan stays optimal"}
-    p, status = _solve_or_note(tightened(inst, rule, delta), time_limit)
+    p, status = _solve_or_note(engine or Engine(inst), tightened(inst, rule, delta), time_limit)
     if p is None:
         return {**row, "objective_after": None, "cost_of_change": None, "margin_per_wt": None,
                 "status": status if status.startswith("no plan") else "infeasible: the rule cannot be tightened by Δ"}
@@ -234,9 +235,15 @@ def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[Ru
 
 
 def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float | None = None,
-            progress: Progress = quiet) -> Explanation:
-    """Explain a solved run (:class:`exitopt.solve.Result`): reasons in its schedule, and margins.csv."""
+            progress: Progress = quiet, engine: Engine | None = None) -> Explanation:
+    """Explain a solved run (:class:`exitopt.solve.Result`): reasons in its schedule, and margins.csv.
+
+    Every re-solve goes through one :class:`exitopt.engine.Engine` (``engine``, when the run was
+    solved with one): a tightened rule or a swap changes one block, and only that block is solved
+    again, from its best known plan.
+    """
     inst: Instance = result.inst
+    engine = engine if engine is not None else Engine(inst)
     sched = result.schedule.copy()
     base = result.objective
     per_wt = _per_wt(inst, sched)
@@ -248,10 +255,10 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
     rows, margin = [], {}
     for rule in rules:
         progress(f"margin of {rule.label}")
-        row = rule_margin(inst, rule, base, result.constraints, delta=delta, time_limit=time_limit)
+        row = rule_margin(inst, rule, base, result.constraints, delta=delta, time_limit=time_limit, engine=engine)
         margin[rule] = row["margin_per_wt"]
         rows.append(row)
-    swap_rows = swaps(result, per_wt, near=near, time_limit=time_limit, progress=progress)
+    swap_rows = swaps(result, per_wt, near=near, time_limit=time_limit, progress=progress, engine=engine)
     kept_cost = {r["unit_id"]: r["cost_of_change"] for r in swap_rows if r["kind"] == "swap out"}
 
     for i, r in chosen.iterrows():
@@ -270,9 +277,10 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
 
 
 def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | None = None,
-          progress: Progress = quiet) -> list[dict]:
+          progress: Progress = quiet, engine: Engine | None = None) -> list[dict]:
     """Re-solve the units nearest the margin pinned the other way; one row per swap."""
     inst: Instance = result.inst
+    engine = engine if engine is not None else Engine(inst)
     sched = result.schedule.set_index("unit_id", drop=False)
     choices: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
     for (u, y), modes in build_domain(inst).items():
@@ -292,7 +300,7 @@ def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | No
         for u, action, cost, year in plans:
             pin = Pin(u, action)
             progress(f"swap: {pin.label}")
-            p, status = _solve_or_note(apply(inst, [pin]), time_limit)
+            p, status = _solve_or_note(engine, apply(inst, [pin]), time_limit)
             rows.append({"kind": "swap out" if action == "keep" else "swap in", "rule": "", "product": product,
                          "unit_id": u, "name": sched.at[u, "name"], "exit_year": year, "cost_per_wt": cost,
                          "margin_per_wt": None, "slack": None, "change": pin.label,

@@ -1,23 +1,117 @@
-"""The one place exitopt talks to HiGHS (through Pyomo's ``pyomo.contrib.solver`` interface).
+"""The one place exitopt talks to HiGHS, under a wall clock that exitopt keeps itself.
 
-Kept small on purpose: that interface is new in Pyomo, so its use is confined here.
-HiGHS keeps one thread setting per process; callers pass the same ``threads`` every time.
+How a solve runs
+    Pyomo's ``pyomo.contrib.solver`` HiGHS interface hands the model to an in-process
+    ``highspy.Highs`` object (:class:`Compiled`) and keeps it in step with later changes of
+    bounds, fixed variables, parameters, rows and objectives; that object is never run here.
+    Its arrays go to a worker process (:mod:`exitopt.highs_worker`), which solves them and
+    streams back every improving plan. The worker is started once per process and reused.
+
+The time limit
+    One :class:`Deadline` covers a whole command: loading, building, every block and re-solve,
+    the diagnosis and the duals (:func:`limit` sets it for a block of code). HiGHS gets the time
+    that is left as its own ``time_limit``; an interrupt callback stops it where it still calls
+    back; and where it does neither (HiGHS has loops that never look at the clock), the worker
+    is ended :data:`GRACE` seconds after the deadline and the last plan it streamed is used.
+
+HiGHS keeps one thread setting per process; every solve of one process passes the same
+``threads``.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextvars
 import math
+import os
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pyomo.core as pyo
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 # ``pyomo.core`` and the HiGHS interface class directly, rather than ``pyomo.environ`` and the
 # solver factory: loading every solver plugin of Pyomo adds about 0.3 s to each command.
 
+from .errors import ExitoptError, LimitReached
 from .scenario import Solver
+
+#: seconds past the deadline before a worker that has not returned is ended
+GRACE = 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# The wall clock of a command
+
+
+class Deadline:
+    """A wall-clock end shared by every stage of one command (None: no limit)."""
+
+    def __init__(self, seconds: float | None, *, started: float | None = None) -> None:
+        self.seconds = seconds
+        self.started = time.time() if started is None else started
+        self.end = None if seconds is None else self.started + seconds
+
+    def left(self) -> float:
+        """Seconds left (inf without a limit; 0 once passed)."""
+        return math.inf if self.end is None else max(self.end - time.time(), 0.0)
+
+    def expired(self) -> bool:
+        return self.end is not None and time.time() >= self.end
+
+    def check(self, doing: str) -> None:
+        """Raise :class:`LimitReached` when the deadline has passed."""
+        if self.expired():
+            raise LimitReached(
+                f"the time limit of {self.seconds:g} s passed while {doing}, before any plan was found. Raise "
+                f"[solver] time_limit in the scenario (or --time-limit), or loosen the rules.")
+
+    def within(self, seconds: float | None) -> Deadline:
+        """This deadline, or a nearer one ``seconds`` from now."""
+        if seconds is None:
+            return self
+        other = Deadline(seconds)
+        return other if self.end is None or other.end < self.end else self
+
+
+_current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("exitopt_deadline", default=None)
+
+
+@contextmanager
+def limit(seconds: float | None, *, started: float | None = None) -> Iterator[Deadline]:
+    """Every solve inside the block draws on one wall clock of ``seconds`` (from ``started``).
+
+    An enclosing limit that ends sooner stays in force.
+    """
+    d = Deadline(seconds, started=started)
+    outer = _current.get()
+    if outer is not None and outer.end is not None and (d.end is None or outer.end < d.end):
+        d = outer
+    token = _current.set(d)
+    try:
+        yield d
+    finally:
+        _current.reset(token)
+
+
+def deadline(time_limit: float | None = None, settings: Solver | None = None) -> Deadline:
+    """The deadline in force: the command's, cut to ``time_limit`` seconds from now when given;
+    without a command's, ``time_limit`` or the scenario's own limit from now."""
+    d = _current.get()
+    if d is None:
+        seconds = time_limit if time_limit is not None else (settings.time_limit if settings else None)
+        return Deadline(seconds)
+    return d.within(time_limit)
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes
 
 
 @dataclass
@@ -41,85 +135,336 @@ def gap(obj: float | None, bound: float | None) -> float | None:
     return abs(obj - bound) / max(abs(obj), 1e-9) if obj else abs(obj - bound)
 
 
-def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = None,
-          duals: bool = False) -> tuple[Outcome, object]:
-    """Solve ``m``; load the solution into it when there is one. Returns (outcome, results)."""
-    opt = Highs()
-    start = time.perf_counter()
-    res = opt.solve(
-        m,
-        time_limit=time_limit if time_limit is not None else settings.time_limit,
-        rel_gap=settings.rel_gap,
-        threads=settings.threads,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-    )
-    seconds = time.perf_counter() - start
-    try:
-        solver_seconds = float(opt._solver_model.getRunTime())  # the highspy object behind the interface
-    except (AttributeError, TypeError, ValueError):
-        solver_seconds = None
-    tc = res.termination_condition
-    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
-    if has:
-        res.solution_loader.load_vars()
-    obj = res.incumbent_objective if has else None
-    bound = res.objective_bound
-    if tc == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
-    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
-                TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif tc == TerminationCondition.unbounded:
-        status = "unbounded"
-    elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
-                TerminationCondition.interrupted, TerminationCondition.minStepLength):
-        status = "limit"
-    else:
-        status = "error"
-    if status == "optimal" and bound is None:
-        bound = obj
-    return Outcome(status, has, obj, bound, gap(obj, bound), seconds, str(tc.name), solver_seconds), res
-
-
-def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
-    """Duals of ``cons`` in the LP left when every integer decision is fixed at its value.
-
-    Integer variables become continuous with both bounds at their current value; HiGHS then
-    solves an LP, which has duals. The model is restored afterwards.
-    """
-    saved = []
-    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
-        if v.is_integer():  # fixed ones too: HiGHS would otherwise still see a MIP
-            val = round(v.value or 0.0)
-            saved.append((v, v.domain, v.lb, v.ub))
-            v.domain = pyo.Reals
-            if not v.fixed:
-                v.setlb(val)
-                v.setub(val)
-    try:
-        opt = Highs()
-        res = opt.solve(m, threads=settings.threads, load_solutions=False,
-                        raise_exception_on_nonoptimal_result=False)
-        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-            return {}
-        return res.solution_loader.get_duals(cons)
-    finally:
-        for v, dom, lb, ub in saved:
-            v.domain = dom
-            v.setlb(lb)
-            v.setub(ub)
-
-
 def require_plan(outcome: Outcome) -> None:
     """Raise when a solve that was not infeasible still ended without any plan."""
-    from .errors import ExitoptError, LimitReached
-
     if outcome.has_solution:
         return
     if outcome.status == "limit":
         raise LimitReached(
-            f"HiGHS reached its time limit after {outcome.seconds:.0f} s without finding any plan. "
+            f"the time limit was reached after {outcome.seconds:.0f} s of solving without any plan. "
             f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
         )
     raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")
+
+
+# --------------------------------------------------------------------------------------------
+# A model as HiGHS sees it
+
+
+class Compiled:
+    """A Pyomo model handed to an in-process HiGHS model once, then kept in step by updates."""
+
+    def __init__(self, m: pyo.ConcreteModel) -> None:
+        self.model = m
+        self.opt = PyomoHighs()
+        self.opt.set_instance(m)
+        self._columns: list | None = None
+
+    def refresh(self) -> None:
+        """Carry the model's changes since the last call (bounds, fixings, rows, objective) over."""
+        self.opt.update()
+        self._columns = None
+
+    @property
+    def columns(self) -> list:
+        """The Pyomo variable of each column, in column order."""
+        if self._columns is None:
+            n = len(self.opt._pyomo_var_to_solver_var_map)
+            cols = [None] * n
+            for vid, i in self.opt._pyomo_var_to_solver_var_map.items():
+                cols[i] = self.opt._vars[vid][0]
+            self._columns = cols
+        return self._columns
+
+    def row_of(self, con) -> int | None:
+        return self.opt._pyomo_con_to_solver_con_map.get(con)
+
+    def arrays(self) -> dict:
+        """The model as plain arrays (column-wise matrix), for the worker."""
+        import highspy
+
+        h = self.opt._solver_model
+        lp = h.getLp()
+        a = lp.a_matrix_
+        start = np.array(a.start_, dtype=np.int32)
+        index = np.array(a.index_, dtype=np.int32)
+        value = np.array(a.value_, dtype=np.float64)
+        if a.format_ != highspy.MatrixFormat.kColwise:  # row-wise: turn it column-wise
+            rows = np.repeat(np.arange(lp.num_row_, dtype=np.int32), np.diff(start))
+            order = np.lexsort((rows, index))
+            counts = np.bincount(index, minlength=lp.num_col_)
+            start = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+            index, value = rows[order], value[order]
+        integrality = np.array([int(t) for t in lp.integrality_], dtype=np.int64) if len(lp.integrality_) else \
+            np.zeros(lp.num_col_, dtype=np.int64)
+        return {
+            "col_cost": np.array(lp.col_cost_, dtype=np.float64),
+            "col_lower": np.array(lp.col_lower_, dtype=np.float64),
+            "col_upper": np.array(lp.col_upper_, dtype=np.float64),
+            "row_lower": np.array(lp.row_lower_, dtype=np.float64),
+            "row_upper": np.array(lp.row_upper_, dtype=np.float64),
+            "a_start": start,
+            "a_index": index,
+            "a_value": value,
+            "integer": integrality == int(highspy.HighsVarType.kInteger),
+            "offset": float(lp.offset_),
+            "maximize": lp.sense_ == highspy.ObjSense.kMaximize,
+        }
+
+    def load(self, values: np.ndarray) -> None:
+        """Put column values into the Pyomo variables (fixed ones keep theirs)."""
+        for v, x in zip(self.columns, values):
+            if v is not None and not v.fixed:
+                v.set_value(float(x), skip_validation=True)
+
+    def start(self, arrays: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """A MIP start from the model's current values of its integer columns; None unless every
+        free one has a value (HiGHS would spend its time completing a partial start first)."""
+        idx, vals = [], []
+        for i in np.flatnonzero(arrays["integer"]):
+            lo, hi = arrays["col_lower"][i], arrays["col_upper"][i]
+            v = self.columns[i]
+            if v is None or v.value is None:
+                if lo != hi:
+                    return None
+                continue
+            idx.append(i)
+            vals.append(min(max(round(v.value), lo), hi))
+        return (np.array(idx, dtype=np.int32), np.array(vals, dtype=np.float64)) if idx else None
+
+
+def compiled(m: pyo.ConcreteModel) -> Compiled:
+    """The model's :class:`Compiled` form, made on first use and refreshed on every later one."""
+    c = getattr(m, "_exitopt_compiled", None)
+    if c is None or c.model is not m:
+        c = Compiled(m)
+        object.__setattr__(m, "_exitopt_compiled", c)
+    else:
+        c.refresh()
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# The worker process
+
+
+class _Worker:
+    """A HiGHS worker: a process of its own (``python -c``, so that it neither imports the
+    caller's main script nor needs a non-daemonic parent), joined over a local socket."""
+
+    def __init__(self, wait: float) -> None:
+        from multiprocessing.connection import Listener
+
+        key = os.urandom(16)
+        self.listener = Listener(("127.0.0.1", 0), authkey=key)
+        host, port = self.listener.address
+        module, function = WORKER_MAIN.split(":")
+        code = f"from {module} import {function} as f; f({host!r}, {port}, {key.hex()!r})"
+        env = dict(os.environ)  # the worker imports what this process imports, from the same places
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, env=env)
+        box: dict = {}
+
+        def accept() -> None:
+            try:
+                box["conn"] = self.listener.accept()
+            except (OSError, EOFError):
+                pass
+
+        t = threading.Thread(target=accept, daemon=True, name="exitopt-highs-accept")
+        t.start()
+        t.join(wait)
+        if "conn" not in box:
+            self.end()
+            raise TimeoutError("the HiGHS worker did not start in time")
+        self.conn = box["conn"]
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def end(self) -> None:
+        """End the worker at once (it may be deep inside HiGHS)."""
+        try:
+            self.process.kill()
+            self.process.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.listener.close()
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        try:
+            self.conn.send(None)
+            self.process.wait(2)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
+        self.end()
+
+
+#: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in
+WORKER_MAIN = "exitopt.highs_worker:main"
+_worker: _Worker | None = None
+
+
+def _get_worker(d: Deadline) -> _Worker | None:
+    """The process's worker, started on first use; None when none started before the deadline."""
+    global _worker
+    if _worker is None or not _worker.alive():
+        _worker = None
+        try:
+            _worker = _Worker(max(d.left() + GRACE, 1.0) if d.end is not None else 60.0)
+        except TimeoutError:
+            return None
+    return _worker
+
+
+def _drop_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.end()
+        _worker = None
+
+
+@atexit.register
+def _close_worker() -> None:
+    if _worker is not None:
+        _worker.close()
+
+
+def _killed(best: tuple | None) -> dict:
+    """The result of a job the worker was ended in (or never started), with its last plan."""
+    return {"status": "killed", "has_solution": best is not None, "objective": best[0] if best else None,
+            "bound": best[1] if best else None, "values": best[2] if best else None, "duals": None,
+            "run_time": None}
+
+
+def _run(job: dict, d: Deadline) -> dict:
+    """Run ``job`` in the worker and wait for it, at most until the deadline plus :data:`GRACE`.
+
+    Returns the worker's result; when the worker had to be ended, a result with status
+    ``"killed"`` and the last incumbent it streamed (if any).
+    """
+    w = _get_worker(d)
+    if w is None:
+        return _killed(None)
+    best: tuple[float, float, np.ndarray] | None = None
+    try:
+        w.conn.send(job)
+        hard_end = None if d.end is None else d.end + GRACE
+        while True:
+            wait = 0.5 if hard_end is None else min(0.5, max(hard_end - time.time(), 0.0))
+            if w.conn.poll(wait):
+                kind, *rest = w.conn.recv()
+                if kind == "incumbent":
+                    best = (rest[0], rest[1], rest[2])
+                    continue
+                if kind == "failed":
+                    raise ExitoptError(f"HiGHS failed: {rest[0]}")
+                return rest[0]
+            if hard_end is not None and time.time() >= hard_end:
+                _drop_worker()
+                return _killed(best)
+            if not w.alive():
+                _drop_worker()
+                raise ExitoptError("the HiGHS worker process ended unexpectedly (out of memory?).")
+    except (KeyboardInterrupt, EOFError, BrokenPipeError, ConnectionResetError):
+        _drop_worker()
+        raise
+
+
+def _options(settings: Solver, mip: bool) -> dict:
+    opts = {"threads": int(settings.threads), "random_seed": 0}
+    if mip:
+        opts["mip_rel_gap"] = float(settings.rel_gap)
+    return opts
+
+
+def _status(result: dict) -> tuple[str, str]:
+    """(exitopt status, message) of a worker result."""
+    import highspy
+
+    if result["status"] == "killed":
+        return "limit", "stopped by exitopt at the time limit (the solver did not return by itself)"
+    ms = highspy.HighsModelStatus(result["model_status"])
+    S = highspy.HighsModelStatus
+    if ms == S.kOptimal:
+        return "optimal", "optimal"
+    if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return "infeasible", result["status"]
+    if ms == S.kUnbounded:
+        return "unbounded", result["status"]
+    if ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
+        return "limit", result["status"]
+    return "error", result["status"]
+
+
+# --------------------------------------------------------------------------------------------
+# Solving
+
+
+def solve(m: pyo.ConcreteModel, settings: Solver, *, time_limit: float | None = None,
+          warm: bool = True, grace: bool = False, abs_gap: float | None = None) -> Outcome:
+    """Solve ``m`` within the deadline in force; load the plan into it when there is one.
+
+    With ``warm``, the model's current values of its integer variables (the last plan read into
+    it) are handed to HiGHS as a MIP start. With ``grace``, the solve may run up to
+    :data:`GRACE` seconds past the deadline: for the check of a plan already found, so that the
+    clock running out does not throw the plan away. ``abs_gap``: HiGHS may also stop when its
+    bound is within this much of the plan's objective (for an objective that takes whole values
+    only, anything below 1 still proves the optimum).
+    """
+    d = deadline(time_limit, settings)
+    if grace and d.end is not None:
+        d = Deadline(max(d.left(), GRACE))
+    start = time.perf_counter()
+    d.check("handing the model to the solver")
+    c = compiled(m)
+    arrays = c.arrays()
+    mip = bool(arrays["integer"].any())
+    options = _options(settings, mip)
+    if mip and abs_gap is not None:
+        options["mip_abs_gap"] = float(abs_gap)
+    job = {"arrays": arrays, "options": options, "end": d.end,
+           "start": c.start(arrays) if (warm and mip) else None}
+    result = _run(job, d)
+    seconds = time.perf_counter() - start
+    status, message = _status(result)
+    has = bool(result["has_solution"])
+    if has:
+        c.load(result["values"])
+    obj = result["objective"] if has else None
+    bound = result["bound"]
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    if status == "optimal" and bound is None:
+        bound = obj
+    return Outcome(status, has, obj, bound, gap(obj, bound), seconds, message, result["run_time"])
+
+
+def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
+    """Duals of ``cons`` in the LP left when every integer decision is fixed at its value
+    ({} when the deadline leaves no time, or the LP does not solve)."""
+    d = deadline(None, settings)
+    if d.expired():
+        return {}
+    c = compiled(m)
+    arrays = dict(c.arrays())
+    ints = np.flatnonzero(arrays["integer"])
+    lo, hi = arrays["col_lower"].copy(), arrays["col_upper"].copy()
+    for i in ints:
+        v = c.columns[i]
+        val = round(v.value) if v is not None and v.value is not None else 0.0
+        lo[i] = hi[i] = val
+    arrays.update(col_lower=lo, col_upper=hi, integer=np.zeros_like(arrays["integer"]))
+    result = _run({"arrays": arrays, "options": _options(settings, False), "end": d.end, "start": None}, d)
+    if _status(result)[0] != "optimal" or result["duals"] is None:
+        return {}
+    out = {}
+    for con in cons:
+        i = c.row_of(con)
+        if i is not None:
+            out[con] = float(result["duals"][i])
+    return out

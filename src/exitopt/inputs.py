@@ -19,6 +19,7 @@ import pandas as pd
 from .errors import InputError
 from .scenario import Scenario, load_scenario
 from .selection import Selection
+from .workbook_input import column_name, is_workbook, read_sheet, split_sheet
 
 SECTORS = ("coal", "steel", "cement")
 KIND_PRODUCT = {
@@ -38,7 +39,7 @@ PRODUCT_SECTOR = {
     "cement": "cement",
 }
 ACCIDENTS = ("none", "general", "large", "major", "extraordinary")
-SOURCES = ("gcmt", "plan", "synthetic")
+SOURCES = ("gcmt", "plan", "press", "synthetic")
 
 #: unit-table columns: name -> (kind of value, required?, default when absent)
 UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = {
@@ -90,7 +91,7 @@ _FALSE = NO_WORDS | {"", "nan"}  # in the unit table an empty cell takes the col
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(split_sheet(path)[0].read_bytes()).hexdigest()
 
 
 def read_csv_text(path: Path) -> tuple[str, str]:
@@ -106,9 +107,10 @@ def read_csv_text(path: Path) -> tuple[str, str]:
             "is saved as UTF-16 ('Unicode text' in Excel). Save it as 'CSV UTF-8 (comma delimited)' instead.",
             file=path,
         )
-    if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputError(
-            "is an Excel workbook, not a CSV file. In Excel use File → Save As → 'CSV UTF-8 (comma delimited)'.",
+            "is an Excel 97-2003 workbook (.xls), which exitopt cannot read. In Excel use File → Save As → "
+            "'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (comma delimited)'.",
             file=path,
         )
     for enc in ("utf-8-sig", "gb18030"):
@@ -127,14 +129,21 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
     :func:`read_csv_text` accepts. ``needs`` says which columns it should have, for the message
     when it cannot be read."""
     path = Path(path)
+    if is_workbook(path):
+        df = read_sheet(path).frame
+        if df.columns.empty:
+            raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path)
+        return df
     text, _encoding = read_csv_text(path)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
     except pd.errors.EmptyDataError:
         raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path) from None
     except pd.errors.ParserError as e:
         raise InputError(f"cannot be read as CSV ({e}). It needs columns {needs}; save it from Excel as "
                          f"'CSV UTF-8 (comma delimited)'.", file=path) from None
+    df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
+    return df
 
 
 def _row(i: int) -> int:
@@ -205,14 +214,22 @@ def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str) -> pd.DataFrame:
-    text, _enc = read_csv_text(path)
-    if not text.strip("\ufeff \t\r\n"):
+    text = ""
+    if is_workbook(path):  # a sheet's empty cells become NaN, as a CSV file's do below
+        df = read_sheet(path).frame
+        df = df.where(df.ne(""))
+    else:
+        text, _enc = read_csv_text(path)
+        if text.strip("\ufeff \t\r\n"):
+            try:
+                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+                raise InputError(f"cannot be read as CSV ({e}).", file=path) from None
+        else:
+            df = pd.DataFrame()
+    if df.columns.empty:
         raise InputError(f"is empty. The {what} needs a header row and one row per entry.", file=path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise InputError(f"cannot be read as CSV ({e}).", file=path) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [column_name(c) for c in df.columns]
     missing = [c for c, (_, req, _) in spec.items() if req and c not in df.columns]
     if missing:
         header = text.lstrip("\ufeff").split("\n", 1)[0]

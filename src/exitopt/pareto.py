@@ -22,124 +22,29 @@ enter and leave the exit list from one point to the next; ``frontier.png`` draws
 marks the knee (the point farthest from the chord between the end points, on axes scaled to
 0–1).
 
-The helpers :func:`solve_point` and :func:`solve_variant` (one plan from a built model or from
-a scenario variant, without the diagnosis that ``exitopt solve`` runs on an infeasible model)
-are shared with :mod:`exitopt.alternatives`, :mod:`exitopt.pins` and :mod:`exitopt.explain`.
+Every solve goes through :mod:`exitopt.engine` and starts from the plan found last: the
+interior points are solved in order of a rising ε, so that the previous point's plan meets the
+next point's bound and HiGHS starts with it in hand.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyomo.core as pyo
 
-from . import highs
-from .errors import InfeasibleError, InputError, LimitReached
+from .engine import Progress, Solution, put, quiet, raise_infeasible, solve_model
+from .errors import InputError, LimitReached
 from .inputs import Instance
 from .model import build
 from .output import write_folder
 
-Progress = Callable[[str], None]
-
 #: slack allowed on a bound fixed at a first stage's optimum, relative to its size
 LEX_TOL = 1e-7
-
-
-def quiet(_msg: str) -> None:
-    """A progress callback that says nothing."""
-
-
-# --------------------------------------------------------------------------------------------
-# One plan from a model
-
-
-@dataclass
-class PlanPoint:
-    """One solved plan: its schedule (as ``exitopt solve`` writes it), new capacity and cost.
-
-    ``objective`` is the scenario's own objective, ``jobs_weight × jobs + fiscal_weight ×
-    fiscal``, whatever objective the solve minimised; ``outcome`` is the solver's report on
-    the objective it did minimise.
-    """
-
-    outcome: highs.Outcome
-    schedule: pd.DataFrame
-    new_capacity: pd.DataFrame
-    jobs: float  # persons displaced
-    fiscal: float  # 万元, present value
-    objective: float
-
-    @property
-    def status(self) -> str:
-        return self.outcome.status
-
-    def exits(self) -> dict[str, tuple[int, str]]:
-        """{unit_id: (exit year, mode)} of the units that exit."""
-        s = self.schedule[self.schedule["exit_year"].notna()]
-        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"])}
-
-    def candidates_built(self) -> bool:
-        """Whether the plan builds a new-capacity project that is only a candidate."""
-        n = self.new_capacity
-        return bool(not n.empty and (n["built"] & (n["approval"] == "candidate")).any())
-
-    def plan_files(self, stem: str) -> dict[str, pd.DataFrame]:
-        """``{stem}.csv`` (the schedule) and, when the plan builds a candidate project,
-        ``{stem}_projects.csv`` to give ``exitopt check --projects``."""
-        files = {f"{stem}.csv": self.schedule}
-        if self.candidates_built():
-            files[f"{stem}_projects.csv"] = self.new_capacity
-        return files
-
-
-def weighted(inst: Instance, jobs: float, fiscal: float) -> float:
-    """The scenario's objective for a plan with these jobs (persons) and fiscal cost (万元)."""
-    w = inst.scenario.objective
-    return w.jobs_weight * jobs + w.fiscal_weight * fiscal
-
-
-def _round_integers(m: pyo.ConcreteModel) -> None:
-    """Round binary values within the solver's integrality tolerance, so jobs and fiscal are
-    those of the plan read back (a value of 0.9999996 would otherwise leak into them)."""
-    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
-        if v.is_integer() and v.value is not None and not v.fixed:
-            v.set_value(round(v.value), skip_validation=True)
-
-
-def solve_point(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None) -> PlanPoint | None:
-    """Solve ``m`` with whatever objective is active; None when no plan exists.
-
-    Raises :class:`LimitReached` when the time limit passes before any plan is found.
-    """
-    from .solve import read_new_capacity, read_schedule
-
-    outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
-    if outcome.status == "infeasible":
-        return None
-    highs.require_plan(outcome)
-    _round_integers(m)
-    jobs = float(pyo.value(m.jobs))
-    fiscal = float(pyo.value(m.fiscal))
-    return PlanPoint(outcome, read_schedule(m, inst), read_new_capacity(m, inst), jobs, fiscal,
-                     weighted(inst, jobs, fiscal))
-
-
-def solve_variant(inst: Instance, *, time_limit: float | None = None) -> PlanPoint | None:
-    """Build and solve ``inst`` at its own objective; None when no plan meets its rules."""
-    return solve_point(build(inst), inst, time_limit=time_limit)
-
-
-def raise_infeasible(inst: Instance) -> None:
-    """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
-    from .diagnose import diagnose
-
-    diag = diagnose(build(inst), inst)
-    raise InfeasibleError(diag.message(), diag)
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,9 +55,14 @@ def raise_infeasible(inst: Instance) -> None:
 class Frontier:
     """The points (ordered by jobs, fewest first), their table, and the knee's position."""
 
-    points: list[PlanPoint]
+    points: list[Solution]
     table: pd.DataFrame
     knee: int | None
+    stopped: bool = False  # the time limit cut the frontier short (points left out, or not proven)
+
+    @property
+    def complete(self) -> bool:
+        return not self.stopped and all(p.status == "optimal" for p in self.points)
 
     def render(self) -> str:
         """The points as a small text table for the console."""
@@ -202,7 +112,7 @@ def _loose(value: float, rel_gap: float = 0.0) -> float:
 
 
 def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float | None,
-                   time_limit: float | None) -> PlanPoint | None:
+                   time_limit: float | None) -> Solution | None:
     """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
 
     With ``eps`` given, ``jobs ≤ eps`` holds throughout. The point's outcome is the second
@@ -218,7 +128,7 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
         m.jobs_cap.activate()
     try:
         objs[first].activate()
-        stage1 = solve_point(m, inst, time_limit=time_limit)
+        stage1 = solve_model(m, inst, time_limit=time_limit)
         objs[first].deactivate()
         if stage1 is None:
             return None
@@ -228,7 +138,7 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
         cap.activate()
         objs[second].activate()
         try:
-            stage2 = solve_point(m, inst, time_limit=time_limit)
+            stage2 = solve_model(m, inst, time_limit=time_limit)
         except LimitReached:  # no plan in time at the second stage: the first stage's stands
             stage1.outcome.status = "limit"
             return stage1
@@ -247,21 +157,75 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
     return stage2
 
 
+def _end_by_blocks(m: pyo.ConcreteModel, inst: Instance, first: str, time_limit: float | None) -> Solution | None:
+    """An end point as the union of each independent block's own end point (:mod:`exitopt.blocks`).
+
+    ``jobs`` and ``fiscal`` are sums over blocks, so the least of either is the sum of each
+    block's least, and among the plans that reach it each block holds its own least (within the
+    solver's gap): each block is solved lexicographically on its own, and the union is priced
+    in the whole model ``m`` with every exit fixed. None when the model does not split, a block
+    has no plan, or the union breaks a rule that spans blocks (a joint worker cap): the caller
+    then solves the whole model.
+    """
+    from .blocks import product_blocks, sub_instance
+
+    groups = product_blocks(inst)
+    if not groups:
+        return None
+    exits: dict[str, tuple[int, str]] = {}
+    built: set[str] = set()
+    limited, gaps = False, []
+    for products in sorted(groups, key=sorted):
+        sub = sub_instance(inst, products)
+        mb = build(sub)
+        _add_bounds(mb)
+        p = _lexicographic(mb, sub, first, None, time_limit)
+        if p is None:
+            return None
+        exits.update(p.exits())
+        built |= set(_built(p))
+        limited |= p.status != "optimal"
+        gaps += [p.outcome.gap] if p.outcome.gap is not None else []
+    put(m, exits, built)
+    fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] if not v.fixed]
+    for v in fixed:
+        v.fix()
+    m.min_fiscal.activate()  # the indicator split is still free: the least outlay for these exits
+    try:
+        union = solve_model(m, inst, time_limit=time_limit, grace=True)
+    finally:
+        m.min_fiscal.deactivate()
+        for v in fixed:
+            v.unfix()
+    if union is None:
+        return None
+    union.outcome.status = "limit" if limited else "optimal"
+    union.outcome.gap = max(gaps) if gaps else None
+    union.outcome.message = f"{len(groups)} independent blocks, each solved lexicographically"
+    return union
+
+
 def _least_outlay_under(m: pyo.ConcreteModel, inst: Instance, eps: float, eta: float,
-                        time_limit: float | None) -> PlanPoint | None:
+                        time_limit: float | None) -> Solution | None:
     """Minimise ``fiscal + eta · jobs`` subject to ``jobs ≤ eps``: one solve, jobs as tie-break."""
     m.eps.set_value(_loose(eps))
     m.eta.set_value(eta)
     m.jobs_cap.activate()
     m.min_fiscal_tie.activate()
     try:
-        return solve_point(m, inst, time_limit=time_limit)
+        return solve_model(m, inst, time_limit=time_limit)
     finally:
         m.min_fiscal_tie.deactivate()
         m.jobs_cap.deactivate()
 
 
-def tie_weight(inst: Instance, low: PlanPoint, high: PlanPoint) -> float:
+def _built(p: Solution) -> list[str]:
+    """Project ids of the candidate projects a plan builds (the model's index of ``a``)."""
+    n = p.new_capacity
+    return [] if n.empty else list(n.loc[n["built"], "project_id"])
+
+
+def tie_weight(inst: Instance, low: Solution, high: Solution) -> float:
     """万元 per person for the jobs tie-break: over the whole span of jobs on the frontier it is
     worth no more than the solver's gap on fiscal (1e-7 of it when the gap is 0)."""
     span = max(high.jobs - low.jobs, 1.0)
@@ -273,6 +237,9 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
              progress: Progress = quiet) -> Frontier:
     """Compute ``points`` plans along the jobs–fiscal frontier (2 solves per end, 1 per interior point).
 
+    ``time_limit`` bounds each solve; the deadline in force (:func:`exitopt.highs.limit`) bounds
+    them all. An interior point with no plan by then is left out, and the frontier says so.
+
     Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.
     """
     if points < 2:
@@ -280,17 +247,19 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     m = build(inst)
     _add_bounds(m)
     progress("end point: fewest jobs lost")
-    low = _lexicographic(m, inst, "jobs", None, time_limit)
+    low = _end_by_blocks(m, inst, "jobs", time_limit) or _lexicographic(m, inst, "jobs", None, time_limit)
     if low is None:
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
-    high = _lexicographic(m, inst, "fiscal", None, time_limit)
+    high = _end_by_blocks(m, inst, "fiscal", time_limit) or _lexicographic(m, inst, "fiscal", None, time_limit)
     if high is None:  # cannot happen: the same rules as the first end point
         raise_infeasible(inst)
     found = [low]
+    stopped = False
     span = high.jobs - low.jobs
     if span > LEX_TOL * max(1.0, abs(high.jobs)):
         eta = tie_weight(inst, low, high)
+        put(m, low.exits(), _built(low))  # meets every interior bound: the first point's MIP start
         for k in range(1, points - 1):
             eps = low.jobs + span * k / (points - 1)
             progress(f"point {k} of {points - 2}: jobs ≤ {eps:,.0f} persons")
@@ -298,13 +267,14 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
                 p = _least_outlay_under(m, inst, eps, eta, time_limit)
             except LimitReached:
                 progress(f"point {k}: no plan found within the time limit; left out")
+                stopped = True
                 continue
             if p is not None:
                 found.append(p)
         found.append(high)
     found.sort(key=lambda p: (p.jobs, -p.fiscal))
     knee = knee_index([p.jobs for p in found], [p.fiscal for p in found])
-    return Frontier(found, frontier_table(inst, found, knee), knee)
+    return Frontier(found, frontier_table(inst, found, knee), knee, stopped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,7 +333,7 @@ def _label(i: int, n: int, diff: dict[str, list[str]], first: bool) -> str:
     return f"{text} (least outlay)" if i == n - 1 else text
 
 
-def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) -> pd.DataFrame:
+def frontier_table(inst: Instance, points: list[Solution], knee: int | None) -> pd.DataFrame:
     """One row per point: jobs, fiscal, objective at the scenario's weights, and what changed."""
     rows = []
     before: dict[str, tuple[int, str]] | None = None
@@ -392,7 +362,7 @@ def frontier_table(inst: Instance, points: list[PlanPoint], knee: int | None) ->
     return df
 
 
-def dominated_by(points: list[PlanPoint], i: int) -> int | None:
+def dominated_by(points: list[Solution], i: int) -> int | None:
     """The first other point that displaces no more workers and costs no more than point i, and
     is better on one count (possible only when solves stop at a gap or a limit); else None."""
     p = points[i]

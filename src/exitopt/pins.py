@@ -24,38 +24,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
+from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
-from .inputs import Instance, bind, read_text_table
+from .inputs import Instance, read_text_table
 from .model.domain import allowed_years, package_members, protected_units
-from .pareto import Progress, quiet, solve_variant
-from .scenario import Mandatory, Protected, Window
-from .selection import Selection
 
 
+#: the status of a pin whose re-solve the time limit cut short
+OUT_OF_TIME = "not priced: no plan without this pin was found within the time limit"
 #: above this many pins, only the cost of all pins together is re-solved (one solve per pin)
 MAX_PRICED = 20
 
 _KEEP = {"keep", "stay", "保留"}
 _EXIT = {"exit", "close", "退出"}
-
-
-@dataclass(frozen=True)
-class Pin:
-    """Keep a unit (through ``year`` when given) or make it exit (in exactly ``year`` when given)."""
-
-    unit: str
-    action: Literal["keep", "exit"]
-    year: int | None = None
-
-    @property
-    def label(self) -> str:
-        if self.action == "keep":
-            return f"keep {self.unit}" + (f" through {self.year}" if self.year is not None else "")
-        return f"exit {self.unit}" + (f" in {self.year}" if self.year is not None else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,41 +150,16 @@ def collect(inst: Instance, keep: Iterable[str] = (), exit_: Iterable[str] = (),
 
 
 # --------------------------------------------------------------------------------------------
-# Pins as scenario transforms
-
-
-def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
-    """A new instance whose scenario has a rule per pin; ``inst`` is left as it was."""
-    scen = inst.scenario
-    protected, mandatory, windows = list(scen.protected), list(scen.mandatory), list(scen.windows)
-    for p in pins:
-        only = Selection(units=[p.unit])
-        if p.action == "keep" and p.year is None:
-            protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
-        elif p.action == "keep":
-            later = [y for y in scen.years if y > p.year]
-            if not later:  # kept through the last planning year: kept
-                protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
-                continue
-            windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=later))
-        else:
-            by = p.year if p.year is not None else scen.last_year
-            mandatory.append(Mandatory(name=f"what-if pin: {p.label}", by=by, where=only))
-            if p.year is not None:
-                windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=[p.year]))
-    new = scen.model_copy(update={"protected": protected, "mandatory": mandatory, "windows": windows})
-    return bind(new, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
-
-
-# --------------------------------------------------------------------------------------------
 # Solving with pins, and the cost of each
 
 
 @dataclass
 class PinnedRun:
-    """The pinned plan (a full :class:`exitopt.solve.Result`), the free optimum and the pins' costs."""
+    """The pinned plan, the whole model holding it, the free optimum and the pins' costs."""
 
-    result: object  # exitopt.solve.Result of the pinned scenario
+    inst: Instance  # the pinned scenario
+    solution: Solution
+    model: object  # the Pyomo model of the pinned scenario, holding its plan
     free_objective: float
     costs: pd.DataFrame
 
@@ -224,23 +183,28 @@ def _signed(value: float, digits: int) -> str:
     return f"{round(float(value), digits) + 0.0:+,.{digits}f}"
 
 
-def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = None,
-                 with_duals: bool = True, progress: Progress = quiet) -> PinnedRun:
-    """Solve with every pin, solve free, and re-solve without each pin in turn (up to MAX_PRICED).
+def solve_pinned(engine: Engine, pins: list[Pin], *, time_limit: float | None = None,
+                 progress: Progress = quiet) -> PinnedRun:
+    """Solve ``engine``'s scenario with every pin, solve it free, and re-solve without each pin in
+    turn (up to MAX_PRICED).
 
-    Raises InfeasibleError (with a diagnosis) when no plan meets the rules with every pin.
+    The blocks a pin does not reach are solved once, and each re-solve starts from the pinned
+    plan, which every variant with fewer pins admits. Raises InfeasibleError (with a diagnosis)
+    when no plan meets the rules with every pin.
     """
-    from .solve import solve_instance
-
+    inst = engine.inst
     progress("the plan with every pin")
-    res = solve_instance(apply(inst, pins), time_limit=time_limit, with_duals=with_duals)
+    pinned = apply(inst, pins)
+    res, m = engine.solve(pinned, time_limit=time_limit)
+    if res is None:
+        raise_infeasible(pinned, m)
     progress("the free optimum (no pin)")
-    free = _solve_in_time(inst, time_limit)
+    free = _solve_in_time(engine, inst, time_limit)
     rows = [_cost_row("all pins", res, free)]
     if len(pins) > 1 and len(pins) <= MAX_PRICED:
         for i, p in enumerate(pins):
             progress(f"without pin {i + 1} of {len(pins)}: {p.label}")
-            without = _solve_in_time(apply(inst, pins[:i] + pins[i + 1:]), time_limit)
+            without = _solve_in_time(engine, apply(inst, pins[:i] + pins[i + 1:]), time_limit)
             rows.append(_cost_row(p.label, res, without))
     elif len(pins) == 1:
         rows.append(_cost_row(pins[0].label, res, free))
@@ -249,14 +213,14 @@ def solve_pinned(inst: Instance, pins: list[Pin], *, time_limit: float | None = 
                      "objective_without": None, "cost": None, "jobs_delta": None, "fiscal_delta": None,
                      "status": f"not priced one by one: more than {MAX_PRICED} pins would need {len(pins)} "
                                f"more solves"})
-    return PinnedRun(res, free.objective if free is not None else float("nan"), pd.DataFrame(rows))
+    return PinnedRun(pinned, res, m, free.objective if free is not None else float("nan"), pd.DataFrame(rows))
 
 
-def _solve_in_time(inst: Instance, time_limit: float | None):
+def _solve_in_time(engine: Engine, inst: Instance, time_limit: float | None):
     """The optimum of a variant, or None when none was found (out of time: the pinned plan
     exists, so a variant with fewer pins always has one)."""
     try:
-        return solve_variant(inst, time_limit=time_limit)
+        return engine.solve(inst, time_limit=time_limit)[0]
     except LimitReached:
         return None
 
@@ -266,47 +230,8 @@ def _cost_row(label: str, pinned, without) -> dict:
     if without is None:
         return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": None, "cost": None,
                 "jobs_delta": None, "fiscal_delta": None,
-                "status": "not priced: no plan without this pin was found within the time limit"}
+                "status": OUT_OF_TIME}
     status = "optimal" if pinned.status == without.status == "optimal" else "limit"
     return {"pin": label, "objective_with_pins": pinned.objective, "objective_without": without.objective,
             "cost": pinned.objective - without.objective, "jobs_delta": pinned.jobs - without.jobs,
             "fiscal_delta": pinned.fiscal - without.fiscal, "status": status}
-
-
-# --------------------------------------------------------------------------------------------
-# What `exitopt solve` runs
-
-
-@dataclass
-class SolveRun:
-    """A solved run with its folder's files and the console lines about pins and explanations."""
-
-    result: object  # exitopt.solve.Result
-    files: dict
-    lines: list[str]
-
-
-def solve_run(inst: Instance, pins: list[Pin], *, explain: bool = False, time_limit: float | None = None,
-              progress: Progress = quiet) -> SolveRun:
-    """Solve ``inst`` with ``pins`` (pins.csv priced when any) and, with ``explain``, margins.csv."""
-    from .solve import solve_instance
-
-    lines: list[str] = []
-    if pins:
-        run = solve_pinned(inst, pins, time_limit=time_limit, progress=progress)
-        res = run.result
-        files = dict(res.files())
-        files["pins.csv"] = run.costs
-        files["run.json"] = {**files["run.json"], "pins": [p.label for p in pins]}
-        lines += ["cost of the pins, objective units (re-solved):", *[f"  {x}" for x in run.lines()]]
-    else:
-        res = solve_instance(inst, time_limit=time_limit)
-        files = dict(res.files())
-    if explain:
-        from .explain import explain as explain_run
-
-        ex = explain_run(res, time_limit=time_limit, progress=progress)
-        files["schedule.csv"] = ex.schedule
-        files["margins.csv"] = ex.margins
-        lines.append(f"margins.csv: {len(ex.margins)} re-solved margin(s) and swap(s)")
-    return SolveRun(res, files, lines)

@@ -67,14 +67,18 @@ class Target(_Strict):
     by: int = Field(description="Year by which (inclusive) the exits count.")
     at_least: float | None = Field(None, ge=0, description="万吨/yr counted, at least.")
     at_most: float | None = Field(None, ge=0, description="万吨/yr counted, at most.")
+    count_at_least: int | None = Field(None, ge=0, description="Units exited, at least.")
+    count_at_most: int | None = Field(None, ge=0, description="Units exited, at most.")
     where: Selection = Field(default_factory=Selection, description="Units that count (optional).")
 
     @model_validator(mode="after")
     def _bounds(self) -> Target:
-        if self.at_least is None and self.at_most is None:
-            raise ValueError("give at_least, at_most or both")
-        if self.at_least is not None and self.at_most is not None and self.at_most < self.at_least:
-            raise ValueError("at_most is below at_least")
+        if all(v is None for v in (self.at_least, self.at_most, self.count_at_least, self.count_at_most)):
+            raise ValueError("give at_least, at_most, count_at_least or count_at_most")
+        for lo, hi in (("at_least", "at_most"), ("count_at_least", "count_at_most")):
+            low, high = getattr(self, lo), getattr(self, hi)
+            if low is not None and high is not None and high < low:
+                raise ValueError(f"{hi} is below {lo}")
         return self
 
 

@@ -14,37 +14,19 @@ import pandas as pd
 import pyomo.core as pyo
 
 from . import highs
-from .errors import InfeasibleError
+from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
-from .model import build
-from .model.cost import price
-from .model.domain import protected_units
-from .model.replacement import unit_indicators
 from .output import versions
-
-TOL = 1e-6
 
 
 @dataclass
-class Result:
-    inst: Instance
-    outcome: highs.Outcome
-    schedule: pd.DataFrame
-    summary: pd.DataFrame
-    constraints: pd.DataFrame
-    new_capacity: pd.DataFrame
-    jobs: float
-    fiscal: float
-    build_seconds: float
+class Result(Solution):
+    """A solved plan with every table of its run folder."""
+
+    inst: Instance = None
+    summary: pd.DataFrame = None
+    constraints: pd.DataFrame = None
     timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        return self.outcome.status
-
-    @property
-    def objective(self) -> float:
-        return float(self.outcome.objective)
 
     def record(self) -> dict:
         """The machine-readable record of the run (run.json)."""
@@ -84,60 +66,6 @@ def _val(e) -> float:
     except ZeroDivisionError:
         return float("nan")
     return float(v) if v is not None else float("nan")
-
-
-def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
-    """One row per unit, exiting or not, priced exactly as the objective prices it."""
-    scen = inst.scenario
-    units = inst.units
-    chosen = {}
-    for k in m.X:
-        if m.x[k].value is not None and m.x[k].value > 0.5:
-            chosen[k[0]] = (k[1], k[2])
-    ind = unit_indicators(m, chosen)
-    protected = protected_units(inst)
-    rows = []
-    for u, r in units.iterrows():
-        year, mode = chosen.get(u, (None, None))
-        cap = float(r["capacity"])
-        c = scen.costs(r["sector"])
-        losses = 0.0
-        if r["loss_making"]:
-            losses = float(r["subsidised_loss"]) * sum(1 for y in inst.years if year is None or y < year)
-        if year is None:
-            reason = f"protected: {protected[u]}" if u in protected else ""
-            rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
-                             outlay=0.0, award=0.0, losses_paid=losses, reason=reason))
-            continue
-        indicator = min(ind.get(u, 0.0), cap)
-        counted = cap - indicator
-        displaced, outlay_full = price(scen, r["sector"], r["workers"], cap, year, mode)
-        award = c.award_per_capacity * scen.ladder_at(year) * counted
-        outlay = outlay_full + c.award_per_capacity * scen.ladder_at(year) * indicator
-        if u in m.mandatory_of:
-            reason = f"mandatory: {m.mandatory_of[u]}"
-        elif u in m.package_of:
-            reason = f"package: {m.package_of[u]}"
-        else:
-            reason = "chosen"
-        rows.append(dict(exit_year=year, mode=mode, counted=counted, indicator=indicator,
-                         workers_displaced=displaced, outlay=outlay, award=award, losses_paid=losses,
-                         reason=reason))
-    df = pd.DataFrame(rows, index=units.index)
-    cols = ["unit_id", "name", "name_zh", "sector", "kind", "product", "firm", "group", "region", "capacity"]
-    out = pd.concat([units[cols], df], axis=1).reset_index(drop=True)
-    out["exit_year"] = out["exit_year"].astype("Int64")
-    return out
-
-
-def read_new_capacity(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
-    p = inst.projects
-    if p.empty:
-        return pd.DataFrame(columns=["project_id", "name", "product", "capacity", "year", "approval", "built"])
-    built = [bool(j in m.J and (m.a[j].value or 0) > 0.5) for j in p.index]
-    out = p[["project_id", "name", "product", "capacity", "year", "approval"]].copy()
-    out["built"] = built
-    return out.reset_index(drop=True)
 
 
 def top_share(left: pd.Series, k: int) -> float:
@@ -235,90 +163,95 @@ def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.Da
     return df
 
 
-def _solve_by_blocks(m: pyo.ConcreteModel, inst: Instance, time_limit: float | None,
-                     cache: dict | None) -> highs.Outcome | None:
-    """Solve the independent blocks (:mod:`exitopt.blocks`), fix their plans in the whole model
-    ``m`` and solve it; the outcome when that plan is optimal for the whole within the gap, else
-    None (the caller then solves the whole model)."""
-    from .blocks import solve_blocks
-
-    plans = solve_blocks(inst, time_limit=time_limit, cache=cache)
-    if plans is None:
-        return None
-    exits = {u: e for p in plans for u, e in p.exits.items()}
-    built = set().union(*(p.built for p in plans))
-    fixed = []
-    for k in m.X:
-        m.x[k].fix(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0)
-        fixed.append(m.x[k])
-    for j in m.J:
-        if not m.a[j].fixed:
-            m.a[j].fix(1.0 if j in built else 0.0)
-            fixed.append(m.a[j])
-    try:
-        outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
-    finally:
-        for v in fixed:
-            v.unfix()
-    if outcome.status != "optimal":
-        return None  # the blocks' plans break a joint worker cap: solve the whole
-    bound = sum(p.bound for p in plans)
-    gap = highs.gap(outcome.objective, bound)
-    seconds = sum(p.seconds for p in plans) + outcome.seconds
-    if any(p.status == "limit" for p in plans):
-        return highs.Outcome("limit", True, outcome.objective, bound, gap, seconds,
-                             f"{len(plans)} independent blocks, one or more stopped at the time limit")
-    if gap is None or gap > inst.scenario.solver.rel_gap + 1e-9:
-        return None  # blocks of opposite sign can add up to a wider gap: solve the whole
-    return highs.Outcome("optimal", True, outcome.objective, bound, gap, seconds,
-                         f"{len(plans)} independent blocks, each solved to its gap")
-
-
 def solve_instance(inst: Instance, *, time_limit: float | None = None, with_duals: bool = True,
-                   blocks: bool = True, block_cache: dict | None = None) -> Result:
+                   blocks: bool = True, block_cache: dict | None = None, engine: Engine | None = None) -> Result:
     """Build and solve; raise InfeasibleError with a diagnosis when no plan meets every rule.
 
     With ``blocks`` (the default), parts of the model that no rule ties together are solved one
     at a time and checked together (:mod:`exitopt.blocks`); ``block_cache`` (a dict kept by the
-    caller, e.g. a sweep worker) lets a block that did not change skip its solve.
+    caller, e.g. a sweep worker) lets a block that did not change skip its solve. An ``engine``
+    that solved a variant of ``inst`` before lets this solve reuse that work.
     """
     t0 = time.perf_counter()
-    m = build(inst)
-    t_build = time.perf_counter() - t0
-    outcome = _solve_by_blocks(m, inst, time_limit, block_cache) if blocks else None
-    if outcome is None:
-        limit = time_limit if time_limit is not None else inst.scenario.solver.time_limit
-        spent = time.perf_counter() - t0 - t_build  # by the blocks, if they were tried
-        outcome, _ = highs.solve(m, inst.scenario.solver, time_limit=max(limit - spent, 0.1 * limit))
-    if outcome.status == "infeasible":
-        from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
+    engine = engine if engine is not None else Engine(inst, blocks=blocks, cache=block_cache)
+    sol, m = engine.solve(inst, time_limit=time_limit)
+    if sol is None:
+        raise_infeasible(inst, m)
+    return result_of(inst, sol, m, with_duals=with_duals, solve_seconds=time.perf_counter() - t0)
 
-        diag = diagnose(m, inst)
-        raise InfeasibleError(diag.message(), diag)
-    highs.require_plan(outcome)
-    t1 = time.perf_counter()
+
+def result_of(inst: Instance, sol: Solution, m: pyo.ConcreteModel, *, with_duals: bool = True,
+              solve_seconds: float = 0.0) -> Result:
+    """The run's tables for a plan ``sol`` held in the whole model ``m``: duals, summary, constraints."""
+    t0 = time.perf_counter()
     duals = {}
     if with_duals and m.rows:
         duals = highs.lp_duals(m, inst.scenario.solver, [r.con for r in m.rows])
-    t_duals = time.perf_counter() - t1
-    schedule = read_schedule(m, inst)
-    new = read_new_capacity(m, inst)
-    summary = summarise(schedule, new, inst)
+    t_duals = time.perf_counter() - t0
+    summary = summarise(sol.schedule, sol.new_capacity, inst)
     constraints = read_constraints(m, inst, duals)
-    t_report = time.perf_counter() - t1 - t_duals
-    return Result(inst, outcome, schedule, summary, constraints, new, jobs=_val(m.jobs), fiscal=_val(m.fiscal),
-                  build_seconds=t_build, timings=_timings(t_build, outcome, t_duals, t_report))
+    t_report = time.perf_counter() - t0 - t_duals
+    return Result(sol.outcome, sol.schedule, sol.new_capacity, sol.jobs, sol.fiscal, sol.objective, inst=inst,
+                  summary=summary, constraints=constraints,
+                  timings=_timings(solve_seconds, sol.outcome, t_duals, t_report))
 
 
-def _timings(build_s: float, outcome: highs.Outcome, duals_s: float, report_s: float) -> dict[str, float]:
-    """Seconds by stage: build (Pyomo model), handoff (model to HiGHS), highs (HiGHS's own run time),
-    duals (fixed-plan LP for marginal costs), report (tables of the run folder)."""
-    out = {"build": build_s}
+def _timings(solve_s: float, outcome: highs.Outcome, duals_s: float, report_s: float) -> dict[str, float]:
+    """Seconds by stage: solve (building the models, handing them to HiGHS and solving), of which
+    highs (HiGHS's own run time) when known; duals (fixed-plan LP for marginal costs), report
+    (tables of the run folder)."""
+    out = {"solve": solve_s}
     if outcome.solver_seconds is not None:
-        out["handoff"] = max(outcome.seconds - outcome.solver_seconds, 0.0)
         out["highs"] = outcome.solver_seconds
-    else:
-        out["highs"] = outcome.seconds
     out.update(duals=duals_s, report=report_s)
     return out
 
+
+
+# --------------------------------------------------------------------------------------------
+# What `exitopt solve` runs
+
+
+@dataclass
+class SolveRun:
+    """A solved run with its folder's files and the console lines about pins and explanations."""
+
+    result: Result
+    files: dict
+    lines: list[str]
+    cut_short: bool = False  # a pin's price or an explanation's re-solve ran out of time
+
+
+def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: float | None = None,
+              progress: Progress = quiet) -> SolveRun:
+    """Solve ``inst`` with ``pins`` (pins.csv priced when any) and, with ``explain``, margins.csv.
+
+    One :class:`exitopt.engine.Engine` serves every solve of the run: the plan, the pins' prices
+    and the explanation's re-solves.
+    """
+    engine = Engine(inst)
+    lines: list[str] = []
+    cut = False
+    if pins:
+        from .pins import OUT_OF_TIME, solve_pinned
+
+        t0 = time.perf_counter()
+        run = solve_pinned(engine, pins, time_limit=time_limit, progress=progress)
+        res = result_of(run.inst, run.solution, run.model, solve_seconds=time.perf_counter() - t0)
+        files = dict(res.files())
+        files["pins.csv"] = run.costs
+        files["run.json"] = {**files["run.json"], "pins": [p.label for p in pins]}
+        lines += ["cost of the pins, objective units (re-solved):", *[f"  {x}" for x in run.lines()]]
+        cut |= bool((run.costs["status"] == OUT_OF_TIME).any())
+    else:
+        res = solve_instance(inst, time_limit=time_limit, engine=engine)
+        files = dict(res.files())
+    if explain:
+        from .explain import OUT_OF_TIME as EXPLAIN_OUT_OF_TIME, explain as explain_run
+
+        ex = explain_run(res, time_limit=time_limit, progress=progress, engine=engine)
+        files["schedule.csv"] = ex.schedule
+        files["margins.csv"] = ex.margins
+        lines.append(f"margins.csv: {len(ex.margins)} re-solved margin(s) and swap(s)")
+        cut |= bool((ex.margins["status"] == EXPLAIN_OUT_OF_TIME).any())
+    return SolveRun(res, files, lines, cut)

@@ -27,10 +27,18 @@ FAMILIES = (
 )
 
 
-def build(inst: Instance) -> pyo.ConcreteModel:
-    """The Pyomo model of ``inst``: every rule family, the exact cost, minimised."""
+def build(inst: Instance, *, grace: bool = False) -> pyo.ConcreteModel:
+    """The Pyomo model of ``inst``: every rule family, the exact cost, minimised.
+
+    The deadline in force is checked between families; with ``grace``, not at all (the model
+    is built to check a plan already found, whose loss to the clock would help no one).
+    """
+    from ..highs import Deadline, deadline
+
+    d = Deadline(None) if grace else deadline()
     m = pyo.ConcreteModel(name=inst.scenario.name)
     m.domain = build_domain(inst)
     for add in FAMILIES:
+        d.check("building the model")
         add(m, inst)
     return m

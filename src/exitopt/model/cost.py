@@ -20,6 +20,7 @@ for the yearly caps (rule 9) and the reports.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pyomo.core as pyo
 
@@ -27,14 +28,35 @@ from ..inputs import Instance
 from ..scenario import Scenario
 
 
-def price(scen: Scenario, sector: str, workers: float, capacity: float, y: int, mode: str) -> tuple[float, float]:
-    """(displaced workers D, outlay in year y with the award on the whole capacity) of one exit."""
+@dataclass(frozen=True)
+class ExitPrice:
+    """What one exit costs: persons displaced, and the outlay in its year with the award earned
+    by the counted part only (the part used as replacement indicators earns none)."""
+
+    displaced: float  # persons
+    outlay: float  # 万元 in the exit year
+    award: float  # 万元, included (negatively) in outlay
+    counted: float  # 万吨/yr counted toward the targets
+
+
+def award_rate(scen: Scenario, sector: str, y: int) -> float:
+    """万元 of award per 万吨/yr counted in year y."""
+    return scen.costs(sector).award_per_capacity * scen.ladder_at(y)
+
+
+def exit_price(scen: Scenario, sector: str, workers: float, capacity: float, y: int, mode: str,
+               indicator: float = 0.0) -> ExitPrice:
+    """The one pricing of an exit, used by the model, the schedule and the explanations.
+
+    ``indicator`` (万吨/yr, clipped to the capacity) is the part used as replacement indicators.
+    """
     c = scen.costs(sector)
+    indicator = min(max(float(indicator), 0.0), capacity)
+    counted = capacity - indicator
     displaced = workers * (1 - scen.attrition) ** scen.t(y) * (1 - c.redeployed_share.get(mode, 0.0))
-    outlay = (c.resettlement_per_worker * displaced
-              + c.exit_cost_per_capacity.get(mode, 0.0) * capacity
-              - c.award_per_capacity * scen.ladder_at(y) * capacity)
-    return displaced, outlay
+    award = award_rate(scen, sector, y) * counted
+    outlay = c.resettlement_per_worker * displaced + c.exit_cost_per_capacity.get(mode, 0.0) * capacity - award
+    return ExitPrice(displaced, outlay, award, counted)
 
 
 def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -46,16 +68,14 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     outlay_terms: dict[int, list] = defaultdict(list)
     displaced_terms: dict[tuple[str, int], list] = defaultdict(list)
     m.coef_displaced = {}
-    m.coef_outlay = {}
     for k in m.X:
         u, y, mode = k
-        d, o = price(scen, sector[u], workers[u], m.capacity[u], y, mode)
-        m.coef_displaced[k] = d
-        m.coef_outlay[k] = o
-        outlay_terms[y].append(o * m.x[k])
-        displaced_terms[region[u], y].append(d * m.x[k])
+        p = exit_price(scen, sector[u], workers[u], m.capacity[u], y, mode)  # award on the whole capacity
+        m.coef_displaced[k] = p.displaced
+        outlay_terms[y].append(p.outlay * m.x[k])
+        displaced_terms[region[u], y].append(p.displaced * m.x[k])
     for (c, y) in m.IND:  # the indicator part earns no award: give it back (one sector per class)
-        award = scen.costs(sector[m.ind_members[c][0]]).award_per_capacity * scen.ladder_at(y)
+        award = award_rate(scen, sector[m.ind_members[c][0]], y)
         if award:
             outlay_terms[y].append(award * m.ind[c, y])
     losers = units.index[units["loss_making"] & (units["subsidised_loss"] > 0)]

@@ -7,7 +7,12 @@ selection is given)::
                                                                        ≤ at_most
 
 ``ind[u, y]`` is the part of a retired unit's capacity used as a replacement indicator
-(rule 2): it does not count toward any target. Targets are cumulative. (The model holds the
+(rule 2): it does not count toward any target. Targets are cumulative. A target may also
+bound the number of selected units that have exited (each once, whatever part of it serves
+as an indicator)::
+
+    Σ_{u ∈ S ∩ p} Σ_{y ≤ Y} Σ_m x[u, y, m]  ≥ count_at_least   (units)
+                                           ≤ count_at_most (The model holds the
 indicator parts summed over classes of units that every target selects alike; see
 :mod:`exitopt.model.replacement`.)
 """
@@ -30,12 +35,24 @@ def counted_expr(m, units: list[str], by: int):
     return pyo.quicksum(terms)
 
 
+def exited_expr(m, units: list[str], by: int):
+    """Number of ``units`` exiting in or before ``by``."""
+    return pyo.quicksum(m.x[k] for u in units for k in m.by_unit.get(u, ()) if k[1] <= by)
+
+
 def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     product = inst.units["product"]
     for t in inst.scenario.targets:
         units = [u for u in inst.select(t.where) if product[u] == t.product]
-        counted = counted_expr(m, units, t.by)
-        for sense, bound in ((">=", t.at_least), ("<=", t.at_most)):
-            if bound is not None:
-                add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=counted,
-                        sense=sense, rhs=bound, unit="万吨/yr")
+        if t.at_least is not None or t.at_most is not None:
+            counted = counted_expr(m, units, t.by)
+            for sense, bound in ((">=", t.at_least), ("<=", t.at_most)):
+                if bound is not None:
+                    add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=counted,
+                            sense=sense, rhs=bound, unit="万吨/yr")
+        if t.count_at_least is not None or t.count_at_most is not None:
+            exited = exited_expr(m, units, t.by)
+            for sense, bound in ((">=", t.count_at_least), ("<=", t.count_at_most)):
+                if bound is not None:
+                    add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=exited,
+                            sense=sense, rhs=float(bound), unit="units")

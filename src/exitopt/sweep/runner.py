@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
+from ..errors import EXIT_INTERRUPTED, ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
 from .ledger import LEDGER, Ledger, open_ledger
 from .spec import Case, Sweep, apply, apply_values, read_sweep
 
@@ -36,7 +36,7 @@ OUTPUTS = ("cases.csv", "units_long.csv", "unit_frequency.csv", "response.png", 
 class Interrupted(ExitoptError):
     """The sweep was stopped (Ctrl-C); finished cases are kept in the ledger."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 # ---- worker side ---------------------------------------------------------------------------------
@@ -89,6 +89,7 @@ _BLOCKS: dict = {}
 
 def _solve(task: Task) -> dict:
     """Solve one case and reduce its result to what the ledger keeps."""
+    from ..highs import limit
     from ..inputs import bind
     from ..solve import solve_instance
 
@@ -101,7 +102,8 @@ def _solve(task: Task) -> dict:
     case_inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
     if len(_BLOCKS) > 256:  # a worker keeps the optimum of each block it solved, within reason
         _BLOCKS.clear()
-    res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
+    with limit(scen.solver.time_limit):  # the whole case, model building included
+        res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
     o = res.outcome
     s = res.schedule[res.schedule["exit_year"].notna()]
     exits: dict[str, dict[str, float]] = {}

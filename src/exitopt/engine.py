@@ -1,0 +1,321 @@
+"""The solve engine: the one road from an instance to a solved plan.
+
+Every command that solves — ``solve``, ``pareto``, ``alternatives``, the what-if pins, the
+explanations, the diagnosis and each case of a sweep — goes through this module:
+
+* :func:`solve_model` solves a built model with whatever objective and extra rows are active
+  and reads the plan back as a :class:`Solution`. A model built once can be changed in place
+  (bounds, right-hand sides, an extra row, the objective) and solved again; each solve starts
+  from the plan read into the model last (a MIP start).
+* :class:`Engine` solves scenario *variants* (pins, a tightened rule): each is split into the
+  blocks no rule ties together (:mod:`exitopt.blocks`); a block the variant leaves as it was
+  is not solved again, and a block it changes starts from its best known plan.
+* :class:`Pin` and :func:`apply` turn a what-if pin into rules of a variant.
+
+Every solve draws on the wall clock of the command (:func:`exitopt.highs.limit`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import pyomo.core as pyo
+
+from . import highs
+from .errors import InfeasibleError
+from .inputs import Instance, bind
+from .model import build
+from .model.cost import exit_price
+from .model.domain import protected_units
+from .model.replacement import unit_indicators
+from .scenario import Mandatory, Protected, Window
+from .selection import Selection
+
+Progress = Callable[[str], None]
+
+
+def quiet(_msg: str) -> None:
+    """A progress callback that says nothing."""
+
+
+# --------------------------------------------------------------------------------------------
+# One solved plan
+
+
+@dataclass
+class Solution:
+    """One solved plan: its schedule (as ``exitopt solve`` writes it), new capacity and cost.
+
+    ``objective`` is the scenario's own objective, ``jobs_weight × jobs + fiscal_weight ×
+    fiscal``, whatever objective the solve minimised; ``outcome`` is the solver's report on
+    the objective it did minimise.
+    """
+
+    outcome: highs.Outcome
+    schedule: pd.DataFrame
+    new_capacity: pd.DataFrame
+    jobs: float  # persons displaced
+    fiscal: float  # 万元, present value
+    objective: float
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    def exits(self) -> dict[str, tuple[int, str]]:
+        """{unit_id: (exit year, mode)} of the units that exit."""
+        s = self.schedule[self.schedule["exit_year"].notna()]
+        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"])}
+
+    def candidates_built(self) -> bool:
+        """Whether the plan builds a new-capacity project that is only a candidate."""
+        n = self.new_capacity
+        return bool(not n.empty and (n["built"] & (n["approval"] == "candidate")).any())
+
+    def plan_files(self, stem: str) -> dict[str, pd.DataFrame]:
+        """``{stem}.csv`` (the schedule) and, when the plan builds a candidate project,
+        ``{stem}_projects.csv`` to give ``exitopt check --projects``."""
+        files = {f"{stem}.csv": self.schedule}
+        if self.candidates_built():
+            files[f"{stem}_projects.csv"] = self.new_capacity
+        return files
+
+
+def weighted(inst: Instance, jobs: float, fiscal: float) -> float:
+    """The scenario's objective for a plan with these jobs (persons) and fiscal cost (万元)."""
+    w = inst.scenario.objective
+    return w.jobs_weight * jobs + w.fiscal_weight * fiscal
+
+
+def round_integers(m: pyo.ConcreteModel) -> None:
+    """Round binary values within the solver's integrality tolerance, so jobs and fiscal are
+    those of the plan read back (a value of 0.9999996 would otherwise leak into them)."""
+    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
+        if v.is_integer() and v.value is not None and not v.fixed:
+            v.set_value(round(v.value), skip_validation=True)
+
+
+def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
+    """One row per unit, exiting or not, priced exactly as the objective prices it."""
+    scen = inst.scenario
+    units = inst.units
+    chosen = {}
+    for k in m.X:
+        if m.x[k].value is not None and m.x[k].value > 0.5:
+            chosen[k[0]] = (k[1], k[2])
+    ind = unit_indicators(m, chosen)
+    protected = protected_units(inst)
+    rows = []
+    for u, r in units.iterrows():
+        year, mode = chosen.get(u, (None, None))
+        cap = float(r["capacity"])
+        losses = 0.0
+        if r["loss_making"]:
+            losses = float(r["subsidised_loss"]) * sum(1 for y in inst.years if year is None or y < year)
+        if year is None:
+            reason = f"protected: {protected[u]}" if u in protected else ""
+            rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
+                             outlay=0.0, award=0.0, losses_paid=losses, reason=reason))
+            continue
+        indicator = min(ind.get(u, 0.0), cap)
+        p = exit_price(scen, r["sector"], r["workers"], cap, year, mode, indicator)
+        counted, displaced, outlay, award = p.counted, p.displaced, p.outlay, p.award
+        if u in m.mandatory_of:
+            reason = f"mandatory: {m.mandatory_of[u]}"
+        elif u in m.package_of:
+            reason = f"package: {m.package_of[u]}"
+        else:
+            reason = "chosen"
+        rows.append(dict(exit_year=year, mode=mode, counted=counted, indicator=indicator,
+                         workers_displaced=displaced, outlay=outlay, award=award, losses_paid=losses,
+                         reason=reason))
+    df = pd.DataFrame(rows, index=units.index)
+    cols = ["unit_id", "name", "name_zh", "sector", "kind", "product", "firm", "group", "region", "capacity"]
+    out = pd.concat([units[cols], df], axis=1).reset_index(drop=True)
+    out["exit_year"] = out["exit_year"].astype("Int64")
+    return out
+
+
+def read_new_capacity(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
+    p = inst.projects
+    if p.empty:
+        return pd.DataFrame(columns=["project_id", "name", "product", "capacity", "year", "approval", "built"])
+    built = [bool(j in m.J and (m.a[j].value or 0) > 0.5) for j in p.index]
+    out = p[["project_id", "name", "product", "capacity", "year", "approval"]].copy()
+    out["built"] = built
+    return out.reset_index(drop=True)
+
+
+def put(m: pyo.ConcreteModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = ()) -> None:
+    """Set a plan as the model's values (the next solve's MIP start): the exits ``{unit: (year,
+    mode)}`` and the candidate projects ``built``."""
+    built = set(built)
+    for k in m.X:
+        m.x[k].set_value(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0, skip_validation=True)
+    for j in m.J:
+        if not m.a[j].fixed:
+            m.a[j].set_value(1.0 if j in built else 0.0, skip_validation=True)
+
+
+def read(m: pyo.ConcreteModel, inst: Instance, outcome: highs.Outcome) -> Solution:
+    """The plan held in a solved model, priced as the objective prices it."""
+    round_integers(m)
+    jobs = float(pyo.value(m.jobs))
+    fiscal = float(pyo.value(m.fiscal))
+    return Solution(outcome, read_schedule(m, inst), read_new_capacity(m, inst), jobs, fiscal,
+                    weighted(inst, jobs, fiscal))
+
+
+def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None,
+                grace: bool = False, abs_gap: float | None = None) -> Solution | None:
+    """Solve ``m`` with whatever objective is active, from the plan it holds; None when no plan exists.
+
+    Raises :class:`exitopt.errors.LimitReached` when the time limit passes before any plan is
+    found. ``grace``, ``abs_gap``: see :func:`exitopt.highs.solve`.
+    """
+    outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=grace, abs_gap=abs_gap)
+    if outcome.status == "infeasible":
+        return None
+    highs.require_plan(outcome)
+    return read(m, inst, outcome)
+
+
+def raise_infeasible(inst: Instance, m: pyo.ConcreteModel | None = None) -> None:
+    """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
+    from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
+
+    diag = diagnose(m if m is not None else build(inst), inst)
+    raise InfeasibleError(diag.message(), diag)
+
+
+# --------------------------------------------------------------------------------------------
+# What-if pins as scenario variants
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Keep a unit (through ``year`` when given) or make it exit (in exactly ``year`` when given)."""
+
+    unit: str
+    action: Literal["keep", "exit"]
+    year: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.action == "keep":
+            return f"keep {self.unit}" + (f" through {self.year}" if self.year is not None else "")
+        return f"exit {self.unit}" + (f" in {self.year}" if self.year is not None else "")
+
+
+def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
+    """A new instance whose scenario has a rule per pin; ``inst`` is left as it was."""
+    scen = inst.scenario
+    protected, mandatory, windows = list(scen.protected), list(scen.mandatory), list(scen.windows)
+    for p in pins:
+        only = Selection(units=[p.unit])
+        if p.action == "keep" and p.year is None:
+            protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
+        elif p.action == "keep":
+            later = [y for y in scen.years if y > p.year]
+            if not later:  # kept through the last planning year: kept
+                protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
+                continue
+            windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=later))
+        else:
+            by = p.year if p.year is not None else scen.last_year
+            mandatory.append(Mandatory(name=f"what-if pin: {p.label}", by=by, where=only))
+            if p.year is not None:
+                windows.append(Window(name=f"what-if pin: {p.label}", where=only, years=[p.year]))
+    new = scen.model_copy(update={"protected": protected, "mandatory": mandatory, "windows": windows})
+    return bind(new, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Variants of one scenario, solved block by block
+
+
+class Engine:
+    """Solves a scenario and its variants, reusing what an earlier solve found.
+
+    The blocks of a variant that no change reaches are taken from the cache as they were; a
+    block that changed starts from the best plan known for it (its last solved plan), and the
+    whole model, when it has to be solved whole, starts from the last whole plan.
+    """
+
+    def __init__(self, inst: Instance, *, blocks: bool = True, cache: dict | None = None) -> None:
+        self.inst = inst
+        self.blocks = blocks
+        self.cache: dict = {} if cache is None else cache
+        self.starts: dict = {}  # block products -> last BlockPlan
+        self.last: dict[str, tuple[int, str]] | None = None  # exits of the last whole plan
+        self.last_built: set = set()
+
+    def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
+            Solution | None, pyo.ConcreteModel]:
+        """(plan or None when no plan meets the rules, the whole model holding it)."""
+        inst = self.inst if inst is None else inst
+        d = highs.deadline(time_limit, inst.scenario.solver)
+        d.check("building the model")
+        outcome, m = self._by_blocks(inst, time_limit) if self.blocks else (None, None)
+        if outcome is None:
+            m = m if m is not None else build(inst)
+            self._warm(m)
+            outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
+        if outcome.status == "infeasible":
+            return None, m
+        highs.require_plan(outcome)
+        sol = read(m, inst, outcome)
+        self.last = sol.exits()
+        self.last_built = set(j for j in m.J if (m.a[j].value or 0) > 0.5)
+        return sol, m
+
+    def _warm(self, m: pyo.ConcreteModel) -> None:
+        """Put the last whole plan into ``m`` as its starting values."""
+        if self.last is not None:
+            put(m, self.last, self.last_built)
+
+    def _by_blocks(self, inst: Instance, time_limit: float | None) -> tuple[highs.Outcome | None,
+                                                                             pyo.ConcreteModel | None]:
+        """Solve the independent blocks (:mod:`exitopt.blocks`), fix their plans in the whole model
+        and solve it; (the outcome, the whole model) when that plan is optimal for the whole within
+        the gap, else (None, the whole model or None): the caller then solves the whole model."""
+        from .blocks import solve_blocks
+
+        started = time.perf_counter()
+        plans = solve_blocks(inst, time_limit=time_limit, cache=self.cache, starts=self.starts)
+        if plans is None:
+            return None, None
+        m = build(inst, grace=True)  # the blocks' plans are in hand: do not lose them to the clock
+        exits = {u: e for p in plans for u, e in p.exits.items()}
+        built = set().union(*(p.built for p in plans))
+        fixed = []
+        for k in m.X:
+            m.x[k].fix(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0)
+            fixed.append(m.x[k])
+        for j in m.J:
+            if not m.a[j].fixed:
+                m.a[j].fix(1.0 if j in built else 0.0)
+                fixed.append(m.a[j])
+        try:  # every integer decision is fixed: a small LP, which may use the grace period
+            outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=True)
+        finally:
+            for v in fixed:
+                v.unfix()
+        if outcome.status != "optimal":
+            return None, m  # the blocks' plans break a joint worker cap: solve the whole
+        bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
+        gap = highs.gap(outcome.objective, bound)
+        seconds = time.perf_counter() - started
+        solver = sum(p.solver_seconds for p in plans) + (outcome.solver_seconds or 0.0)
+        if any(p.status == "limit" for p in plans):
+            return highs.Outcome("limit", True, outcome.objective, bound, gap, seconds,
+                                 f"{len(plans)} independent blocks, one or more stopped at the time limit",
+                                 solver), m
+        if gap is None or gap > inst.scenario.solver.rel_gap + 1e-9:
+            return None, m  # blocks of opposite sign can add up to a wider gap: solve the whole
+        return highs.Outcome("optimal", True, outcome.objective, bound, gap, seconds,
+                             f"{len(plans)} independent blocks, each solved to its gap", solver), m

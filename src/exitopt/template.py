@@ -1,0 +1,349 @@
+"""``exitopt template``: a workbook to fill in, with one sheet per table exitopt reads.
+
+Sheets, in this order: ``units``, ``projects``, ``pins``, ``plan``, ``approvals`` (empty, to
+fill in), ``example_units`` and ``example_projects`` (the Gansu tables of ``data/gansu``), and
+``说明 instructions`` (how to fill in and use the workbook, in Chinese and English, and every
+column). Each table sheet has:
+
+- a header row whose cells hold the column name on the first line (what exitopt reads) and a
+  Chinese label with the unit on the second; a comment on each header cell gives the meaning,
+  the unit and the default in both languages;
+- drop-down lists (data validation) for the fixed vocabularies: sector, kind, product, owner,
+  accident, source, status, action, mode, and true/false/是/否 for the yes/no columns;
+  warnings for numbers out of range (capacity > 0, whole workers, years 1900–2100);
+- number formats per column (years without a thousands separator, text for ids and
+  ``exit_years`` so Excel leaves ``2018-2020`` alone), a frozen header row and id column, and
+  a filter on the header.
+
+The workbook holds no formula, so it needs no calculation before exitopt reads it. A scenario
+points at a sheet as ``units = "template.xlsx#units"``; the example sheets validate and solve
+as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import OutputError
+from .inputs import ACCIDENTS, KIND_PRODUCT, PRODUCT_SECTOR, SECTORS, SOURCES
+
+#: the Gansu tables, next to the package in a source checkout (pip install -e .)
+GANSU = Path(__file__).resolve().parents[2] / "data" / "gansu"
+#: rows of each sheet that get drop-down lists and range checks
+ROWS = 5000
+YES_NO = ("true", "false", "是", "否")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str  #: Chinese label (second line of the header)
+    unit: str  #: unit or values, in a few characters
+    en: str  #: meaning in English
+    zh_meaning: str  #: meaning in Chinese
+    kind: str  #: id · text · choice · bool · capacity · count · money · year · years · amount
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str = ""
+
+
+def _c(name, zh, unit, en, zh_meaning, kind="text", required=False, choices=(), default=""):
+    return Column(name, zh, unit, en, zh_meaning, kind, required, tuple(choices), default)
+
+
+UNITS = [
+    _c("unit_id", "单位编号", "文本 text", "Unique id of the unit, e.g. COAL-M1839.", "唯一编号，如 COAL-M1839。", "id", True),
+    _c("name", "名称", "文本 text", "Name of the unit (English or any text).", "单位名称。", "text", True),
+    _c("name_zh", "中文名称", "文本 text", "Chinese name.", "中文名称。"),
+    _c("sector", "行业", "coal/steel/cement", "Sector: coal, steel or cement; must match the kind.",
+       "行业：coal 煤炭、steel 钢铁、cement 水泥；须与 kind 一致。", "choice", True, SECTORS),
+    _c("kind", "设备类型", "下拉 list", "Equipment: coal_mine, blast_furnace, converter, rolling_mill, clinker_line, "
+       "grinding_station. The kind fixes product and sector.",
+       "设备类型：煤矿、高炉、转炉、轧机、熟料线、粉磨站；决定产品和行业。", "choice", True, tuple(KIND_PRODUCT)),
+    _c("product", "产品", "下拉 list", "Product the kind makes (coal_mine → coal, blast_furnace → pig_iron, "
+       "converter → crude_steel, rolling_mill → rolled_steel, clinker_line → clinker, grinding_station → cement).",
+       "产品，由设备类型决定（煤矿→coal，高炉→pig_iron，转炉→crude_steel，轧机→rolled_steel，熟料线→clinker，"
+       "粉磨站→cement）。", "choice", True, tuple(PRODUCT_SECTOR)),
+    _c("capacity", "产能", "万吨/年", "Annual capacity in 万吨/yr (10 kt per year), above 0.",
+       "年产能，万吨/年，大于 0。", "capacity", True),
+    _c("firm", "企业", "文本 text", "Operating firm (legal entity).", "经营企业（法人）。", "text", True),
+    _c("group", "集团", "文本 text", "Parent group; empty means the firm itself.", "所属集团；空白即企业本身。",
+       default="firm"),
+    _c("region", "地区", "文本 text", "Region (prefecture) where the unit is.", "所在地区（市州）。", "text", True),
+    _c("counts_in", "任务归属", "文本 text", "Whose de-capacity task the unit counts in (e.g. Gansu).",
+       "计入哪个地区的去产能任务（如 Gansu）。"),
+    _c("workers", "职工", "人 persons", "Employment at the unit, whole persons.", "职工人数（人，整数）。", "count", True),
+    _c("owner", "所有制", "state/private", "Ownership: state or private.", "所有制：state 国有，private 民营。",
+       "choice", False, ("state", "private"), "state"),
+    _c("accident", "事故", "下拉 list", "Worst safety accident in the last three years: none, general, large, major, "
+       "extraordinary.", "近三年最严重的安全事故：none 无、general 一般、large 较大、major 重大、extraordinary 特别重大。",
+       "choice", False, ACCIDENTS, "none"),
+    _c("accident_year", "事故年份", "年 year", "Year of that accident; empty when none.", "事故年份；无事故时空白。", "year"),
+    _c("protected_area", "保护区", "是/否", "Overlaps a nature reserve or protection zone.", "是否与自然保护区等重叠。",
+       "bool", default="false"),
+    _c("backward_class", "落后产能", "是/否", "Backward capacity class.", "是否属于落后产能。", "bool", default="false"),
+    _c("banned_method", "禁采工艺", "是/否", "Uses a banned mining method.", "是否采用禁止的采煤方法。", "bool",
+       default="false"),
+    _c("standards_failed", "不达标", "; 分隔 list", "National standards failed, separated by ';' "
+       "(energy;environment;quality;safety).", "未达到的国家标准，以 ; 分隔（energy;environment;quality;safety）。"),
+    _c("loss_making", "亏损", "是/否", "The unit runs at a loss.", "是否亏损。", "bool", default="false"),
+    _c("subsidised_loss", "亏损补贴", "万元/年", "What the province pays each year the unit still runs, 万元/yr.",
+       "单位仍在生产的每年财政补贴，万元/年。", "money", default="0"),
+    _c("relocatable", "可转移", "是/否", "May exit by relocation abroad (国际产能合作).", "是否可通过国际产能合作转移退出。",
+       "bool", default="false"),
+    _c("indicator_eligible", "可作置换指标", "是/否", "Retired capacity may serve as a replacement indicator.",
+       "退出产能可否作为减量置换指标。", "bool", default="true"),
+    _c("exit_years", "可退出年份", "如 2018-2020", "Years the unit may exit, e.g. 2018-2020 or 2019;2020; empty = any.",
+       "允许退出的年份，如 2018-2020 或 2019;2020；空白为任意年份。", "years"),
+    _c("source", "来源", "gcmt/plan/synthetic", "Where the row comes from: gcmt, plan or synthetic.",
+       "数据来源：gcmt、plan（方案）或 synthetic（合成）。", "choice", True, SOURCES),
+]
+
+PROJECTS = [
+    _c("project_id", "项目编号", "文本 text", "Unique id of the project.", "项目唯一编号。", "id", True),
+    _c("name", "名称", "文本 text", "Name of the project.", "项目名称。", "text", True),
+    _c("product", "产品", "下拉 list", "Product of the new capacity.", "新增产能的产品。", "choice", True,
+       tuple(PRODUCT_SECTOR)),
+    _c("capacity", "产能", "万吨/年", "New capacity, 万吨/yr, above 0.", "新增产能，万吨/年，大于 0。", "capacity", True),
+    _c("year", "投产年份", "年 year", "Year the capacity comes on line.", "投产年份。", "year", True),
+    _c("firm", "企业", "文本 text", "Firm building it.", "建设企业。", "text", True),
+    _c("group", "集团", "文本 text", "Parent group; empty means the firm.", "所属集团；空白即企业本身。", default="firm"),
+    _c("region", "地区", "文本 text", "Region.", "所在地区。"),
+    _c("status", "状态", "candidate/approved", "candidate (the model may approve it) or approved (it is built).",
+       "candidate 候选（模型可批准）或 approved 已批准（必建）。", "choice", False, ("candidate", "approved"),
+       "candidate"),
+]
+
+PINS = [
+    _c("unit_id", "单位编号", "文本 text", "Unit of the unit table.", "单位表中的单位编号。", "id", True),
+    _c("action", "指定", "keep/exit", "keep: the unit does not exit (through the year, if given); exit: it exits "
+       "(in exactly the year, if given).", "keep 保留（给出年份则保留到该年）；exit 退出（给出年份则在该年退出）。",
+       "choice", True, ("keep", "exit")),
+    _c("year", "年份", "年 year", "Optional year.", "可选年份。", "year"),
+]
+
+PLAN = [
+    _c("unit_id", "单位编号", "文本 text", "Unit of the unit table; units not listed stay.",
+       "单位表中的单位编号；未列出的单位保留。", "id", True),
+    _c("exit_year", "退出年份", "年 year", "Year the unit exits; empty = it stays.", "退出年份；空白表示保留。", "year",
+       True),
+    _c("mode", "方式", "close/relocate", "close (淘汰/关闭) or relocate (转移); empty = close.",
+       "close 关闭淘汰，relocate 转移；空白为 close。", "choice", False, ("close", "relocate"), "close"),
+    _c("indicator", "置换指标", "万吨/年", "Capacity used as a replacement indicator, 万吨/yr.",
+       "用作减量置换指标的产能，万吨/年。", "amount", default="0"),
+]
+
+APPROVALS = [
+    _c("project_id", "项目编号", "文本 text", "Project of the projects table.", "项目表中的项目编号。", "id", True),
+    _c("approved", "批准", "是/否", "Whether the plan builds the project.", "方案是否建设该项目。", "bool", True),
+]
+
+SHEETS = {"units": UNITS, "projects": PROJECTS, "pins": PINS, "plan": PLAN, "approvals": APPROVALS}
+INSTRUCTIONS = "说明 instructions"
+
+_FORMATS = {"capacity": "#,##0.0##", "count": "#,##0", "money": "#,##0.0##", "amount": "#,##0.0##", "year": "0",
+            "id": "@", "years": "@", "text": "@", "choice": "@", "bool": "@"}
+
+
+def _validation(col: Column) -> dict | None:
+    """The data-validation rule of a column, with the prompt shown when a cell is selected."""
+    prompt = {"input_title": f"{col.name} · {col.zh}"[:32], "input_message": f"{col.unit}. {col.en}"[:255]}
+    if col.kind == "choice":
+        return {"validate": "list", "source": list(col.choices), "error_type": "stop",
+                "error_message": f"{', '.join(col.choices)}"[:255], **prompt}
+    if col.kind == "bool":  # 1/0 and yes/no are read too, so only warn
+        return {"validate": "list", "source": list(YES_NO), "error_type": "warning",
+                "error_message": "true/false, 是/否 (1/0, yes/no)", **prompt}
+    if col.kind == "capacity":
+        return {"validate": "decimal", "criteria": ">", "value": 0, "error_type": "warning",
+                "error_message": "万吨/年, > 0", **prompt}
+    if col.kind in ("money", "amount"):
+        return {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
+                "error_message": ">= 0", **prompt}
+    if col.kind == "count":
+        return {"validate": "integer", "criteria": ">=", "value": 0, "error_type": "warning",
+                "error_message": "whole number >= 0 整数", **prompt}
+    if col.kind == "year":
+        return {"validate": "integer", "criteria": "between", "minimum": 1900, "maximum": 2100,
+                "error_type": "warning", "error_message": "year 年份, e.g. 2017", **prompt}
+    return {"validate": "any", **prompt}
+
+
+def _comment(col: Column) -> str:
+    need = "必填 required" if col.required else (f"选填 optional, 默认 default: {col.default}" if col.default
+                                                 else "选填 optional")
+    return f"{col.name} · {col.zh} ({col.unit})\n{col.zh_meaning}\n{col.en}\n{need}"
+
+
+def _cell(value: str, kind: str):
+    """A text cell of a CSV table as Excel stores it: numbers as numbers, the rest as text."""
+    if value == "":
+        return None
+    if kind in ("capacity", "count", "money", "amount", "year"):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() else number
+    return value
+
+
+class _Book:
+    """Formats shared by the sheets of one workbook."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+        base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "top"}
+        self.required = book.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#1F4E79",
+                                         "font_color": "#FFFFFF", "border": 1})
+        self.optional = book.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1})
+        self.extra = book.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#EDEDED", "border": 1})
+        self.cells = {kind: book.add_format({**base, "num_format": fmt}) for kind, fmt in _FORMATS.items()}
+        self.text = book.add_format({**base, "text_wrap": True})
+        self.title = book.add_format({**base, "bold": True, "font_size": 14})
+        self.bold = book.add_format({**base, "bold": True, "text_wrap": True})
+
+    def table(self, name: str, columns: list[Column], rows: pd.DataFrame | None = None) -> None:
+        """One table sheet: header with labels and comments, formats, lists, frozen header; rows if given."""
+        ws = self.book.add_worksheet(name)
+        known = {c.name: c for c in columns}
+        names = list(rows.columns) if rows is not None else [c.name for c in columns]
+        ws.set_row(0, 30)
+        for j, col_name in enumerate(names):
+            col = known.get(col_name)
+            kind = col.kind if col else "text"
+            ws.set_column(j, j, 24 if kind in ("text", "id", "years") else 14, self.cells[kind])
+            if col is None:  # a column of the example beyond the documented ones: kept, not used
+                ws.write_string(0, j, f"{col_name}\n其他 other", self.extra)
+                ws.write_comment(0, j, f"{col_name}: 其他列，保留，可用于规则的筛选。\n"
+                                       f"Other column: kept, usable in rule selections.", {"x_scale": 2})
+                continue
+            label = col.zh if col.unit == "文本 text" else f"{col.zh} · {col.unit}"
+            ws.write_string(0, j, f"{col.name}\n{label}", self.required if col.required else self.optional)
+            ws.write_comment(0, j, _comment(col), {"x_scale": 2.5, "y_scale": 1.6})
+            ws.data_validation(1, j, ROWS, j, _validation(col))
+        if rows is not None:
+            for i, row in enumerate(rows.itertuples(index=False), start=1):
+                for j, (col_name, value) in enumerate(zip(names, row)):
+                    kind = known[col_name].kind if col_name in known else "text"
+                    v = _cell(value, kind)
+                    if isinstance(v, str):
+                        ws.write_string(i, j, v)
+                    elif v is not None:
+                        ws.write_number(i, j, v)
+        ws.freeze_panes(1, 1)
+        ws.autofilter(0, 0, 0, len(names) - 1)
+
+    def instructions(self, example: bool) -> None:
+        ws = self.book.add_worksheet(INSTRUCTIONS)
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 20)
+        ws.set_column(2, 2, 18)
+        ws.set_column(3, 4, 60)
+        lines = [
+            ("exitopt 数据填报模板 · data template", self.title),
+            ("填写方法（中文）", self.bold),
+            ("1. 在 units 工作表中每行填写一个生产单位（煤矿、高炉、转炉、轧机、熟料线、粉磨站）；第一行为列名，请勿修改"
+             "列名单元格的第一行文字。深色列必填，浅色列选填，空白取默认值。把鼠标停在列名上可看说明。", self.text),
+            ("2. 有下拉箭头的单元格请从列表中选择；是/否列可填 true/false、是/否、1/0。数字可以是数值，也可以是文本。", self.text),
+            ("3. 新增产能项目填在 projects 表；指定保留或退出的单位填在 pins 表；要核查的退出方案填在 plan 表，"
+             "项目批准情况填在 approvals 表。不用的表可留空。", self.text),
+            ('4. 在情景文件（.toml）中写 units = "模板.xlsx#units"、projects = "模板.xlsx#projects"（# 后为工作表名），'
+             "然后运行 exitopt validate 情景.toml 检查，exitopt solve 情景.toml 求解。", self.text),
+            ("5. 公式单元格以 Excel 最后计算的结果读取；由程序生成、从未在 Excel 中保存过的工作簿请先用 Excel 打开并保存。"
+             "出错时提示的行号与 Excel 左侧的行号一致。", self.text),
+            ("How to fill in (English)", self.bold),
+            ("1. On the units sheet, one row per production unit (coal mine, blast furnace, converter, rolling mill, "
+             "clinker line, grinding station). The first row holds the column names: leave its first line as it is. "
+             "Dark columns are required, light ones optional (an empty cell takes the default). Hover over a column "
+             "name for its meaning.", self.text),
+            ("2. Pick cells with a drop-down arrow from the list; yes/no columns take true/false, 是/否 or 1/0. Numbers "
+             "may be numbers or text.", self.text),
+            ("3. New-capacity projects go on the projects sheet; units to keep or to exit in a what-if on pins; a plan "
+             "to check on plan, with project approvals on approvals. Leave unused sheets empty.", self.text),
+            ('4. In the scenario file (.toml) write units = "template.xlsx#units" and projects = '
+             '"template.xlsx#projects" (the sheet name after #), then run exitopt validate scenario.toml, and '
+             "exitopt solve scenario.toml.", self.text),
+            ("5. Formula cells are read as the values Excel last calculated; open and save in Excel a workbook that a "
+             "program wrote and Excel never saved. Messages number rows as Excel does.", self.text),
+        ]
+        if example:
+            lines.insert(7, ("示例：example_units、example_projects 为甘肃 2016 年方案的数据；models/gansu_2016.toml 中改为 "
+                             'units = "模板.xlsx#example_units" 即可得到同样结果。', self.text))
+            lines.append(("Example: example_units and example_projects hold the Gansu 2016 tables; pointing "
+                          'models/gansu_2016.toml at units = "template.xlsx#example_units" gives the same result.',
+                          self.text))
+        r = 0
+        for text, fmt in lines:
+            ws.merge_range(r, 0, r, 4, text, fmt)
+            ws.set_row(r, 24 if fmt is not self.text else 42)
+            r += 1
+        r += 1
+        for j, head in enumerate(("sheet 工作表", "column 列名", "unit 单位", "说明", "meaning")):
+            ws.write_string(r, j, head, self.required)
+        for sheet, columns in SHEETS.items():
+            for col in columns:
+                r += 1
+                req = " (必填 required)" if col.required else ""
+                ws.write_string(r, 0, sheet, self.text)
+                ws.write_string(r, 1, col.name + req, self.text)
+                ws.write_string(r, 2, col.unit, self.text)
+                ws.write_string(r, 3, col.zh_meaning, self.text)
+                ws.write_string(r, 4, col.en, self.text)
+        ws.activate()
+
+
+def _example(name: str) -> pd.DataFrame | None:
+    path = GANSU / name
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def build(path: Path) -> list[str]:
+    """Write the template workbook to ``path``; return its sheet names."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    b = _Book(book)
+    for name, columns in SHEETS.items():
+        b.table(name, columns)
+    units, projects = _example("units.csv"), _example("projects.csv")
+    if units is not None:
+        b.table("example_units", UNITS, units)
+    if projects is not None:
+        b.table("example_projects", PROJECTS, projects)
+    b.instructions(example=units is not None)
+    book.close()
+    return [ws.get_name() for ws in book.worksheets()]
+
+
+def write_template(path: Path | str, *, force: bool = False) -> list[str]:
+    """Write the template to ``path`` atomically; refuse to replace a file without ``force`` (exit 5)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"{path}: the template is an Excel workbook; give a file name ending in .xlsx.")
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder. Give a file name for --out, e.g. exitopt_template.xlsx.")
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists. Add --force to replace it, or choose another --out.")
+    tmp = None
+    try:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.resolve().parent)
+        os.close(fd)
+        sheets = build(Path(tmp))
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        hint = " If it is open in Excel, close it first." if isinstance(e, PermissionError) else ""
+        raise OutputError(f"cannot write {path}: {e.strerror or e}.{hint} Or choose another --out.") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return sheets

@@ -1,0 +1,42 @@
+"""Stand-ins for the HiGHS worker process, for tests of the time limit.
+
+A worker is named to exitopt as "module:function" (``exitopt.highs.WORKER_MAIN``) and started as
+a process of its own, so a stand-in must live in an importable module: this one.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def never_returns(host: str, port: int, key: str) -> None:
+    """Join the parent, take a job, and never answer (as HiGHS does in a loop that ignores its clock)."""
+    from multiprocessing.connection import Client
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        conn.recv()
+        while True:
+            time.sleep(60)
+
+
+def _answers_then_hangs(host: str, port: int, key: str, answered: int) -> None:
+    from multiprocessing.connection import Client
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        for _ in range(answered):
+            conn.send(("done", run(conn.recv(), conn)))
+        conn.recv()
+        while True:
+            time.sleep(60)
+
+
+def answers_one_job(host: str, port: int, key: str) -> None:
+    """Solve the first job as HiGHS would, then hang on the next."""
+    _answers_then_hangs(host, port, key, 1)
+
+
+def answers_two_jobs(host: str, port: int, key: str) -> None:
+    """Solve the first two jobs (a plan and its duals), then hang on the next."""
+    _answers_then_hangs(host, port, key, 2)

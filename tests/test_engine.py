@@ -1,0 +1,86 @@
+"""The solve engine: one road from an instance to a plan, re-solves that reuse earlier work.
+
+Optima here are checked against hand computations and against solving the same variant from
+scratch in a fresh engine (which shares nothing with the engine under test).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import exitopt.blocks as blocks
+from exitopt.engine import Engine, Pin, apply
+from exitopt.solve import solve_instance
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "exitopt"
+
+# three coal mines and two clinker lines: two blocks that no rule ties together
+UNITS = [dict(unit_id="A", capacity=100, workers=10), dict(unit_id="B", capacity=150, workers=30),
+         dict(unit_id="C", capacity=200, workers=25),
+         dict(unit_id="K1", product="clinker", capacity=100, workers=5),
+         dict(unit_id="K2", product="clinker", capacity=120, workers=40)]
+SCENARIO = {"targets": [{"name": "coal 250", "product": "coal", "by": 2017, "at_least": 250.0},
+                        {"name": "clinker 100", "product": "clinker", "by": 2017, "at_least": 100.0}],
+            "sectors": {"coal": {"resettlement_per_worker": 2.0}, "cement": {"resettlement_per_worker": 2.0}},
+            "objective": {"jobs_weight": 0.0, "fiscal_weight": 1.0}}
+
+
+def test_tools_do_not_import_one_another():
+    """solve, pareto, alternatives, pins, explain and diagnose reach the solver through the engine only."""
+    tools = {"pareto", "alternatives", "pins", "explain", "diagnose"}
+    for name in tools:
+        tree = ast.parse((SRC / f"{name}.py").read_text("utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+        assert not imported & (tools | {"solve"}), f"{name}.py imports {imported & (tools | {'solve'})}"
+
+
+def test_a_pin_re_solves_only_the_block_it_reaches(make_instance, tmp_path, monkeypatch):
+    inst = make_instance(tmp_path, UNITS, SCENARIO)
+    solved = []
+    real = blocks.solve_block
+
+    def counting(sub, *args, **kwargs):
+        solved.append(tuple(sorted(set(sub.units["product"]))))
+        return real(sub, *args, **kwargs)
+
+    monkeypatch.setattr(blocks, "solve_block", counting)
+    engine = Engine(inst)
+    free, _ = engine.solve()
+    assert sorted(solved) == [("clinker",), ("coal",)]
+    # resettlement 2 万元 per worker, nothing else: the cheapest 250 of coal is A + B (80) or A+C (70)
+    # → A and C (35 workers); the cheapest 100 of clinker is K1 (5 workers)
+    assert set(free.exits()) == {"A", "C", "K1"}
+    assert free.objective == pytest.approx(2.0 * (10 + 25 + 5))
+    solved.clear()
+    pinned, _ = engine.solve(apply(inst, [Pin("C", "keep")]))
+    assert solved == [("coal",)]  # the clinker block is taken from the cache
+    assert set(pinned.exits()) == {"A", "B", "K1"}
+    fresh = solve_instance(apply(inst, [Pin("C", "keep")]), with_duals=False)  # nothing shared
+    assert pinned.objective == pytest.approx(fresh.objective) == pytest.approx(2.0 * (10 + 30 + 5))
+
+
+def test_a_model_with_nothing_to_decide_gives_the_empty_plan(make_instance, tmp_path):
+    inst = make_instance(tmp_path, [dict(unit_id="A", workers=10)],
+                         {"protected": [{"name": "keep A", "where": {"units": ["A"]}}]})
+    res = solve_instance(inst)
+    assert res.status == "optimal"
+    assert res.schedule["exit_year"].isna().all()
+    assert res.jobs == 0.0
+
+
+def test_exit_price_by_hand(make_instance, tmp_path):
+    from exitopt.model.cost import exit_price
+
+    inst = make_instance(tmp_path, [dict(unit_id="A")], {
+        "attrition": 0.1, "ladder": {"2017": 0.5},
+        "sectors": {"coal": {"resettlement_per_worker": 3.0, "exit_cost_per_capacity": {"close": 2.0},
+                             "award_per_capacity": 4.0, "redeployed_share": {"close": 0.25}}}})
+    # 100 workers, 2017 (t = 1): D = 100 · 0.9 · 0.75 = 67.5; 200 万吨 of which 50 are indicators:
+    # award = 4 · 0.5 · 150 = 300; outlay = 3 · 67.5 + 2 · 200 − 300 = 302.5
+    p = exit_price(inst.scenario, "coal", 100, 200.0, 2017, "close", indicator=50.0)
+    assert (p.displaced, p.counted, p.award, p.outlay) == pytest.approx((67.5, 150.0, 300.0, 302.5))
+    whole = exit_price(inst.scenario, "coal", 100, 200.0, 2017, "close")  # as the model's coefficient
+    assert whole.outlay == pytest.approx(302.5 - 4 * 0.5 * 50)

@@ -1,0 +1,118 @@
+"""The time limit is a promise kept by exitopt itself, whatever the solver does.
+
+``--time-limit`` bounds a whole command. A solver that never returns (a stand-in worker here)
+is ended at the limit plus a grace period; the command exits 4 with the best plan written, or
+with nothing written when there is none — within the limit plus 10 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import exitopt.highs as highs
+from exitopt.check import check_plan, read_plan
+from exitopt.cli import app
+from exitopt.inputs import load
+
+from conftest import GANSU, to_toml
+
+MINES = [dict(unit_id=u, capacity=c, workers=w) for u, c, w in
+         (("A", 100, 10), ("B", 150, 30), ("C", 200, 25), ("D", 50, 4))]
+TINY = {"targets": [{"name": "coal 250", "product": "coal", "by": 2017, "at_least": 250.0}],
+        "sectors": {"coal": {"resettlement_per_worker": 2.0}}}
+
+
+@pytest.fixture
+def never_returns(monkeypatch):
+    """Every solve in this test goes to a worker that takes the job and never answers."""
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:never_returns")
+    yield
+    highs._drop_worker()
+
+
+@pytest.mark.parametrize("command", [["solve"], ["pareto", "--points", "3"], ["alternatives", "--count", "2"],
+                                     ["solve", "--keep", "A"], ["solve", "--explain"]])
+def test_a_solver_that_never_returns_is_ended_at_the_limit(never_returns, scenario_file, tmp_path, command):
+    path = scenario_file(tmp_path, MINES, TINY)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    r = CliRunner().invoke(app, [*command, str(path), "--out", str(out), "--time-limit", "5"])
+    elapsed = time.monotonic() - started
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 5 + 10
+    assert "time limit" in r.output
+    assert not out.exists()  # no plan was found: nothing written
+
+
+@pytest.mark.parametrize("stand_in, command, what", [
+    ("answers_one_job", ["--keep", "A"], "pins.csv"),  # the pinned plan, then the free optimum hangs
+    ("answers_two_jobs", ["--explain"], "margins.csv"),  # the plan and its duals, then a margin hangs
+])
+def test_re_solves_cut_short_write_the_plan_and_exit_4(monkeypatch, scenario_file, tmp_path, stand_in, command,
+                                                       what):
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
+    try:
+        path = scenario_file(tmp_path, MINES, TINY)
+        out = tmp_path / "out"
+        started = time.monotonic()
+        r = CliRunner().invoke(app, ["solve", str(path), *command, "--out", str(out), "--time-limit", "4"])
+        elapsed = time.monotonic() - started
+    finally:
+        highs._drop_worker()
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 4 + 10
+    assert "ran out of time" in " ".join(r.output.split())
+    table = pd.read_csv(out / what)
+    assert table["status"].str.contains("time limit").any()
+    assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "optimal"
+
+
+def test_limit_is_for_the_whole_command_not_each_solve():
+    with highs.limit(5.0) as outer:
+        with highs.limit(1000.0) as inner:  # a nested limit never extends the command's
+            assert inner.end == outer.end
+            assert highs.deadline(2.0).end < outer.end  # but a solve may be given less
+    assert highs.deadline().end is None  # no limit outside a command
+
+
+def exact_gansu(folder):
+    """Gansu solved to a zero gap: its clinker block (the top-10 share rule) takes HiGHS many
+    seconds to prove, while a first plan comes within a second."""
+    data = tomllib.loads(GANSU.read_text("utf-8"))
+    for key in ("units", "projects"):
+        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
+    data["solver"]["rel_gap"] = 0.0
+    path = folder / "exact.toml"
+    path.write_text(to_toml(data), encoding="utf-8")
+    return path
+
+
+def test_a_real_instance_at_a_short_limit_writes_its_best_plan_and_gap(tmp_path, scenario_file):
+    # the worker is started once per process: start it first, as any earlier command would have
+    CliRunner().invoke(app, ["solve", str(scenario_file(tmp_path / "warm", MINES, TINY)), "--out",
+                             str(tmp_path / "warm_out")])
+    path = exact_gansu(tmp_path)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out), "--time-limit", "5"])
+    elapsed = time.monotonic() - started
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 5 + 10
+    record = json.loads((out / "run.json").read_text("utf-8"))
+    assert record["status"] == "limit"
+    assert record["gap"] is not None and record["gap"] > 0
+    assert record["bound"] <= record["objective"]
+    inst = load(path)
+    checked = check_plan(inst, read_plan(out / "schedule.csv", inst))
+    assert checked.ok, checked.violations  # the plan written meets every rule
+    assert checked.objective == pytest.approx(record["objective"], rel=1e-6)
+    assert pd.read_csv(out / "schedule.csv")["exit_year"].notna().any()
+
