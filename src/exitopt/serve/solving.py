@@ -5,16 +5,18 @@
   request's pins and numbers before anything is solved.
 * :func:`variant` — the scenario with changed numbers (``apply_values``) and pins
   (:func:`exitopt.pins.apply`), a new instance; the base is never edited in place.
-* :class:`Job` — one solve in its own process (``multiprocessing`` *spawn*, so it behaves the
-  same on Windows), writing the run folder with :func:`exitopt.output.write_folder`. The page
-  never waits on it, and cancelling ends the process. A process is started ahead of need and
-  kept waiting with the library imported (started when a solve starts, so it imports while that
-  one solves), so a solve does not pay the imports.
+* :class:`Job` — one solve in a process of its own (``multiprocessing`` *spawn*, so it behaves
+  the same on Windows), writing the run folder with :func:`exitopt.output.write_folder`. The page
+  never waits on it, and cancelling ends the process. Solve processes outlive their job: one waits
+  with the library imported and an :class:`exitopt.engine.Engine` that remembers earlier solves
+  (a pin on a coal mine does not solve the steel and cement blocks again), and another is
+  started while a solve runs, so a solve never pays Python's imports.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import secrets
 import shutil
 import threading
 import time
@@ -179,6 +181,8 @@ class Base:
     path: Path
     inst: Any
     numbers: list[Adjustable] = field(default_factory=list)
+    #: names this base to the solve processes, which keep an engine for it
+    key: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @classmethod
     def load(cls, path: Path | str) -> Base:
@@ -196,43 +200,59 @@ class Base:
 
 
 def _child(conn) -> None:
-    """A solve process: import the library, wait for one job, solve it, write its folder, report."""
+    """A solve process: import the library, then solve jobs one after another until told to stop.
+
+    It keeps one :class:`exitopt.engine.Engine` per base scenario, so a later solve reuses what an
+    earlier one found (the blocks a change does not reach are not solved again).
+    """
     try:
+        from ..engine import Engine
         from ..output import write_folder
         from ..solve import solve_instance
-
-        job = conn.recv()
-    except (EOFError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         return
-    try:
-        if job.get("delay"):
-            conn.send(("stage", "waiting (test delay)"))
-            time.sleep(job["delay"])
-        conn.send(("stage", "building"))
-        inst = variant(job["inst"], job["pins"], job["values"])
-        conn.send(("stage", "solving"))
-        res = solve_instance(inst, time_limit=job["time_limit"])
-        files = dict(res.files())
-        files["run.json"] = {**files["run.json"], "pins": [p.label for p in job["pins"]],
-                             "changed": job["values"]}
-        conn.send(("stage", "writing"))
-        write_folder(Path(job["folder"]), files, force=False)
-        conn.send(("done", {"status": res.status, "objective": res.objective}))
-    except ExitoptError as e:
-        conn.send(("error", {"message": str(e), "code": e.exit_code}))
-    except Exception as e:  # a fault in exitopt: report it, never a silent hang
-        conn.send(("error", {"message": f"internal error: {type(e).__name__}: {e}. This is a fault in exitopt, "
-                                        f"not in your scenario.", "code": 1}))
-    finally:
-        conn.close()
+    engines: dict[str, Engine] = {}
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        try:
+            if job.get("delay"):
+                conn.send(("stage", "waiting (test delay)"))
+                time.sleep(job["delay"])
+            conn.send(("stage", "building"))
+            inst = variant(job["inst"], job["pins"], job["values"])
+            engine = engines.get(job["base"])
+            if engine is None:
+                engines.clear()  # one base at a time: a server has one scenario
+                engine = engines[job["base"]] = Engine(job["inst"])
+            conn.send(("stage", "solving"))
+            res = solve_instance(inst, time_limit=job["time_limit"], engine=engine)
+            files = dict(res.files())
+            files["run.json"] = {**files["run.json"], "pins": [p.label for p in job["pins"]],
+                                 "changed": job["values"]}
+            conn.send(("stage", "writing"))
+            write_folder(Path(job["folder"]), files, force=False)
+            conn.send(("done", {"status": res.status, "objective": res.objective}))
+        except ExitoptError as e:
+            conn.send(("error", {"message": str(e), "code": e.exit_code}))
+        except Exception as e:  # a fault in exitopt: report it, never a silent hang
+            conn.send(("error", {"message": f"internal error: {type(e).__name__}: {e}. This is a fault in "
+                                            f"exitopt, not in your scenario.", "code": 1}))
 
 
-class _Standby:
-    """At most one solve process started ahead of need (the library imported, waiting for a job)."""
+class _Pool:
+    """Solve processes waiting for a job, the library imported: the one that solved last first
+    (its engine knows the most), and one more started ahead of need while a solve runs."""
+
+    IDLE = 2  # processes kept waiting at most
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ready: tuple | None = None
+        self._idle: list[tuple] = []
         self._ctx = mp.get_context("spawn")
 
     def _start(self) -> tuple:
@@ -244,26 +264,50 @@ class _Standby:
 
     def take(self) -> tuple:
         with self._lock:
-            ready, self._ready = self._ready, None
-        if ready is not None and ready[0].is_alive():
-            return ready
+            while self._idle:
+                proc, conn = self._idle.pop()
+                if proc.is_alive():
+                    return proc, conn
+                conn.close()
         return self._start()
 
-    def refill(self) -> None:
+    def give_back(self, proc, conn) -> None:
+        """A process that finished its job waits for the next; beyond IDLE, the oldest is ended."""
         with self._lock:
-            if self._ready is None or not self._ready[0].is_alive():
-                self._ready = self._start()
+            self._idle.append((proc, conn))
+            extra = self._idle[:-self.IDLE]
+            del self._idle[:-self.IDLE]
+        for p, c in extra:
+            _end(p, c)
+
+    def refill(self) -> None:
+        """Make sure one process waits (started now if none does)."""
+        with self._lock:
+            self._idle = [(p, c) for p, c in self._idle if p.is_alive()]
+            if not self._idle:
+                self._idle.insert(0, self._start())
 
     def close(self) -> None:
         with self._lock:
-            ready, self._ready = self._ready, None
-        if ready is not None:
-            ready[1].close()
-            ready[0].terminate()
-            ready[0].join(5)
+            idle, self._idle = self._idle, []
+        for p, c in idle:
+            _end(p, c)
 
 
-STANDBY = _Standby()
+def _end(proc, conn) -> None:
+    """Ask a waiting solve process to stop; end it if it does not."""
+    try:
+        conn.send(None)
+    except (OSError, ValueError):
+        pass
+    proc.join(5)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(5)
+    conn.close()
+
+
+STANDBY = _Pool()
 
 
 class Job:
@@ -286,8 +330,8 @@ class Job:
         self._cancelled = False
         self._lock = threading.Lock()
         self.proc, self.conn = STANDBY.take()
-        self.conn.send({"inst": base.inst, "pins": pins, "values": values, "time_limit": time_limit,
-                        "folder": str(self.folder), "delay": delay})
+        self.conn.send({"inst": base.inst, "base": base.key, "pins": pins, "values": values,
+                        "time_limit": time_limit, "folder": str(self.folder), "delay": delay})
         if standby:  # the next process imports on the other core while this one solves (HiGHS: 1 thread)
             STANDBY.refill()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -312,12 +356,15 @@ class Job:
                     break
         except (EOFError, OSError):
             error = {"message": "the solve process ended without a plan.", "code": 1}
-        self.proc.join(10)
+            self.proc.join(10)
         with self._lock:
             if self._cancelled:
                 state, error, outcome = "cancelled", None, None
             self.state, self.error, self.outcome = state, error, outcome
             self.ended = time.monotonic()
+            reuse = not self._cancelled and self.proc.is_alive()
+        if reuse:  # it answered and waits for the next job, its engine warm
+            STANDBY.give_back(self.proc, self.conn)
         if state != "done":
             shutil.rmtree(self.folder, ignore_errors=True)
         if self._on_end is not None:
@@ -326,7 +373,8 @@ class Job:
             STANDBY.refill()
 
     def cancel(self) -> None:
-        """End the solve process; the job ends as cancelled and leaves no folder."""
+        """End the solve process (its HiGHS worker ends itself); the job ends as cancelled and
+        leaves no folder."""
         with self._lock:
             if self.state != "running":
                 return
