@@ -89,8 +89,6 @@ class Plan:
         rec = self.read().record
         return {"id": self.id, "label": self.label, "parent": self.parent, "pins": self.pins, "values": self.values,
                 "seconds": round(self.seconds, 2), "status": rec.get("status"), "objective": rec.get("objective"),
-                "solve_seconds": round(sum(v for v in (rec.get("seconds") or {}).values() if isinstance(v, (int, float))),
-                                       2),
                 "jobs": rec.get("jobs"), "fiscal": rec.get("fiscal"), "units_exiting": rec.get("units_exiting")}
 
     def read(self):
