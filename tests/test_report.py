@@ -20,7 +20,7 @@ import pytest
 
 from conftest import write_scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Three coal mines of 100 万吨/yr in region R1. Half of a workforce leaves each year, so an exit in
@@ -171,7 +171,8 @@ def _render(html: Path, work: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (Debian package chromium)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium (Debian package chromium; .ci/run installs it "
+                    "where it runs as root)")
 def test_html_renders_in_chromium(gansu_run, gansu_packs, tmp_path):
     import json
 
@@ -184,12 +185,95 @@ def test_html_renders_in_chromium(gansu_run, gansu_packs, tmp_path):
     for figure in (f"{record['objective']:,.1f}", f"{record['jobs']:,.0f}", f"{record['fiscal']:,.1f}",
                    f"{record['units_exiting']}", "最优"):
         assert figure in shown
-    cons = pd.read_csv(gansu_run / "constraints.csv", encoding="utf-8-sig")
-    binding = cons[cons["binding"].astype(str) == "True"]
     table = dom.split('<table id="binding">', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
-    assert len(rows) == len(binding) > 0
-    assert [unescape(re.findall(r"<td[^>]*>(.*?)</td>", r)[1]) for r in rows] == binding["name"].tolist()
+    assert [unescape(re.findall(r"<td[^>]*>(.*?)</td>", r)[1]) for r in rows] == list(_priced_rules(gansu_run))
+    # the plan itself: every exiting unit is on the page, and every sector's table is shown
+    sched = _schedule(gansu_run)
+    for uid in sched.loc[sched["exit_year"] != "", "unit_id"]:
+        assert uid in shown
+    assert dom.count('<table class="plan"') == sched.loc[sched["exit_year"] != "", "sector"].nunique() == 3
+
+
+def _priced_rules(run: Path) -> list[str]:
+    """Computed here from constraints.csv, by hand: the rule names (mandatory rows reduced to their
+    rule) with a row where achieved equals required within 1e-4 of its size, leaving out rows with
+    nothing required and nothing achieved, and whole-unit requirements (mandatory exits, packages)."""
+    cons = pd.read_csv(run / "constraints.csv", encoding="utf-8-sig").dropna(subset=["required", "achieved"])
+    names = []
+    for r in cons.itertuples():
+        size = max(abs(r.required), abs(r.achieved), 1.0)
+        if abs(r.achieved - r.required) > 1e-4 * size or r.unit in ("unit", "package") or r.rule == "protected":
+            continue
+        if abs(r.required) < 1e-9 and abs(r.achieved) < 1e-9:
+            continue
+        names.append(r.name)
+    return list(dict.fromkeys(names))
+
+
+def test_gansu_rules_that_bind_one_line_per_rule(gansu_run, gansu_packs):
+    """The cement concentration rule (met at 0.850005 against 0.85) binds, in constraints.csv and in
+    the briefing; the 28 single-mine mandatory rows and the idle coal replacement rule are not under
+    "loosening any of them may lower the cost"; a rule priced 0 reads "not priced"."""
+    cons = pd.read_csv(gansu_run / "constraints.csv", encoding="utf-8-sig")
+    conc = cons[cons["rule"] == "concentration"].iloc[0]
+    assert conc["achieved"] - conc["required"] > 0 and conc["binding"]
+    assert list(_priced_rules(gansu_run)) == ["pig iron cut 200", "clinker replacement 1.25:1",
+                                              "cement concentration 85 %"]
+    page = (gansu_packs["en"].folder / "briefing.html").read_text(encoding="utf-8")
+    table = page.split('<table id="binding">', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    assert re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td>", body) == [
+        "pig iron cut 200", "clinker replacement 1.25:1", "cement concentration 85 %"]
+    assert "mandatory" not in table and "coal replacement" not in table
+    assert body.count("not priced") == 3  # every fixed-plan dual of Gansu is 0
+    assert "0.00" not in body
+    assert "2018–2020 (3 of 3 yr)" in body
+    required = page.split('id="required-exits"', 1)[1].split("</ul>", 1)[0]
+    n_mandatory = int((cons["rule"] == "mandatory").sum())
+    assert n_mandatory == 31 and "JISCO relocation package" in required
+    assert sum(int(n) for n in re.findall(r"(\d+) unit\(s\)", required)) == n_mandatory
+    idle = page.split('id="idle-rules"', 1)[1].split("</ul>", 1)[0]
+    assert "coal replacement 1.2:1" in idle
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_html_lists_the_plan_by_sector_and_year(gansu_run, gansu_packs, lang):
+    from exitopt.report import labels
+
+    page = (gansu_packs[lang].folder / "briefing.html").read_text(encoding="utf-8")
+    run = pd.read_csv(gansu_run / "schedule.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    ex = run[run["exit_year"].notna()]
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "@media (max-width" in page and "font-size: clamp(" in page
+    for sector, g in ex.groupby("sector"):
+        table = page.split(f'<table class="plan" id="plan-{sector}">', 1)[1].split("</table>", 1)[0]
+        units = [unescape(u) for u in re.findall(r"<tr><td[^>]*>\d{4}</td><td>([^<]*)</td>", table)]
+        assert sorted(units) == sorted(g["unit_id"])  # each exiting unit once, nothing else
+        totals = re.findall(r'<tr class="total">(.*?)</tr>', table)
+        assert len(totals) == g["exit_year"].nunique()
+        cells = [re.findall(r"<td[^>]*>([^<]*)</td>", t) for t in totals]
+        # the subtotals add up to the sector's capacity, workers and outlay
+        cap = sum(float(c[5].replace(",", "")) for c in cells)
+        assert cap == pytest.approx(g["capacity"].sum(), abs=0.05 * len(cells))
+        workers = sum(int(c[6].replace(",", "")) for c in cells)
+        assert abs(workers - g["workers_displaced"].sum()) <= len(cells)
+    modes = {labels.mode(m, lang) for m in ex["mode"]}
+    assert all(m in page for m in modes) and len(modes) == 2
+
+
+def test_footers_name_the_run_folder_not_its_path(tiny_runs, tmp_path):
+    import openpyxl
+
+    from exitopt.report import make_report
+
+    rep = make_report(tiny_runs[0], "en", tmp_path / "pack")
+    page = (rep.folder / "briefing.html").read_text(encoding="utf-8")
+    full = str(Path(tiny_runs[0]).resolve())
+    assert full not in page and "Source: run folder: run_a<" in page
+    cells = [str(c.value) for row in openpyxl.load_workbook(rep.folder / "briefing.xlsx")["overview"].iter_rows()
+             for c in row if c.value is not None]
+    assert "run_a" in cells and not any(full in c for c in cells)
 
 
 # ---- bad run folders and output folders -------------------------------------------------------

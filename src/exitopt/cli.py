@@ -16,17 +16,84 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_VIOLATIONS, ExitoptError
+
+#: what the help shows after an option that takes a value (a flag shows nothing)
+METAVARS = {"out_dir": "DIR", "out_file": "FILE", "time_limit": "SECONDS", "keep": "UNIT[=YEAR]",
+            "exit_": "UNIT[=YEAR]", "pins_file": "FILE", "projects": "FILE", "lang": "zh|en", "points": "N",
+            "within": "SHARE", "count": "N", "workers": "N", "scheduler": "ADDRESS"}
+
+
+def _no_type(ctx) -> None:
+    return None
+
+
+class _Command(TyperCommand):
+    """A command whose help names what each option takes (SECONDS, FILE, …) instead of Python types
+    (<float>, <list[str]>), and shows nothing after a flag."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if isinstance(p, TyperArgument):
+                p.display_type_rich = _no_type  # the argument's name and help say what it is
+                p.metavar = p.metavar or (p.name or "").upper()
+            elif p.metavar is None:
+                flag = getattr(p, "is_flag", False)
+                p.metavar = "" if flag else METAVARS.get(p.name or "", (p.name or "").upper())
+        return params
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if p.metavar is None and getattr(p, "is_flag", False):
+                p.metavar = ""
+        return params
+
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Plan the exit of surplus industrial capacity: which units retire, when and how.",
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
+command = functools.partial(app.command, cls=_Command)
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+#: width of output that goes to a file or a pipe: wide enough that no table is cut or wrapped
+FILE_WIDTH = 1000
+
+
+def fit_consoles() -> None:
+    """Terminal output fits the terminal; output to a file or a pipe is never cut to 80 columns."""
+    for c in (out, err):
+        c.width = None if c.is_terminal else FILE_WIDTH  # None: ask the terminal again
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out.print(f"exitopt {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version of exitopt and exit.")] = False) -> None:
+    """Plan the exit of surplus industrial capacity: which units retire, when and how."""
+
+
+def _seconds(value: float | None) -> float | None:
+    """--time-limit: a number of seconds (the range check lets NaN through)."""
+    if value is not None and not (value > 0 and value < float("inf")):
+        raise typer.BadParameter(f"give a number of seconds, 0.5 or more (got {value:g}).")
+    return value
 
 
 
@@ -35,6 +102,7 @@ def friendly(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        fit_consoles()
         try:
             return fn(*args, **kwargs)
         except ExitoptError as e:
@@ -58,7 +126,7 @@ def friendly(fn: Callable) -> Callable:
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 TimeLimit = Annotated[float | None, typer.Option(
-    "--time-limit", min=0.5, max=1e6, show_default=False,
+    "--time-limit", min=0.5, max=1e6, show_default=False, callback=_seconds,
     help="Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
          "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
 
@@ -68,6 +136,12 @@ def _command_limit(time_limit: float | None, inst, started: float):
     from .highs import limit
 
     return limit(time_limit if time_limit is not None else inst.scenario.solver.time_limit, started=started)
+
+
+def _quoted(path: Path) -> str:
+    """A path as it can be typed back into a command: in double quotes when it holds a space."""
+    text = str(path)
+    return f'"{text}"' if any(c.isspace() for c in text) else text
 
 
 def _number(v: float) -> str:
@@ -88,7 +162,7 @@ def _summary_table(inst) -> Table:
     return t
 
 
-@app.command()
+@command()
 @friendly
 def validate(scenario: ScenarioArg) -> None:
     """Load and check a scenario and its tables without solving; print what was read."""
@@ -112,11 +186,17 @@ def validate(scenario: ScenarioArg) -> None:
     out.print("[green]valid[/]")
 
 
-def _print_result(res) -> None:
+def headline(res) -> list[str]:
+    """The figures of a solve, as short lines that fit 80 columns (never wrapped mid-phrase)."""
     o = res.outcome
     gap = f", gap {o.gap:.3%}" if o.gap is not None else ""
-    out.print(f"status [bold]{o.status}[/]{gap}; objective {o.objective:,.1f}; "
-              f"jobs {res.jobs:,.0f} persons; fiscal {res.fiscal:,.1f} 万元 (present value)")
+    return [f"status {o.status}{gap}; objective {o.objective:,.1f}",
+            f"jobs {res.jobs:,.0f} persons displaced; fiscal {res.fiscal:,.1f} 万元 (present value)"]
+
+
+def _print_result(res) -> None:
+    for line in headline(res):
+        out.print(line, markup=False, soft_wrap=True)
     sched = res.schedule[res.schedule["exit_year"].notna()]
     if sched.empty:
         out.print("no unit exits")
@@ -135,7 +215,7 @@ def _print_result(res) -> None:
     out.print(t)
 
 
-@app.command()
+@command()
 @friendly
 def solve(
     scenario: ScenarioArg,
@@ -174,7 +254,9 @@ def solve(
     _print_result(res)
     for line in run.lines:
         out.print(line, markup=False, soft_wrap=True)
-    out.print(f"written to {target}")
+    out.print(f"written to {target}", markup=False, soft_wrap=True)
+    out.print(f"next: exitopt report {_quoted(target)}   (briefing workbook, charts and page)", markup=False,
+              soft_wrap=True)
     if res.status == "limit":
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
@@ -187,7 +269,7 @@ def solve(
         raise typer.Exit(EXIT_LIMIT)
 
 
-@app.command()
+@command()
 @friendly
 def check(
     scenario: ScenarioArg,
@@ -211,7 +293,7 @@ def check(
 RunArg = Annotated[Path, typer.Argument(help="Run folder written by `exitopt solve`.", show_default=False)]
 
 
-@app.command()
+@command()
 @friendly
 def report(
     run_dir: RunArg,
@@ -228,7 +310,7 @@ def report(
         err.print(f"[yellow]note:[/] {rep.note}")
 
 
-@app.command()
+@command()
 @friendly
 def compare(
     run_a: RunArg,
@@ -251,7 +333,7 @@ def _progress(message: str) -> None:
     err.print(f"[dim]… {message}[/]", markup=True, soft_wrap=True)
 
 
-@app.command()
+@command()
 @friendly
 def pareto(
     scenario: ScenarioArg,
@@ -280,7 +362,7 @@ def pareto(
         raise typer.Exit(EXIT_LIMIT)
 
 
-@app.command()
+@command()
 @friendly
 def alternatives(
     scenario: ScenarioArg,
@@ -312,7 +394,7 @@ def alternatives(
         raise typer.Exit(EXIT_LIMIT)
 
 
-@app.command()
+@command()
 @friendly
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML): base scenario, axes, variants.")],
@@ -347,6 +429,9 @@ def template(
 
 def main() -> None:
     """The console entry point."""
+    from .console import readable_streams
+
+    readable_streams()
     app()
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .binding import binds
 from .engine import Engine, Pin, Progress, apply, quiet
 from .errors import LimitReached
 from .inputs import Instance, bind
@@ -198,14 +199,13 @@ def _num(v: float) -> str:
 
 
 def _binding_elsewhere(constraints: pd.DataFrame, product: str, year: int) -> list[str]:
-    """Concentration rules of the product that bind (or all but: slack within 1e-4 of their
-    size) in or after the exit year: a small holder's exit raises the top holders' share."""
+    """Concentration rules of the product that bind (:func:`exitopt.binding.binds`) in or after
+    the exit year: a small holder's exit raises the top holders' share."""
     c = constraints
     if c.empty:
         return []
     rows = c[(c["rule"] == "concentration") & (c["product"] == product) & (c["year"].fillna(year) >= year)]
-    tight = rows["binding"].fillna(False).astype(bool) | (
-        rows["slack"].abs() <= 1e-4 * rows["required"].abs().clip(lower=1.0))
+    tight = [bool(binds(r, a)) for r, a in zip(rows["required"], rows["achieved"])]
     return list(dict.fromkeys(str(n) for n in rows.loc[tight, "name"]))
 
 

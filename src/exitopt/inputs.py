@@ -94,11 +94,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(split_sheet(path)[0].read_bytes()).hexdigest()
 
 
-def read_csv_text(path: Path) -> tuple[str, str]:
-    """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel."""
+def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[str, str]:
+    """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel.
+    ``given_on_command_line``: the path was typed after the command (relative to the current
+    folder), not written in the scenario (relative to the scenario file); the message says which."""
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found. Check the path in the scenario (relative to the scenario file).", file=path)
+        where = (f"the path you typed (relative to the current folder, {Path.cwd()})" if given_on_command_line
+                 else "the path in the scenario (relative to the scenario file)")
+        raise InputError(f"file not found. Check {where}.", file=path)
     if path.is_dir():
         raise InputError("is a folder, not a CSV file.", file=path)
     raw = path.read_bytes()
@@ -124,6 +128,21 @@ def read_csv_text(path: Path) -> tuple[str, str]:
     )
 
 
+def csv_problem(text: str, error: Exception) -> str:
+    """Plain words for a CSV that pandas could not split into rows of equal length: semicolons
+    as separators (Excel in many European settings), or a row with more cells than the header."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    if header.count(";") > header.count(","):
+        return ("is separated by semicolons (;), not commas. In Excel use File → Save As → "
+                "'CSV UTF-8 (comma delimited)', or replace the semicolons by commas")
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+    if found:
+        n, line, saw = found.groups()
+        return (f"line {line} has {saw} cells but the header has {n}. A cell that holds a comma must be in "
+                f"double quotes; saving the sheet from Excel as 'CSV UTF-8 (comma delimited)' does that")
+    return "cannot be split into rows and columns. Save it from Excel as 'CSV UTF-8 (comma delimited)'"
+
+
 def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = False) -> pd.DataFrame:
     """A small CSV file of the analyst's (a plan, approvals, pins) as text cells, any encoding
     :func:`read_csv_text` accepts. ``needs`` says which columns it should have, for the message
@@ -134,14 +153,13 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
         if df.columns.empty:
             raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path)
         return df
-    text, _encoding = read_csv_text(path)
+    text, _encoding = read_csv_text(path, given_on_command_line=True)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
     except pd.errors.EmptyDataError:
         raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path) from None
     except pd.errors.ParserError as e:
-        raise InputError(f"cannot be read as CSV ({e}). It needs columns {needs}; save it from Excel as "
-                         f"'CSV UTF-8 (comma delimited)'.", file=path) from None
+        raise InputError(f"{csv_problem(text, e)}. It needs columns {needs}.", file=path) from None
     df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
     return df
 
@@ -224,7 +242,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             try:
                 df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
             except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-                raise InputError(f"cannot be read as CSV ({e}).", file=path) from None
+                raise InputError(f"{csv_problem(text, e)}.", file=path) from None
         else:
             df = pd.DataFrame()
     if df.columns.empty:

@@ -382,8 +382,9 @@ def plot_png(table: pd.DataFrame, title: str) -> bytes:
     from matplotlib import pyplot as plt
     from matplotlib import rcParams
 
-    rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
-                                   "DejaVu Sans"]
+    from .report.charts import cjk_rc
+
+    rcParams.update(cjk_rc())
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
     try:
         ax.plot(table["jobs"], table["fiscal"], "-o", color="#1f4e79", markersize=5, linewidth=1.2)

@@ -7,7 +7,9 @@ Paths are relative to the scenario file. See ``models/gansu_2016.toml`` for a wo
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import typing
 from pathlib import Path
 from typing import Literal
 
@@ -301,6 +303,26 @@ def _where(loc: tuple, data: object) -> str:
     return ".".join(parts)
 
 
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models a field's type holds (through list, dict, Optional and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _did_you_mean(loc: tuple) -> str | None:
+    """The allowed key nearest to the unknown key at ``loc`` (a pydantic error location), if close."""
+    models: list[type[BaseModel]] = [Scenario]
+    for p in loc[:-1]:
+        if not isinstance(p, str) or str(p).startswith("function-"):
+            continue
+        nxt = [m2 for m in models if p in m.model_fields for m2 in _models_in(m.model_fields[p].annotation)]
+        models = nxt or models  # a dict key (a sector, a year) keeps the models of its value
+    allowed = sorted({k for m in models for k in m.model_fields})
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _format_validation(err: ValidationError, data: object = None) -> str:
     """One line per problem: where in the file (key path, block number and name) and what is wrong."""
     lines = []
@@ -308,7 +330,9 @@ def _format_validation(err: ValidationError, data: object = None) -> str:
         loc = _where(e["loc"], data)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (misspelt? see models/gansu_2016.toml for the keys exitopt reads)"
+            guess = _did_you_mean(e["loc"])
+            msg = (f"unknown key; did you mean '{guess}'?" if guess else
+                   "unknown key (misspelt? see models/gansu_2016.toml for the keys exitopt reads)")
         elif e["type"] == "missing":
             msg = "required key is missing"
         elif isinstance(e.get("input"), (str, int, float, bool)):

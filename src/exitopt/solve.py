@@ -14,6 +14,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from . import highs
+from .binding import binds
 from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
 from .output import versions
@@ -138,10 +139,7 @@ def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.Da
             slack = required - achieved
         else:
             slack = -abs(achieved - required)
-        bound = r.con.lower if r.con.lower is not None else r.con.upper
-        body_slack = _val(r.con.body) - _val(bound)
-        # tolerance relative to the row's natural size (万吨 of capacity for a share rule)
-        binding = abs(body_slack) <= 1e-6 * max(r.scale, abs(required), abs(_val(r.con.body)), 1.0)
+        binding = bool(binds(required, achieved))
         d = duals.get(r.con)
         rows.append(dict(rule=r.rule, name=r.name, year=r.year, product=r.product, sense=SENSE_WORDS[r.sense],
                          required=required, achieved=achieved, slack=slack, binding=bool(binding),

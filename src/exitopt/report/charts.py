@@ -294,6 +294,15 @@ def chart_concentration(run: Run, lang: str):
     return fig
 
 
+def cjk_rc() -> dict:
+    """Matplotlib settings that label charts with the Chinese font :func:`find_cjk_font` finds (Latin
+    text falls back to DejaVu Sans); empty when there is none. Every chart of exitopt uses this."""
+    family = find_cjk_font()
+    if not family:
+        return {}
+    return {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"]}
+
+
 CHARTS = (("exits.png", "chart_exits", chart_exits), ("capacity_paths.png", "chart_paths", chart_paths),
           ("workers_outlay.png", "chart_people", chart_people),
           ("concentration.png", "chart_concentration", chart_concentration))
@@ -314,9 +323,9 @@ def make_charts(run: Run, folder: Path, lang: str) -> tuple[list[Chart], str | N
     rc = {"axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False}
     chart_lang = lang
     if lang == "zh":
-        family = find_cjk_font()
-        if family:
-            rc.update({"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"]})
+        cjk = cjk_rc()
+        if cjk:
+            rc.update(cjk)
         else:
             chart_lang, note = "en", labels.text("font_note", "zh")
     written = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OutputError
-from .run import Run, read_run
+from .run import Run, binding_flags, read_run
 
 FIGURES = (("objective", "objective (万元 equivalent)"), ("jobs", "jobs (persons displaced)"),
            ("fiscal", "fiscal outlay (万元, present value)"), ("units_exiting", "units exiting"))
@@ -107,10 +107,10 @@ def compare_units(a: Run, b: Run) -> pd.DataFrame:
 
 def _binding(c: pd.DataFrame) -> pd.DataFrame:
     """constraints.csv reduced to its key and whether the row binds (true only when it says so)."""
-    df = c[RULE_KEY + ["binding"]].copy()
+    df = c[RULE_KEY].copy()
     df["year"] = df["year"].astype("Int64")
     df["product"] = df["product"].fillna("")
-    df["binding"] = df["binding"].map(lambda v: v is True)
+    df["binding"] = binding_flags(c)
     return df.drop_duplicates(RULE_KEY)
 
 
@@ -174,6 +174,7 @@ def write_comparison(comp: Comparison, path: Path | str, *, force: bool = False)
 
 def render(comp: Comparison):
     """The comparison as rich renderables (a Group of tables) for the terminal."""
+    from rich.cells import cell_len
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -196,10 +197,11 @@ def render(comp: Comparison):
                 for r in comp.units.itertuples()]
         heads = ("unit", "A", "B", "change", "product", "万吨/yr", "region", "name")
         for i, col in enumerate(heads):
-            # the plan columns keep their full width; region and name give way on a narrow terminal
-            full = max([len(col)] + [len(row[i]) for row in rows])
-            u.add_column(col, justify="right" if col == "万吨/yr" else "left", no_wrap=True, overflow="ellipsis",
-                         min_width=full if i < 4 else min(full, 7), max_width=None if i < 4 else 40)
+            # the plan columns keep their full width; region and name wrap on a narrow terminal (never
+            # cut: to a file or a pipe every table is printed at its full width)
+            full = max([cell_len(col)] + [cell_len(row[i]) for row in rows])
+            u.add_column(col, justify="right" if col == "万吨/yr" else "left", no_wrap=i < 4, overflow="fold",
+                         min_width=full if i < 4 else min(full, 7))
         for row in rows:
             u.add_row(*row)
         parts.append(u)

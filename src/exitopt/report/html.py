@@ -1,7 +1,9 @@
 """briefing.html: one self-contained page (inline CSS, charts embedded as base64 data URIs, no
 link to anything outside the file), so it opens offline and can be mailed as one attachment.
 
-It shows the headline figures, exits by product, the charts, and the rules that bind.
+It shows the headline figures, exits by product, the plan itself (every unit that exits, by
+sector and year), the charts, and the rules that bind. Large type and tables that scroll
+sideways keep it readable on a phone and on a projector.
 """
 
 from __future__ import annotations
@@ -15,24 +17,37 @@ import pandas as pd
 
 from . import labels
 from .charts import Chart
-from .run import Run, exit_totals, exits_by_product, headline
+from .run import PRODUCT_ORDER, Run, binding_flags, exit_totals, exits_by_product, headline, run_folder_name
 
 CSS = """
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", SimHei,
-       "Segoe UI", Arial, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; border-bottom: 2px solid #DCE6F1; padding-bottom: 0.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; }
+       "Segoe UI", Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em;
+       color: #111; background: #fff; font-size: clamp(17px, 1.1vw + 12px, 24px); line-height: 1.45; }
+h1 { font-size: 1.7em; margin: 0.2em 0; line-height: 1.2; }
+h2 { font-size: 1.35em; border-bottom: 3px solid #9DB8DA; padding-bottom: 0.2em; margin-top: 1.6em; }
+h3 { font-size: 1.15em; margin: 1.2em 0 0.3em; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.95em; }
+th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; vertical-align: top; }
 th { background: #DCE6F1; text-align: left; }
 td:first-child { white-space: nowrap; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: bold; background: #f3f6fa; }
+table.plan td:nth-child(2), table.plan td:nth-child(4), table.plan td:nth-child(5) { white-space: nowrap; }
+table.plan td:nth-child(3) { min-width: 9em; }
 table.headline th { width: 22em; }
 figure { margin: 1em 0; }
-figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: 0.9em; color: #555; }
-p.note { color: #8a4b00; background: #fff4e0; padding: 0.4em 0.8em; }
-p.small { font-size: 0.85em; color: #666; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #444; }
+p.note { color: #7a4300; background: #fff4e0; padding: 0.4em 0.8em; }
+p.small { font-size: 0.85em; color: #444; }
+@media (max-width: 640px) {
+  body { padding: 0.6em; }
+  table.headline th { width: auto; }
+  th, td { padding: 0.3em 0.4em; }
+}
+@media print { .scroll { overflow: visible; } }
 """
 
 
@@ -61,12 +76,15 @@ def fmt_number(v: object, kind: str) -> str:
     return f"{x:,.2f}"
 
 
-def _table(heads: list[str], rows: list[list[tuple[str, bool]]], cls: str = "") -> str:
-    """An HTML table; each cell is (text already formatted, numeric?)."""
+def _table(heads: list[str], rows: list[list[tuple[str, bool]]], cls: str = "",
+           totals: frozenset[int] = frozenset()) -> str:
+    """An HTML table; each cell is (text already formatted, numeric?); rows whose index is in
+    ``totals`` are marked as total rows."""
     head = "".join(f"<th>{escape(h)}</th>" for h in heads)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{escape(t)}</td>' if num else f"<td>{escape(t)}</td>" for t, num in r)
-        + "</tr>" for r in rows)
+        ('<tr class="total">' if i in totals else "<tr>")
+        + "".join(f'<td class="num">{escape(t)}</td>' if num else f"<td>{escape(t)}</td>" for t, num in r)
+        + "</tr>" for i, r in enumerate(rows))
     c = f' class="{cls}"' if cls else ""
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -105,16 +123,65 @@ def exits_section(run: Run, lang: str) -> str:
     if not rows:
         return f"<p>{escape(labels.text('none', lang))}</p>"
     tot = exit_totals(t)
+    totals = frozenset({len(rows)})
     rows.append([(labels.text("total", lang), False), (fmt_number(tot["units"], "count"), True), ("", True),
                  ("", True), ("", True), (fmt_number(tot["workers_displaced"], "persons"), True),
                  (fmt_number(tot["outlay"], "money"), True)])
-    return _table(heads, rows).replace("<table>", '<table id="exits">', 1)
+    return _scroll(_table(heads, rows, totals=totals).replace("<table>", '<table id="exits">', 1))
 
 
-def binding_rules(run: Run) -> pd.DataFrame:
-    """The rows of constraints.csv whose ``binding`` is true."""
+def _family(rule: str, name: str) -> str:
+    """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
+    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers") and ": " in name else name
+
+
+def _span(values: list, kind: str) -> str:
+    """One figure, or the lowest and highest when they differ: "193.8" · "0.5–3.0"."""
+    vals = [v for v in values if not _blank(v)]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    a, b = fmt_number(lo, kind), fmt_number(hi, kind)
+    return a if a == b else f"{a}–{b}"
+
+
+def _years(years: list) -> str:
+    """Years as runs: 2016, 2018–2020."""
+    ys = sorted({int(y) for y in years if not _blank(y)})
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def binding_rules(run: Run) -> dict[str, list[dict]]:
+    """The rules that bind, one entry per rule (its rows of constraints.csv taken together), in three
+    groups: ``priced`` (met exactly with something to do: the table), ``required`` (mandatory exits
+    and required packages, met by construction) and ``idle`` (nothing required, nothing achieved).
+    Binding is decided by :func:`exitopt.binding.binds` on each row's figures."""
+    from ..binding import required_exit, trivial
+
     c = run.constraints
-    return c[c["binding"].map(lambda v: v is True)]
+    out: dict[str, list[dict]] = {"priced": [], "required": [], "idle": []}
+    if c.empty:
+        return out
+    c = c.assign(_binds=binding_flags(c), _family=[_family(str(r), str(n)) for r, n in zip(c["rule"], c["name"])])
+    for (rule, family), g in c.groupby(["rule", "_family"], sort=False):
+        b = g[g["_binds"]]
+        if b.empty:
+            continue
+        entry = dict(rule=rule, name=family, rows=b, all_rows=g)
+        if required_exit(b["unit"].iloc[0]):
+            out["required"].append(entry)
+        elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"])):
+            out["idle"].append(entry)
+        else:
+            entry["rows"] = b[[not trivial(r, a) for r, a in zip(b["required"], b["achieved"])]]
+            out["priced"].append(entry)
+    return out
 
 
 def _figure_unit(unit: object) -> str:
@@ -122,26 +189,99 @@ def _figure_unit(unit: object) -> str:
     return labels.MEASURE_KINDS.get(str(unit), "number")
 
 
+def _marginal(rows: pd.DataFrame, lang: str) -> str:
+    """The largest fixed-plan marginal cost of a rule's binding rows, or "not priced" when it is 0."""
+    m = pd.to_numeric(rows.get("marginal_cost", pd.Series(dtype=float)), errors="coerce").abs().max()
+    if _blank(m) or m < 1e-9:
+        return labels.text("not_priced", lang)
+    return fmt_number(m, "cost")
+
+
 def binding_section(run: Run, lang: str) -> str:
-    """The rules that bind (id="binding"): rule, name, year, product, sense, required, achieved,
-    marginal cost, unit."""
-    b = binding_rules(run)
-    if b.empty:
-        return f"<p>{escape(labels.text('binding_none', lang))}</p>"
-    cols = ["rule", "name", "year", "product", "sense", "required", "achieved", "marginal_cost", "unit"]
-    heads = [labels.header(c, lang) for c in cols]
-    rows = []
-    for _, r in b.iterrows():
-        kind = _figure_unit(r.get("unit"))
-        rows.append([
-            (labels.rule(r["rule"], lang), False), (str(r["name"]), False), (fmt_number(r["year"], "year"), True),
-            (labels.product(r["product"], lang) if not _blank(r["product"]) else "", False),
-            (labels.sense(r["sense"], lang), False), (fmt_number(r["required"], kind), True),
-            (fmt_number(r["achieved"], kind), True), (fmt_number(r.get("marginal_cost"), "cost"), True),
-            (labels.measure(r.get("unit"), lang) if not _blank(r.get("unit")) else "", False),
-        ])
-    note = f'<p class="small">{escape(labels.text("binding_note", lang))}</p>'
-    return note + _table(heads, rows).replace("<table>", '<table id="binding">', 1)
+    """The rules that bind (id="binding"), one line per rule: rule, name, product, years binding,
+    required, achieved, marginal cost, unit; then the exits rules require and the idle rules."""
+    groups = binding_rules(run)
+    parts = []
+    if groups["priced"]:
+        cols = ["rule", "name", "product", "binding_years", "sense", "required", "achieved", "marginal_cost", "unit"]
+        heads = [labels.text(c, lang) if c == "binding_years" else labels.header(c, lang) for c in cols]
+        rows = []
+        for e in groups["priced"]:
+            b, unit = e["rows"], e["rows"]["unit"].iloc[0]
+            kind = _figure_unit(unit)
+            products = ", ".join(dict.fromkeys(labels.product(p, lang) for p in b["product"] if not _blank(p)))
+            years = _years(list(b["year"]))
+            n_years = e["all_rows"]["year"].dropna().nunique()
+            if n_years > 1:
+                years += " (" + labels.text("binding_rows", lang).format(n=b["year"].dropna().nunique(),
+                                                                          m=n_years) + ")"
+            rows.append([
+                (labels.rule(e["rule"], lang), False), (str(e["name"]), False), (products, False), (years, False),
+                (" / ".join(dict.fromkeys(labels.sense(s, lang) for s in b["sense"])), False),
+                (_span(list(b["required"]), kind), True), (_span(list(b["achieved"]), kind), True),
+                (_marginal(b, lang), True), (labels.measure(unit, lang) if not _blank(unit) else "", False),
+            ])
+        parts.append(f'<p class="small">{escape(labels.text("binding_note", lang))}</p>')
+        parts.append(_scroll(_table(heads, rows).replace("<table>", '<table id="binding">', 1)))
+    else:
+        parts.append(f"<p>{escape(labels.text('binding_none', lang))}</p>")
+    if groups["required"]:
+        items = []
+        for e in groups["required"]:
+            n = len(e["rows"])
+            what = labels.text("required_units", lang).format(n=n) if e["rule"] == "mandatory" else ""
+            items.append(f"<li>{escape(labels.rule(e['rule'], lang))} \u2018{escape(str(e['name']))}\u2019"
+                         + (f": {escape(what)}" if what else "") + "</li>")
+        parts.append(f'<p id="required-exits">{escape(labels.text("required_exits", lang))}</p>'
+                     f"<ul>{''.join(items)}</ul>")
+    if groups["idle"]:
+        items = "".join(f"<li>{escape(labels.rule(e['rule'], lang))} \u2018{escape(str(e['name']))}\u2019"
+                        f" ({escape(_years(list(e['rows']['year'])))})</li>" for e in groups["idle"])
+        parts.append(f'<p id="idle-rules">{escape(labels.text("nothing_to_do", lang))}</p><ul>{items}</ul>')
+    return "".join(parts)
+
+
+def _scroll(table: str) -> str:
+    """A table in a box that scrolls sideways on a narrow screen instead of squeezing its columns."""
+    return f'<div class="scroll">{table}</div>'
+
+
+PLAN_COLUMNS = ("exit_year", "unit_id", "name", "product", "mode", "capacity", "workers_displaced", "outlay")
+PLAN_KINDS = {"capacity": "capacity", "workers_displaced": "persons", "outlay": "money"}
+
+
+def plan_section(run: Run, lang: str) -> str:
+    """Every unit that exits (id="plan"), one table per sector, by year: unit, name, product, mode,
+    capacity (万吨/yr), workers displaced (persons) and outlay in the exit year (万元), with a
+    subtotal per year."""
+    ex = run.exiting
+    if ex.empty:
+        return f"<p>{escape(labels.text('none', lang))}</p>"
+    order = {p: i for i, p in enumerate(PRODUCT_ORDER)}
+    ex = ex.assign(_o=ex["product"].map(order).fillna(len(order)))
+    parts = [f'<p class="small">{escape(labels.text("plan_note", lang))}</p>']
+    heads = [labels.header(c, lang) for c in PLAN_COLUMNS]
+    sectors = sorted(ex["sector"].unique(), key=lambda s: (SECTOR_RANK.get(s, 9), str(s)))
+    for sector in sectors:
+        g = ex[ex["sector"] == sector].sort_values(["exit_year", "_o", "unit_id"])
+        rows, totals = [], set()
+        for year, gy in g.groupby("exit_year", sort=True):
+            for _, r in gy.iterrows():
+                zh = r.get("name_zh")
+                name = zh if lang == "zh" and not _blank(zh) and str(zh).strip() else r["name"]
+                rows.append([(fmt_number(year, "year"), True), (str(r["unit_id"]), False), (str(name), False),
+                             (labels.product(r["product"], lang), False), (labels.mode(r["mode"], lang), False)]
+                            + [(fmt_number(r[c], PLAN_KINDS[c]), True) for c in PLAN_COLUMNS[5:]])
+            totals.add(len(rows))
+            rows.append([(labels.text("year_total", lang).format(year=int(year)), False),
+                         (labels.text("required_units", lang).format(n=len(gy)), False), ("", False), ("", False),
+                         ("", False)] + [(fmt_number(gy[c].sum(), PLAN_KINDS[c]), True) for c in PLAN_COLUMNS[5:]])
+        table = _table(heads, rows, totals=frozenset(totals)).replace("<table>", f'<table class="plan" id="plan-{escape(str(sector))}">', 1)
+        parts.append(f"<h3>{escape(labels.sector(sector, lang))}</h3>" + _scroll(table))
+    return "".join(parts)
+
+
+SECTOR_RANK = {"coal": 0, "steel": 1, "cement": 2}
 
 
 def data_uri(png: Path) -> str:
@@ -164,18 +304,21 @@ def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, not
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<h2>{escape(labels.text('headline', lang))}</h2>",
         headline_section(run, lang),
         f"<h3>{escape(labels.text('exits_by_product', lang))}</h3>",
         exits_section(run, lang),
+        f"<h2>{escape(labels.text('plan', lang))}</h2>",
+        plan_section(run, lang),
         f"<h2>{escape(labels.text('charts', lang))}</h2>",
         f'<p class="note">{escape(note)}</p>' if note else "",
         charts_section(charts, chart_folder),
         f"<h2>{escape(labels.text('binding', lang))}</h2>",
         binding_section(run, lang),
-        f'<p class="small">{escape(labels.text("source", lang))}: {escape(str(run.path.resolve()))}</p>',
+        f'<p class="small">{escape(labels.text("source", lang))}: {escape(run_folder_name(run))}</p>',
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)

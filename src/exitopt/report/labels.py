@@ -124,12 +124,15 @@ MEASURES = {
     "persons": ("人", "persons"),
     "share": ("比例", "share"),
     "unit": ("个(单位)", "unit"),
+    "units": ("个(单位)", "units"),
     "package": ("个(整体退出包)", "package"),
 }
 
 # The unit of a constraints.csv row → the kind of its required/achieved/slack figures.
 MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
-                 "unit": "count", "package": "count"}
+                 "unit": "count", "units": "count", "package": "count"}
+
+MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
 
 STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
 
@@ -152,9 +155,27 @@ TEXT = {
     "binding": ("起约束作用的规则", "Rules that bind"),
     "binding_none": ("没有起约束作用的规则。", "No rule binds."),
     "binding_note": (
-        "这些规则在最优方案中恰好达到上限或下限;放宽其中任何一条都可能降低成本。",
-        "These rules are met exactly by the plan; loosening any of them may lower the cost.",
+        "下列规则在方案中恰好达到要求(误差在0.01%以内),放宽其中一条可能降低成本。"
+        "边际成本是固定方案下要求每增加一个单位的代价;“未定价”表示该代价为0"
+        "(规则由整单位退出满足),放宽的价值需重新求解才能得知(退出目标可用 exitopt solve --explain)。",
+        "These rules are met exactly by the plan (within 0.01 %); loosening one of them may lower the cost. "
+        "The marginal cost is what one more unit of the requirement costs with the plan's exits held fixed; "
+        "\u201cnot priced\u201d means that figure is 0 because whole units meet the rule, and only a new solve "
+        "tells what loosening it is worth (for exit targets: exitopt solve --explain).",
     ),
+    "binding_rows": ("{n}/{m}年", "{n} of {m} yr"),
+    "binding_years": ("起约束年份", "Years binding"),
+    "not_priced": ("未定价", "not priced"),
+    "required_exits": ("规则要求的退出(按要求完成,放宽即取消该项要求):",
+                       "Exits the rules require, done as required (loosening one means dropping that requirement):"),
+    "required_units": ("{n}个单位", "{n} unit(s)"),
+    "nothing_to_do": ("本方案中无事可做的规则(要求为0,实现为0):",
+                      "Rules with nothing to do in this plan (required 0, achieved 0):"),
+    "plan": ("退出方案", "The plan: units that exit"),
+    "plan_note": ("按行业、年份列出每个退出单位;职工为分流人数,支出为退出当年的财政支出(万元,未折现)。",
+                  "Every unit that exits, by sector and year; workers are those displaced, outlay is in the "
+                  "exit year (10k yuan, undiscounted)."),
+    "year_total": ("{year}年小计", "{year} subtotal"),
     "source": ("数据来源:运行目录", "Source: run folder"),
     "total": ("合计", "Total"),
     "yes": ("是", "yes"),
@@ -224,6 +245,11 @@ def sense(code: object, lang: str) -> str:
 def measure(code: object, lang: str) -> str:
     """The unit of measure of a constraint row (万吨/yr → 万吨/年 / 10 kt/yr); others as they are."""
     return _pick(MEASURES, code, lang)
+
+
+def mode(code: object, lang: str) -> str:
+    """An exit mode in words (relocate → 转移(国际产能合作) / relocate abroad)."""
+    return _pick(MODES, code, lang)
 
 
 def status(code: object, lang: str) -> str:

@@ -150,6 +150,28 @@ def read_run(folder: Path | str) -> Run:
                tables["new_capacity.csv"], record)
 
 
+def run_folder_name(run: Run) -> str:
+    """The run folder's own name, for footers: never a full local path, which would tell the
+    reader of a mailed briefing where files lie on the analyst's computer."""
+    return run.path.resolve().name or str(run.path)
+
+
+def binding_flags(c: pd.DataFrame) -> pd.Series:
+    """Whether each constraints.csv row binds, by :func:`exitopt.binding.binds` on its required and
+    achieved figures (so that run folders written with another tolerance read the same). Rows
+    whose ``binding`` cell is empty (protected units, windows: rules with no bound to meet) never
+    bind; a row without figures keeps its cell."""
+    from ..binding import binds
+
+    if c.empty:
+        return pd.Series([], index=c.index, dtype=bool)
+    flags = []
+    for r, a, cell in zip(c["required"], c["achieved"], c["binding"]):
+        f = binds(r, a) if cell is not None else False
+        flags.append(bool(f) if f is not None else cell is True)
+    return pd.Series(flags, index=c.index, dtype=bool)
+
+
 def exits_by_product(run: Run) -> pd.DataFrame:
     """Per product, in the usual order (coal, iron, steel, rolled steel, clinker, cement): units
     exiting, capacity exiting, counted, used as indicator (万吨/yr), workers displaced (persons) and

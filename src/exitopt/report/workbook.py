@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import labels
-from .run import Run, exit_totals, exits_by_product, headline
+from .run import Run, exit_totals, exits_by_product, headline, run_folder_name
 
 NUMBER_FORMATS = {
     "capacity": "#,##0.0",
@@ -84,6 +84,8 @@ def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lan
             ws.write_string(r, c, s, fmt.text)
         return s
     x = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so Excel never shows "-0"
+    if kind == "persons":
+        x = round(x, 1) + 0.0  # 198.3 persons in the cell, not 198.305589 (shown whole)
     ws.write_number(r, c, x, fmt.number(kind))
     if kind in ("share", "gap"):
         return f"{x:.3%}"
@@ -164,7 +166,7 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
         _write_cell(ws, r, 6, tot["outlay"], "money", fmt, lang)
     r += 2
     ws.write_string(r, 0, labels.text("source", lang), fmt.label)
-    ws.write_string(r, 1, str(run.path.resolve()), fmt.text)
+    ws.write_string(r, 1, run_folder_name(run), fmt.text)
     ws.set_column(0, 0, 34)
     ws.set_column(1, 6, 20)
 

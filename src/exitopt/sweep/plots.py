@@ -26,20 +26,19 @@ from .spec import BASELINE, Sweep
 MAX_LINE_VALUES = 25  # an axis with more distinct values is drawn as points
 TOP_UNITS = 40
 MAX_TORNADO_PANELS = 6  # variants drawn in tornado.png
-_CJK = ("Noto Sans CJK SC", "Microsoft YaHei", "SimHei", "PingFang SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
 
 
 def _pyplot():
-    """matplotlib.pyplot on the Agg backend, with a font for 万元/万吨 labels when one is installed."""
+    """matplotlib.pyplot on the Agg backend, with the Chinese font the briefing's charts use (for
+    万元/万吨 labels) when one is installed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = [f for f in _CJK if f in known]
-    plt.rcParams["font.family"] = ["DejaVu Sans", *cjk]
+    from ..report.charts import cjk_rc
+
+    plt.rcParams.update(cjk_rc())
     return plt
 
 

@@ -14,12 +14,15 @@ plan as a start did not finish sooner, so a case is rebuilt whole rather than pa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,14 +61,41 @@ _CACHE: dict[str, tuple[Any, dict]] = {}
 _LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture is process-wide)
 
 
+def _end_worker(*_args) -> None:
+    """End this worker process now, and the HiGHS process it solves in (which would otherwise
+    finish its case for nobody): on POSIX the worker leads a process group of its own, and the
+    whole group goes at once, a HiGHS process still starting up included."""
+    from multiprocessing import util
+
+    from .. import highs
+
+    try:
+        highs._drop_worker()
+        util._run_finalizers(0)  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
+    finally:
+        if hasattr(os, "killpg") and os.getpgid(0) == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(1)
+
+
 def _watch_parent(parent: int) -> None:
-    """Worker initialiser: end this worker when the sweep process that started it is gone."""
+    """Worker initialiser: end this worker when the sweep process that started it is gone. Ctrl-C
+    is left to the sweep process, which stops the workers itself (a worker that took it would end
+    its case with an error instead of being stopped); the stop (SIGTERM) ends its HiGHS process too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _end_worker)
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)  # a group of its own: the worker and the HiGHS processes it starts
+        except OSError:
+            pass
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
             if os.getppid() != parent:
-                os._exit(1)
+                _end_worker()
 
     threading.Thread(target=watch, daemon=True, name="exitopt-parent-watch").start()
 
@@ -264,20 +294,175 @@ def _executor(workers: int, scheduler: str | None):
     return ex, close, f"{workers} process(es)"
 
 
-def _progress(enabled: bool, total: int, done: int, label: str):
-    from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+#: when stderr is not a terminal: a log line after this many cases, or this many seconds
+LOG_EVERY_CASES = 5
+LOG_EVERY_SECONDS = 30.0
 
-    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
-                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[tally]}"),
-                    console=Console(stderr=True), disable=not enabled, transient=False)
-    task = prog.add_task(label, total=total, completed=done, tally="")
-    return prog, task
+
+def _clock(seconds: float | None) -> str:
+    """0:01:05, or -:--:-- when not known yet."""
+    if seconds is None:
+        return "-:--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class _Reporter:
+    """Progress of a sweep on stderr. On a terminal: a bar that fits the terminal's width (the
+    count and the times are never cut; the tally of statuses gives way first). Otherwise (a log
+    file, a pipe): one line at the start, one every few cases or 30 s, and one at the end."""
+
+    def __init__(self, enabled: bool, total: int, done: int, label: str, console=None) -> None:
+        from rich.console import Console
+
+        self.enabled, self.total, self.done, self.label = enabled, total, done, label
+        self.console = console or Console(stderr=True, highlight=False)
+        self.start_done = done
+        self.started = time.monotonic()
+        self.counts: dict[str, int] = {}
+        self.bar = None
+        self.last_log = (done, self.started)
+
+    # -- figures
+    def eta(self) -> float | None:
+        solved = self.done - self.start_done
+        if solved <= 0:
+            return None
+        return (time.monotonic() - self.started) / solved * (self.total - self.done)
+
+    def line(self) -> str:
+        """The progress as one line of plain text (for a log)."""
+        tally = _tally(self.counts)
+        eta = self.eta()
+        left = f", about {_clock(eta)} left" if eta is not None and self.done < self.total else ""
+        return (f"{self.label}: {self.done}/{self.total} cases done"
+                + (f" ({tally})" if tally else "") + f", {_clock(time.monotonic() - self.started)} elapsed{left}")
+
+    # -- terminal bar
+    def _columns(self, width: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.table import Column
+
+        count = len(f"{self.total}/{self.total}")
+        fixed = count + len(" elapsed 0:00:00") + len(" ETA 0:00:00")
+        cols = []
+        room = width - fixed - 1
+        self.label_in_bar = room >= 40 + len(self.label)
+        if self.label_in_bar:
+            cols.append(TextColumn("{task.description}", table_column=Column(no_wrap=True)))
+            room -= len(self.label) + 1
+        bar = min(40, max(room - 46, min(10, room // 2)))  # the tally of statuses wants about 45 columns
+        if bar >= 5:
+            cols.append(BarColumn(bar_width=bar))
+            room -= bar + 1
+        cols += [MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=count)), TextColumn("elapsed"),
+                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        self.tally_room = max(0, room - 1)
+        if self.tally_room >= 8:
+            cols.append(TextColumn("{task.fields[tally]}", table_column=Column(no_wrap=True)))
+        return cols
+
+    def _tally_text(self) -> str:
+        t = _tally(self.counts)
+        room = getattr(self, "tally_room", 0)
+        return t if len(t) <= room else (t[: max(room - 1, 0)] + "…" if room > 1 else "")
+
+    def __enter__(self) -> "_Reporter":
+        if not self.enabled:
+            return self
+        if self.console.is_terminal:
+            from rich.progress import Progress
+
+            width = self.console.width
+            self.bar = Progress(*self._columns(width), console=self.console, transient=False)
+            if not self.label_in_bar:
+                self.console.print(self.label, markup=False, soft_wrap=True)
+            self.task = self.bar.add_task(self.label, total=self.total, completed=self.done, tally="")
+            self.bar.start()
+        else:
+            self._log(force=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+        elif self.enabled and exc[0] is None:
+            self._log(force=True)
+
+    # -- events
+    def _log(self, force: bool = False) -> None:
+        cases, at = self.last_log
+        now = time.monotonic()
+        if force or self.done - cases >= LOG_EVERY_CASES or now - at >= LOG_EVERY_SECONDS:
+            self.console.print(self.line(), markup=False, soft_wrap=True, highlight=False)
+            self.last_log = (self.done, now)
+
+    def finished(self, status: str) -> None:
+        """One more case is done."""
+        self.done += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, tally=self._tally_text())
+        else:
+            self._log()
+
+    def tick(self) -> None:
+        """Called about once a second while cases run: the log's 30-second line."""
+        if self.enabled and self.bar is None:
+            self._log()
+
+    def stopping(self) -> None:
+        """Ctrl-C: say so at once (the bar goes first, so the words stand on their own line)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+        print("stopping… (finished cases are kept in the ledger)", file=sys.stderr, flush=True)
 
 
 def _tally(counts: dict[str, int]) -> str:
     return " · ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """While the pool starts its worker processes: they are born ignoring Ctrl-C (a terminal sends
+    it to every process of the command), so that only this process handles it, even while a
+    worker is still starting up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _stop_workers(ex: Executor) -> None:
+    """End the local worker processes now, with the cases they are solving (those are not in the
+    ledger and run again on --resume). A Dask cluster's workers are left to it: its futures are
+    cancelled."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    if not procs:
+        return
+    manager = getattr(ex, "_executor_manager_thread", None)  # shutdown forgets it
+    ex.shutdown(wait=False, cancel_futures=True)  # no new case starts; the pool cancels the waiting ones
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):
+            continue
+    for proc in procs:
+        try:
+            proc.join(5)  # reaped, not left behind as zombies
+        except (OSError, AttributeError, AssertionError):
+            continue
+    if manager is not None:
+        manager.join(5)  # the pool closes its queues once it sees its workers gone
 
 
 def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str, str], ex: Executor, *,
@@ -287,29 +472,38 @@ def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str,
     if not pending:
         return counts
     key = _base_key(hashes)
-    prog, bar = _progress(progress, len(sweep.cases), total_done, label)
+    report = _Reporter(progress, len(sweep.cases), total_done, label)
     futures: dict = {}
     try:
-        futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
-                                              sweep.spec.time_limit)): c for c in pending}
-        with prog:
-            for fut in as_completed(futures):
-                case = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as e:  # the worker itself failed (killed, out of memory, lost)
-                    if type(e).__name__ == "BrokenProcessPool":
-                        raise ExitoptError(
-                            f"a worker process died (out of memory?) while solving; {len(ledger.finished())} "
-                            f"finished case(s) are kept in {ledger.path}. Run again with --resume "
-                            f"(perhaps with fewer --workers).") from None
-                    result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
-                ledger.record(case.id, case.index, case.variant, case.values, result)
-                counts[result["status"]] = counts.get(result["status"], 0) + 1
-                prog.update(bar, advance=1, tally=_tally(counts))
+        with _workers_ignore_ctrl_c():
+            futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
+                                                  sweep.spec.time_limit)): c for c in pending}
+        with report:
+            waiting = set(futures)
+            while waiting:
+                done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
+                report.tick()
+                for fut in done:
+                    case = futures[fut]
+                    try:
+                        result = fut.result()
+                    except Exception as e:  # the worker itself failed (killed, out of memory, lost)
+                        if type(e).__name__ == "BrokenProcessPool":
+                            raise ExitoptError(
+                                f"a worker process died (out of memory?) while solving; {len(ledger.finished())} "
+                                f"finished case(s) are kept in {ledger.path}. Run again with --resume "
+                                f"(perhaps with fewer --workers).") from None
+                        result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
+                    ledger.record(case.id, case.index, case.variant, case.values, result)
+                    counts[result["status"]] = counts.get(result["status"], 0) + 1
+                    report.finished(result["status"])
     except KeyboardInterrupt:
-        for f in futures:
-            f.cancel()
+        report.stopping()
+        if getattr(ex, "_processes", None):
+            _stop_workers(ex)
+        else:
+            for f in futures:
+                f.cancel()
         raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
                           f"Run the same command with --resume to finish the sweep.") from None
     return counts
