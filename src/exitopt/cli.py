@@ -433,3 +433,47 @@ def main() -> None:
 
     readable_streams()
     app()
+
+
+@app.command()
+@friendly
+def serve(
+    scenario: ScenarioArg,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on. Only 127.0.0.1 (this computer) is private; any other address, "
+                       "e.g. 0.0.0.0, serves the page to the network and needs the printed access token.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the browser.")] = True,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+) -> None:
+    """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
+    import signal
+    import socket
+    import webbrowser
+
+    from .serve.server import start, stop, wait_for_baseline
+
+    def _stop(signum, frame):  # a polite kill ends it like Ctrl+C: solves ended, folders removed
+        raise KeyboardInterrupt
+
+    server = start(scenario, host=host, port=port, time_limit=time_limit)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        err.print("[dim]… solving the scenario once, so that the page opens on its plan[/]")
+        problem = wait_for_baseline(server)
+        if problem:
+            err.print(f"[yellow]the scenario as it stands has no plan:[/] {escape(problem)}\nThe page opens "
+                      f"without one; change numbers there and solve.", soft_wrap=True)
+        out.print(f"exitopt serve: open {server.url}  (Ctrl+C stops it; plans are kept only while it runs)",
+                  soft_wrap=True)
+        if server.app.token:
+            others = server.url.replace("127.0.0.1", socket.gethostname(), 1)
+            out.print(f"[yellow]serving to the network:[/] others open {others} — give this address, with its "
+                      f"access token, only to the people who should see the plans.", soft_wrap=True)
+        if open_browser:
+            webbrowser.open(server.url)
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        err.print("stopped; the plans of this run were discarded (download what you need before stopping).")
+    finally:
+        stop(server)

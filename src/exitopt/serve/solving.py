@@ -1,0 +1,387 @@
+"""The one place the meeting-room page meets the library: load, change, solve, write.
+
+* :class:`Base` — the scenario loaded once, the numbers an analyst may change (every number of
+  the scenario, written as the sweep's paths, :mod:`exitopt.sweep.spec`) and the check of a
+  request's pins and numbers before anything is solved.
+* :func:`variant` — the scenario with changed numbers (``apply_values``) and pins
+  (:func:`exitopt.pins.apply`), a new instance; the base is never edited in place.
+* :class:`Job` — one solve in a process of its own (``multiprocessing`` *spawn*, so it behaves
+  the same on Windows), writing the run folder with :func:`exitopt.output.write_folder`. The page
+  never waits on it, and cancelling ends the process. Solve processes outlive their job: one waits
+  with the library imported and an :class:`exitopt.engine.Engine` that remembers earlier solves
+  (a pin on a coal mine does not solve the steel and cement blocks again), and another is
+  started while a solve runs, so a solve never pays Python's imports.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExitoptError, InputError
+from ..pins import Pin, check_pins
+
+#: scenario keys that hold years, ids or solver settings: not offered as numbers to change
+_NOT_ADJUSTABLE = {"first_year", "last_year", "by", "years", "solver", "new_capacity", "packages", "mandatory",
+                   "protected", "windows", "units", "projects", "name", "description", "where"}
+
+#: the groups the page lists the numbers in, in this order
+GROUPS = ("targets", "replacement", "concentration", "utilisation", "caps", "objective", "costs")
+
+
+@dataclass(frozen=True)
+class Adjustable:
+    """A number of the scenario the page offers to change: its sweep path, group and value now."""
+
+    path: str
+    group: str
+    label: str
+    value: float | None
+    description: str
+    integer: bool = False
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "group": self.group, "label": self.label, "value": self.value,
+                "description": self.description, "integer": self.integer}
+
+
+def _item_selector(items: list, i: int, keys: tuple[str, ...] = ("name", "product")) -> tuple[str, str]:
+    """``[name="coal exit 1,000"]`` for list item ``i`` when that name is unique, else ``[i]``;
+    and the item's label."""
+    item = items[i]
+    for key in keys:
+        v = item.get(key) if isinstance(item, dict) else None
+        if isinstance(v, str) and '"' not in v and sum(1 for x in items if isinstance(x, dict) and x.get(key) == v) == 1:
+            return f'[{key}="{v}"]', v
+    return f"[{i}]", f"#{i + 1}"
+
+
+def _description(model: Any, key: str) -> str:
+    fields = getattr(type(model), "model_fields", {})
+    f = fields.get(key)
+    return (f.description or "") if f is not None else ""
+
+
+def adjustable(scenario) -> list[Adjustable]:
+    """Every number of ``scenario`` that a sweep could change, grouped, in the file's order.
+
+    Optional numbers that are not set (a target's ``at_most``, a year's budget) are listed with
+    no value: giving one sets it. Years, ids and solver settings are left out.
+    """
+    data = scenario.model_dump()
+    out: list[Adjustable] = []
+
+    def add(path: str, group: str, label: str, value: Any, desc: str) -> None:
+        if isinstance(value, bool):
+            return
+        if value is None or isinstance(value, (int, float)):
+            out.append(Adjustable(path, group, label, None if value is None else float(value), desc,
+                                  isinstance(value, int) and not isinstance(value, bool)))
+
+    for group in ("targets", "replacement", "concentration", "utilisation"):
+        items = data.get(group) or []
+        for i, item in enumerate(items):
+            sel, name = _item_selector(items, i)
+            model = getattr(scenario, group)[i]
+            for key, value in item.items():
+                if key in _NOT_ADJUSTABLE or key in ("name", "product"):
+                    continue
+                if isinstance(value, dict):
+                    for k, v in value.items():
+                        add(f"{group}{sel}.{key}.{k}", group, f"{name} · {key} {k}", v, _description(model, key))
+                else:
+                    add(f"{group}{sel}.{key}", group, f"{name} · {key}", value, _description(model, key))
+    caps = data["caps"]
+    for y in scenario.years:
+        add(f"caps.budget.{y}", "caps", f"budget {y}", caps["budget"].get(y), _description(scenario.caps, "budget"))
+    for i, w in enumerate(caps["workers"]):
+        sel, name = _item_selector(caps["workers"], i)
+        add(f"caps.workers{sel}.per_year", "caps", f"{name} · per_year", w["per_year"],
+            _description(scenario.caps.workers[i], "per_year"))
+    for key, value in data["objective"].items():
+        add(f"objective.{key}", "objective", key, value, _description(scenario.objective, key))
+    add("attrition", "costs", "attrition", data["attrition"], _description(scenario, "attrition"))
+    for y in scenario.years:
+        add(f"ladder.{y}", "costs", f"ladder {y}", data["ladder"].get(y), _description(scenario, "ladder"))
+    for sector, costs in data["sectors"].items():
+        model = scenario.sectors[sector]
+        for key, value in costs.items():
+            if isinstance(value, dict):
+                for mode, v in value.items():
+                    add(f"sectors.{sector}.{key}.{mode}", "costs", f"{sector} · {key} {mode}", v,
+                        _description(model, key))
+            else:
+                add(f"sectors.{sector}.{key}", "costs", f"{sector} · {key}", value, _description(model, key))
+    return out
+
+
+def parse_pins(raw: Any) -> list[Pin]:
+    """Pins from the page: a list of {unit, action (keep|exit), year (optional)}; InputError otherwise."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError("pins must be a list of {unit, action, year}.")
+    pins = []
+    for p in raw:
+        if not isinstance(p, dict) or not isinstance(p.get("unit"), str) or p.get("action") not in ("keep", "exit"):
+            raise InputError(f"pin {p!r}: give a unit id and an action, keep or exit.")
+        year = p.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            raise InputError(f"pin on {p['unit']}: the year {year!r} is not a whole year such as 2018.")
+        pins.append(Pin(p["unit"], p["action"], year))
+    return pins
+
+
+def parse_values(raw: Any) -> dict[str, float | None]:
+    """Changed numbers from the page: {path: number or null (unset)}; InputError otherwise."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError("values must be an object of path: number.")
+    out: dict[str, float | None] = {}
+    for path, v in raw.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v != v):
+            raise InputError(f"{path}: {v!r} is not a number.")
+        out[str(path)] = v
+    return out
+
+
+def variant(inst, pins: list[Pin], values: dict[str, float | None]):
+    """The instance with ``values`` set (sweep paths) and ``pins`` applied; InputError naming the
+    path, the value or the pin at fault."""
+    from pydantic import ValidationError
+
+    from ..inputs import bind
+    from ..pins import apply
+    from ..sweep.spec import PathError, apply_values, problems
+
+    if values:
+        try:
+            scen = apply_values(inst.scenario, tuple(values.items()), len(values))
+        except PathError as e:
+            raise InputError(f"{e}.") from None
+        except ValidationError as err:
+            raise InputError("the changed numbers make the scenario invalid:\n" + problems(err, "the scenario file")
+                             ) from None
+        inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
+    check_pins(inst, pins, "pin")
+    return apply(inst, pins) if pins else inst
+
+
+@dataclass
+class Base:
+    """The scenario, loaded once; the source of every variant the page solves."""
+
+    path: Path
+    inst: Any
+    numbers: list[Adjustable] = field(default_factory=list)
+    #: names this base to the solve processes, which keep an engine for it
+    key: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @classmethod
+    def load(cls, path: Path | str) -> Base:
+        from ..inputs import load
+
+        inst = load(path)
+        return cls(Path(path).resolve(), inst, adjustable(inst.scenario))
+
+    def check(self, pins: list[Pin], values: dict[str, float | None]) -> None:
+        """Raise InputError now, before a process starts, for anything a solve would refuse."""
+        variant(self.inst, pins, values)
+
+
+# ---- the solve process ----------------------------------------------------------------------
+
+
+def _child(conn) -> None:
+    """A solve process: import the library, then solve jobs one after another until told to stop.
+
+    It keeps one :class:`exitopt.engine.Engine` per base scenario, so a later solve reuses what an
+    earlier one found (the blocks a change does not reach are not solved again).
+    """
+    try:
+        from ..engine import Engine
+        from ..output import write_folder
+        from ..solve import solve_instance
+    except KeyboardInterrupt:
+        return
+    engines: dict[str, Engine] = {}
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        try:
+            if job.get("delay"):
+                conn.send(("stage", "waiting (test delay)"))
+                time.sleep(job["delay"])
+            conn.send(("stage", "building"))
+            inst = variant(job["inst"], job["pins"], job["values"])
+            engine = engines.get(job["base"])
+            if engine is None:
+                engines.clear()  # one base at a time: a server has one scenario
+                engine = engines[job["base"]] = Engine(job["inst"])
+            conn.send(("stage", "solving"))
+            res = solve_instance(inst, time_limit=job["time_limit"], engine=engine)
+            files = dict(res.files())
+            files["run.json"] = {**files["run.json"], "pins": [p.label for p in job["pins"]],
+                                 "changed": job["values"]}
+            conn.send(("stage", "writing"))
+            write_folder(Path(job["folder"]), files, force=False)
+            conn.send(("done", {"status": res.status, "objective": res.objective}))
+        except ExitoptError as e:
+            conn.send(("error", {"message": str(e), "code": e.exit_code}))
+        except Exception as e:  # a fault in exitopt: report it, never a silent hang
+            conn.send(("error", {"message": f"internal error: {type(e).__name__}: {e}. This is a fault in "
+                                            f"exitopt, not in your scenario.", "code": 1}))
+
+
+class _Pool:
+    """Solve processes waiting for a job, the library imported: the one that solved last first
+    (its engine knows the most), and one more started ahead of need while a solve runs."""
+
+    IDLE = 2  # processes kept waiting at most
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[tuple] = []
+        self._ctx = mp.get_context("spawn")
+
+    def _start(self) -> tuple:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_child, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        return proc, parent
+
+    def take(self) -> tuple:
+        with self._lock:
+            while self._idle:
+                proc, conn = self._idle.pop()
+                if proc.is_alive():
+                    return proc, conn
+                conn.close()
+        return self._start()
+
+    def give_back(self, proc, conn) -> None:
+        """A process that finished its job waits for the next; beyond IDLE, the oldest is ended."""
+        with self._lock:
+            self._idle.append((proc, conn))
+            extra = self._idle[:-self.IDLE]
+            del self._idle[:-self.IDLE]
+        for p, c in extra:
+            _end(p, c)
+
+    def refill(self) -> None:
+        """Make sure one process waits (started now if none does)."""
+        with self._lock:
+            self._idle = [(p, c) for p, c in self._idle if p.is_alive()]
+            if not self._idle:
+                self._idle.insert(0, self._start())
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for p, c in idle:
+            _end(p, c)
+
+
+def _end(proc, conn) -> None:
+    """Ask a waiting solve process to stop; end it if it does not."""
+    try:
+        conn.send(None)
+    except (OSError, ValueError):
+        pass
+    proc.join(5)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(5)
+    conn.close()
+
+
+STANDBY = _Pool()
+
+
+class Job:
+    """One solve running in its own process; ``state`` moves from running to done, failed or cancelled.
+
+    ``on_end(job)`` is called once, from the job's watcher thread, when it ends.
+    """
+
+    def __init__(self, base: Base, pins: list[Pin], values: dict[str, float | None], folder: Path, *,
+                 time_limit: float | None = None, delay: float = 0.0, on_end=None, standby: bool = True) -> None:
+        self.pins, self.values, self.folder = pins, values, Path(folder)
+        self.state = "running"
+        self.stage = "starting"
+        self.error: dict | None = None
+        self.outcome: dict | None = None
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        self._on_end = on_end
+        self._standby = standby
+        self._cancelled = False
+        self._lock = threading.Lock()
+        self.proc, self.conn = STANDBY.take()
+        self.conn.send({"inst": base.inst, "base": base.key, "pins": pins, "values": values,
+                        "time_limit": time_limit, "folder": str(self.folder), "delay": delay})
+        if standby:  # the next process imports on the other core while this one solves (HiGHS: 1 thread)
+            STANDBY.refill()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
+
+    def _watch(self) -> None:
+        state, error, outcome = "failed", None, None
+        try:
+            while True:
+                kind, payload = self.conn.recv()
+                if kind == "stage":
+                    self.stage = payload
+                elif kind == "done":
+                    state, outcome = "done", payload
+                    break
+                else:
+                    error = payload
+                    break
+        except (EOFError, OSError):
+            error = {"message": "the solve process ended without a plan.", "code": 1}
+            self.proc.join(10)
+        with self._lock:
+            if self._cancelled:
+                state, error, outcome = "cancelled", None, None
+            self.state, self.error, self.outcome = state, error, outcome
+            self.ended = time.monotonic()
+            reuse = not self._cancelled and self.proc.is_alive()
+        if reuse:  # it answered and waits for the next job, its engine warm
+            STANDBY.give_back(self.proc, self.conn)
+        if state != "done":
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self._on_end is not None:
+            self._on_end(self)
+        if self._standby:
+            STANDBY.refill()
+
+    def cancel(self) -> None:
+        """End the solve process (its HiGHS worker ends itself); the job ends as cancelled and
+        leaves no folder."""
+        with self._lock:
+            if self.state != "running":
+                return
+            self._cancelled = True
+        self.proc.terminate()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the job has ended (and ``on_end`` ran); True when it has."""
+        self._watcher.join(timeout)
+        return not self._watcher.is_alive()

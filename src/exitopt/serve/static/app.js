@@ -1,0 +1,533 @@
+// exitopt serve: the page. Plain JavaScript, no library; every text goes in through textContent.
+"use strict";
+
+const UI = {
+  zh: {
+    cancel: "取消", changes: "改动", changes_hint: "在单位表中固定单位,或在下方修改数值,然后求解。",
+    label: "方案名称", solve: "求解", reset: "撤销改动", plans: "本次方案", numbers: "可调整的数值",
+    numbers_hint: "留空表示不设此项。改动的数值以黄色标出。", compare_with: "对比", dl_zip: "运行目录(zip)",
+    dl_xlsx: "工作簿", dl_html: "简报页", what_changed: "有何变化", exits: "退出情况", by_sector: "分行业",
+    by_product: "分产品", by_region: "分地区", binding: "起约束作用的规则", units: "单位", search: "搜索编号、名称、地区…",
+    only_exiting: "只看退出的", show_all: "显示全部", baseline: "基准方案", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
+    keep: "保留", keep_through: "保留至", exit_any: "退出(年份由模型定)", exit_in: "退出于", solving: "正在求解",
+    building: "正在建模", writing: "正在写入", starting: "正在启动", waiting: "等待", seconds: "秒", plan: "方案",
+    figure: "指标", change: "变化", this_plan: "本方案", none: "无", nothing_changed: "两个方案相同。",
+    units_changed: "退出安排不同的单位", rules_changed: "约束状态不同的规则", stays: "不退出", year: "年份",
+    total: "合计", units_n: "个", shown: "显示 {n} / {all} 个单位", value_set: "设为", unset: "不设",
+    cancelled: "已取消求解。", changed_from: "相对于方案", pins: "固定", changed_numbers: "改动的数值",
+    objective: "目标值", jobs: "分流职工(人)", fiscal: "财政支出现值(万元)", units_exiting: "退出单位数",
+    capacity_exiting: "退出产能(万吨/年)", status: "求解状态", binds_only_in_A: "仅在对比方案中起约束",
+    binds_only_in_B: "仅在本方案中起约束", groups: { targets: "退出目标", replacement: "减量置换",
+    concentration: "产能集中度", utilisation: "产能利用率与供应", caps: "年度上限", objective: "目标权重",
+    costs: "成本参数" },
+    changes_words: { "exits only in A": "仅对比方案退出", "exits only in B": "仅本方案退出",
+    "exit year differs": "退出年份不同", "exit mode differs": "退出方式不同",
+    "exit year and mode differ": "退出年份和方式不同" },
+    modes: { close: "关闭", relocate: "转移" },
+  },
+  en: {
+    cancel: "Cancel", changes: "Changes", changes_hint: "Pin units in the units table or change numbers below, then solve.",
+    label: "Plan name", solve: "Solve", reset: "Undo changes", plans: "Plans of this session",
+    numbers: "Numbers you can change", numbers_hint: "Empty means not set. Changed numbers are marked yellow.",
+    compare_with: "Compare with", dl_zip: "Run folder (zip)", dl_xlsx: "Workbook", dl_html: "Briefing page",
+    what_changed: "What changed", exits: "Exits", by_sector: "By sector", by_product: "By product",
+    by_region: "By region", binding: "Rules that bind", units: "Units", search: "Search id, name, region…",
+    only_exiting: "Exiting only", show_all: "Show all", baseline: "baseline", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
+    free: "free", keep: "keep", keep_through: "keep through", exit_any: "exit (model picks the year)",
+    exit_in: "exit in", solving: "Solving", building: "Building the model", writing: "Writing", starting: "Starting",
+    waiting: "Waiting", seconds: "s", plan: "Plan", figure: "Figure", change: "Change", this_plan: "This plan",
+    none: "none", nothing_changed: "The two plans are the same.", units_changed: "Units whose exit differs",
+    rules_changed: "Rules that bind in one plan only", stays: "stays", year: "Year", total: "Total", units_n: "units",
+    shown: "{n} of {all} units shown", value_set: "set to", unset: "not set", cancelled: "The solve was cancelled.",
+    changed_from: "against plan", pins: "Pins", changed_numbers: "Changed numbers", objective: "Objective",
+    jobs: "Workers displaced (persons)", fiscal: "Fiscal outlay, present value (10k yuan)",
+    units_exiting: "Units exiting", capacity_exiting: "Capacity exiting (10 kt/yr)", status: "Status",
+    binds_only_in_A: "binds only in the other plan", binds_only_in_B: "binds only in this plan",
+    groups: { targets: "Exit targets", replacement: "Replacement", concentration: "Concentration",
+    utilisation: "Utilisation and supply", caps: "Caps per year", objective: "Objective weights", costs: "Costs" },
+    changes_words: {}, modes: { close: "close", relocate: "relocate" },
+  },
+};
+
+const S = {
+  lang: localStorage.getItem("exitopt-lang") || "zh",
+  token: null, setup: null, plans: [], running: null, view: null, against: null,
+  cache: new Map(), compare: new Map(),
+  draft: { pins: new Map(), values: new Map() },
+  exitsBy: "sector", allRows: false, sort: { key: "exit_year", dir: 1 }, polling: false, lastError: null,
+};
+
+const $ = (id) => document.getElementById(id);
+const t = (k) => (UI[S.lang][k] !== undefined ? UI[S.lang][k] : UI.en[k] !== undefined ? UI.en[k] : k);
+const W = () => S.setup.words[S.lang];
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined) e.append(kid instanceof Node ? kid : String(kid));
+  return e;
+}
+
+const FORMATS = new Map();  // one Intl.NumberFormat per language and digits: making one is slow
+function num(v, digits = 0) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  const key = `${S.lang}:${digits}`;
+  if (!FORMATS.has(key)) FORMATS.set(key, new Intl.NumberFormat(S.lang === "zh" ? "zh-CN" : "en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  return FORMATS.get(key).format(Number(v));
+}
+function signed(v, digits = 0) {
+  if (v === null || v === undefined) return "";
+  const r = Number(v.toFixed(digits));
+  if (r === 0) return "0";
+  return (r > 0 ? "+" : "−") + num(Math.abs(r), digits);
+}
+
+// ---- talking to the server -------------------------------------------------------------------
+
+function withToken(url) {
+  if (!S.token) return url;
+  return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(S.token);
+}
+
+async function api(path, body) {
+  const opts = { headers: {}, credentials: "same-origin" };
+  if (S.token) opts.headers["X-Exitopt-Token"] = S.token;
+  if (body !== undefined) {
+    opts.method = "POST";
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opts);
+  const data = await r.json().catch(() => ({ error: r.statusText }));
+  if (!r.ok) throw new Error(data.error || r.statusText);
+  return data;
+}
+
+function showError(msg, note = false) {
+  $("error-text").textContent = msg;
+  $("error").hidden = !msg;
+  $("error").classList.toggle("note", note);
+}
+
+// the baseline's name in the page's language; plans the user named keep their names
+function planName(p) {
+  const label = p.label === "baseline" ? t("baseline") : p.label;
+  return `${t("plan")} ${p.id}` + (label ? `: ${label}` : "");
+}
+
+async function plan(id) {
+  if (!S.cache.has(id)) S.cache.set(id, await api(`/api/plans/${id}`));
+  return S.cache.get(id);
+}
+async function comparison(a, b) {
+  const key = `${a}/${b}`;
+  if (!S.compare.has(key)) S.compare.set(key, await api(`/api/compare/${a}/${b}`));
+  return S.compare.get(key);
+}
+
+// ---- the session: plans and the running solve --------------------------------------------------
+
+async function refresh(known) {
+  const st = known || (await api("/api/state"));
+  const before = S.plans.length;
+  S.plans = st.plans;
+  S.running = st.running;
+  if (st.error && st.error !== S.lastError) showError(st.error);
+  S.lastError = st.error;
+  renderProgress();
+  if (S.plans.length !== before) {
+    renderPlans();
+    if (S.plans.length > before) {
+      const newest = S.plans[S.plans.length - 1];
+      await select(newest.id, newest.parent, true);
+    }
+  }
+  if (S.running && !S.polling) poll();
+}
+
+async function poll() {
+  S.polling = true;
+  try {
+    while (S.running) {
+      await new Promise((r) => setTimeout(r, 400));
+      await refresh();
+    }
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    S.polling = false;
+  }
+}
+
+function renderProgress() {
+  const r = S.running;
+  $("progress").hidden = !r;
+  $("solve").disabled = !!r;
+  if (!r) return;
+  const stage = r.stage.startsWith("waiting") ? t("waiting") : t(r.stage) || r.stage;
+  $("progress-text").textContent = `${stage}… ${num(r.seconds, 1)} ${t("seconds")}`;
+}
+
+async function solve() {
+  showError("");
+  S.lastError = null;
+  const pins = [...S.draft.pins.entries()].map(([unit, p]) => ({ unit, action: p.action, year: p.year }));
+  const values = Object.fromEntries(S.draft.values);
+  try {
+    const st = await api("/api/solve", { pins, values, parent: S.view, label: $("plan-label").value || null });
+    S.running = st.running;
+    $("plan-label").value = "";
+    renderProgress();
+    if (!S.polling) poll();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function cancel() {
+  try {
+    const st = await api("/api/cancel", {});
+    S.running = st.running;
+    renderProgress();
+    if (st.cancelled) showError(t("cancelled"), true);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// ---- choosing a plan -------------------------------------------------------------------------
+
+async function select(id, against, adoptChanges) {
+  S.view = id;
+  const p = S.plans.find((x) => x.id === id);
+  S.against = against !== undefined && against !== null ? against : p && p.parent !== null ? p.parent : null;
+  if (S.against === id) S.against = null;
+  if (adoptChanges && p) setDraft(p);
+  renderPlans();
+  await renderPlan();
+}
+
+function setDraft(p) {
+  S.draft.pins = new Map(p.pins.map((x) => [x.unit, { action: x.action, year: x.year }]));
+  S.draft.values = new Map(Object.entries(p.values));
+  renderDraft();
+  renderNumbers();
+}
+
+function renderPlans() {
+  const ol = $("plans");
+  ol.replaceChildren(...S.plans.map((p) => el("li", { class: p.id === S.view ? "on" : "", "data-plan": p.id,
+    onclick: () => select(p.id, undefined, true) },
+    planName(p),
+    el("span", { class: "sub", text: `${num(p.objective, 1)} · ${num(p.jobs)} · ${num(p.fiscal, 1)} · ${p.units_exiting} ${t("units_n")} · ${num(p.seconds, 1)} ${t("seconds")}` }))));
+  const sel = $("against");
+  sel.replaceChildren(el("option", { value: "", text: "—" }),
+    ...S.plans.filter((p) => p.id !== S.view).map((p) => el("option", { value: p.id, text: planName(p), selected: p.id === S.against })));
+}
+
+// ---- the plan shown --------------------------------------------------------------------------
+
+async function renderPlan() {
+  if (S.view === null) return;
+  const b = await plan(S.view);
+  const a = S.against !== null ? await plan(S.against) : null;
+  const cmp = a ? await comparison(S.against, S.view) : null;
+  $("plan-title").textContent = planName(b);
+  for (const [id, file] of [["dl-zip", "run.zip"], ["dl-xlsx", "briefing.xlsx"], ["dl-html", "briefing.html"]]) {
+    $(id).href = withToken(`/api/download/${b.id}/${file}?lang=${S.lang}`);
+    $(id).setAttribute("download", "");
+  }
+  renderFigures(a, b);
+  renderChanged(a, b, cmp);
+  renderExits(b);
+  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));  // figures on screen first
+  if (S.view !== b.id) return;
+  renderBinding(b);
+  renderUnits(b);
+}
+
+const FIGS = [["status", null], ["objective", 1], ["jobs", 0], ["fiscal", 1], ["units_exiting", 0], ["capacity_exiting", 1]];
+
+function renderFigures(a, b) {
+  const head = el("tr", {}, el("th", { text: t("figure") }), a ? el("th", { text: `${t("plan")} ${a.id}` }) : null,
+    el("th", { text: `${t("plan")} ${b.id}` }), a ? el("th", { text: t("change") }) : null);
+  const rows = FIGS.map(([k, d]) => {
+    const vb = b.figures[k], va = a ? a.figures[k] : null;
+    const show = (v) => (d === null ? W().status[v] || v : num(v, d));
+    let ch = null;
+    if (a) {
+      const diff = d === null ? null : vb - va;
+      ch = el("td", { class: diff > 0 ? "up" : diff < 0 ? "down" : "", "data-fig": k, text: d === null ? "" : signed(diff, d) });
+    }
+    return el("tr", {}, el("td", { text: t(k) }), a ? el("td", { text: show(va) }) : null,
+      el("td", { class: "big", id: `fig-${k}`, text: show(vb) }), ch);
+  });
+  $("figures").replaceChildren(el("thead", {}, head), el("tbody", {}, rows));
+}
+
+function planWords(year, mode) {
+  if (year === null || year === undefined) return t("stays");
+  return `${year} ${UI[S.lang].modes[mode] || mode}`;
+}
+
+function renderChanged(a, b, cmp) {
+  const box = $("changed");
+  $("changed-panel").hidden = !a;
+  if (!a) { box.replaceChildren(); return; }
+  const parts = [];
+  const own = describeChanges(b);
+  if (own.length) parts.push(el("p", { class: "hint" }, `${t("plan")} ${b.id}: ${own.join("; ")}`));
+  if (cmp.same) parts.push(el("p", { text: t("nothing_changed") }));
+  if (cmp.units.length) {
+    const cols = W().columns;
+    parts.push(el("h3", { text: `${t("units_changed")} (${cmp.units.length})` }));
+    parts.push(el("table", { class: "grid", id: "changed-units" },
+      el("thead", {}, el("tr", {}, el("th", { text: cols.unit_id }), el("th", { text: cols.name }),
+        el("th", { text: cols.product }), el("th", { class: "num", text: cols.capacity }),
+        el("th", { text: `${t("plan")} ${a.id}` }), el("th", { text: `${t("plan")} ${b.id}` }), el("th", { text: t("change") }))),
+      el("tbody", {}, cmp.units.map((u) => el("tr", {}, el("td", { text: u.unit_id }), el("td", { text: u.name }),
+        el("td", { text: W().products[u.product] || u.product }), el("td", { class: "num", text: num(u.capacity, 1) }),
+        el("td", { text: planWords(u.year_a, u.mode_a) }), el("td", { text: planWords(u.year_b, u.mode_b) }),
+        el("td", { text: UI[S.lang].changes_words[u.change] || u.change }))))));
+  }
+  if (cmp.rules.length) {
+    parts.push(el("h3", { text: `${t("rules_changed")} (${cmp.rules.length})` }));
+    parts.push(el("ul", { id: "changed-rules" }, cmp.rules.map((r) => el("li", {},
+      `${W().rules[r.rule] || r.rule}: ${r.name}${r.year ? " " + r.year : ""} — ${r.binding_b ? t("binds_only_in_B") : t("binds_only_in_A")}`))));
+  }
+  box.replaceChildren(...parts);
+}
+
+function describeChanges(p) {
+  const out = p.pins.map((x) => pinWords(x.unit, x));
+  for (const [path, v] of Object.entries(p.values)) out.push(`${numberLabel(path)} = ${v === null ? t("unset") : v}`);
+  return out;
+}
+
+function renderExits(b) {
+  for (const btn of document.querySelectorAll("#exit-tabs button")) btn.classList.toggle("on", btn.dataset.by === S.exitsBy);
+  const rows = b.exits[S.exitsBy];
+  const years = b.years;
+  const keys = [...new Set(rows.map((r) => r.key))].sort();
+  const name = (k) => (S.exitsBy === "sector" ? W().sectors[k] : S.exitsBy === "product" ? W().products[k] : null) || k;
+  const cell = (k, y) => rows.find((r) => r.key === k && r.year === y);
+  const max = Math.max(1, ...rows.map((r) => r.capacity));
+  const head = el("tr", {}, el("th", { text: "" }), years.map((y) => el("th", { class: "num", text: String(y) })),
+    el("th", { class: "num", text: t("total") }));
+  const body = keys.map((k) => {
+    const cap = rows.filter((r) => r.key === k).reduce((s, r) => s + r.capacity, 0);
+    const n = rows.filter((r) => r.key === k).reduce((s, r) => s + r.units, 0);
+    return el("tr", {}, el("td", { text: name(k) }), years.map((y) => {
+      const c = cell(k, y);
+      if (!c) return el("td", { class: "num" });
+      const bar = el("span", { class: "bar" });
+      bar.style.width = `${Math.round((40 * c.capacity) / max)}px`;
+      return el("td", { class: "num", title: `${num(c.workers)} ${W().measures.persons}` }, bar, `${num(c.capacity, 1)} (${c.units})`);
+    }), el("td", { class: "num", text: `${num(cap, 1)} (${n})` }));
+  });
+  $("exits").replaceChildren(el("thead", {}, head), el("tbody", {}, body));
+}
+
+function renderBinding(b) {
+  const w = W();
+  const cols = ["rule", "name", "year", "product", "sense", "required", "achieved", "marginal_cost", "unit"];
+  const head = el("tr", {}, cols.map((c) => el("th", { class: ["required", "achieved", "marginal_cost"].includes(c) ? "num" : "", text: w.columns[c] || c })));
+  // rules on totals first (targets, replacement, shares, supply, caps), then those on single units
+  const late = new Set(["mandatory", "package", "protected", "window"]);
+  const rows = b.binding.slice().sort((x, y) => late.has(x.rule) - late.has(y.rule));
+  const body = rows.map((r) => el("tr", {}, cols.map((c) => {
+    let v = r[c];
+    if (c === "rule") v = w.rules[v] || v;
+    else if (c === "product") v = w.products[v] || v || "";
+    else if (c === "sense") v = w.senses[v] || v;
+    else if (c === "unit") v = w.measures[v] || v;
+    else if (["required", "achieved"].includes(c)) v = r.unit === "share" ? num(100 * v, 1) + " %" : num(v, 1);
+    else if (c === "marginal_cost") v = num(v, 2);
+    return el("td", { class: ["required", "achieved", "marginal_cost"].includes(c) ? "num" : "", text: v === null ? "" : String(v) });
+  })));
+  $("binding").replaceChildren(el("thead", {}, head), el("tbody", {}, body.length ? body : [el("tr", {}, el("td", { text: w.text.binding_none }))]));
+}
+
+// ---- the units table, with pins ----------------------------------------------------------------
+
+const UNIT_COLS = ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode", "workers_displaced", "outlay"];
+const NUMERIC = new Set(["capacity", "exit_year", "workers_displaced", "outlay"]);
+const FIRST_ROWS = 150;  // drawn at first; "show all" draws the rest (a short first draw loads fast)
+
+function pinShort(p) {
+  if (p.action === "keep") return p.year ? `${t("keep_through")} ${p.year}` : t("keep");
+  return p.year ? `${t("exit_in")} ${p.year}` : t("exit_any");
+}
+function pinWords(unit, p) {
+  return `${unit}: ${pinShort(p)}`;
+}
+
+function pinOptions() {
+  return [["", t("free")], ["keep:", t("keep")], ["exit:", t("exit_any")],
+    ...S.setup.years.map((y) => [`exit:${y}`, `${t("exit_in")} ${y}`]),
+    ...S.setup.years.slice(0, -1).map((y) => [`keep:${y}`, `${t("keep_through")} ${y}`])];
+}
+
+// A row's pin is a button; its choices (a select) are made only when it is clicked, so a long
+// table draws fast.
+function pinCell(u) {
+  const cur = S.draft.pins.get(u.unit_id);
+  const td = el("td", { class: "pin-cell" });
+  const button = el("button", { type: "button", class: "pin-button", "data-unit": u.unit_id,
+    text: cur ? pinShort(cur) : "—" });
+  button.addEventListener("click", () => {
+    const value = cur ? `${cur.action}:${cur.year || ""}` : "";
+    const sel = el("select", { "data-unit": u.unit_id, class: "pin", onchange: (e) => {
+      const [action, year] = e.target.value.split(":");
+      if (!action) S.draft.pins.delete(u.unit_id);
+      else S.draft.pins.set(u.unit_id, { action, year: year ? Number(year) : null });
+      renderDraft();
+      td.closest("tr").classList.toggle("pinned", !!action);
+    } }, pinOptions().map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+    td.replaceChildren(sel);
+    sel.focus();
+  });
+  td.append(button);
+  return td;
+}
+
+function renderUnits(b) {
+  const w = W();
+  const q = $("search").value.trim().toLowerCase();
+  const only = $("only-exiting").checked;
+  let rows = b.units.filter((u) => (!only || u.exit_year !== null) &&
+    (!q || [u.unit_id, u.name, u.name_zh, u.region, u.product, w.products[u.product], u.sector, u.reason].some((x) => x && String(x).toLowerCase().includes(q))));
+  const { key, dir } = S.sort;
+  rows = rows.slice().sort((x, y) => {
+    const a = x[key], c = y[key];
+    if (a === c) return x.unit_id < y.unit_id ? -1 : 1;
+    if (a === null || a === undefined || a === "") return 1;
+    if (c === null || c === undefined || c === "") return -1;
+    return (NUMERIC.has(key) ? a - c : String(a).localeCompare(String(c))) * dir;
+  });
+  const total = rows.length;
+  if (!S.allRows) rows = rows.slice(0, FIRST_ROWS);
+  $("unit-count").textContent = t("shown").replace("{n}", rows.length).replace("{all}", total);
+  $("show-all").hidden = rows.length === total;
+  const head = el("tr", {}, el("th", { text: t("pin") }), UNIT_COLS.map((c) => el("th", {
+    class: (NUMERIC.has(c) ? "num " : "") + (key === c ? (dir > 0 ? "asc" : "desc") : ""), "data-col": c,
+    text: w.columns[c] || c, onclick: () => { S.sort = { key: c, dir: S.sort.key === c ? -S.sort.dir : 1 }; renderUnits(b); } })));
+  const body = rows.map((u) => el("tr", { class: (u.exit_year !== null ? "exit " : "") + (S.draft.pins.has(u.unit_id) ? "pinned" : ""), "data-unit": u.unit_id, title: u.reason || "" },
+    pinCell(u),
+    UNIT_COLS.map((c) => {
+      let v = u[c];
+      if (c === "name" && S.lang === "zh" && u.name_zh) v = u.name_zh;
+      else if (c === "sector") v = w.sectors[v] || v;
+      else if (c === "product") v = w.products[v] || v;
+      else if (c === "mode") v = UI[S.lang].modes[v] || v || "";
+      else if (c === "capacity") v = num(v, 1);
+      else if (c === "workers_displaced" || c === "outlay") v = u.exit_year === null ? "" : num(v, c === "outlay" ? 1 : 0);
+      return el("td", { class: NUMERIC.has(c) ? "num" : "", text: v === null || v === undefined ? "" : String(v) });
+    })));
+  $("units").replaceChildren(el("thead", {}, head), el("tbody", {}, body));
+}
+
+// ---- the changes to solve: pins and numbers -----------------------------------------------------
+
+function renderDraft() {
+  const items = [];
+  for (const [unit, p] of S.draft.pins) items.push(el("li", { "data-pin": unit }, el("span", { text: pinWords(unit, p) }),
+    el("button", { type: "button", title: "×", onclick: () => { S.draft.pins.delete(unit); renderDraft(); refreshUnits(); } }, "×")));
+  for (const [path, v] of S.draft.values) items.push(el("li", { "data-value": path }, el("span", { text: `${numberLabel(path)} = ${v === null ? t("unset") : String(v)}` }),
+    el("button", { type: "button", title: "×", onclick: () => { S.draft.values.delete(path); renderDraft(); renderNumbers(); } }, "×")));
+  if (!items.length) items.push(el("li", { class: "hint", text: t("no_changes") }));
+  $("draft").replaceChildren(...items);
+}
+
+function refreshUnits() {
+  if (S.view !== null && S.cache.has(S.view)) renderUnits(S.cache.get(S.view));
+}
+
+function numberLabel(path) {
+  const n = S.setup.numbers.find((x) => x.path === path);
+  return n ? n.label : path;
+}
+
+function renderNumbers() {
+  const groups = new Map();
+  for (const n of S.setup.numbers) {
+    if (!groups.has(n.group)) groups.set(n.group, []);
+    groups.get(n.group).push(n);
+  }
+  const open = new Set([...document.querySelectorAll("#numbers details[open]")].map((d) => d.dataset.group));
+  const parts = [...groups].map(([g, list]) => el("details", { "data-group": g, open: open.has(g) || g === "targets" },
+    el("summary", { text: UI[S.lang].groups[g] || g }),
+    list.map((n) => {
+      const changed = S.draft.values.has(n.path);
+      const shown = changed ? S.draft.values.get(n.path) : n.value;
+      const input = el("input", { type: "number", step: n.integer ? "1" : "any", "data-path": n.path, value: shown === null ? "" : String(shown),
+        placeholder: n.value === null ? t("unset") : String(n.value), title: `${n.path}\n${n.description}` });
+      input.addEventListener("change", () => {
+        const raw = input.value.trim();
+        const v = raw === "" ? null : Number(raw);
+        if (raw !== "" && !Number.isFinite(v)) return;
+        if (v === n.value) S.draft.values.delete(n.path);
+        else S.draft.values.set(n.path, v);
+        input.parentElement.classList.toggle("changed", S.draft.values.has(n.path));
+        renderDraft();
+      });
+      return el("label", { class: "number" + (changed ? " changed" : ""), title: n.description }, el("span", { text: n.label }), input);
+    })));
+  $("numbers").replaceChildren(...parts);
+}
+
+// ---- language --------------------------------------------------------------------------------
+
+function applyLang() {
+  document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
+  localStorage.setItem("exitopt-lang", S.lang);
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  for (const e of document.querySelectorAll("[data-tp]")) e.placeholder = t(e.dataset.tp);
+  for (const b of document.querySelectorAll(".lang button")) b.classList.toggle("on", b.dataset.lang === S.lang);
+  $("title").textContent = S.lang === "zh" ? "去产能方案 · 会商" : "Capacity exit · what if";
+  renderDraft();
+  renderNumbers();
+  renderPlans();
+  renderProgress();
+  renderPlan();
+}
+
+// ---- start -----------------------------------------------------------------------------------
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  S.token = params.get("token") || sessionStorage.getItem("exitopt-token");
+  if (S.token) sessionStorage.setItem("exitopt-token", S.token);
+  let first;
+  try {
+    [S.setup, first] = await Promise.all([api("/api/setup"), api("/api/state")]);  // both at once
+  } catch (e) {
+    showError(e.message);
+    return;
+  }
+  $("scenario").textContent = `${S.setup.scenario} (${S.setup.file})`;
+  $("solve").addEventListener("click", solve);
+  $("cancel").addEventListener("click", cancel);
+  $("reset").addEventListener("click", () => { const p = S.plans.find((x) => x.id === S.view); setDraft(p || { pins: [], values: {} }); refreshUnits(); });
+  $("error-close").addEventListener("click", () => showError(""));
+  $("against").addEventListener("change", (e) => { S.against = e.target.value ? Number(e.target.value) : null; renderPlan(); });
+  $("search").addEventListener("input", refreshUnits);
+  $("show-all").addEventListener("click", () => { S.allRows = true; refreshUnits(); });
+  $("only-exiting").addEventListener("change", refreshUnits);
+  for (const b of document.querySelectorAll("#exit-tabs button")) b.addEventListener("click", () => { S.exitsBy = b.dataset.by; renderPlan(); });
+  for (const b of document.querySelectorAll(".lang button")) b.addEventListener("click", () => { S.lang = b.dataset.lang; applyLang(); });
+  applyLang();
+  try {
+    await refresh(first);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,352 @@
+"""`exitopt serve`: the JSON API on a tiny scenario, and the page in headless Chromium on Gansu.
+
+The tiny scenario has three coal mines of 100 万吨/yr with 10, 20 and 30 workers and a coal target
+of 100 by 2018; with no other cost, the objective is the number of workers displaced, so the
+optimum exits M1 (10), keeping M1 exits M2 (20) and a target of 200 exits M1 and M2 (30) — by hand.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import re
+import shutil
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from exitopt.serve import solving
+from exitopt.serve.server import App, Server, serve_in_thread, start, stop, wait_for_baseline
+
+TINY_UNITS = [dict(unit_id="M1", workers=10), dict(unit_id="M2", workers=20), dict(unit_id="M3", workers=30)]
+TINY_SCENARIO = {"targets": [{"name": "coal 100", "product": "coal", "by": 2018, "at_least": 100.0}]}
+TARGET = 'targets[name="coal 100"].at_least'
+
+
+class Client:
+    """A browser stand-in: its own cookies (so its own session), JSON in and out."""
+
+    def __init__(self, base_url: str, headers: dict | None = None) -> None:
+        self.base = base_url.split("?")[0].rstrip("/")
+        self.headers = headers or {}
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def request(self, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, headers=dict(self.headers))
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with self.opener.open(req, timeout=60) as r:
+                return r.status, r.read(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), dict(e.headers)
+
+    def json(self, path: str, body: dict | None = None) -> tuple[int, dict]:
+        status, raw, _ = self.request(path, body)
+        return status, json.loads(raw)
+
+    def settle(self, timeout: float = 60) -> dict:
+        """The session's state once no solve runs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            _, st = self.json("/api/state")
+            if st["running"] is None or time.monotonic() > deadline:
+                return st
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from conftest import write_scenario
+
+    folder = tmp_path_factory.mktemp("tiny")
+    path = write_scenario(folder, TINY_UNITS, TINY_SCENARIO)
+    server = start(path, port=0)
+    serve_in_thread(server)
+    yield server
+    stop(server)
+
+
+def _raw_get(server: Server, path: str, host: str | None = None) -> int:
+    """GET with the path sent exactly as written (no client-side clean-up of '..')."""
+    h, p = server.server_address[:2]
+    conn = http.client.HTTPConnection(h, p, timeout=30)
+    conn.putrequest("GET", path, skip_host=host is not None)
+    if host is not None:
+        conn.putheader("Host", host)
+    conn.endheaders()
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    return r.status
+
+
+def test_baseline_pin_and_number_change_the_plan_and_the_change_is_reported(tiny):
+    c = Client(tiny.url)
+    st = c.settle()
+    assert [p["id"] for p in st["plans"]] == [1]
+    assert st["plans"][0]["objective"] == pytest.approx(10.0, abs=1e-6)  # M1 exits: 10 workers
+
+    status, st = c.json("/api/solve", {"pins": [{"unit": "M1", "action": "keep"}], "values": {}, "parent": 1})
+    assert status == 202 and st["running"] is not None
+    st = c.settle()
+    assert st["error"] is None
+    assert [p["id"] for p in st["plans"]] == [1, 2]
+    assert st["plans"][1]["objective"] == pytest.approx(20.0, abs=1e-6)  # M2 instead
+    _, plan = c.json("/api/plans/2")
+    exits = {u["unit_id"]: u["exit_year"] for u in plan["units"]}
+    assert exits["M1"] is None and exits["M2"] is not None and exits["M3"] is None
+    assert plan["pins"] == [{"unit": "M1", "action": "keep", "year": None}]
+
+    _, cmp = c.json("/api/compare/1/2")
+    changes = {u["unit_id"]: u["change"] for u in cmp["units"]}
+    assert changes == {"M1": "exits only in A", "M2": "exits only in B"}
+    fig = {f["figure"]: f["change"] for f in cmp["figures"]}
+    assert fig["objective"] == pytest.approx(10.0, abs=1e-6) and fig["jobs"] == pytest.approx(10.0, abs=1e-6)
+
+    status, st = c.json("/api/solve", {"pins": [], "values": {TARGET: 200}, "parent": 1})
+    assert status == 202
+    st = c.settle()
+    assert st["plans"][2]["objective"] == pytest.approx(30.0, abs=1e-6)  # M1 and M2
+    assert st["plans"][2]["values"] == {TARGET: 200}
+
+
+def test_bad_requests_are_refused_with_a_plain_message(tiny):
+    c = Client(tiny.url)
+    c.settle()
+    status, body = c.json("/api/solve", {"values": {"targets[name=\"nope\"].at_least": 5}})
+    assert status == 400 and "nope" in body["error"]
+    status, body = c.json("/api/solve", {"pins": [{"unit": "XX", "action": "keep"}]})
+    assert status == 400 and "XX" in body["error"] and "not in the unit table" in body["error"]
+    status, body = c.json("/api/solve", {"values": {TARGET: -5}})
+    assert status == 400 and "invalid" in body["error"]
+    assert c.settle()["running"] is None  # nothing was started
+
+
+def test_a_change_that_leaves_no_plan_reports_the_diagnosis_and_keeps_the_plans(tiny):
+    c = Client(tiny.url)
+    c.settle()
+    status, _ = c.json("/api/solve", {"values": {TARGET: 400}})  # 300 万吨/yr exist in all
+    assert status == 202
+    st = c.settle()
+    assert [p["id"] for p in st["plans"]] == [1]
+    assert "coal 100" in st["error"]  # the diagnosis names the rule that cannot be met
+
+
+def test_a_scenario_without_a_plan_still_opens_and_says_why(tmp_path):
+    from conftest import write_scenario
+
+    targets = [{"name": "coal 400", "product": "coal", "by": 2018, "at_least": 400.0}]  # 300 exist
+    server = start(write_scenario(tmp_path, TINY_UNITS, {"targets": targets}), port=0)
+    serve_in_thread(server)
+    try:
+        assert "coal 400" in wait_for_baseline(server)
+        c = Client(server.url)
+        st = c.settle()
+        assert st["plans"] == [] and "coal 400" in st["error"]
+        c.json("/api/solve", {"values": {'targets[name="coal 400"].at_least': 250}})
+        st = c.settle()
+        assert [p["objective"] for p in st["plans"]] == [pytest.approx(60.0, abs=1e-6)]  # all three: 10+20+30
+    finally:
+        stop(server)
+
+
+def test_two_sessions_do_not_see_each_other(tiny):
+    a, b = Client(tiny.url), Client(tiny.url)
+    a.settle()
+    b.settle()
+    a.json("/api/solve", {"pins": [{"unit": "M1", "action": "keep"}], "values": {}})
+    st_a = a.settle()
+    st_b = b.settle()
+    assert len(st_a["plans"]) == 2 and len(st_b["plans"]) == 1
+    assert b.json("/api/plans/2")[0] == 404
+    assert b.request("/api/download/2/run.zip")[0] == 404
+    assert b.json("/api/compare/1/2")[0] == 404
+    assert a.json("/api/plans/2")[0] == 200
+    sessions = tiny.app.sessions.values()
+    assert len({s.folder for s in sessions}) == len(sessions)  # one folder each
+
+
+def test_run_folder_downloads_as_a_zip(tiny):
+    c = Client(tiny.url)
+    c.settle()
+    status, raw, headers = c.request("/api/download/1/run.zip")
+    assert status == 200 and headers["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
+    assert {Path(n).name for n in names} >= {"schedule.csv", "summary.csv", "constraints.csv", "run.json"}
+    record = json.loads(zipfile.ZipFile(io.BytesIO(raw)).read(next(n for n in names if n.endswith("run.json"))))
+    assert record["objective"] == pytest.approx(10.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../server.py", "/static/..%2fserver.py", "/static/%2e%2e/%2e%2e/scenario.toml", "/../scenario.toml",
+    "/static/units.csv", "/api/download/1/schedule.csv", "/api/download/1/..%2f..%2fscenario.toml",
+    "/api/download/1/../../../scenario.toml", "/etc/passwd", "/api/download/1/run.zip?lang=../../x",
+])
+def test_no_file_outside_the_page_and_the_downloads_is_served(tiny, path):
+    Client(tiny.url).settle()
+    assert _raw_get(tiny, path) in (400, 404)
+
+
+def test_the_page_and_its_files_are_served(tiny):
+    c = Client(tiny.url)
+    status, raw, headers = c.request("/")
+    assert status == 200 and b"/static/app.js" in raw
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    for name in ("app.js", "app.css"):
+        assert c.request(f"/static/{name}")[0] == 200
+
+
+def test_a_local_server_refuses_requests_for_another_host_name(tiny):
+    assert _raw_get(tiny, "/api/setup", host="attacker.example:80") == 403
+    assert _raw_get(tiny, "/api/setup", host=f"localhost:{tiny.server_address[1]}") == 200
+
+
+def test_cancel_ends_a_solve_and_leaves_no_plan(tiny):
+    c = Client(tiny.url)
+    c.settle()
+    tiny.app.test_delay = 60.0  # the solve process waits a minute before it starts
+    try:
+        c.json("/api/solve", {"pins": [{"unit": "M1", "action": "keep"}]})
+        _, st = c.json("/api/state")
+        assert st["running"] is not None
+        s = next(s for s in tiny.app.sessions.values() if s.job is not None)
+        proc, folder = s.job.proc, s.job.folder
+        started = time.monotonic()
+        status, body = c.json("/api/cancel", {})
+        assert status == 200 and body["cancelled"] is True and body["running"] is None
+        assert time.monotonic() - started < 10
+        assert not proc.is_alive()
+        assert not folder.exists()
+        assert [p["id"] for p in c.json("/api/state")[1]["plans"]] == [1]
+        assert c.json("/api/cancel", {})[1]["cancelled"] is False  # nothing left to cancel
+    finally:
+        tiny.app.test_delay = 0.0
+
+
+def test_served_to_the_network_every_request_needs_the_token(tiny):
+    base = solving.Base.load(Path(tiny.app.base.path))
+    app = App(base, token="s3cret-token", local=False)
+    server = Server(app, "127.0.0.1", 0)  # bound locally, but behaving as when served to others
+    serve_in_thread(server)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        for path in ("/", "/api/setup", "/api/state", "/static/app.js", "/api/download/1/run.zip"):
+            assert Client(url).request(path)[0] == 401
+        assert Client(url, {"X-Exitopt-Token": "wrong"}).request("/api/setup")[0] == 401
+        assert Client(url, {"X-Exitopt-Token": "s3cret-token"}).request("/api/setup")[0] == 200
+        browser = Client(url)
+        assert browser.request("/?token=s3cret-token")[0] == 200
+        assert browser.request("/static/app.js")[0] == 200  # the cookie set with the page carries the token
+        assert _raw_get(server, "/api/setup", host="192.0.2.7:8765") == 401  # any host name, but a token
+    finally:
+        stop(server)
+
+
+def test_serve_command_refuses_a_bad_scenario(tmp_path):
+    from typer.testing import CliRunner
+
+    from exitopt.cli import app
+
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "missing.toml"), "--no-open", "--port", "0"])
+    assert result.exit_code == 2
+    assert "missing.toml" in result.output and "Traceback" not in result.output
+
+
+def test_adjustable_numbers_are_listed_from_the_scenario_and_apply():
+    from exitopt.inputs import load
+    from conftest import GANSU
+
+    inst = load(GANSU)
+    nums = {a.path: a for a in solving.adjustable(inst.scenario)}
+    assert nums['targets[name="coal exit 1,000"].at_least'].value == 1000.0
+    assert nums['replacement[product="clinker"].ratio'].value == 1.25
+    assert nums['concentration[name="cement concentration 85 %"].share'].value == 0.85
+    assert nums["caps.budget.2018"].value is None  # not set in the file: offered, empty
+    assert nums["objective.jobs_weight"].value == 10.0
+    assert not any(p.startswith(("solver", "packages", "mandatory", "first_year")) for p in nums)
+    # every listed number set to its own value, and the budgets (unset) to 1e9: only the budgets change
+    values = {p: a.value for p, a in nums.items() if a.value is not None}
+    values.update({f"caps.budget.{y}": 1e9 for y in inst.scenario.years})
+    changed = solving.variant(inst, [], values)
+    assert changed.scenario == inst.scenario.model_copy(update={"caps": changed.scenario.caps})
+    assert changed.scenario.caps.budget == {y: 1e9 for y in inst.scenario.years}
+
+
+# ---- the page in a real browser --------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect, sync_playwright
+
+    from conftest import GANSU
+
+    server = start(GANSU, port=0)
+    serve_in_thread(server)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)
+            page.click("#lang-en")
+            page.wait_for_selector("#fig-objective", timeout=120_000)
+            base_objective = float(page.text_content("#fig-objective").replace(",", ""))
+            assert base_objective == pytest.approx(179_479.8, abs=0.1)
+
+            # pin a chosen mine to stay, from the units table, and solve
+            page.fill("#search", "COAL-S016")
+            assert page.text_content('tr[data-unit="COAL-S016"] td:nth-child(8)').strip() == "2016"
+            page.click('button[data-unit="COAL-S016"]')
+            page.select_option('select[data-unit="COAL-S016"]', "keep:")
+            assert "COAL-S016" in page.text_content("#draft")
+            page.click("#solve")
+            page.wait_for_selector("#progress:not([hidden])")
+            page.wait_for_selector('#plans li[data-plan="2"]', timeout=120_000)
+            page.wait_for_selector("#changed-units")
+            new_objective = float(page.text_content("#fig-objective").replace(",", ""))
+            assert new_objective > base_objective  # a pin can only cost
+            change = page.text_content('td[data-fig="objective"]')
+            assert change.startswith("+") and float(change[1:].replace(",", "")) == pytest.approx(
+                new_objective - base_objective, abs=0.11)
+            assert "COAL-S016" in page.text_content("#changed-units")
+            assert page.text_content('tr[data-unit="COAL-S016"] td:nth-child(8)').strip() == ""
+
+            # download the workbook of the new plan
+            with page.expect_download() as dl:
+                page.click("#dl-xlsx")
+            saved = tmp_path / "plan2.xlsx"
+            dl.value.save_as(saved)
+            wb = load_workbook(saved, read_only=True)
+            assert "overview" in wb.sheetnames and "schedule" in wb.sheetnames
+
+            # a long solve shows its seconds and can be cancelled
+            server.app.test_delay = 60.0
+            page.fill('input[data-path="targets[name=\\"coal exit 1,000\\"].at_least"]', "1100")
+            page.dispatch_event('input[data-path="targets[name=\\"coal exit 1,000\\"].at_least"]', "change")
+            page.click("#solve")
+            page.wait_for_selector("#progress:not([hidden])")
+            expect(page.locator("#progress-text")).to_have_text(re.compile(r"[1-9][.0-9]* s"), timeout=15_000)
+            page.click("#cancel")
+            page.wait_for_selector("#progress", state="hidden", timeout=15_000)
+            assert page.locator("#plans li").count() == 2
+            assert not page.is_disabled("#solve")
+            assert errors == []
+            browser.close()
+    finally:
+        stop(server)
+        shutil.rmtree(tmp_path, ignore_errors=True)
