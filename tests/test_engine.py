@@ -84,3 +84,14 @@ def test_exit_price_by_hand(make_instance, tmp_path):
     assert (p.displaced, p.counted, p.award, p.outlay) == pytest.approx((67.5, 150.0, 300.0, 302.5))
     whole = exit_price(inst.scenario, "coal", 100, 200.0, 2017, "close")  # as the model's coefficient
     assert whole.outlay == pytest.approx(302.5 - 4 * 0.5 * 50)
+
+
+def test_a_row_wise_matrix_turned_column_wise():
+    import numpy as np
+
+    from exitopt.highs import colwise
+
+    # [[1, 0, 2], [0, 3, 4]] row-wise
+    start, index, value = colwise(2, 3, np.array([0, 2, 4]), np.array([0, 2, 1, 2]), np.array([1., 2., 3., 4.]))
+    assert start.tolist() == [0, 1, 2, 4]  # column 0 holds one entry, column 1 one, column 2 two
+    assert index.tolist() == [0, 1, 0, 1] and value.tolist() == [1.0, 3.0, 2.0, 4.0]

@@ -189,12 +189,8 @@ class Compiled:
         start = np.array(a.start_, dtype=np.int32)
         index = np.array(a.index_, dtype=np.int32)
         value = np.array(a.value_, dtype=np.float64)
-        if a.format_ != highspy.MatrixFormat.kColwise:  # row-wise: turn it column-wise
-            rows = np.repeat(np.arange(lp.num_row_, dtype=np.int32), np.diff(start))
-            order = np.lexsort((rows, index))
-            counts = np.bincount(index, minlength=lp.num_col_)
-            start = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
-            index, value = rows[order], value[order]
+        if a.format_ != highspy.MatrixFormat.kColwise:
+            start, index, value = colwise(lp.num_row_, lp.num_col_, start, index, value)
         integrality = np.array([int(t) for t in lp.integrality_], dtype=np.int64) if len(lp.integrality_) else \
             np.zeros(lp.num_col_, dtype=np.int64)
         return {
@@ -231,6 +227,15 @@ class Compiled:
             idx.append(i)
             vals.append(min(max(round(v.value), lo), hi))
         return (np.array(idx, dtype=np.int32), np.array(vals, dtype=np.float64)) if idx else None
+
+
+def colwise(n_rows: int, n_cols: int, start: np.ndarray, index: np.ndarray,
+            value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A row-wise sparse matrix (row starts, column indices, values) turned column-wise."""
+    rows = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(start))
+    order = np.lexsort((rows, index))
+    counts = np.bincount(index, minlength=n_cols)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int32), rows[order], value[order]
 
 
 def compiled(m: pyo.ConcreteModel) -> Compiled:
