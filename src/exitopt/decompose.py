@@ -57,7 +57,7 @@ from .inputs import Instance
 #: a reduced cost above this (objective units per unit of the variable) prices a column out
 PRICED_OUT = 1e-7
 #: shares of the time left: the restricted MIP (step 2), the blocks of the Lagrangian (step 3)
-SHARE_RESTRICTED, SHARE_BLOCKS = 0.35, 0.7
+SHARE_RESTRICTED, SHARE_BLOCKS = 0.35, 0.9
 
 
 def coupled(inst: Instance) -> bool:
