@@ -345,7 +345,7 @@ class Coupled:
             self.c.load(self.best[1])
         out = highs.solve(self.m, self.settings, time_limit=None if self.d.end is None else self.d.left())
         self.solver_seconds += out.solver_seconds or 0.0
-        if out.status == "infeasible":
+        if out.status == "infeasible" and self.best is None:
             raise _Infeasible
         if out.has_solution:
             self._offer(out.objective, np.array([v.value if v is not None and v.value is not None else 0.0
