@@ -165,8 +165,9 @@ class Coupled:
         self.best: tuple[float, np.ndarray] | None = None  # (objective, column values)
         self.bounds: dict[str, float] = {}  # source -> a lower bound of the optimum
         self.solver_seconds = 0.0
-        self.log: list[tuple[float, str, float | None, float | None]] = []  # (s, step, plan, bound)
+        self.log: list[tuple[float, str, float | None, float | None]] = []  # (time.time(), step, plan, bound)
         self.started = time.perf_counter()
+        self._note("model built and handed to HiGHS")
         self.blocks: list[tuple[int, str, float | None, float | None]] = []  # (columns, status, plan, bound)
 
     # -- bookkeeping
@@ -176,8 +177,7 @@ class Coupled:
         return max(self.bounds.values()) if self.bounds else None
 
     def _note(self, step: str) -> None:
-        self.log.append((time.perf_counter() - self.started, step,
-                         self.best[0] if self.best else None, self.bound))
+        self.log.append((time.time(), step, self.best[0] if self.best else None, self.bound))
 
     def _offer(self, objective: float | None, values: np.ndarray | None) -> None:
         if objective is not None and values is not None and (self.best is None or objective < self.best[0] - 1e-9):
@@ -195,8 +195,10 @@ class Coupled:
         return g is not None and g <= self.settings.rel_gap + 1e-12
 
     def _run(self, job: dict, d: highs.Deadline) -> dict:
+        t0 = time.perf_counter()
         result = highs._run(job, d)
-        self.solver_seconds += result.get("run_time") or 0.0
+        # HiGHS's own run time; a job ended at the deadline has none: its wall time instead
+        self.solver_seconds += result.get("run_time") or (time.perf_counter() - t0)
         return result
 
     def _within(self, share: float) -> highs.Deadline:
@@ -344,7 +346,7 @@ class Coupled:
         if self.best is not None:
             self.c.load(self.best[1])
         out = highs.solve(self.m, self.settings, time_limit=None if self.d.end is None else self.d.left())
-        self.solver_seconds += out.solver_seconds or 0.0
+        self.solver_seconds += out.solver_seconds if out.solver_seconds is not None else out.seconds
         if out.status == "infeasible" and self.best is None:
             raise _Infeasible
         if out.has_solution:
@@ -386,10 +388,18 @@ class Coupled:
         self.c.load(self.best[1])
         g = self._gap()
         status = "optimal" if self._closed() else "limit"
-        message = ("coupled solve: " + "; ".join(f"{step} at {s:.1f} s" for s, step, _, _ in self.log)
+        t0 = time.time() - (time.perf_counter() - self.started)
+        message = ("coupled solve: " + "; ".join(f"{step} at {s - t0:.1f} s" for s, step, _, _ in self.log)
                    + f"; bound from {max(self.bounds, key=self.bounds.get) if self.bounds else 'nothing'}")
         return highs.Outcome(status, True, self.best[0], self.bound, g, time.perf_counter() - self.started,
                              message, self.solver_seconds)
+
+    def run_traced(self) -> highs.Outcome:
+        """:meth:`run`, with the steps (``trace``) and the blocks (``blocks``) on the outcome."""
+        out = self.run()
+        out.trace = self.log  # type: ignore[attr-defined]
+        out.blocks = self.blocks  # type: ignore[attr-defined]
+        return out
 
 
 class _Infeasible(Exception):
@@ -404,10 +414,7 @@ def solve(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = No
     """
     run = Coupled(m, inst, time_limit)
     try:
-        out = run.run()
+        return run.run_traced()
     except _Infeasible:
         return highs.Outcome("infeasible", False, None, None, None, time.perf_counter() - run.started,
                              "infeasible", run.solver_seconds)
-    out.trace = run.log  # type: ignore[attr-defined]
-    out.blocks = run.blocks  # type: ignore[attr-defined]
-    return out
