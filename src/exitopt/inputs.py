@@ -97,9 +97,6 @@ def read_csv_text(path: Path) -> tuple[str, str]:
     """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel."""
     path = Path(path)
     if not path.exists():
-        if (path.parent / "build.py").exists():  # a generated table (data/national): say how to write it
-            raise InputError(f"file not found. This table is generated: run `python {path.parent / 'build.py'}` "
-                             "once to write it, then run the command again.", file=path)
         raise InputError("file not found. Check the path in the scenario (relative to the scenario file).", file=path)
     if path.is_dir():
         raise InputError("is a folder, not a CSV file.", file=path)
