@@ -56,7 +56,8 @@ from .inputs import Instance
 
 #: a reduced cost above this (objective units per unit of the variable) prices a column out
 PRICED_OUT = 1e-7
-#: shares of the time left: the restricted MIP (step 2), the blocks of the Lagrangian (step 3)
+#: shares of the time: the blocks of the Lagrangian step (of the time left), a restriction
+#: (of its block's time in step 2, of the time left in step 3); the rest goes to step 4
 SHARE_RESTRICTED, SHARE_BLOCKS = 0.35, 0.9
 
 
@@ -200,9 +201,6 @@ class Coupled:
         # HiGHS's own run time; a job ended at the deadline has none: its wall time instead
         self.solver_seconds += result.get("run_time") or (time.perf_counter() - t0)
         return result
-
-    def _within(self, share: float) -> highs.Deadline:
-        return self.d if self.d.end is None else highs.Deadline(max(self.d.left() * share, 0.5))
 
     # -- steps
 
