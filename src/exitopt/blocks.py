@@ -7,7 +7,8 @@ crude steel and rolled steel). So the products fall into blocks — in Gansu: co
 steel products, clinker, cement — and the cost is a sum over units. Two rules can tie blocks:
 
 * the yearly **budget** (outlay can be negative in one block and positive in another): with a
-  budget, the model is solved whole;
+  budget, the model is solved whole, by :mod:`exitopt.decompose` (a Lagrangian relaxation of
+  the budget over these blocks);
 * the **worker caps** per region: each block keeps the caps for its own units, which the joint
   cap implies (displaced workers are never negative), so the blocks together are a relaxation.
 

@@ -264,7 +264,7 @@ class Engine:
         if outcome is None:
             m = m if m is not None else build(inst)
             self._warm(m)
-            outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit)
+            outcome = self._whole(m, inst, time_limit)
         if outcome.status == "infeasible":
             return None, m
         highs.require_plan(outcome)
@@ -272,6 +272,15 @@ class Engine:
         self.last = sol.exits()
         self.last_built = set(j for j in m.J if (m.a[j].value or 0) > 0.5)
         return sol, m
+
+    def _whole(self, m: pyo.ConcreteModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
+        """Solve the whole model; one that only a yearly budget keeps from splitting into blocks
+        is solved by :mod:`exitopt.decompose`."""
+        from . import decompose
+
+        if self.blocks and decompose.coupled(inst):
+            return decompose.solve(m, inst, time_limit=time_limit)
+        return highs.solve(m, inst.scenario.solver, time_limit=time_limit)
 
     def _warm(self, m: pyo.ConcreteModel) -> None:
         """Put the last whole plan into ``m`` as its starting values."""
