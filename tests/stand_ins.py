@@ -40,3 +40,27 @@ def answers_one_job(host: str, port: int, key: str) -> None:
 def answers_two_jobs(host: str, port: int, key: str) -> None:
     """Solve the first two jobs (a plan and its duals), then hang on the next."""
     _answers_then_hangs(host, port, key, 2)
+
+
+def loose_blocks_then_hangs(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but report the bound of the first two searches (two blocks) 10 %
+    below their plans, and hang on the third search (the whole model solved for a smaller gap).
+    Jobs with every integer decision fixed (the check of a plan) are answered as they come."""
+    from multiprocessing.connection import Client
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        searches = 0
+        while True:
+            job = conn.recv()
+            a = job["arrays"]
+            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
+            if search and searches >= 2:
+                while True:
+                    time.sleep(60)
+            result = run(job, conn)
+            if search:
+                searches += 1
+                result["bound"] = result["objective"] - 0.1 * abs(result["objective"])
+            conn.send(("done", result))

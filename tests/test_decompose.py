@@ -31,7 +31,7 @@ def coupled_spec(seed: int) -> dict:
         scen.pop(key, None)  # rules that could name one product only: keep the blocks apart
     years = list(range(scen["first_year"], scen["last_year"] + 1))
     caps = scen.setdefault("caps", {})
-    caps["budget"] = {y: float(rnd.randint(-200, 600)) for y in years}
+    caps["budget"] = {y: float(rnd.randint(0, 600)) for y in years}  # a budget is never below 0
     spec["projects"] = []
     return spec
 

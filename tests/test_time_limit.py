@@ -75,6 +75,34 @@ def test_re_solves_cut_short_write_the_plan_and_exit_4(monkeypatch, scenario_fil
     assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "optimal"
 
 
+def test_blocks_plan_stands_when_the_whole_model_runs_out_of_time(monkeypatch, scenario_file, tmp_path):
+    """Blocks solved, their gaps adding up to more than rel_gap: the whole model is solved from
+    their plan for a smaller gap; when that runs out of time, the blocks' plan is written (exit 4)."""
+    units = MINES + [dict(unit_id="K1", product="clinker", capacity=100, workers=5),
+                     dict(unit_id="K2", product="clinker", capacity=120, workers=40)]
+    scenario = {**TINY, "targets": TINY["targets"] + [
+        {"name": "clinker 100", "product": "clinker", "by": 2017, "at_least": 100.0}],
+        "sectors": {**TINY["sectors"], "cement": {"resettlement_per_worker": 2.0}}}
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:loose_blocks_then_hangs")
+    try:
+        path = scenario_file(tmp_path, units, scenario)
+        out = tmp_path / "out"
+        started = time.monotonic()
+        r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out), "--time-limit", "4"])
+        elapsed = time.monotonic() - started
+    finally:
+        highs._drop_worker()
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 4 + 10
+    record = json.loads((out / "run.json").read_text("utf-8"))
+    assert record["status"] == "limit" and "ran out of time" in record["solver_message"]
+    # coal ≥ 250: C and D (29 workers), clinker ≥ 100: K1 (5 workers); each worker costs 1 (jobs
+    # weight) + 2 万元 (resettlement, fiscal weight 1); the bound 10 % below
+    assert record["objective"] == pytest.approx(3.0 * (25 + 4 + 5))
+    assert record["gap"] == pytest.approx(0.1, rel=1e-6)
+
+
 def test_limit_is_for_the_whole_command_not_each_solve():
     with highs.limit(5.0) as outer:
         with highs.limit(1000.0) as inner:  # a nested limit never extends the command's

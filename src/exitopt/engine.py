@@ -253,6 +253,7 @@ class Engine:
         self.starts: dict = {}  # block products -> last BlockPlan
         self.last: dict[str, tuple[int, str]] | None = None  # exits of the last whole plan
         self.last_built: set = set()
+        self._held: tuple | None = None  # the blocks' plan while the whole is solved for a smaller gap
 
     def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
             Solution | None, pyo.ConcreteModel]:
@@ -260,11 +261,15 @@ class Engine:
         inst = self.inst if inst is None else inst
         d = highs.deadline(time_limit, inst.scenario.solver)
         d.check("building the model")
+        self._held = None
         outcome, m = self._by_blocks(inst, time_limit) if self.blocks else (None, None)
         if outcome is None:
             m = m if m is not None else build(inst)
-            self._warm(m)
+            if self._held is None:  # else m holds the blocks' plan, the better start
+                self._warm(m)
             outcome = self._whole(m, inst, time_limit)
+            if self._held is not None and not outcome.has_solution:
+                outcome = self._restore(m, inst)  # out of time: the blocks' plan stands
         if outcome.status == "infeasible":
             return None, m
         highs.require_plan(outcome)
@@ -281,6 +286,28 @@ class Engine:
         if self.blocks and decompose.coupled(inst):
             return decompose.solve(m, inst, time_limit=time_limit)
         return highs.solve(m, inst.scenario.solver, time_limit=time_limit)
+
+    def _restore(self, m: pyo.ConcreteModel, inst: Instance) -> highs.Outcome:
+        """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
+        exits, built, bound = self._held
+        outcome = self._fixed(m, inst, exits, built)
+        return highs.Outcome("limit", outcome.has_solution, outcome.objective, bound,
+                             highs.gap(outcome.objective, bound), outcome.seconds,
+                             "independent blocks; the whole model, solved for a smaller gap, ran out of time",
+                             outcome.solver_seconds)
+
+    def _fixed(self, m: pyo.ConcreteModel, inst: Instance, exits: dict, built: set) -> highs.Outcome:
+        """Solve ``m`` with every exit and project fixed as given (a small LP; it may use the grace
+        period, so that the clock running out does not throw a plan away)."""
+        put(m, exits, built)
+        fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] if not v.fixed]
+        for v in fixed:
+            v.fix()
+        try:
+            return highs.solve(m, inst.scenario.solver, grace=True)
+        finally:
+            for v in fixed:
+                v.unfix()
 
     def _warm(self, m: pyo.ConcreteModel) -> None:
         """Put the last whole plan into ``m`` as its starting values."""
@@ -301,19 +328,7 @@ class Engine:
         m = build(inst, grace=True)  # the blocks' plans are in hand: do not lose them to the clock
         exits = {u: e for p in plans for u, e in p.exits.items()}
         built = set().union(*(p.built for p in plans))
-        fixed = []
-        for k in m.X:
-            m.x[k].fix(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0)
-            fixed.append(m.x[k])
-        for j in m.J:
-            if not m.a[j].fixed:
-                m.a[j].fix(1.0 if j in built else 0.0)
-                fixed.append(m.a[j])
-        try:  # every integer decision is fixed: a small LP, which may use the grace period
-            outcome = highs.solve(m, inst.scenario.solver, time_limit=time_limit, grace=True)
-        finally:
-            for v in fixed:
-                v.unfix()
+        outcome = self._fixed(m, inst, exits, built)
         if outcome.status != "optimal":
             return None, m  # the blocks' plans break a joint worker cap: solve the whole
         bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
@@ -325,6 +340,8 @@ class Engine:
                                  f"{len(plans)} independent blocks, one or more stopped at the time limit",
                                  solver), m
         if gap is None or gap > inst.scenario.solver.rel_gap + 1e-9:
-            return None, m  # blocks of opposite sign can add up to a wider gap: solve the whole
+            # blocks of opposite sign can add up to a wider gap: solve the whole, from this plan
+            self._held = (exits, built, bound)
+            return None, m
         return highs.Outcome("optimal", True, outcome.objective, bound, gap, seconds,
                              f"{len(plans)} independent blocks, each solved to its gap", solver), m
