@@ -102,3 +102,14 @@ def test_lagrangian_bound_is_below_the_optimum_when_the_budget_binds(tmp_path, m
     # the budget binds: without it the optimum is lower
     free = dict(spec, scenario={k: v for k, v in spec["scenario"].items() if k != "caps"})
     assert brute_force(free) < best - 1e-6
+
+
+def test_a_generated_table_not_yet_written_names_its_builder(tmp_path):
+    from exitopt.errors import InputError
+    from exitopt.files import read_input
+
+    (tmp_path / "build.py").write_text("# writes units.csv\n", encoding="utf-8")
+    with pytest.raises(InputError, match="generated.*build.py"):
+        read_input(tmp_path / "units.csv", "CSV file", "Check the path.")
+    with pytest.raises(InputError, match="Check the path"):  # no builder beside it: the usual hint
+        read_input(tmp_path / "other" / "units.csv", "CSV file", "Check the path.")

@@ -43,6 +43,10 @@ def read_input(path: Path | str, what: str, missing_hint: str) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError:
+        builder = path.parent / "build.py"
+        if builder.is_file():  # a generated table (data/national/, say) that was not written yet
+            missing_hint = (f"This table is generated, not kept in the repository: write it with "
+                            f"python {builder}, then run again.")
         raise InputError(f"file not found. {missing_hint}", file=name) from None
     except OSError as e:
         if e.errno == errno.ENAMETOOLONG:
