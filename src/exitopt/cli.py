@@ -131,6 +131,13 @@ TimeLimit = Annotated[float | None, typer.Option(
          "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
 
 
+def _start_solver() -> None:
+    """Start the solver's worker process while the command reads its files."""
+    from .highs import prestart
+
+    prestart()
+
+
 def _command_limit(time_limit: float | None, inst, started: float):
     """The wall clock of a command, counted from ``started`` (time.time())."""
     from .highs import limit
@@ -240,6 +247,7 @@ def solve(
 
     started = time.perf_counter()
     wall = time.time()
+    _start_solver()
     inst = load(scenario)
     loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
@@ -348,6 +356,7 @@ def pareto(
     from .pareto import frontier, write_frontier
 
     wall = time.time()
+    _start_solver()
     inst = load(scenario)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
@@ -379,6 +388,7 @@ def alternatives(
     from .output import prepare_folder, write_folder
 
     wall = time.time()
+    _start_solver()
     inst = load(scenario)
     share = parse_share(within)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"

@@ -238,13 +238,14 @@ def colwise(n_rows: int, n_cols: int, start: np.ndarray, index: np.ndarray,
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int32), rows[order], value[order]
 
 
-def compiled(m: pyo.ConcreteModel) -> Compiled:
-    """The model's :class:`Compiled` form, made on first use and refreshed on every later one."""
+def compiled(m: pyo.ConcreteModel, *, refresh: bool = True) -> Compiled:
+    """The model's :class:`Compiled` form, made on first use and refreshed on every later one
+    (``refresh=False``: as last handed to HiGHS, for a caller that changed nothing since)."""
     c = getattr(m, "_exitopt_compiled", None)
     if c is None or c.model is not m:
         c = Compiled(m)
         object.__setattr__(m, "_exitopt_compiled", c)
-    else:
+    elif refresh:
         c.refresh()
     return c
 
@@ -312,11 +313,38 @@ class _Worker:
 #: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in
 WORKER_MAIN = "exitopt.highs_worker:main"
 _worker: _Worker | None = None
+_starting: threading.Thread | None = None
+
+
+def prestart() -> None:
+    """Start the worker in the background, so that it is ready when the first solve comes (a
+    command calls this before it reads its files)."""
+    global _starting
+    if _worker is not None or _starting is not None:
+        return
+
+    def start() -> None:
+        global _worker
+        try:
+            _worker = _Worker(60.0)
+        except (TimeoutError, OSError):
+            pass  # the first solve starts one itself
+
+    _starting = threading.Thread(target=start, daemon=True, name="exitopt-highs-start")
+    _starting.start()
+
+
+def _await_start(wait: float | None) -> None:
+    global _starting
+    if _starting is not None:
+        _starting.join(wait)
+        _starting = None
 
 
 def _get_worker(d: Deadline) -> _Worker | None:
     """The process's worker, started on first use; None when none started before the deadline."""
     global _worker
+    _await_start(max(d.left() + GRACE, 1.0) if d.end is not None else 60.0)
     if _worker is None or not _worker.alive():
         _worker = None
         try:
@@ -328,6 +356,7 @@ def _get_worker(d: Deadline) -> _Worker | None:
 
 def _drop_worker() -> None:
     global _worker
+    _await_start(65.0)
     if _worker is not None:
         _worker.end()
         _worker = None
@@ -455,7 +484,9 @@ def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
     d = deadline(None, settings)
     if d.expired():
         return {}
-    c = compiled(m)
+    # the model as last solved: since then only integer decisions were fixed or freed, and every
+    # integer column is fixed at its value here anyway
+    c = compiled(m, refresh=False)
     arrays = dict(c.arrays())
     ints = np.flatnonzero(arrays["integer"])
     lo, hi = arrays["col_lower"].copy(), arrays["col_upper"].copy()
