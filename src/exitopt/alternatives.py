@@ -28,6 +28,7 @@ import pyomo.core as pyo
 from .errors import InputError, LimitReached
 from .inputs import Instance
 from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_model
+from .model.exit_model import ExitModel
 
 
 
@@ -98,7 +99,7 @@ def keys_of(point: Solution, by_year: bool) -> set:
     return {(u, y) for u, (y, _) in ex.items()} if by_year else set(ex)
 
 
-def _indicators(m: pyo.ConcreteModel, by_year: bool) -> dict:
+def _indicators(m: ExitModel, by_year: bool) -> dict:
     """{key: linear expression of the exit indicator} for every unit (and year) with a decision."""
     if by_year:
         return {(u, y): pyo.quicksum(m.x[k] for k in ks) for (u, y), ks in m.by_unit_year.items()}

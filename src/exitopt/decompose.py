@@ -49,10 +49,10 @@ import math
 import time
 
 import numpy as np
-import pyomo.core as pyo
 
 from . import highs
 from .inputs import Instance
+from .model.exit_model import ExitModel
 
 #: a reduced cost above this (objective units per unit of the variable) prices a column out
 PRICED_OUT = 1e-7
@@ -157,7 +157,7 @@ def _job(arrays: dict, settings, d: highs.Deadline, start=None, mip: bool | None
 class Coupled:
     """One coupled solve of a built whole model ``m`` (see the module's docstring)."""
 
-    def __init__(self, m: pyo.ConcreteModel, inst: Instance, time_limit: float | None = None) -> None:
+    def __init__(self, m: ExitModel, inst: Instance, time_limit: float | None = None) -> None:
         self.m, self.inst, self.settings = m, inst, inst.scenario.solver
         self.d = highs.deadline(time_limit, self.settings)
         self.c = highs.compiled(m)
@@ -404,7 +404,7 @@ class _Infeasible(Exception):
     pass
 
 
-def solve(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None) -> highs.Outcome:
+def solve(m: ExitModel, inst: Instance, *, time_limit: float | None = None) -> highs.Outcome:
     """Solve the whole model ``m`` of a coupled instance; the best plan is loaded into ``m``.
 
     Returns the outcome with the best plan's objective and the best lower bound found (see the

@@ -22,6 +22,7 @@ import pyomo.environ as pyo
 from . import highs
 from .inputs import Instance
 from .model.base import value_of
+from .model.exit_model import ExitModel
 
 TOL = 1e-6
 
@@ -75,7 +76,7 @@ class Diagnosis:
         return "\n".join(lines)
 
 
-def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
+def diagnose(m: ExitModel, inst: Instance) -> Diagnosis:
     """Free the slacks of every policy row, minimise their weighted sum, report the rows that give.
 
     Searched again with candidate projects unapproved when the first answer relaxes replacement
@@ -100,7 +101,7 @@ def diagnose(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
     return again
 
 
-def _relax(m: pyo.ConcreteModel, inst: Instance) -> Diagnosis:
+def _relax(m: ExitModel, inst: Instance) -> Diagnosis:
     """One search: every policy row's slack freed, their weighted sum minimised."""
     for r in m.rows:
         r.slack_up.unfix()

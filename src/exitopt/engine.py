@@ -34,6 +34,7 @@ from .model.domain import protected_units
 from .model.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
+from .model.exit_model import ExitModel
 
 Progress = Callable[[str], None]
 
@@ -91,7 +92,7 @@ def weighted(inst: Instance, jobs: float, fiscal: float) -> float:
     return w.jobs_weight * jobs + w.fiscal_weight * fiscal
 
 
-def round_integers(m: pyo.ConcreteModel) -> None:
+def round_integers(m: ExitModel) -> None:
     """Round binary values within the solver's integrality tolerance, so jobs and fiscal are
     those of the plan read back (a value of 0.9999996 would otherwise leak into them)."""
     for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
@@ -99,7 +100,7 @@ def round_integers(m: pyo.ConcreteModel) -> None:
             v.set_value(round(v.value), skip_validation=True)
 
 
-def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
+def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
     """One row per unit, exiting or not, priced exactly as the objective prices it."""
     scen = inst.scenario
     units = inst.units
@@ -140,7 +141,7 @@ def read_schedule(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
     return out
 
 
-def read_new_capacity(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
+def read_new_capacity(m: ExitModel, inst: Instance) -> pd.DataFrame:
     p = inst.projects
     if p.empty:
         return pd.DataFrame(columns=["project_id", "name", "product", "capacity", "year", "approval", "built"])
@@ -150,7 +151,7 @@ def read_new_capacity(m: pyo.ConcreteModel, inst: Instance) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def put(m: pyo.ConcreteModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = ()) -> None:
+def put(m: ExitModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = ()) -> None:
     """Set a plan as the model's values (the next solve's MIP start): the exits ``{unit: (year,
     mode)}`` and the candidate projects ``built``."""
     built = set(built)
@@ -161,7 +162,7 @@ def put(m: pyo.ConcreteModel, exits: dict[str, tuple[int, str]], built: Iterable
             m.a[j].set_value(1.0 if j in built else 0.0, skip_validation=True)
 
 
-def read(m: pyo.ConcreteModel, inst: Instance, outcome: highs.Outcome) -> Solution:
+def read(m: ExitModel, inst: Instance, outcome: highs.Outcome) -> Solution:
     """The plan held in a solved model, priced as the objective prices it."""
     round_integers(m)
     jobs = float(pyo.value(m.jobs))
@@ -170,7 +171,7 @@ def read(m: pyo.ConcreteModel, inst: Instance, outcome: highs.Outcome) -> Soluti
                     weighted(inst, jobs, fiscal))
 
 
-def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | None = None,
+def solve_model(m: ExitModel, inst: Instance, *, time_limit: float | None = None,
                 grace: bool = False, abs_gap: float | None = None) -> Solution | None:
     """Solve ``m`` with whatever objective is active, from the plan it holds; None when no plan exists.
 
@@ -184,7 +185,7 @@ def solve_model(m: pyo.ConcreteModel, inst: Instance, *, time_limit: float | Non
     return read(m, inst, outcome)
 
 
-def raise_infeasible(inst: Instance, m: pyo.ConcreteModel | None = None) -> None:
+def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:
     """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
     from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
 
@@ -256,7 +257,7 @@ class Engine:
         self._held: tuple | None = None  # the blocks' plan while the whole is solved for a smaller gap
 
     def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
-            Solution | None, pyo.ConcreteModel]:
+            Solution | None, ExitModel]:
         """(plan or None when no plan meets the rules, the whole model holding it)."""
         inst = self.inst if inst is None else inst
         d = highs.deadline(time_limit, inst.scenario.solver)
@@ -278,7 +279,7 @@ class Engine:
         self.last_built = set(j for j in m.J if (m.a[j].value or 0) > 0.5)
         return sol, m
 
-    def _whole(self, m: pyo.ConcreteModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
+    def _whole(self, m: ExitModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
         """Solve the whole model; one that only a yearly budget keeps from splitting into blocks
         is solved by :mod:`exitopt.decompose`."""
         from . import decompose
@@ -287,7 +288,7 @@ class Engine:
             return decompose.solve(m, inst, time_limit=time_limit)
         return highs.solve(m, inst.scenario.solver, time_limit=time_limit)
 
-    def _restore(self, m: pyo.ConcreteModel, inst: Instance) -> highs.Outcome:
+    def _restore(self, m: ExitModel, inst: Instance) -> highs.Outcome:
         """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
         exits, built, bound = self._held
         outcome = self._fixed(m, inst, exits, built)
@@ -296,7 +297,7 @@ class Engine:
                              "independent blocks; the whole model, solved for a smaller gap, ran out of time",
                              outcome.solver_seconds)
 
-    def _fixed(self, m: pyo.ConcreteModel, inst: Instance, exits: dict, built: set) -> highs.Outcome:
+    def _fixed(self, m: ExitModel, inst: Instance, exits: dict, built: set) -> highs.Outcome:
         """Solve ``m`` with every exit and project fixed as given (a small LP; it may use the grace
         period, so that the clock running out does not throw a plan away)."""
         put(m, exits, built)
@@ -309,13 +310,13 @@ class Engine:
             for v in fixed:
                 v.unfix()
 
-    def _warm(self, m: pyo.ConcreteModel) -> None:
+    def _warm(self, m: ExitModel) -> None:
         """Put the last whole plan into ``m`` as its starting values."""
         if self.last is not None:
             put(m, self.last, self.last_built)
 
     def _by_blocks(self, inst: Instance, time_limit: float | None) -> tuple[highs.Outcome | None,
-                                                                             pyo.ConcreteModel | None]:
+                                                                             ExitModel | None]:
         """Solve the independent blocks (:mod:`exitopt.blocks`), fix their plans in the whole model
         and solve it; (the outcome, the whole model) when that plan is optimal for the whole within
         the gap, else (None, the whole model or None): the caller then solves the whole model."""

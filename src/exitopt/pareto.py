@@ -42,6 +42,7 @@ from .errors import InputError, LimitReached
 from .inputs import Instance
 from .model import build
 from .output import write_folder
+from .model.exit_model import ExitModel
 
 #: slack allowed on a bound fixed at a first stage's optimum, relative to its size
 LEX_TOL = 1e-7
@@ -87,7 +88,7 @@ class Frontier:
         return files
 
 
-def _add_bounds(m: pyo.ConcreteModel) -> None:
+def _add_bounds(m: ExitModel) -> None:
     """Objectives for jobs and fiscal, and switchable bounds ``jobs ≤ eps``, ``fiscal ≤ phi``."""
     m.cost.deactivate()
     m.min_jobs = pyo.Objective(expr=m.jobs, sense=pyo.minimize)
@@ -111,7 +112,7 @@ def _loose(value: float, rel_gap: float = 0.0) -> float:
     return value + max(LEX_TOL, rel_gap) * max(1.0, abs(value))
 
 
-def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float | None,
+def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
                    time_limit: float | None) -> Solution | None:
     """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
 
@@ -157,7 +158,7 @@ def _lexicographic(m: pyo.ConcreteModel, inst: Instance, first: str, eps: float 
     return stage2
 
 
-def _end_by_blocks(m: pyo.ConcreteModel, inst: Instance, first: str, time_limit: float | None) -> Solution | None:
+def _end_by_blocks(m: ExitModel, inst: Instance, first: str, time_limit: float | None) -> Solution | None:
     """An end point as the union of each independent block's own end point (:mod:`exitopt.blocks`).
 
     ``jobs`` and ``fiscal`` are sums over blocks, so the least of either is the sum of each
@@ -205,7 +206,7 @@ def _end_by_blocks(m: pyo.ConcreteModel, inst: Instance, first: str, time_limit:
     return union
 
 
-def _least_outlay_under(m: pyo.ConcreteModel, inst: Instance, eps: float, eta: float,
+def _least_outlay_under(m: ExitModel, inst: Instance, eps: float, eta: float,
                         time_limit: float | None) -> Solution | None:
     """Minimise ``fiscal + eta · jobs`` subject to ``jobs ≤ eps``: one solve, jobs as tie-break."""
     m.eps.set_value(_loose(eps))

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pyomo.core as pyo
 
 from . import highs
 from .binding import binds
@@ -20,6 +19,7 @@ from .inputs import Instance
 from .model.base import value_of
 from .output import versions
 from .rules import FAMILIES
+from .model.exit_model import ExitModel
 
 
 @dataclass
@@ -113,7 +113,7 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
 SENSE_WORDS = {">=": "at least", "<=": "at most", "==": "exactly"}
 
 
-def read_constraints(m: pyo.ConcreteModel, inst: Instance, duals: dict) -> pd.DataFrame:
+def read_constraints(m: ExitModel, inst: Instance, duals: dict) -> pd.DataFrame:
     """One row per policy constraint: required, achieved, slack, binding, marginal cost.
 
     ``marginal_cost`` is the dual of the row in the LP left when every integer decision is fixed
@@ -164,7 +164,7 @@ def solve_instance(inst: Instance, *, time_limit: float | None = None, with_dual
     return result_of(inst, sol, m, with_duals=with_duals, solve_seconds=time.perf_counter() - t0)
 
 
-def result_of(inst: Instance, sol: Solution, m: pyo.ConcreteModel, *, with_duals: bool = True,
+def result_of(inst: Instance, sol: Solution, m: ExitModel, *, with_duals: bool = True,
               solve_seconds: float = 0.0) -> Result:
     """The run's tables for a plan ``sol`` held in the whole model ``m``: duals, summary, constraints."""
     t0 = time.perf_counter()

@@ -5,15 +5,17 @@ own variables (``add_variables``, e.g. the indicator split of rule 2), in the or
 :data:`exitopt.rules.FAMILIES`; the cost and objective (:mod:`.cost`); every family's rows
 (``add_to``), in the same order; and last the yearly caps (:mod:`.caps`), which read the yearly
 outlay. A family reads the scenario and returns early when it has nothing to add.
+
+The model is an :class:`~.exit_model.ExitModel`: every index a step keeps on it for later
+steps and for the readers is declared there, with its type and the step that sets it.
 """
 
 from __future__ import annotations
 
-import pyomo.core as pyo
-
 from ..inputs import Instance
 from . import base, caps, cost
 from .domain import build_domain
+from .exit_model import ExitModel
 
 
 def steps() -> list:
@@ -28,7 +30,7 @@ def steps() -> list:
             + [caps.add_to])
 
 
-def build(inst: Instance, *, grace: bool = False) -> pyo.ConcreteModel:
+def build(inst: Instance, *, grace: bool = False) -> ExitModel:
     """The Pyomo model of ``inst``: every rule family, the exact cost, minimised.
 
     The deadline in force is checked between families; with ``grace``, not at all (the model
@@ -37,7 +39,7 @@ def build(inst: Instance, *, grace: bool = False) -> pyo.ConcreteModel:
     from ..highs import Deadline, deadline
 
     d = Deadline(None) if grace else deadline()
-    m = pyo.ConcreteModel(name=inst.scenario.name)
+    m = ExitModel(name=inst.scenario.name)
     m.domain = build_domain(inst)
     for add in steps():
         d.check("building the model")

@@ -29,6 +29,7 @@ from typing import Literal
 import pyomo.core as pyo
 
 from ..inputs import Instance
+from .exit_model import ExitModel
 
 Sense = Literal[">=", "<=", "=="]
 
@@ -60,7 +61,7 @@ def value_of(e) -> float:
     return float(v) if v is not None else float("nan")
 
 
-def add_row(m: pyo.ConcreteModel, *, rule: str, name: str, year: int | None, product: str | None,
+def add_row(m: ExitModel, *, rule: str, name: str, year: int | None, product: str | None,
             lhs, sense: Sense, rhs: float, unit: str, scale: float | None = None,
             achieved=None, required=None) -> Row:
     """Add ``lhs (sense) rhs`` with fixed-at-zero slacks, and record it as a policy row.
@@ -87,7 +88,7 @@ def add_row(m: pyo.ConcreteModel, *, rule: str, name: str, year: int | None, pro
     return row
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     """Create x, the one-exit rule, and the shared capacity expressions."""
     units = inst.units
     years = inst.years
@@ -144,7 +145,7 @@ def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.projects_of = dict(projects_of)
 
 
-def remaining(m: pyo.ConcreteModel, product: str, year: int):
+def remaining(m: ExitModel, product: str, year: int):
     """Expression: capacity of ``product`` still there in ``year`` (万吨/yr)."""
     # a product with no unit (a rule on it, say) has retired nothing
     gone = sum(m.exit_cap.get((product, y), 0) for y in m.years_list if y <= year)

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row
+from .exit_model import ExitModel
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     caps = inst.scenario.caps
     for y, budget in sorted(caps.budget.items()):
         add_row(m, rule="budget", name="fiscal outlay", year=y, product=None, lhs=m.outlay[y], sense="<=",

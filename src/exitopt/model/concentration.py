@@ -21,6 +21,7 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row, remaining
+from .exit_model import ExitModel
 
 
 def holder_remaining(m, inst: Instance, product: str, by: str, year: int) -> dict[str, object]:
@@ -49,7 +50,7 @@ def max_holding(m, inst: Instance, product: str, by: str) -> dict[str, float]:
     return most
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     for i, rule in enumerate(inst.scenario.concentration):
         most = max_holding(m, inst, rule.product, rule.by)
         holders = sorted(most)

@@ -26,6 +26,7 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from ..scenario import Scenario
+from .exit_model import ExitModel
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def exit_price(scen: Scenario, sector: str, workers: float, capacity: float, y: 
     return ExitPrice(displaced, outlay, award, counted)
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     scen = inst.scenario
     units = inst.units
     region = units["region"].to_dict()

@@ -14,9 +14,10 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row
+from .exit_model import ExitModel
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     m.mandatory_of = {}
     for rule in inst.scenario.mandatory:
         for u in inst.select(rule.where):

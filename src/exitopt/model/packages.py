@@ -17,9 +17,10 @@ import pyomo.core as pyo
 from ..inputs import Instance
 from .base import add_row
 from .domain import package_members
+from .exit_model import ExitModel
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     m.package_of = {}
     if not inst.scenario.packages:
         return

@@ -35,9 +35,10 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row
+from .exit_model import ExitModel
 
 
-def indicator_classes(m: pyo.ConcreteModel, inst: Instance) -> dict[str, int]:
+def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
     """{unit: class} for the units that can yield indicators; a class is a product and the set
     of targets whose selection holds the unit."""
     units = inst.units
@@ -52,7 +53,7 @@ def indicator_classes(m: pyo.ConcreteModel, inst: Instance) -> dict[str, int]:
     return {u: ids[signature[u]] for u in eligible}
 
 
-def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_variables(m: ExitModel, inst: Instance) -> None:
     """Create ``ind[c, y]`` (always, possibly empty) so that targets and cost can read it."""
     m.ind_class_of = indicator_classes(m, inst)
     members: dict[int, list[str]] = defaultdict(list)
@@ -83,7 +84,7 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.ind_le_exit = pyo.Constraint(m.IND, rule=lambda m, c, y: m.ind[c, y] <= pyo.quicksum(exits[c, y]))
 
 
-def unit_indicators(m: pyo.ConcreteModel, chosen: dict[str, tuple[int, str]]) -> dict[str, float]:
+def unit_indicators(m: ExitModel, chosen: dict[str, tuple[int, str]]) -> dict[str, float]:
     """Split each class's indicator capacity back onto its units: {unit: 万吨/yr used as indicator}.
 
     ``chosen`` is {unit: (exit year, mode)}. Each class total of year y goes to the class's units
@@ -103,7 +104,7 @@ def unit_indicators(m: pyo.ConcreteModel, chosen: dict[str, tuple[int, str]]) ->
     return out
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     m.ind_no_surplus = pyo.ConstraintList()
     for r in inst.scenario.replacement:
         projects = m.projects_of.get(r.product, [])

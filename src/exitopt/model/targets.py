@@ -23,6 +23,7 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row
+from .exit_model import ExitModel
 
 
 def counted_expr(m, units: list[str], by: int):
@@ -40,7 +41,7 @@ def exited_expr(m, units: list[str], by: int):
     return pyo.quicksum(m.x[k] for u in units for k in m.by_unit.get(u, ()) if k[1] <= by)
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     product = inst.units["product"]
     for t in inst.scenario.targets:
         units = [u for u in inst.select(t.where) if product[u] == t.product]

@@ -8,13 +8,13 @@ For each year y with a demand figure d_y (万吨)::
 
 from __future__ import annotations
 
-import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row, remaining
+from .exit_model import ExitModel
 
 
-def add_to(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_to(m: ExitModel, inst: Instance) -> None:
     for rule in inst.scenario.utilisation:
         for y, demand in sorted(rule.demand.items()):
             left = remaining(m, rule.product, y)
