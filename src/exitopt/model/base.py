@@ -23,6 +23,7 @@ Policy rows
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,8 +53,18 @@ class Row:
     unit: str
 
 
+class Computed:
+    """An achieved value worked out from the plan, for a row whose linear form holds auxiliary
+    variables that need not take their natural value (the top-k share of rule 3)."""
+
+    def __init__(self, value: Callable[[], float]) -> None:
+        self.value = value
+
+
 def value_of(e) -> float:
     """Value of an expression; NaN when it has none (a share of nothing left divides by 0)."""
+    if isinstance(e, Computed):
+        return e.value()
     try:
         v = pyo.value(e, exception=False)
     except ZeroDivisionError:
