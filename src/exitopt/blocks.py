@@ -117,6 +117,22 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
                      outcome.solver_seconds or 0.0)
 
 
+def by_size(inst: Instance, groups: list[frozenset[str]]) -> tuple[list[frozenset[str]], dict[frozenset[str], int]]:
+    """The blocks smallest first (the time they leave goes to the larger ones), and their sizes
+    in units."""
+    count = inst.units["product"].value_counts()
+    size = {g: max(int(count.reindex(sorted(g)).fillna(0).sum()), 1) for g in groups}
+    return sorted(groups, key=lambda g: (size[g], sorted(g))), size
+
+
+def time_share(left: float, size: int, rest: int) -> float:
+    """Seconds for a block of ``size`` units when ``left`` seconds remain and blocks of ``rest``
+    units (this one included) are still to solve: the time left but what the later blocks keep
+    back (half their share by size), so that a hard block cannot leave the later ones without a
+    plan, and a tenth for the check of the whole."""
+    return max(0.9 * left - 0.5 * left * (rest - size) / rest, 0.05)
+
+
 def solve_blocks(inst: Instance, *, time_limit: float | None = None,
                  cache: dict[str, BlockPlan | None] | None = None,
                  starts: dict[frozenset[str], BlockPlan] | None = None) -> list[BlockPlan] | None:
@@ -130,21 +146,15 @@ def solve_blocks(inst: Instance, *, time_limit: float | None = None,
         return None
     d = highs.deadline(time_limit, inst.scenario.solver)
     plans = []
-    # smallest first: the time they leave goes to the larger ones
-    count = inst.units["product"].value_counts()
-    size = {g: max(int(count.reindex(sorted(g)).fillna(0).sum()), 1) for g in groups}
-    ordered = sorted(groups, key=lambda g: (size[g], sorted(g)))
+    ordered, size = by_size(inst, groups)
     for i, products in enumerate(ordered):
         sub = sub_instance(inst, products)
         key = block_key(sub) if cache is not None else ""
         if cache is not None and key in cache:
             plan = cache[key]
         else:
-            # the time left but what the later blocks keep back (half their share by size), so a
-            # hard block cannot leave the later ones without a plan, and a tenth for the whole check
-            rest = sum(size[g] for g in ordered[i:])
-            left = d.left()
-            share = None if d.end is None else max(0.9 * left - 0.5 * left * (rest - size[products]) / rest, 0.05)
+            share = None if d.end is None else time_share(d.left(), size[products],
+                                                          sum(size[g] for g in ordered[i:]))
             plan = solve_block(sub, share, (starts or {}).get(products))
             if cache is not None and (plan is None or plan.status == "optimal"):
                 cache[key] = plan  # a plan cut short by the clock is not worth keeping

@@ -38,6 +38,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from .engine import Progress, Solution, put, quiet, raise_infeasible, solve_model
+from .highs import deadline
 from .errors import InputError, LimitReached
 from .inputs import Instance
 from .model import build
@@ -112,13 +113,27 @@ def _loose(value: float, rel_gap: float = 0.0) -> float:
     return value + max(LEX_TOL, rel_gap) * max(1.0, abs(value))
 
 
+def _solve(m: ExitModel, inst: Instance, share: float | None) -> Solution | None:
+    """One solve within ``share`` seconds; a solve with no plan by then may take the rest of the
+    command's time (a share bounds the proof, not the search for a first plan)."""
+    try:
+        return solve_model(m, inst, time_limit=share)
+    except LimitReached:
+        if share is None or deadline().expired():
+            raise
+        return solve_model(m, inst)
+
+
 def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
                    time_limit: float | None) -> Solution | None:
     """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
 
     With ``eps`` given, ``jobs ≤ eps`` holds throughout. The point's outcome is the second
     stage's; its status is 'limit' when either stage stopped at a limit, and its gap the larger.
+    Within ``time_limit``, the first stage may take half; the second, which starts from the
+    first stage's plan, the rest.
     """
+    d = deadline(time_limit)
     objs = {"jobs": m.min_jobs, "fiscal": m.min_fiscal}
     caps = {"jobs": (m.jobs_cap, m.eps), "fiscal": (m.fiscal_cap, m.phi)}
     second = "fiscal" if first == "jobs" else "jobs"
@@ -129,7 +144,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         m.jobs_cap.activate()
     try:
         objs[first].activate()
-        stage1 = solve_model(m, inst, time_limit=time_limit)
+        stage1 = _solve(m, inst, None if d.end is None else d.left() / 2)
         objs[first].deactivate()
         if stage1 is None:
             return None
@@ -139,7 +154,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         cap.activate()
         objs[second].activate()
         try:
-            stage2 = solve_model(m, inst, time_limit=time_limit)
+            stage2 = solve_model(m, inst, time_limit=None if d.end is None else max(d.left(), 0.05))
         except LimitReached:  # no plan in time at the second stage: the first stage's stands
             stage1.outcome.status = "limit"
             return stage1
@@ -168,19 +183,22 @@ def _end_by_blocks(m: ExitModel, inst: Instance, first: str, time_limit: float |
     has no plan, or the union breaks a rule that spans blocks (a joint worker cap): the caller
     then solves the whole model.
     """
-    from .blocks import product_blocks, sub_instance
+    from .blocks import by_size, product_blocks, sub_instance, time_share
 
     groups = product_blocks(inst)
     if not groups:
         return None
+    d = deadline(time_limit)
     exits: dict[str, tuple[int, str]] = {}
     built: set[str] = set()
     limited, gaps = False, []
-    for products in sorted(groups, key=sorted):
+    ordered, size = by_size(inst, groups)
+    for i, products in enumerate(ordered):
         sub = sub_instance(inst, products)
         mb = build(sub)
         _add_bounds(mb)
-        p = _lexicographic(mb, sub, first, None, time_limit)
+        share = None if d.end is None else time_share(d.left(), size[products], sum(size[g] for g in ordered[i:]))
+        p = _lexicographic(mb, sub, first, None, share)
         if p is None:
             return None
         exits.update(p.exits())
@@ -214,7 +232,7 @@ def _least_outlay_under(m: ExitModel, inst: Instance, eps: float, eta: float,
     m.jobs_cap.activate()
     m.min_fiscal_tie.activate()
     try:
-        return solve_model(m, inst, time_limit=time_limit)
+        return _solve(m, inst, time_limit)
     finally:
         m.min_fiscal_tie.deactivate()
         m.jobs_cap.deactivate()
@@ -238,8 +256,12 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
              progress: Progress = quiet) -> Frontier:
     """Compute ``points`` plans along the jobs–fiscal frontier (2 solves per end, 1 per interior point).
 
-    ``time_limit`` bounds each solve; the deadline in force (:func:`exitopt.highs.limit`) bounds
-    them all. An interior point with no plan by then is left out, and the frontier says so.
+    ``time_limit`` (seconds from now) and the deadline in force (:func:`exitopt.highs.limit`)
+    bound them all. Under a limit each step takes a share of the time left, an end twice an
+    interior point's (it is two solves), and the time a step leaves goes to the later ones: a
+    hard end cannot use up the time of the points after it. A step cut short keeps its best plan,
+    with status 'limit' and its gap; an interior point with no plan by then is left out, and the
+    frontier says so.
 
     Raises InfeasibleError (with the usual diagnosis) when no plan meets the scenario's rules.
     """
@@ -247,12 +269,19 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
         raise InputError("a frontier needs at least 2 points (its two ends).")
     m = build(inst)
     _add_bounds(m)
+    # each step's share of the time left: an end takes two solves, an interior point one
+    weights = [2, 2] + [1] * (points - 2)
+    d = deadline(time_limit)
+
+    def share(step: int) -> float | None:
+        return None if d.end is None else d.left() * weights[step] / sum(weights[step:])
+
     progress("end point: fewest jobs lost")
-    low = _end_by_blocks(m, inst, "jobs", time_limit) or _lexicographic(m, inst, "jobs", None, time_limit)
+    low = _end_by_blocks(m, inst, "jobs", share(0)) or _lexicographic(m, inst, "jobs", None, share(0))
     if low is None:
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
-    high = _end_by_blocks(m, inst, "fiscal", time_limit) or _lexicographic(m, inst, "fiscal", None, time_limit)
+    high = _end_by_blocks(m, inst, "fiscal", share(1)) or _lexicographic(m, inst, "fiscal", None, share(1))
     if high is None:  # cannot happen: the same rules as the first end point
         raise_infeasible(inst)
     found = [low]
@@ -265,7 +294,7 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
             eps = low.jobs + span * k / (points - 1)
             progress(f"point {k} of {points - 2}: jobs ≤ {eps:,.0f} persons")
             try:
-                p = _least_outlay_under(m, inst, eps, eta, time_limit)
+                p = _least_outlay_under(m, inst, eps, eta, share(k + 1))
             except LimitReached:
                 progress(f"point {k}: no plan found within the time limit; left out")
                 stopped = True
