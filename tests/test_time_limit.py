@@ -150,3 +150,32 @@ def test_a_real_instance_at_a_short_limit_writes_its_best_plan_and_gap(tmp_path,
     assert checked.objective == pytest.approx(record["objective"], rel=1e-6)
     assert pd.read_csv(out / "schedule.csv")["exit_year"].notna().any()
 
+
+
+def test_a_frontier_at_a_short_limit_is_written_with_every_point_checked(tmp_path):
+    # Gansu to a 1e-6 gap: the fewest-jobs end alone takes minutes to prove. Each end and point
+    # takes its share of the 20 s, so the frontier comes back with a plan at every step.
+    data = tomllib.loads(GANSU.read_text("utf-8"))
+    for key in ("units", "projects"):
+        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
+    data["solver"]["rel_gap"] = 1e-6
+    path = tmp_path / "gansu.toml"
+    path.write_text(to_toml(data), encoding="utf-8")
+    out = tmp_path / "front"
+    started = time.monotonic()
+    r = CliRunner().invoke(app, ["pareto", str(path), "--points", "3", "--out", str(out), "--time-limit", "20"])
+    elapsed = time.monotonic() - started
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 20 + 10
+    table = pd.read_csv(out / "frontier.csv", encoding="utf-8-sig")
+    assert len(table) == 3 and "limit" in set(table["status"])
+    assert table["jobs"].is_monotonic_increasing  # fewest jobs first
+    inst = load(path)
+    for _, row in table.iterrows():
+        plan = out / row["plan"]
+        projects = plan.with_name(plan.stem + "_projects.csv")
+        built = read_project_approvals(projects, inst) if projects.exists() else None
+        checked = check_plan(inst, read_plan(plan, inst), built)
+        assert checked.ok, (row["point"], checked.violations)
+        assert checked.jobs == pytest.approx(row["jobs"], rel=1e-6)
+        assert checked.fiscal == pytest.approx(row["fiscal"], rel=1e-6, abs=1e-3)
