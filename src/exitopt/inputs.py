@@ -8,7 +8,6 @@ naming the file, the row (as Excel numbers it: the header is row 1) and the colu
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -19,11 +18,11 @@ import pandas as pd
 
 from .vocab import PRODUCT_SECTOR
 from .errors import InputError
-from .files import read_input, refuse_nul
+from .files import read_input, refuse_nul, sha256
 from .output import restore
 from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
-from .workbook_input import column_name, is_workbook, read_sheet, split_sheet
+from .workbook_input import column_name, is_workbook, read_sheet
 
 SECTORS = ("coal", "steel", "cement")
 KIND_PRODUCT = {
@@ -84,10 +83,6 @@ YES_WORDS = frozenset({"true", "1", "1.0", "yes", "y", "t", "是"})
 NO_WORDS = frozenset({"false", "0", "0.0", "no", "n", "f", "否"})
 _TRUE = YES_WORDS
 _FALSE = NO_WORDS | {"", "nan"}  # in the unit table an empty cell takes the column's default
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(split_sheet(path)[0].read_bytes()).hexdigest()
 
 
 def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[str, str]:

@@ -27,7 +27,6 @@ base scenario's data and validates the copy: shared data is never edited in plac
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import math
 import re
@@ -38,6 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
+from ..files import sha256
 from ..scenario import Scenario, plain_problem, read_toml
 
 BASELINE = "baseline"
@@ -475,10 +475,6 @@ def problems(err: ValidationError, what: str) -> str:
     return "\n".join(lines)
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _describe(case: Case) -> str:
     vals = ", ".join(f"{k} = {v:g}" for k, v in case.values.items())
     return f"case {case.id} (variant '{case.variant}'" + (f"; {vals})" if vals else ")")
@@ -507,7 +503,7 @@ def read_sweep(path: Path | str) -> Sweep:
         raise InputError(f"base = {str(spec.base)!r}: no scenario file at {base_path}. The path is relative "
                          f"to the sweep file.", file=path)
     base = load_scenario(base_path)
-    sweep = Sweep(spec, path, base_path, base, file_hash(path))
+    sweep = Sweep(spec, path, base_path, base, sha256(path))
     sweep.cases = expand(spec)
     base_data = base.model_dump()
     for case in sweep.cases:
