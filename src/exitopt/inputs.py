@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .vocab import PRODUCT_SECTOR
+from .cells import strip_thousands, yes_no
 from .errors import InputError
 from .files import read_input, refuse_nul, sha256
 from .output import restore
 from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
+from .vocab import PRODUCT_SECTOR
 from .workbook_input import column_name, is_workbook, read_sheet
 
 SECTORS = ("coal", "steel", "cement")
@@ -77,13 +78,6 @@ PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = {
     "region": ("text", False, ""),
     "status": ("text", False, "candidate"),
 }
-
-#: how a yes/no cell may be written (lower case)
-YES_WORDS = frozenset({"true", "1", "1.0", "yes", "y", "t", "是"})
-NO_WORDS = frozenset({"false", "0", "0.0", "no", "n", "f", "否"})
-_TRUE = YES_WORDS
-_FALSE = NO_WORDS | {"", "nan"}  # in the unit table an empty cell takes the column's default
-
 
 def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[str, str]:
     """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel.
@@ -161,9 +155,10 @@ def _row(i: int) -> int:
 def _parse_bool(series: pd.Series, col: str, path: Path, ids: pd.Series) -> pd.Series:
     out = []
     for i, v in enumerate(series.fillna("").astype(str).str.strip().str.lower()):
-        if v in _TRUE:
-            out.append(True)
-        elif v in _FALSE:
+        flag = yes_no(v)
+        if flag is not None:
+            out.append(flag)
+        elif v in ("", "nan"):  # the caller gave empty cells the column's default already
             out.append(False)
         else:
             raise InputError(
@@ -172,18 +167,6 @@ def _parse_bool(series: pd.Series, col: str, path: Path, ids: pd.Series) -> pd.S
                 file=path,
             )
     return pd.Series(out, index=series.index, dtype=bool)
-
-
-#: a number with thousands separators as Excel writes them: 1,200 or 12,345.5 (not 1,5)
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-
-
-def _strip_thousands(text: object) -> object:
-    """'1,200' -> '1200'; any other comma is left in place (so '1,5' is not a number); NaN stays."""
-    if not isinstance(text, str):
-        return text
-    text = text.strip()
-    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
 
 
 #: what a number column of a table may hold: (lowest, highest, unit); outside it is a typing error
@@ -201,7 +184,7 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     counts and years. The first row with a problem is reported (Excel's row number and the id)."""
     if required is None:
         required = kind in ("capacity", "count")
-    text = series.map(_strip_thousands)
+    text = series.map(strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
     raw = series.astype(object)
     empty = (series.isna() | raw.where(series.notna(), "").astype(str).str.strip().eq("")).to_numpy(dtype=bool)

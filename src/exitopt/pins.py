@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import cells
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
 from .inputs import Instance, read_text_table
@@ -47,13 +48,10 @@ _EXIT = {"exit", "close", "退出"}
 
 
 def _year(text: str, where: str, file: Path | None = None) -> int:
-    try:
-        v = float(str(text).strip().replace(",", ""))
-    except ValueError:
-        v = float("nan")
-    if v != v or v != int(v):
+    v = cells.year(text)
+    if v is None:
         raise InputError(f"{where}: '{text}' is not a year. Write it as a number such as 2018.", file=file)
-    return int(v)
+    return v
 
 
 def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pin]:

@@ -9,15 +9,15 @@ and what to write instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..cells import numbers, texts, yes_no
 from ..errors import InputError
-from ..inputs import NO_WORDS, YES_WORDS, Instance, read_text_table
+from ..inputs import Instance, read_text_table
 from ..scenario import MODES
 
 #: relative tolerance of every comparison the checker makes: ``REL_TOL × max(1, |required|)``
@@ -25,8 +25,6 @@ REL_TOL = 1e-6
 
 #: words accepted in the ``mode`` column for a unit that stays (with an empty ``exit_year``)
 _STAY_WORDS = ("", "stay", "stays")
-#: thousands separators as Excel writes them (1,200 or 12,345.5); any other comma is not a number
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 @dataclass
@@ -69,7 +67,7 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
             f"unit_id, exit_year (empty for a unit that stays), and optionally mode and indicator.",
             file=file,
         )
-    cells = pd.DataFrame({c: _as_text(df[c]) for c in df.columns if c in ("unit_id", "exit_year", "mode", "indicator")})
+    cells = pd.DataFrame({c: texts(df[c]) for c in df.columns if c in ("unit_id", "exit_year", "mode", "indicator")})
     cells["row"] = np.arange(len(cells)) + 2
     cells = cells[cells.drop(columns="row").ne("").any(axis=1)]  # blank lines Excel leaves behind
 
@@ -92,7 +90,7 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
 
     scen = inst.scenario
     year_text = cells["exit_year"]
-    year_num = _numbers(year_text)
+    year_num = numbers(year_text)
     given = year_text.ne("")
     _reject(cells, given & (year_num.isna() | (year_num != year_num.round())), "exit_year",
             "'{exit_year}' is not a year. Write the exit year as a number such as 2017, "
@@ -112,7 +110,7 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
 
     if "indicator" in cells:
         ind_text = cells["indicator"]
-        ind = _numbers(ind_text)
+        ind = numbers(ind_text)
         has = ind_text.ne("")
         _reject(cells, has & ind.isna(), "indicator",
                 "'{indicator}' is not a number (万吨); write decimals with a point (1.5). "
@@ -132,18 +130,6 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     out["mode"] = pd.Series(mode.values, index=ids.values).reindex(units.index).fillna("")
     out["indicator"] = pd.Series(ind.values, index=ids.values, dtype=float).reindex(units.index)
     return Plan(out, file)
-
-
-def _numbers(text: pd.Series) -> pd.Series:
-    """Text cells as numbers (NaN where empty or not a number); '1,200' is 1200 but '1,5' is not a number."""
-    plain = text.map(lambda v: v.replace(",", "") if _THOUSANDS.fullmatch(v) else v)
-    num = pd.to_numeric(plain, errors="coerce")
-    return num.where(np.isfinite(num))
-
-
-def _as_text(col: pd.Series) -> pd.Series:
-    """Cells as stripped text; missing values become ''."""
-    return col.astype(object).where(col.notna(), "").astype(str).str.strip().replace({"nan": "", "<NA>": ""})
 
 
 def _reject(cells: pd.DataFrame, bad: pd.Series, column: str, message: str, file: Path | None, *,
@@ -179,7 +165,7 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
     if "project_id" not in df.columns or flag is None:
         raise InputError("the project approvals need columns project_id and approved (a run's new_capacity.csv, "
                          "with its built column, also works). The first row must name the columns.", file=path)
-    cells = pd.DataFrame({"project_id": _as_text(df["project_id"]), flag: _as_text(df[flag]).str.lower()})
+    cells = pd.DataFrame({"project_id": texts(df["project_id"]), flag: texts(df[flag])})
     cells["row"] = np.arange(len(cells)) + 2
     cells = cells[cells[["project_id", flag]].ne("").any(axis=1)]
     ids = cells["project_id"]
@@ -198,10 +184,10 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
         first = ids[dup].iloc[0]
         rows = ", ".join(cells.loc[ids.eq(first), "row"].astype(str))
         raise InputError(f"project '{first}' appears more than once (rows {rows}, column 'project_id').", file=path)
-    reject(~cells[flag].isin(YES_WORDS | NO_WORDS), flag,
-           f"'{{{flag}}}' is not true/false. Write true or false (1/0 also work).")
+    flags = cells[flag].map(yes_no)
+    reject(flags.isna(), flag, f"'{{{flag}}}' is not true/false. Write true or false (1/0 also work).")
 
     approved = set(inst.projects.index[inst.projects["approval"] == "approved"])
-    listed = dict(zip(ids, cells[flag].isin(YES_WORDS)))
+    listed = dict(zip(ids, flags.astype(bool)))
     return {p for p in approved if p not in listed} | {p for p, yes in listed.items() if yes}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..vocab import PRODUCTS
+from ..cells import yes_no
 from ..errors import InputError
 from ..files import is_folder, shown
 from ..output import restore
@@ -82,8 +83,7 @@ def _convert(df: pd.DataFrame, path: Path) -> pd.DataFrame:
                 num = num.astype(float)
             out[col] = num
         elif col in FLAGS:
-            low = raw.str.strip().str.lower()
-            out[col] = low.map({"true": True, "false": False, "1": True, "0": False, "": None}).astype(object)
+            out[col] = raw.map(yes_no).astype(object)  # an empty cell: None
         else:
             out[col] = raw.map(restore)
     return out
