@@ -4,6 +4,9 @@ Checks run in two layers: each table on its own (columns, types, ranges, duplica
 cross-checks between the scenario and the tables (unknown unit ids or columns in a rule,
 packages that ask a unit for a mode it does not allow). Every failure is one ``InputError``
 naming the file, the row (as Excel numbers it: the header is row 1) and the column.
+
+Which columns a table has, their kinds, whether they are required and their defaults come from
+:mod:`exitopt.columns`; each cell is parsed by :mod:`exitopt.cells`.
 """
 
 from __future__ import annotations
@@ -16,68 +19,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import columns
 from .cells import strip_thousands, yes_no
+from .columns import reader_spec
 from .errors import InputError
 from .files import read_input, refuse_nul, sha256
 from .output import restore
 from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
-from .vocab import PRODUCT_SECTOR
+from .vocab import KIND_PRODUCT, PRODUCT_SECTOR
 from .workbook_input import column_name, is_workbook, read_sheet
 
-SECTORS = ("coal", "steel", "cement")
-KIND_PRODUCT = {
-    "coal_mine": "coal",
-    "blast_furnace": "pig_iron",
-    "converter": "crude_steel",
-    "rolling_mill": "rolled_steel",
-    "clinker_line": "clinker",
-    "grinding_station": "cement",
-}
-ACCIDENTS = ("none", "general", "large", "major", "extraordinary")
-SOURCES = ("gcmt", "plan", "press", "synthetic")
+#: unit-table columns: name -> (kind of value, required?, default when absent); see columns.py
+UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = reader_spec(columns.UNITS)
+#: projects-table columns, likewise
+PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = reader_spec(columns.PROJECTS)
+_UNIT = {c.name: c for c in columns.UNITS}
+_PROJECT = {c.name: c for c in columns.PROJECTS}
 
-#: unit-table columns: name -> (kind of value, required?, default when absent)
-UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = {
-    "unit_id": ("id", True, None),
-    "name": ("text", True, None),
-    "name_zh": ("text", False, ""),
-    "sector": ("text", True, None),
-    "kind": ("text", True, None),
-    "product": ("text", True, None),
-    "capacity": ("capacity", True, None),
-    "firm": ("text", True, None),
-    "group": ("text", False, None),
-    "region": ("text", True, None),
-    "counts_in": ("text", False, ""),
-    "workers": ("count", True, None),
-    "owner": ("text", False, "state"),
-    "accident": ("text", False, "none"),
-    "accident_year": ("year", False, None),
-    "protected_area": ("bool", False, False),
-    "backward_class": ("bool", False, False),
-    "banned_method": ("bool", False, False),
-    "standards_failed": ("text", False, ""),
-    "loss_making": ("bool", False, False),
-    "subsidised_loss": ("money", False, 0.0),
-    "relocatable": ("bool", False, False),
-    "indicator_eligible": ("bool", False, True),
-    "exit_years": ("text", False, ""),
-    "source": ("text", True, None),
-}
-
-PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = {
-    "project_id": ("id", True, None),
-    "name": ("text", True, None),
-    "sector": ("text", False, None),
-    "product": ("text", True, None),
-    "capacity": ("capacity", True, None),
-    "year": ("year", True, None),
-    "firm": ("text", True, None),
-    "group": ("text", False, None),
-    "region": ("text", False, ""),
-    "status": ("text", False, "candidate"),
-}
 
 def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[str, str]:
     """Return (text, encoding). Accepts UTF-8 with or without BOM, and GB18030/GBK from Excel.
@@ -357,12 +316,8 @@ def read_units(path: Path) -> pd.DataFrame:
     """The unit table, checked and typed, indexed by unit_id."""
     path = Path(path)
     df = _read_table(path, UNIT_COLUMNS, "unit table")
-    _check_choice(df, "sector", SECTORS, path, "unit_id")
-    _check_choice(df, "kind", tuple(KIND_PRODUCT), path, "unit_id")
-    _check_choice(df, "product", tuple(PRODUCT_SECTOR), path, "unit_id")
-    _check_choice(df, "accident", ACCIDENTS, path, "unit_id")
-    _check_choice(df, "owner", ("state", "private"), path, "unit_id")
-    _check_choice(df, "source", SOURCES, path, "unit_id")
+    for col in ("sector", "kind", "product", "accident", "owner", "source"):
+        _check_choice(df, col, _UNIT[col].choices, path, "unit_id")
     for i, (k, p, s) in enumerate(zip(df["kind"], df["product"], df["sector"])):
         if KIND_PRODUCT[k] != p or PRODUCT_SECTOR[p] != s:
             raise InputError(
@@ -390,8 +345,8 @@ def read_units(path: Path) -> pd.DataFrame:
 def read_projects(path: Path) -> pd.DataFrame:
     path = Path(path)
     df = _read_table(path, PROJECT_COLUMNS, "projects table")
-    _check_choice(df, "product", tuple(PRODUCT_SECTOR), path, "project_id")
-    _check_choice(df, "status", ("candidate", "approved"), path, "project_id")
+    for col in ("product", "status"):
+        _check_choice(df, col, _PROJECT[col].choices, path, "project_id")
     df["sector"] = df["product"].map(PRODUCT_SECTOR)
     df["group"] = df["group"].where(df["group"].astype(bool), df["firm"])
     df["year"] = df["year"].astype(int)
