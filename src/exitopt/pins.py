@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cells
+from . import cells, columns
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
 from .inputs import Instance, read_text_table
@@ -75,7 +75,7 @@ def read_pins(path: Path | str) -> list[Pin]:
     path = Path(path)
     df = read_text_table(path, "unit_id, action and optionally year", skip_blank_lines=True)
     df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in ("unit_id", "action") if c not in df.columns]
+    missing = [c.name for c in columns.PINS if c.required and c.name not in df.columns]
     if missing:
         raise InputError(f"the pins file lacks column(s) {', '.join(missing)}. Its first row must name the "
                          f"columns unit_id, action (keep or exit) and optionally year.", file=path)

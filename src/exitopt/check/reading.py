@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..cells import numbers, texts, yes_no
+from ..columns import PLAN
 from ..errors import InputError
 from ..inputs import Instance, read_text_table
 from ..scenario import MODES
@@ -23,6 +24,8 @@ from ..scenario import MODES
 #: relative tolerance of every comparison the checker makes: ``REL_TOL × max(1, |required|)``
 REL_TOL = 1e-6
 
+#: the columns of a plan that the checker reads (any other column is ignored)
+_PLAN_COLUMNS = tuple(c.name for c in PLAN)
 #: words accepted in the ``mode`` column for a unit that stays (with an empty ``exit_year``)
 _STAY_WORDS = ("", "stay", "stays")
 
@@ -60,14 +63,14 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     file = Path(file) if file is not None else None
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in ("unit_id", "exit_year") if c not in df.columns]
+    missing = [c.name for c in PLAN if c.required and c.name not in df.columns]
     if missing:
         raise InputError(
             f"the plan lacks column(s) {', '.join(missing)}. Its first row must name the columns: "
             f"unit_id, exit_year (empty for a unit that stays), and optionally mode and indicator.",
             file=file,
         )
-    cells = pd.DataFrame({c: texts(df[c]) for c in df.columns if c in ("unit_id", "exit_year", "mode", "indicator")})
+    cells = pd.DataFrame({c: texts(df[c]) for c in df.columns if c in _PLAN_COLUMNS})
     cells["row"] = np.arange(len(cells)) + 2
     cells = cells[cells.drop(columns="row").ne("").any(axis=1)]  # blank lines Excel leaves behind
 
