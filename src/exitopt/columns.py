@@ -213,7 +213,10 @@ def readme_with_table(text: str) -> str:
 
 
 def main() -> int:
-    """Rewrite README.md's unit-table columns from :data:`UNITS`."""
+    """Rewrite README.md's unit-table columns from :data:`UNITS` (in a source checkout)."""
+    if not README.is_file():
+        print(f"no README.md at {README}: run this from a source checkout (pip install -e .)", file=sys.stderr)
+        return 1
     text = README.read_text(encoding="utf-8")
     new = readme_with_table(text)
     if new != text:
