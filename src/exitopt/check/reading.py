@@ -159,7 +159,7 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
     of ``approved`` as in a run's ``new_capacity.csv``; other columns are ignored. A project the
     file does not list keeps the scenario's status (approved projects stay approved, candidates
     are not approved). Whether the approvals are allowed at all (approving a
-    rejected project, dropping an approved one) is a rule that :func:`check_plan` reports.
+    rejected project, dropping an approved one) is a rule that :func:`~exitopt.check.check_plan` reports.
     """
     path = Path(path)
     df = read_text_table(path, "project_id and approved")

@@ -27,7 +27,7 @@ class Violation:
 
 @dataclass
 class CheckResult:
-    """What :func:`check_plan` found: broken rules, and the plan's cost.
+    """What :func:`~exitopt.check.check_plan` found: broken rules, and the plan's cost.
 
     ``units``: one row per unit (unit_id, product, capacity, exit_year, mode, counted, indicator,
     workers_displaced, outlay, award, losses_paid); ``outlay`` is undiscounted, in the exit
