@@ -711,3 +711,32 @@ per_year = 1000
     plan.to_csv(tmp_path / "plan.csv", index=False)
     res = check_plan(inst, read_plan(tmp_path / "plan.csv", inst))  # its speed: benchmarks/bench_check.py
     assert len(res.units) == n and math.isfinite(res.objective)
+
+
+def test_the_checker_imports_nothing_of_the_optimiser():
+    """The checker is an independent oracle: neither its modules nor what they import reach the
+    model, its pricing, the engine or the solver."""
+    import ast
+    import subprocess
+    import sys
+
+    import exitopt.check
+
+    banned = ("exitopt.model", "exitopt.engine", "exitopt.solve", "exitopt.highs", "exitopt.blocks",
+              "exitopt.decompose")
+    folder = Path(exitopt.check.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert {m.stem for m in modules} >= {"__init__", "reading", "facts", "rules", "report"}
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                dots = "." * node.level
+                name = {1: "exitopt.check.", 2: "exitopt."}.get(node.level, "") + (node.module or "")
+                names = [name] + [f"{name}.{a.name}" for a in node.names]
+                assert not any(n.startswith(banned) for n in names), f"{module.name}: from {dots}{node.module}"
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith(banned) for a in node.names), module.name
+    code = ("import sys, exitopt.check; "
+            f"print(sorted(m for m in sys.modules if m.startswith({banned!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

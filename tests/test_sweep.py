@@ -316,3 +316,13 @@ def test_sweep_on_a_dask_cluster_gives_the_local_result(local_run, tmp_path):
     assert a["objective"].fillna(-1).tolist() == pytest.approx(b["objective"].fillna(-1).tolist(), rel=1e-9)
     meta = dict(sqlite3.connect(tmp_path / "dask" / "ledger.sqlite").execute("SELECT key, value FROM meta"))
     assert json.loads(meta["axes"]) == ["target", "attrition"]
+
+
+def test_a_misspelt_key_of_the_sweep_file_is_named_with_its_block_and_the_key_meant(tmp_path):
+    write_tiny(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "scenario.toml"\n[[axes]]\npath = "objective.fiscal_weight"\nvalues = [1.0]\n'
+                   '[[axes]]\npath = "objective.jobs_weight"\nvaluez = [1.0]\n', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_sweep(bad)
+    assert "axes #2.valuez: unknown key; did you mean 'values'?" in str(e.value)

@@ -8,11 +8,13 @@ with the path shortened when it is too long to read.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
 
 from .errors import InputError
+from .workbook_input import split_sheet
 
 #: longest path shown whole in a message; longer ones are shown by their two ends
 _SHOWN = 160
@@ -72,3 +74,8 @@ def is_folder(path: Path | str) -> bool:
         return os.path.isdir(path)
     except (OSError, ValueError):
         return False
+
+
+def sha256(path: Path | str) -> str:
+    """The SHA-256 of the file a path names (of the workbook, for ``book.xlsx#Sheet``), as hex."""
+    return hashlib.sha256(split_sheet(path)[0].read_bytes()).hexdigest()

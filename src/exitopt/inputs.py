@@ -4,11 +4,13 @@ Checks run in two layers: each table on its own (columns, types, ranges, duplica
 cross-checks between the scenario and the tables (unknown unit ids or columns in a rule,
 packages that ask a unit for a mode it does not allow). Every failure is one ``InputError``
 naming the file, the row (as Excel numbers it: the header is row 1) and the column.
+
+Which columns a table has, their kinds, whether they are required and their defaults come from
+:mod:`exitopt.columns`; each cell is parsed by :mod:`exitopt.cells`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -17,77 +19,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .vocab import PRODUCT_SECTOR
+from . import columns
+from .cells import strip_thousands, yes_no
+from .columns import reader_spec
 from .errors import InputError
-from .files import read_input, refuse_nul
+from .files import read_input, refuse_nul, sha256
 from .output import restore
 from .scenario import YEAR_MAX, YEAR_MIN, Scenario, load_scenario
 from .selection import Selection
-from .workbook_input import column_name, is_workbook, read_sheet, split_sheet
+from .vocab import KIND_PRODUCT, PRODUCT_SECTOR
+from .workbook_input import column_name, is_workbook, read_sheet
 
-SECTORS = ("coal", "steel", "cement")
-KIND_PRODUCT = {
-    "coal_mine": "coal",
-    "blast_furnace": "pig_iron",
-    "converter": "crude_steel",
-    "rolling_mill": "rolled_steel",
-    "clinker_line": "clinker",
-    "grinding_station": "cement",
-}
-ACCIDENTS = ("none", "general", "large", "major", "extraordinary")
-SOURCES = ("gcmt", "plan", "press", "synthetic")
-
-#: unit-table columns: name -> (kind of value, required?, default when absent)
-UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = {
-    "unit_id": ("id", True, None),
-    "name": ("text", True, None),
-    "name_zh": ("text", False, ""),
-    "sector": ("text", True, None),
-    "kind": ("text", True, None),
-    "product": ("text", True, None),
-    "capacity": ("capacity", True, None),
-    "firm": ("text", True, None),
-    "group": ("text", False, None),
-    "region": ("text", True, None),
-    "counts_in": ("text", False, ""),
-    "workers": ("count", True, None),
-    "owner": ("text", False, "state"),
-    "accident": ("text", False, "none"),
-    "accident_year": ("year", False, None),
-    "protected_area": ("bool", False, False),
-    "backward_class": ("bool", False, False),
-    "banned_method": ("bool", False, False),
-    "standards_failed": ("text", False, ""),
-    "loss_making": ("bool", False, False),
-    "subsidised_loss": ("money", False, 0.0),
-    "relocatable": ("bool", False, False),
-    "indicator_eligible": ("bool", False, True),
-    "exit_years": ("text", False, ""),
-    "source": ("text", True, None),
-}
-
-PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = {
-    "project_id": ("id", True, None),
-    "name": ("text", True, None),
-    "sector": ("text", False, None),
-    "product": ("text", True, None),
-    "capacity": ("capacity", True, None),
-    "year": ("year", True, None),
-    "firm": ("text", True, None),
-    "group": ("text", False, None),
-    "region": ("text", False, ""),
-    "status": ("text", False, "candidate"),
-}
-
-#: how a yes/no cell may be written (lower case)
-YES_WORDS = frozenset({"true", "1", "1.0", "yes", "y", "t", "是"})
-NO_WORDS = frozenset({"false", "0", "0.0", "no", "n", "f", "否"})
-_TRUE = YES_WORDS
-_FALSE = NO_WORDS | {"", "nan"}  # in the unit table an empty cell takes the column's default
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(split_sheet(path)[0].read_bytes()).hexdigest()
+#: unit-table columns: name -> (kind of value, required?, default when absent); see columns.py
+UNIT_COLUMNS: dict[str, tuple[str, bool, object]] = reader_spec(columns.UNITS)
+#: projects-table columns, likewise
+PROJECT_COLUMNS: dict[str, tuple[str, bool, object]] = reader_spec(columns.PROJECTS)
+_UNIT = {c.name: c for c in columns.UNITS}
+_PROJECT = {c.name: c for c in columns.PROJECTS}
 
 
 def read_csv_text(path: Path, *, given_on_command_line: bool = False) -> tuple[str, str]:
@@ -166,9 +114,10 @@ def _row(i: int) -> int:
 def _parse_bool(series: pd.Series, col: str, path: Path, ids: pd.Series) -> pd.Series:
     out = []
     for i, v in enumerate(series.fillna("").astype(str).str.strip().str.lower()):
-        if v in _TRUE:
-            out.append(True)
-        elif v in _FALSE:
+        flag = yes_no(v)
+        if flag is not None:
+            out.append(flag)
+        elif v in ("", "nan"):  # the caller gave empty cells the column's default already
             out.append(False)
         else:
             raise InputError(
@@ -177,18 +126,6 @@ def _parse_bool(series: pd.Series, col: str, path: Path, ids: pd.Series) -> pd.S
                 file=path,
             )
     return pd.Series(out, index=series.index, dtype=bool)
-
-
-#: a number with thousands separators as Excel writes them: 1,200 or 12,345.5 (not 1,5)
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-
-
-def _strip_thousands(text: object) -> object:
-    """'1,200' -> '1200'; any other comma is left in place (so '1,5' is not a number); NaN stays."""
-    if not isinstance(text, str):
-        return text
-    text = text.strip()
-    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
 
 
 #: what a number column of a table may hold: (lowest, highest, unit); outside it is a typing error
@@ -206,7 +143,7 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     counts and years. The first row with a problem is reported (Excel's row number and the id)."""
     if required is None:
         required = kind in ("capacity", "count")
-    text = series.map(_strip_thousands)
+    text = series.map(strip_thousands)
     num = pd.to_numeric(text.where(series.notna(), None), errors="coerce")
     raw = series.astype(object)
     empty = (series.isna() | raw.where(series.notna(), "").astype(str).str.strip().eq("")).to_numpy(dtype=bool)
@@ -379,12 +316,8 @@ def read_units(path: Path) -> pd.DataFrame:
     """The unit table, checked and typed, indexed by unit_id."""
     path = Path(path)
     df = _read_table(path, UNIT_COLUMNS, "unit table")
-    _check_choice(df, "sector", SECTORS, path, "unit_id")
-    _check_choice(df, "kind", tuple(KIND_PRODUCT), path, "unit_id")
-    _check_choice(df, "product", tuple(PRODUCT_SECTOR), path, "unit_id")
-    _check_choice(df, "accident", ACCIDENTS, path, "unit_id")
-    _check_choice(df, "owner", ("state", "private"), path, "unit_id")
-    _check_choice(df, "source", SOURCES, path, "unit_id")
+    for col in ("sector", "kind", "product", "accident", "owner", "source"):
+        _check_choice(df, col, _UNIT[col].choices, path, "unit_id")
     for i, (k, p, s) in enumerate(zip(df["kind"], df["product"], df["sector"])):
         if KIND_PRODUCT[k] != p or PRODUCT_SECTOR[p] != s:
             raise InputError(
@@ -412,8 +345,8 @@ def read_units(path: Path) -> pd.DataFrame:
 def read_projects(path: Path) -> pd.DataFrame:
     path = Path(path)
     df = _read_table(path, PROJECT_COLUMNS, "projects table")
-    _check_choice(df, "product", tuple(PRODUCT_SECTOR), path, "project_id")
-    _check_choice(df, "status", ("candidate", "approved"), path, "project_id")
+    for col in ("product", "status"):
+        _check_choice(df, col, _PROJECT[col].choices, path, "project_id")
     df["sector"] = df["product"].map(PRODUCT_SECTOR)
     df["group"] = df["group"].where(df["group"].astype(bool), df["firm"])
     df["year"] = df["year"].astype(int)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import cells, columns
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
 from .inputs import Instance, read_text_table
@@ -47,13 +48,10 @@ _EXIT = {"exit", "close", "退出"}
 
 
 def _year(text: str, where: str, file: Path | None = None) -> int:
-    try:
-        v = float(str(text).strip().replace(",", ""))
-    except ValueError:
-        v = float("nan")
-    if v != v or v != int(v):
+    v = cells.year(text)
+    if v is None:
         raise InputError(f"{where}: '{text}' is not a year. Write it as a number such as 2018.", file=file)
-    return int(v)
+    return v
 
 
 def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pin]:
@@ -77,7 +75,7 @@ def read_pins(path: Path | str) -> list[Pin]:
     path = Path(path)
     df = read_text_table(path, "unit_id, action and optionally year", skip_blank_lines=True)
     df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in ("unit_id", "action") if c not in df.columns]
+    missing = [c.name for c in columns.PINS if c.required and c.name not in df.columns]
     if missing:
         raise InputError(f"the pins file lacks column(s) {', '.join(missing)}. Its first row must name the "
                          f"columns unit_id, action (keep or exit) and optionally year.", file=path)

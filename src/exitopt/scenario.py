@@ -378,9 +378,10 @@ def _models_in(annotation: object) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
-def _did_you_mean(loc: tuple) -> str | None:
-    """The allowed key nearest to the unknown key at ``loc`` (a pydantic error location), if close."""
-    models: list[type[BaseModel]] = [Scenario]
+def _did_you_mean(loc: tuple, root: type[BaseModel]) -> str | None:
+    """The allowed key nearest to the unknown key at ``loc`` (a pydantic error location in a
+    ``root`` model), if close."""
+    models: list[type[BaseModel]] = [root]
     for p in loc[:-1]:
         if not isinstance(p, str) or str(p).startswith("function-"):
             continue
@@ -391,16 +392,22 @@ def _did_you_mean(loc: tuple) -> str | None:
     return close[0] if close else None
 
 
-def _format_validation(err: ValidationError, data: object = None) -> str:
-    """One line per problem: where in the file (key path, block number and name) and what is wrong."""
+def format_validation(err: ValidationError, data: object = None, *, root: type[BaseModel] | None = None,
+                      keys_in: str = "models/gansu_2016.toml") -> str:
+    """One line per problem: where in the file (key path, block number and name) and what is wrong.
+
+    ``data``: what was validated (names the blocks, when given); ``root``: the model validated
+    (a Scenario unless said), whose keys an unknown key is matched against; ``keys_in``: the file
+    that shows every key, named when no key is near.
+    """
     lines = []
     for e in err.errors():
         loc = _where(e["loc"], data)
         msg = plain_problem(e)
         if e["type"] == "extra_forbidden":
-            guess = _did_you_mean(e["loc"])
+            guess = _did_you_mean(e["loc"], root or Scenario)
             msg = (f"unknown key; did you mean '{guess}'?" if guess else
-                   "unknown key (misspelt? see models/gansu_2016.toml for the keys exitopt reads)")
+                   f"unknown key (misspelt? see {keys_in} for the keys exitopt reads)")
         elif e["type"] == "missing":
             msg = "required key is missing"
         elif isinstance(e.get("input"), (str, int, float, bool)):
@@ -416,7 +423,7 @@ def parse_scenario(data: dict, *, file: Path | str | None = None) -> Scenario:
     except ValidationError as err:
         raise InputError(
             f"the scenario is not valid ({err.error_count()} problem(s)):\n"
-            + _format_validation(err, data)
+            + format_validation(err, data)
             + "\nFix these keys in the scenario file and run again.",
             file=file,
         ) from None

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import OutputError
-from .inputs import ACCIDENTS, KIND_PRODUCT, PRODUCT_SECTOR, SECTORS, SOURCES
+from .columns import TABLES, Column
 
 #: the Gansu tables, next to the package in a source checkout (pip install -e .)
 GANSU = Path(__file__).resolve().parents[2] / "data" / "gansu"
@@ -39,121 +38,19 @@ ROWS = 5000
 YES_NO = ("true", "false", "是", "否")
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    zh: str  #: Chinese label (second line of the header)
-    unit: str  #: unit or values, in a few characters
-    en: str  #: meaning in English
-    zh_meaning: str  #: meaning in Chinese
-    kind: str  #: id · text · choice · bool · capacity · count · money · year · years · amount
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    default: str = ""
-
-
-def _c(name, zh, unit, en, zh_meaning, kind="text", required=False, choices=(), default=""):
-    return Column(name, zh, unit, en, zh_meaning, kind, required, tuple(choices), default)
-
-
-UNITS = [
-    _c("unit_id", "单位编号", "文本 text", "Unique id of the unit, e.g. COAL-M1839.", "唯一编号，如 COAL-M1839。", "id", True),
-    _c("name", "名称", "文本 text", "Name of the unit (English or any text).", "单位名称。", "text", True),
-    _c("name_zh", "中文名称", "文本 text", "Chinese name.", "中文名称。"),
-    _c("sector", "行业", "coal/steel/cement", "Sector: coal, steel or cement; must match the kind.",
-       "行业：coal 煤炭、steel 钢铁、cement 水泥；须与 kind 一致。", "choice", True, SECTORS),
-    _c("kind", "设备类型", "下拉 list", "Equipment: coal_mine, blast_furnace, converter, rolling_mill, clinker_line, "
-       "grinding_station. The kind fixes product and sector.",
-       "设备类型：煤矿、高炉、转炉、轧机、熟料线、粉磨站；决定产品和行业。", "choice", True, tuple(KIND_PRODUCT)),
-    _c("product", "产品", "下拉 list", "Product the kind makes (coal_mine → coal, blast_furnace → pig_iron, "
-       "converter → crude_steel, rolling_mill → rolled_steel, clinker_line → clinker, grinding_station → cement).",
-       "产品，由设备类型决定（煤矿→coal，高炉→pig_iron，转炉→crude_steel，轧机→rolled_steel，熟料线→clinker，"
-       "粉磨站→cement）。", "choice", True, tuple(PRODUCT_SECTOR)),
-    _c("capacity", "产能", "万吨/年", "Annual capacity in 万吨/yr (10 kt per year), above 0.",
-       "年产能，万吨/年，大于 0。", "capacity", True),
-    _c("firm", "企业", "文本 text", "Operating firm (legal entity).", "经营企业（法人）。", "text", True),
-    _c("group", "集团", "文本 text", "Parent group; empty means the firm itself.", "所属集团；空白即企业本身。",
-       default="firm"),
-    _c("region", "地区", "文本 text", "Region (prefecture) where the unit is.", "所在地区（市州）。", "text", True),
-    _c("counts_in", "任务归属", "文本 text", "Whose de-capacity task the unit counts in (e.g. Gansu).",
-       "计入哪个地区的去产能任务（如 Gansu）。"),
-    _c("workers", "职工", "人 persons", "Employment at the unit, whole persons.", "职工人数（人，整数）。", "count", True),
-    _c("owner", "所有制", "state/private", "Ownership: state or private.", "所有制：state 国有，private 民营。",
-       "choice", False, ("state", "private"), "state"),
-    _c("accident", "事故", "下拉 list", "Worst safety accident in the last three years: none, general, large, major, "
-       "extraordinary.", "近三年最严重的安全事故：none 无、general 一般、large 较大、major 重大、extraordinary 特别重大。",
-       "choice", False, ACCIDENTS, "none"),
-    _c("accident_year", "事故年份", "年 year", "Year of that accident; empty when none.", "事故年份；无事故时空白。", "year"),
-    _c("protected_area", "保护区", "是/否", "Overlaps a nature reserve or protection zone.", "是否与自然保护区等重叠。",
-       "bool", default="false"),
-    _c("backward_class", "落后产能", "是/否", "Backward capacity class.", "是否属于落后产能。", "bool", default="false"),
-    _c("banned_method", "禁采工艺", "是/否", "Uses a banned mining method.", "是否采用禁止的采煤方法。", "bool",
-       default="false"),
-    _c("standards_failed", "不达标", "; 分隔 list", "National standards failed, separated by ';' "
-       "(energy;environment;quality;safety).", "未达到的国家标准，以 ; 分隔（energy;environment;quality;safety）。"),
-    _c("loss_making", "亏损", "是/否", "The unit runs at a loss.", "是否亏损。", "bool", default="false"),
-    _c("subsidised_loss", "亏损补贴", "万元/年", "What the province pays each year the unit still runs, 万元/yr.",
-       "单位仍在生产的每年财政补贴，万元/年。", "money", default="0"),
-    _c("relocatable", "可转移", "是/否", "May exit by relocation abroad (国际产能合作).", "是否可通过国际产能合作转移退出。",
-       "bool", default="false"),
-    _c("indicator_eligible", "可作置换指标", "是/否", "Retired capacity may serve as a replacement indicator.",
-       "退出产能可否作为减量置换指标。", "bool", default="true"),
-    _c("exit_years", "可退出年份", "如 2018-2020", "Years the unit may exit, e.g. 2018-2020 or 2019;2020; empty = any.",
-       "允许退出的年份，如 2018-2020 或 2019;2020；空白为任意年份。", "years"),
-    _c("source", "来源", "gcmt/plan/synthetic", "Where the row comes from: gcmt, plan or synthetic.",
-       "数据来源：gcmt、plan（方案）或 synthetic（合成）。", "choice", True, SOURCES),
-]
-
-PROJECTS = [
-    _c("project_id", "项目编号", "文本 text", "Unique id of the project.", "项目唯一编号。", "id", True),
-    _c("name", "名称", "文本 text", "Name of the project.", "项目名称。", "text", True),
-    _c("product", "产品", "下拉 list", "Product of the new capacity.", "新增产能的产品。", "choice", True,
-       tuple(PRODUCT_SECTOR)),
-    _c("capacity", "产能", "万吨/年", "New capacity, 万吨/yr, above 0.", "新增产能，万吨/年，大于 0。", "capacity", True),
-    _c("year", "投产年份", "年 year", "Year the capacity comes on line.", "投产年份。", "year", True),
-    _c("firm", "企业", "文本 text", "Firm building it.", "建设企业。", "text", True),
-    _c("group", "集团", "文本 text", "Parent group; empty means the firm.", "所属集团；空白即企业本身。", default="firm"),
-    _c("region", "地区", "文本 text", "Region.", "所在地区。"),
-    _c("status", "状态", "candidate/approved", "candidate (the model may approve it) or approved (it is built).",
-       "candidate 候选（模型可批准）或 approved 已批准（必建）。", "choice", False, ("candidate", "approved"),
-       "candidate"),
-]
-
-PINS = [
-    _c("unit_id", "单位编号", "文本 text", "Unit of the unit table.", "单位表中的单位编号。", "id", True),
-    _c("action", "指定", "keep/exit", "keep: the unit does not exit (through the year, if given); exit: it exits "
-       "(in exactly the year, if given).", "keep 保留（给出年份则保留到该年）；exit 退出（给出年份则在该年退出）。",
-       "choice", True, ("keep", "exit")),
-    _c("year", "年份", "年 year", "Optional year.", "可选年份。", "year"),
-]
-
-PLAN = [
-    _c("unit_id", "单位编号", "文本 text", "Unit of the unit table; units not listed stay.",
-       "单位表中的单位编号；未列出的单位保留。", "id", True),
-    _c("exit_year", "退出年份", "年 year", "Year the unit exits; empty = it stays.", "退出年份；空白表示保留。", "year",
-       True),
-    _c("mode", "方式", "close/relocate", "close (淘汰/关闭) or relocate (转移); empty = close.",
-       "close 关闭淘汰，relocate 转移；空白为 close。", "choice", False, ("close", "relocate"), "close"),
-    _c("indicator", "置换指标", "万吨/年", "Capacity used as a replacement indicator, 万吨/yr.",
-       "用作减量置换指标的产能，万吨/年。", "amount", default="0"),
-]
-
-APPROVALS = [
-    _c("project_id", "项目编号", "文本 text", "Project of the projects table.", "项目表中的项目编号。", "id", True),
-    _c("approved", "批准", "是/否", "Whether the plan builds the project.", "方案是否建设该项目。", "bool", True),
-]
-
-SHEETS = {"units": UNITS, "projects": PROJECTS, "pins": PINS, "plan": PLAN, "approvals": APPROVALS}
+#: the sheets to fill in, and their columns (the columns exitopt works out itself are left out)
+SHEETS = {name: [c for c in columns if c.in_template] for name, columns in TABLES.items()}
+UNITS, PROJECTS = SHEETS["units"], SHEETS["projects"]
 INSTRUCTIONS = "说明 instructions"
 
 _FORMATS = {"capacity": "#,##0.0##", "count": "#,##0", "money": "#,##0.0##", "amount": "#,##0.0##", "year": "0",
-            "id": "@", "years": "@", "text": "@", "choice": "@", "bool": "@"}
+            "id": "@", "text": "@", "bool": "@"}
 
 
 def _validation(col: Column) -> dict | None:
     """The data-validation rule of a column, with the prompt shown when a cell is selected."""
-    prompt = {"input_title": f"{col.name} · {col.zh}"[:32], "input_message": f"{col.unit}. {col.en}"[:255]}
-    if col.kind == "choice":
+    prompt = {"input_title": f"{col.name} · {col.label_zh}"[:32], "input_message": f"{col.unit}. {col.en}"[:255]}
+    if col.choices:
         return {"validate": "list", "source": list(col.choices), "error_type": "stop",
                 "error_message": f"{', '.join(col.choices)}"[:255], **prompt}
     if col.kind == "bool":  # 1/0 and yes/no are read too, so only warn
@@ -175,9 +72,9 @@ def _validation(col: Column) -> dict | None:
 
 
 def _comment(col: Column) -> str:
-    need = "必填 required" if col.required else (f"选填 optional, 默认 default: {col.default}" if col.default
-                                                 else "选填 optional")
-    return f"{col.name} · {col.zh} ({col.unit})\n{col.zh_meaning}\n{col.en}\n{need}"
+    need = "必填 required" if col.required else (f"选填 optional, 默认 default: {col.default_text}"
+                                                 if col.default_text else "选填 optional")
+    return f"{col.name} · {col.label_zh} ({col.unit})\n{col.zh}\n{col.en}\n{need}"
 
 
 def _cell(value: str, kind: str):
@@ -217,13 +114,14 @@ class _Book:
         for j, col_name in enumerate(names):
             col = known.get(col_name)
             kind = col.kind if col else "text"
-            ws.set_column(j, j, 24 if kind in ("text", "id", "years") else 14, self.cells[kind])
+            wide = kind in ("text", "id") and not (col and col.choices)
+            ws.set_column(j, j, 24 if wide else 14, self.cells[kind])
             if col is None:  # a column of the example beyond the documented ones: kept, not used
                 ws.write_string(0, j, f"{col_name}\n其他 other", self.extra)
                 ws.write_comment(0, j, f"{col_name}: 其他列，保留，可用于规则的筛选。\n"
                                        f"Other column: kept, usable in rule selections.", {"x_scale": 2})
                 continue
-            label = col.zh if col.unit == "文本 text" else f"{col.zh} · {col.unit}"
+            label = col.label_zh if col.unit == "文本 text" else f"{col.label_zh} · {col.unit}"
             ws.write_string(0, j, f"{col.name}\n{label}", self.required if col.required else self.optional)
             ws.write_comment(0, j, _comment(col), {"x_scale": 2.5, "y_scale": 1.6})
             ws.data_validation(1, j, ROWS, j, _validation(col))
@@ -293,7 +191,7 @@ class _Book:
                 ws.write_string(r, 0, sheet, self.text)
                 ws.write_string(r, 1, col.name + req, self.text)
                 ws.write_string(r, 2, col.unit, self.text)
-                ws.write_string(r, 3, col.zh_meaning, self.text)
+                ws.write_string(r, 3, col.zh, self.text)
                 ws.write_string(r, 4, col.en, self.text)
         ws.activate()
 

@@ -1,4 +1,5 @@
-"""The fixed vocabularies of exitopt, written once: products, their sectors, exit modes.
+"""The fixed vocabularies of exitopt, written once: products, their sectors, unit kinds and
+the other fixed values of the unit table.
 
 Every module that lists products (the scenario schema, the table readers, the reports, the
 sweep tables) takes them from here, in this order.
@@ -16,3 +17,18 @@ PRODUCT_SECTOR: dict[str, str] = {
     "cement": "cement",
 }
 PRODUCTS: tuple[str, ...] = tuple(PRODUCT_SECTOR)
+#: sectors, in the order reports list them
+SECTORS: tuple[str, ...] = ("coal", "steel", "cement")
+#: unit kind -> the product it makes
+KIND_PRODUCT: dict[str, str] = {
+    "coal_mine": "coal",
+    "blast_furnace": "pig_iron",
+    "converter": "crude_steel",
+    "rolling_mill": "rolled_steel",
+    "clinker_line": "clinker",
+    "grinding_station": "cement",
+}
+#: the worst safety accident of the last three years, mildest first
+ACCIDENTS: tuple[str, ...] = ("none", "general", "large", "major", "extraordinary")
+#: where a row of the unit table comes from
+SOURCES: tuple[str, ...] = ("gcmt", "plan", "press", "synthetic")

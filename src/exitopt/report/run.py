@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..vocab import PRODUCTS
+from ..cells import yes_no
 from ..errors import InputError
 from ..files import is_folder, shown
+from ..output import restore
 
 REQUIRED = {
     "schedule.csv": ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode",
@@ -38,9 +40,6 @@ FLAGS = {"binding", "built"}
 RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
 PRODUCT_ORDER = PRODUCTS  # the order reports list products in
 
-_PROTECTED_START = ("'=", "'+", "'-", "'@", "'\t", "'\r")
-
-
 @dataclass
 class Run:
     """A run folder's tables (pandas) and its run.json record (dict)."""
@@ -60,11 +59,6 @@ class Run:
     @property
     def name(self) -> str:
         return str(self.record.get("scenario") or self.path.name)
-
-
-def _restore(value: str) -> str:
-    """Undo the apostrophe that output.neutralise put before formula-like text."""
-    return value[1:] if value.startswith(_PROTECTED_START) else value
 
 
 def _convert(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -89,10 +83,9 @@ def _convert(df: pd.DataFrame, path: Path) -> pd.DataFrame:
                 num = num.astype(float)
             out[col] = num
         elif col in FLAGS:
-            low = raw.str.strip().str.lower()
-            out[col] = low.map({"true": True, "false": False, "1": True, "0": False, "": None}).astype(object)
+            out[col] = raw.map(yes_no).astype(object)  # an empty cell: None
         else:
-            out[col] = raw.map(_restore)
+            out[col] = raw.map(restore)
     return out
 
 

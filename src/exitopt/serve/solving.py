@@ -159,7 +159,8 @@ def variant(inst, pins: list[Pin], values: dict[str, float | None]):
 
     from ..inputs import bind
     from ..pins import apply
-    from ..sweep.spec import PathError, apply_values, problems
+    from ..scenario import format_validation
+    from ..sweep.spec import PathError, apply_values
 
     if values:
         try:
@@ -167,8 +168,8 @@ def variant(inst, pins: list[Pin], values: dict[str, float | None]):
         except PathError as e:
             raise InputError(f"{e}.") from None
         except ValidationError as err:
-            raise InputError("the changed numbers make the scenario invalid:\n" + problems(err, "the scenario file")
-                             ) from None
+            raise InputError("the changed numbers make the scenario invalid:\n"
+                             + format_validation(err, keys_in="the scenario file")) from None
         inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
     check_pins(inst, pins, "pin")
     return apply(inst, pins) if pins else inst

@@ -27,7 +27,6 @@ base scenario's data and validates the copy: shared data is never edited in plac
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import math
 import re
@@ -35,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
-from ..scenario import Scenario, plain_problem, read_toml
+from ..files import sha256
+from ..scenario import Scenario, _Strict, format_validation, read_toml
 
 BASELINE = "baseline"
 #: columns of cases.csv that an axis label may not take
@@ -48,10 +48,6 @@ RESERVED = frozenset({"case", "variant", "status", "objective", "jobs", "fiscal"
 
 #: most cases one sweep file may make (each is a whole solve): more is a typing error in a range
 MAX_CASES = 100_000
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -461,24 +457,6 @@ def apply_values(base: Scenario, assign: tuple[tuple[str, Any], ...], n_axis: in
     return Scenario.model_validate(data)
 
 
-def problems(err: ValidationError, what: str) -> str:
-    """One line per problem of a ValidationError: the key path and what is wrong."""
-    lines = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-") and p != "[key]")
-        msg = plain_problem(e)
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown key (misspelt? see {what} for the keys exitopt reads)"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"  {loc or '(top level)'}: {msg}")
-    return "\n".join(lines)
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _describe(case: Case) -> str:
     vals = ", ".join(f"{k} = {v:g}" for k, v in case.values.items())
     return f"case {case.id} (variant '{case.variant}'" + (f"; {vals})" if vals else ")")
@@ -498,7 +476,7 @@ def read_sweep(path: Path | str) -> Sweep:
     except ValidationError as err:
         raise InputError(
             f"the sweep file is not valid ({err.error_count()} problem(s)):\n"
-            + problems(err, "models/sweeps/*.toml")
+            + format_validation(err, data, root=SweepFile, keys_in="models/sweeps/*.toml")
             + "\nFix these keys and run again.",
             file=path,
         ) from None
@@ -507,7 +485,7 @@ def read_sweep(path: Path | str) -> Sweep:
         raise InputError(f"base = {str(spec.base)!r}: no scenario file at {base_path}. The path is relative "
                          f"to the sweep file.", file=path)
     base = load_scenario(base_path)
-    sweep = Sweep(spec, path, base_path, base, file_hash(path))
+    sweep = Sweep(spec, path, base_path, base, sha256(path))
     sweep.cases = expand(spec)
     base_data = base.model_dump()
     for case in sweep.cases:
@@ -518,7 +496,7 @@ def read_sweep(path: Path | str) -> Sweep:
                              f"objective.fiscal_weight or targets[name=\"…\"].at_least.", file=path) from None
         except ValidationError as err:
             raise InputError(
-                f"{_describe(case)} makes the scenario invalid:\n" + problems(err, "models/gansu_2016.toml")
+                f"{_describe(case)} makes the scenario invalid:\n" + format_validation(err)
                 + "\nNarrow the axis range or fix the variant.",
                 file=path,
             ) from None

@@ -1,0 +1,177 @@
+"""The facts of a plan: the plan joined to the unit table, with indicators, costs and the
+capacity that remains, worked out as ``model.md`` defines them.
+
+For each unit: whether and when it exits (``gone_year`` is a year past the plan for a unit that
+stays, so that "exited by y" is ``gone_year <= y``), its replacement indicator (the plan's, or
+the checker's own allocation for a product the plan leaves blank), the capacity counted toward
+the task, the workers displaced, the award and the outlay. Per year: exits, outlay and its
+present value. Per product and year: the capacity still there.
+
+This is the checker's own pricing, written from ``model.md`` with pandas and sharing no code
+with the optimisation model, so that the check is independent of what the model reports.
+
+Units: capacity in 万吨/yr, money in 万元, people in persons, calendar years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..inputs import Instance
+from ..scenario import Scenario
+from .reading import REL_TOL, Plan
+
+
+def tol(ref: float) -> float:
+    """How far two figures near ``ref`` may differ and still count as equal."""
+    return REL_TOL * max(1.0, abs(ref))
+
+
+@dataclass
+class Facts:
+    """The plan joined to the unit table, with indicators, costs and remaining capacity worked out."""
+
+    inst: Instance
+    scen: Scenario
+    units: pd.DataFrame  # unit table + exit_year, mode, indicator, counted, cost columns
+    approved: set[str]
+    projects: pd.DataFrame  # approved projects only
+    remaining: pd.DataFrame  # product × year, 万吨 still there
+    years: pd.DataFrame
+    allocated: list[str]
+
+
+def gather(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None) -> Facts:
+    """The facts of ``plan``; ``approved_projects`` as :func:`~exitopt.check.check_plan` takes them."""
+    scen = inst.scenario
+    projects = inst.projects
+    if approved_projects is None:
+        approved = set(projects.index[projects["approval"] == "approved"])
+    else:
+        approved = {str(p) for p in approved_projects}
+        unknown = sorted(approved - set(projects.index))
+        if unknown:
+            raise InputError(f"approved project(s) {', '.join(unknown[:5])} are not in the projects table.")
+    built = projects.loc[projects.index.isin(approved)]
+
+    u = inst.units.copy()
+    decisions = plan.units.reindex(u.index)
+    u["exit_year"] = decisions["exit_year"].astype("Int64")
+    mode = decisions["mode"].fillna("").replace("", "close") if "mode" in decisions else "close"
+    u["mode"] = pd.Series(mode, index=u.index).where(u["exit_year"].notna(), "")
+    u["exits"] = u["exit_year"].notna()
+    # a year past the plan for units that stay, so that "exited by y" is gone_year <= y
+    u["gone_year"] = u["exit_year"].astype(float).fillna(scen.last_year + 1).astype(int)
+    u["award_rate"] = _award_rate(scen, u)
+    given = decisions["indicator"] if "indicator" in decisions else pd.Series(np.nan, index=u.index)
+    u["indicator"], allocated = _indicators(scen, u, given, built)
+    _price(scen, u)
+    return Facts(inst, scen, u, approved, built, _remaining(scen, u, built), _yearly(scen, u), allocated)
+
+
+def _award_rate(scen: Scenario, u: pd.DataFrame) -> pd.Series:
+    """Award per 万吨 counted: award_per_capacity[sector] × ladder[exit year] (0 for units that stay)."""
+    per_cap = u["sector"].map({s: scen.costs(s).award_per_capacity for s in u["sector"].unique()})
+    ladder = u["gone_year"].map({y: scen.ladder_at(y) for y in scen.years}).fillna(0.0)
+    return (per_cap * ladder).where(u["exits"], 0.0).astype(float)
+
+
+def required_indicators(scen: Scenario, built: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per product with a replacement rule: ratio × approved new capacity up to each year (万吨)."""
+    out = {}
+    for r in scen.replacement:
+        mine = built[built["product"] == r.product]
+        per_year = mine.groupby("year")["capacity"].sum().reindex(scen.years, fill_value=0.0)
+        out[r.product] = r.ratio * per_year.cumsum()
+    return out
+
+
+def _indicators(scen: Scenario, u: pd.DataFrame, given: pd.Series, built: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """Indicators per unit: the plan's, or the checker's allocation for products the plan leaves blank."""
+    ind = given.astype(float).fillna(0.0)
+    allocated = []
+    for product, need in required_indicators(scen, built).items():
+        of_product = u["product"] == product
+        if given[of_product].notna().any():
+            continue
+        allocated.append(product)
+        ind[of_product] = 0.0
+        ind.update(_allocate(u[of_product & u["exits"] & u["indicator_eligible"]], need))
+    return ind, allocated
+
+
+def _allocate(candidates: pd.DataFrame, need: pd.Series) -> pd.Series:
+    """Greedy allocation: units by (exit year, award per 万吨, unit_id) cover each year's cumulative need."""
+    order = candidates.reset_index(drop=True).sort_values(["gone_year", "award_rate", "unit_id"])
+    ids = list(order["unit_id"])
+    years = list(order["gone_year"])
+    room = list(order["capacity"].astype(float))
+    out = pd.Series(0.0, index=candidates.index)
+    used = 0.0
+    i = 0
+    for year, total in need.items():
+        while used < total - REL_TOL * tol(total) and i < len(ids) and years[i] <= year:
+            take = min(room[i], total - used)
+            out[ids[i]] += take
+            used += take
+            room[i] -= take
+            if room[i] <= 0:
+                i += 1
+    return out
+
+
+def _price(scen: Scenario, u: pd.DataFrame) -> None:
+    """Add the cost columns of ``model.md``, for unit u exiting in year y by mode m, t = y − first year.
+
+    D = workers × (1 − attrition)^t × (1 − redeployed_share[sector][m]);
+    outlay in y = resettlement_per_worker[sector] × D + exit_cost_per_capacity[sector][m] × capacity
+    − award_per_capacity[sector] × ladder[y] × counted, with counted = capacity − indicator;
+    losses_paid = subsidised_loss × (years of the plan before the exit year) for loss-making units.
+    Missing sectors, modes and years take the scenario's defaults (0, ladder 1).
+    """
+    costs = {s: scen.costs(s) for s in u["sector"].unique()}
+    t = (u["gone_year"] - scen.first_year).astype(float)
+    keep = [costs[s].redeployed_share.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"])]
+    exit_cost = [costs[s].exit_cost_per_capacity.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"])]
+    resettle = u["sector"].map({s: c.resettlement_per_worker for s, c in costs.items()}).astype(float)
+    exits = u["exits"]
+    u["counted"] = (u["capacity"] - u["indicator"]).where(exits, 0.0)
+    u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** t * (1 - np.array(keep))).where(exits, 0.0)
+    u["award"] = u["award_rate"] * u["counted"]
+    spent = resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"]
+    u["outlay"] = (spent - u["award"]).where(exits, 0.0)
+    loss = u["subsidised_loss"].astype(float).where(u["loss_making"], 0.0)
+    u["loss_rate"] = loss
+    u["losses_paid"] = loss * t.clip(upper=len(scen.years))
+
+
+def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
+    """Per year: exits, capacity exited, displaced workers, outlay (万元, undiscounted) and its present value."""
+    ex = u[u["exits"]]
+    g = ex.groupby("gone_year")
+    years = pd.DataFrame(index=pd.Index(scen.years, name="year"))
+    years["exits"] = g.size().reindex(scen.years, fill_value=0).astype(int)
+    years["capacity_exited"] = g["capacity"].sum().reindex(scen.years, fill_value=0.0)
+    years["workers_displaced"] = g["workers_displaced"].sum().reindex(scen.years, fill_value=0.0)
+    years["exit_outlay"] = g["outlay"].sum().reindex(scen.years, fill_value=0.0)
+    losers = u[u["loss_rate"] > 0]
+    years["losses_paid"] = [float(losers.loc[losers["gone_year"] > y, "loss_rate"].sum()) for y in scen.years]
+    years["outlay"] = years["exit_outlay"] + years["losses_paid"]
+    years["discount"] = [scen.discount(y) for y in scen.years]
+    years["outlay_pv"] = years["outlay"] * years["discount"]
+    return years.reset_index()
+
+
+def _remaining(scen: Scenario, u: pd.DataFrame, built: pd.DataFrame) -> pd.DataFrame:
+    """Capacity still there, product × year: units not yet exited plus approved projects on line."""
+    cols = {}
+    for y in scen.years:
+        left = u.loc[u["gone_year"] > y].groupby("product")["capacity"].sum()
+        new = built.loc[built["year"] <= y].groupby("product")["capacity"].sum()
+        cols[y] = left.add(new, fill_value=0.0)
+    return pd.DataFrame(cols).fillna(0.0).astype(float)
