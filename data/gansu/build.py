@@ -7,8 +7,24 @@ synthetic, calibrated so that the tables reproduce the plan's own figures exactl
 6,560 万吨 coal; 9 steel firms with 1,220 / 1,475 / 1,560 万吨 of iron / steel / rolled steel;
 61 cement firms with 52 clinker lines, 4,100 万吨 clinker and 5,500 万吨 cement).
 
-Section references (§II.1 ...) follow the plan's own numbering as in ``digest.md``:
-§II = part 二 (de-capacity), .1 / .2 / .3 = coal / steel / cement, (n) = item n.
+Section references follow the plan's own numbering: §II.1.(2) is part 二 (去产能任务),
+sub-part (一), heading 1 (煤炭行业), item (2); §II.2 is steel (钢铁行业), §II.3 cement (水泥行业).
+
+Figures from outside the plan, cited where they are used:
+
+- [GCMT] Global Energy Monitor, Global Coal Mine Tracker, CC BY 4.0 (copies in ``sources/``).
+- [MOHRSS 2016] Yin Weimin (尹蔚民), Minister of Human Resources and Social Security, State
+  Council Information Office press conference, 29 February 2016: about 1.3 million coal and
+  0.5 million steel workers to be resettled, a central fund of 1,000亿元. As reported by
+  hnr.cn, 1 March 2016: http://hnr.cn/news/xwtx/201603/t20160301_2338428.html
+- [State Council 2016] 国发〔2016〕7号 (coal): exit about 500 Mt/yr in 3-5 years from 2016,
+  as reported by Reuters, 6 September 2016:
+  http://in.reuters.com/article/china-overcapacity-coal-idINL3N1BH4EL;
+  国发〔2016〕6号 (steel): cut crude steel capacity by 100-150 Mt by 2020, as restated by the
+  State Council, 24 November 2016:
+  http://english.www.gov.cn/premier/news/2016/11/24/content_281475499262919.htm
+- [Xinhua 2018] Xinhua, Lian Zhenxiang (连振祥), "甘肃今年将退出煤炭产能456万吨", Lanzhou,
+  2 March 2018: http://joul.cssn.cn/zx/shwx/shhnew/201803/t20180302_3865224.shtml
 
 Run ``python data/gansu/build.py [--out DIR]``; the output is byte-for-byte reproducible.
 """
@@ -92,14 +108,17 @@ COAL_PREFECTURE_WEIGHTS = {
     "Zhangye": 0.14, "Jiuquan": 0.12, "Tianshui": 0.02, "Longnan": 0.02,
 }
 
-# Workers per 万吨/yr (digest, "Figures from outside the plan": ≈7 for large modern mines,
-# 15-30 for small mines; medium mines in between).
+# Workers per 万吨/yr. Large: the 18 large GCMT mines of the stock have a median of 7.7 (all
+# together 7.9) [GCMT]. Small: 1.3 million coal workers to resettle for about 50,000 万吨/yr of
+# exits is 26 per 万吨 on average [MOHRSS 2016, State Council 2016]; 15-30 assumed around it.
+# Medium: assumed in between (the 6 medium GCMT mines, median 6.9, are too few to go by).
 COAL_WORKERS_PER_CAP = {"large": (6.0, 8.0), "medium": (10.0, 14.0), "small": (15.0, 30.0)}
 COAL_STATE_SHARE = {"large": 1.0, "medium": 0.5, "small": 0.15}
 COAL_OPENING_YEARS = {"large": (2003, 2012), "medium": (1980, 2012), "small": (1975, 2012)}
 
 # Facts that trigger mandatory exits under plan §II.1.(2). Synthetic, but plausible:
-# Gansu closed 9 mines in the Qilian Mountains reserve in 2018 (digest, outside figures).
+# Gansu's 2018 exits include 9 mines in the Qilian Mountains national nature reserve
+# [Xinhua 2018].
 PROTECTED_PREFECTURES = ("Zhangye", "Wuwei", "Jiuquan")   # Qilian Mountains reserve
 N_PROTECTED = {"medium": 3, "small": 7}
 N_BACKWARD = 8                   # national "13 classes" of backward small mines
@@ -127,14 +146,17 @@ STEEL_FIRMS = 9                  # plan §II.2: 9 steel firms
 PIG_IRON_CAPACITY = 1220.0       # plan §II.2
 CRUDE_STEEL_CAPACITY = 1475.0    # plan §II.2
 ROLLED_STEEL_CAPACITY = 1560.0   # plan §II.2
-# plan §II.2.(2): the package (iron 200, steel 300) is 18.2 % / 21.7 % of JISCO's capacity,
+# plan §II.2.(2): the package (iron 200, steel 300) is 18.2 % / 21.7 % of JISCO's capacity
+# (printed "182%、217%", the decimal point lost),
 # so JISCO holds about 200 / 0.182 ≈ 1,100 iron and 300 / 0.217 ≈ 1,380 crude steel.
 JISCO_PIG_IRON = 1100.0
 JISCO_CRUDE_STEEL = 1380.0
 JISCO_GROUP = "JISCO"
 
 # Steel workers per 万吨/yr of each unit's product. JISCO overall lands at ≈36 per 万吨 of
-# crude steel, inside the digest's 33-50; the small synthetic firms are less productive.
+# crude steel, inside the national 33-50: 0.5 million steel workers to resettle for 10,000-
+# 15,000 万吨 of crude steel cuts [MOHRSS 2016, State Council 2016]. The small synthetic firms
+# are less productive.
 STEEL_WORKERS_PER_CAP = {
     "jisco": {"blast_furnace": 15.0, "converter": 12.0, "rolling_mill": 12.0},
     "other": {"blast_furnace": 18.0, "converter": 15.0, "rolling_mill": 15.0},
@@ -288,8 +310,8 @@ TOP10_SHARE_RANGE = (0.70, 0.75)     # plan §II.3: concentration "> 70 %" now
 QILIANSHAN_SHARE_RANGE = (0.41, 0.45)  # trade press: Qilianshan ≈ 43 % of Gansu (c. 2017)
 QILIANSHAN_GROUP = "Qilianshan Cement"
 
-# Workers: no good public figure (digest). Assumed 2.0-2.5 per 万吨 clinker for kiln lines and
-# 0.5 per 万吨 cement for grinding stations.
+# Workers: no public figure per 万吨 of cement capacity was found. Assumed 2.0-2.5 per 万吨
+# clinker for kiln lines and 0.5 per 万吨 cement for grinding stations.
 LINE_WORKERS_PER_CAP = (2.0, 2.5)
 GRINDING_WORKERS_PER_CAP = 0.5
 # Cement ground per unit of clinker at an integrated plant (Gansu: 5,500 / 4,100 ≈ 1.34 overall;
