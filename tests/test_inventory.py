@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -113,6 +115,128 @@ def test_build_reproduces_both_tables_byte_for_byte(tmp_path):
     run = subprocess.run([sys.executable, str(GANSU / "build.py"), "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
+    for name in ("units.csv", "projects.csv"):
+        assert (tmp_path / name).read_bytes() == (GANSU / name).read_bytes(), name
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("gansu_build", GANSU / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _plain(x):
+    """numpy results as plain Python values (lists, ints, floats, str)."""
+    return x.tolist() if isinstance(x, (np.ndarray, np.generic)) else x
+
+
+# Calls as the build makes them, and the argument ranges around Lemire's edges: 32-bit ranges
+# (one raw draw gives two), rng = 2**32 - 1 (a bare 32-bit draw), 64-bit ranges, the full
+# 64-bit range; choice with and without replacement, with p, and of a sequence.
+DRAW_CALLS = [
+    ("random", (), {}),
+    ("integers", (1975, 2013), {}),
+    ("uniform", (15.0, 30.0), {}),
+    ("integers", (50, 300), {"endpoint": True}),
+    ("random", (), {}),
+    ("integers", (0, 2), {}),
+    ("integers", (7, 8), {}),
+    ("integers", (-5, 5), {"endpoint": True}),
+    ("integers", (0, 3), {}),
+    ("integers", (0, 2**31 + 7), {}),
+    ("integers", (0, 2**32 - 1), {}),
+    ("integers", (0, 2**32), {}),
+    ("integers", (0, 2**32 + 1), {}),
+    ("integers", (3, 5), {}),
+    ("integers", (0, 3 * 2**61 + 5), {}),
+    ("integers", (-2**62, 2**62 + 12345), {}),
+    ("integers", (-2**63, 2**63 - 1), {"endpoint": True}),
+    ("integers", (0, 1000), {}),
+    ("uniform", (2.0, 2.5), {}),
+    ("uniform", (-1e6, 3.25), {}),
+    ("choice", (("safety", "environment", "environment;safety"),), {}),
+    ("choice", ((20.0, 30.0, 40.0),), {}),
+    ("choice", (9,), {"size": 32, "p": [0.20, 0.10, 0.15, 0.12, 0.13, 0.14, 0.12, 0.02, 0.02]}),
+    ("choice", (4,), {"size": 5, "p": [0.5, 0.0, 0.25, 0.25]}),
+    ("choice", (7,), {"size": 6}),
+    ("choice", (130,), {"size": 10, "replace": False}),
+    ("choice", (94,), {"size": 28, "replace": False}),
+    ("choice", (5,), {"size": 5, "replace": False}),
+    ("choice", (1,), {"size": 1, "replace": False}),
+    ("choice", (10_000,), {"size": 300, "replace": False}),
+    ("choice", (2**40,), {"size": 3, "replace": False}),
+    ("choice", (20_000,), {"size": 400, "replace": False}),
+    ("choice", (20_000,), {"size": 401, "replace": False}),
+    ("integers", (0, 6), {}),
+    ("random", (), {}),
+    ("integers", (0, 6), {}),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2016, 2**32 + 5, 123456789012345])
+def test_draws_are_those_of_numpy_generator(seed):
+    """The build's own generator makes exactly numpy's Generator(PCG64) draws (numpy 2.x).
+
+    The tables rest on ``Draws``, built on PCG64's raw stream, which numpy keeps stable. If this
+    test fails after a numpy upgrade, numpy's Generator methods changed; the tables still
+    rebuild byte for byte from ``Draws``."""
+    draws = _load_build().Draws(seed)
+    gen = np.random.Generator(np.random.PCG64(seed))
+    for _ in range(3):   # again and again, with the 32-bit half left over in between
+        for name, args, kwargs in DRAW_CALLS:
+            ours = getattr(draws, name)(*args, **kwargs)
+            theirs = _plain(getattr(gen, name)(*args, **kwargs))
+            assert ours == theirs and type(ours) is type(theirs), (name, args, kwargs)
+
+
+def test_draws_refuse_what_they_do_not_reproduce():
+    draws = _load_build().Draws(2016)
+    with pytest.raises(NotImplementedError):
+        draws.choice(5, size=2, replace=False, p=[0.2] * 5)
+    with pytest.raises(ValueError):
+        draws.choice(3, size=4, replace=False)
+    with pytest.raises(ValueError):
+        draws.choice(2, size=2, p=[0.6, 0.6])
+    with pytest.raises(ValueError):
+        draws.integers(5, 5)
+
+
+def test_build_draws_are_those_of_numpy_generator(tmp_path):
+    """Every draw of the build, as made, equals numpy's default_rng(2016) making the same call."""
+    build = _load_build()
+    Draws, calls = build.Draws, []
+
+    class Checked(Draws):
+        def __init__(self, seed):
+            super().__init__(seed)
+            self.gen = np.random.default_rng(seed)
+
+        def random(self):
+            return self._check("random")
+
+        def uniform(self, *args, **kwargs):
+            return self._check("uniform", *args, **kwargs)
+
+        def integers(self, *args, **kwargs):
+            return self._check("integers", *args, **kwargs)
+
+        def choice(self, *args, **kwargs):
+            return self._check("choice", *args, **kwargs)
+
+        def _check(self, name, *args, **kwargs):
+            ours = getattr(Draws, name)(self, *args, **kwargs)
+            theirs = _plain(getattr(self.gen, name)(*args, **kwargs))
+            calls.append(name)
+            if name == "choice" and isinstance(theirs, list) and not isinstance(args[0], int):
+                theirs = [str(x) for x in theirs]   # numpy hands back a sequence's items as str_
+            assert ours == theirs, (name, args, kwargs, ours, theirs)
+            return ours
+
+    # Draws' methods draw through its private ones, so no draw is made twice.
+    build.Draws = Checked
+    build.build(tmp_path)
+    assert len(calls) > 400 and {"random", "uniform", "integers", "choice"} <= set(calls)
     for name in ("units.csv", "projects.csv"):
         assert (tmp_path / name).read_bytes() == (GANSU / name).read_bytes(), name
 

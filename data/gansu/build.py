@@ -7,8 +7,24 @@ synthetic, calibrated so that the tables reproduce the plan's own figures exactl
 6,560 万吨 coal; 9 steel firms with 1,220 / 1,475 / 1,560 万吨 of iron / steel / rolled steel;
 61 cement firms with 52 clinker lines, 4,100 万吨 clinker and 5,500 万吨 cement).
 
-Section references (§II.1 ...) follow the plan's own numbering as in ``digest.md``:
-§II = part 二 (de-capacity), .1 / .2 / .3 = coal / steel / cement, (n) = item n.
+Section references follow the plan's own numbering: §II.1.(2) is part 二 (去产能任务),
+sub-part (一), heading 1 (煤炭行业), item (2); §II.2 is steel (钢铁行业), §II.3 cement (水泥行业).
+
+Figures from outside the plan, cited where they are used:
+
+- [GCMT] Global Energy Monitor, Global Coal Mine Tracker, CC BY 4.0 (copies in ``sources/``).
+- [MOHRSS 2016] Yin Weimin (尹蔚民), Minister of Human Resources and Social Security, State
+  Council Information Office press conference, 29 February 2016: about 1.3 million coal and
+  0.5 million steel workers to be resettled, a central fund of 1,000亿元. As reported by
+  hnr.cn, 1 March 2016: http://hnr.cn/news/xwtx/201603/t20160301_2338428.html
+- [State Council 2016] 国发〔2016〕7号 (coal): exit about 500 Mt/yr in 3-5 years from 2016,
+  as reported by Reuters, 6 September 2016:
+  http://in.reuters.com/article/china-overcapacity-coal-idINL3N1BH4EL;
+  国发〔2016〕6号 (steel): cut crude steel capacity by 100-150 Mt by 2020, as restated by the
+  State Council, 24 November 2016:
+  http://english.www.gov.cn/premier/news/2016/11/24/content_281475499262919.htm
+- [Xinhua 2018] Xinhua, Lian Zhenxiang (连振祥), "甘肃今年将退出煤炭产能456万吨", Lanzhou,
+  2 March 2018: http://joul.cssn.cn/zx/shwx/shhnew/201803/t20180302_3865224.shtml
 
 Run ``python data/gansu/build.py [--out DIR]``; the output is byte-for-byte reproducible.
 """
@@ -16,6 +32,9 @@ Run ``python data/gansu/build.py [--out DIR]``; the output is byte-for-byte repr
 from __future__ import annotations
 
 import argparse
+import bisect
+import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -89,14 +108,17 @@ COAL_PREFECTURE_WEIGHTS = {
     "Zhangye": 0.14, "Jiuquan": 0.12, "Tianshui": 0.02, "Longnan": 0.02,
 }
 
-# Workers per 万吨/yr (digest, "Figures from outside the plan": ≈7 for large modern mines,
-# 15-30 for small mines; medium mines in between).
+# Workers per 万吨/yr. Large: the 18 large GCMT mines of the stock have a median of 7.7 (all
+# together 7.9) [GCMT]. Small: 1.3 million coal workers to resettle for about 50,000 万吨/yr of
+# exits is 26 per 万吨 on average [MOHRSS 2016, State Council 2016]; 15-30 assumed around it.
+# Medium: assumed in between (the 6 medium GCMT mines, median 6.9, are too few to go by).
 COAL_WORKERS_PER_CAP = {"large": (6.0, 8.0), "medium": (10.0, 14.0), "small": (15.0, 30.0)}
 COAL_STATE_SHARE = {"large": 1.0, "medium": 0.5, "small": 0.15}
 COAL_OPENING_YEARS = {"large": (2003, 2012), "medium": (1980, 2012), "small": (1975, 2012)}
 
 # Facts that trigger mandatory exits under plan §II.1.(2). Synthetic, but plausible:
-# Gansu closed 9 mines in the Qilian Mountains reserve in 2018 (digest, outside figures).
+# Gansu's 2018 exits include 9 mines in the Qilian Mountains national nature reserve
+# [Xinhua 2018].
 PROTECTED_PREFECTURES = ("Zhangye", "Wuwei", "Jiuquan")   # Qilian Mountains reserve
 N_PROTECTED = {"medium": 3, "small": 7}
 N_BACKWARD = 8                   # national "13 classes" of backward small mines
@@ -124,14 +146,17 @@ STEEL_FIRMS = 9                  # plan §II.2: 9 steel firms
 PIG_IRON_CAPACITY = 1220.0       # plan §II.2
 CRUDE_STEEL_CAPACITY = 1475.0    # plan §II.2
 ROLLED_STEEL_CAPACITY = 1560.0   # plan §II.2
-# plan §II.2.(2): the package (iron 200, steel 300) is 18.2 % / 21.7 % of JISCO's capacity,
+# plan §II.2.(2): the package (iron 200, steel 300) is 18.2 % / 21.7 % of JISCO's capacity
+# (printed "182%、217%", the decimal point lost),
 # so JISCO holds about 200 / 0.182 ≈ 1,100 iron and 300 / 0.217 ≈ 1,380 crude steel.
 JISCO_PIG_IRON = 1100.0
 JISCO_CRUDE_STEEL = 1380.0
 JISCO_GROUP = "JISCO"
 
 # Steel workers per 万吨/yr of each unit's product. JISCO overall lands at ≈36 per 万吨 of
-# crude steel, inside the digest's 33-50; the small synthetic firms are less productive.
+# crude steel, inside the national 33-50: 0.5 million steel workers to resettle for 10,000-
+# 15,000 万吨 of crude steel cuts [MOHRSS 2016, State Council 2016]. The small synthetic firms
+# are less productive.
 STEEL_WORKERS_PER_CAP = {
     "jisco": {"blast_furnace": 15.0, "converter": 12.0, "rolling_mill": 12.0},
     "other": {"blast_furnace": 18.0, "converter": 15.0, "rolling_mill": 15.0},
@@ -285,8 +310,8 @@ TOP10_SHARE_RANGE = (0.70, 0.75)     # plan §II.3: concentration "> 70 %" now
 QILIANSHAN_SHARE_RANGE = (0.41, 0.45)  # trade press: Qilianshan ≈ 43 % of Gansu (c. 2017)
 QILIANSHAN_GROUP = "Qilianshan Cement"
 
-# Workers: no good public figure (digest). Assumed 2.0-2.5 per 万吨 clinker for kiln lines and
-# 0.5 per 万吨 cement for grinding stations.
+# Workers: no public figure per 万吨 of cement capacity was found. Assumed 2.0-2.5 per 万吨
+# clinker for kiln lines and 0.5 per 万吨 cement for grinding stations.
 LINE_WORKERS_PER_CAP = (2.0, 2.5)
 GRINDING_WORKERS_PER_CAP = 0.5
 # Cement ground per unit of clinker at an integrated plant (Gansu: 5,500 / 4,100 ≈ 1.34 overall;
@@ -354,6 +379,131 @@ ANNOUNCED_LINE_REGION = "Dingxi"
 
 
 # --------------------------------------------------------------------------------------------
+# Random draws
+# --------------------------------------------------------------------------------------------
+
+
+class Draws:
+    """The build's random draws, made from PCG64's raw 64-bit stream alone.
+
+    numpy keeps the raw output of its bit generators stable across versions, PCG64 seeded
+    through SeedSequence included (NEP 19), but not the streams of ``Generator``'s methods.
+    The tables were first drawn with ``numpy.random.default_rng(2016)``. This class makes,
+    from ``numpy.random.PCG64(seed).random_raw()`` alone, exactly the draws that
+    ``default_rng(seed)`` makes (numpy 2.4) for the calls the build uses:
+
+    - ``random()``: ``(raw >> 11) * 2**-53``;
+    - ``uniform(low, high)``: ``low + (high - low) * random()``, rounded after each step;
+    - ``integers(low, high, endpoint=False)``: Lemire's bounded method on the inclusive
+      range ``rng = high - low (- 1)``. Below ``2**32 - 1`` it works on 32-bit draws: each
+      raw draw is split into its low half, used first, and its high half, kept for the next
+      32-bit draw (PCG64's ``next_uint32``); the half is kept across calls, and 64-bit draws
+      (``random``) do not touch it;
+    - ``choice(a, size)``: with replacement and no ``p``, ``integers(0, len(a))`` per item;
+      with ``p``, ``random()`` per item, looked up (bisect right) in the running sum of ``p``
+      divided by its last value; without replacement (no ``p``), Floyd's algorithm (for ``j``
+      from ``n - size`` to ``n - 1`` draw ``t`` in ``[0, j]``, take ``j`` instead if ``t`` is
+      already taken), then a Fisher-Yates shuffle of the sample (for ``i`` from ``size - 1``
+      down to 1, swap item ``i`` with an item drawn in ``[0, i]``); but when ``n > 10,000`` and
+      ``size > n // 50``, the last ``size`` items of ``range(n)`` after the same shuffle run
+      from ``i = n - 1`` down to ``max(n - size, 1)``.
+
+    ``tests/test_inventory.py`` checks these draws against numpy's ``Generator``.
+    """
+
+    MASK32 = 0xFFFF_FFFF
+    MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+    def __init__(self, seed: int):
+        self._bits = np.random.PCG64(seed)
+        self._half: int | None = None   # high half of a raw draw, for the next 32-bit draw
+
+    def _next64(self) -> int:
+        return int(self._bits.random_raw())
+
+    def _next32(self) -> int:
+        if self._half is not None:
+            half, self._half = self._half, None
+            return half
+        raw = self._next64()
+        self._half = raw >> 32
+        return raw & self.MASK32
+
+    def _bounded(self, rng: int) -> int:
+        """An integer in [0, rng] (inclusive), by Lemire's method."""
+        if rng == 0:
+            return 0
+        if rng == self.MASK32:
+            return self._next32()
+        if rng == self.MASK64:
+            return self._next64()
+        bits, mask, draw = (32, self.MASK32, self._next32) if rng < self.MASK32 else (
+            64, self.MASK64, self._next64)
+        excl = rng + 1
+        m = draw() * excl
+        if m & mask < excl:
+            threshold = (mask - rng) % excl
+            while m & mask < threshold:
+                m = draw() * excl
+        return m >> bits
+
+    def _double(self) -> float:
+        return (self._next64() >> 11) * (1.0 / 9007199254740992.0)
+
+    def random(self) -> float:
+        return self._double()
+
+    def uniform(self, low: float, high: float) -> float:
+        low, high = float(low), float(high)
+        return low + (high - low) * self._double()
+
+    def integers(self, low: int, high: int, endpoint: bool = False) -> int:
+        rng = high - low - (0 if endpoint else 1)
+        if rng < 0:
+            raise ValueError("low > high" if endpoint else "low >= high")
+        if rng > self.MASK64:
+            raise ValueError("range too wide")
+        return low + self._bounded(rng)
+
+    def choice(self, a, size: int | None = None, replace: bool = True, p=None):
+        """One item of `a` (size None) or a list of `size` items; an int `a` means range(a)."""
+        items = range(a) if isinstance(a, int) else list(a)
+        n, k = len(items), 1 if size is None else size
+        if p is not None:
+            p = [float(x) for x in p]
+            if len(p) != n or min(p) < 0 or abs(math.fsum(p) - 1.0) > 2.0 ** -26:
+                raise ValueError("p must be n non-negative probabilities summing to 1")
+        if replace and p is None:
+            idx = [self._bounded(n - 1) for _ in range(k)]
+        elif replace:
+            cdf = list(itertools.accumulate(p))
+            cdf = [c / cdf[-1] for c in cdf]
+            idx = [bisect.bisect_right(cdf, self._double()) for _ in range(k)]
+        elif p is not None:
+            raise NotImplementedError("choice without replacement and with p")
+        elif k > n:
+            raise ValueError("cannot take a larger sample than the population")
+        elif n > 10_000 and k > n // 50:
+            idx = list(range(n))
+            for i in range(n - 1, max(n - k, 1) - 1, -1):
+                j = self._bounded(i)
+                idx[i], idx[j] = idx[j], idx[i]
+            idx = idx[n - k:]
+        else:
+            idx, taken = [], set()
+            for j in range(n - k, n):
+                t = self._bounded(j)
+                t = j if t in taken else t
+                taken.add(t)
+                idx.append(t)
+            for i in range(k - 1, 0, -1):
+                j = self._bounded(i)
+                idx[i], idx[j] = idx[j], idx[i]
+        out = [items[i] for i in idx]
+        return out[0] if size is None else out
+
+
+# --------------------------------------------------------------------------------------------
 # Utilities
 # --------------------------------------------------------------------------------------------
 
@@ -378,18 +528,19 @@ def unit_row(**values) -> dict:
     return row
 
 
-def pick(rng: np.random.Generator, pool: list[int], n: int) -> list[int]:
+def pick(rng: Draws, pool: list[int], n: int) -> list[int]:
     """n distinct items of `pool` (sorted back into pool order)."""
     if n > len(pool):
         raise ValueError(f"cannot pick {n} from a pool of {len(pool)}")
-    chosen = set(rng.choice(len(pool), size=n, replace=False).tolist())
+    chosen = set(rng.choice(len(pool), size=n, replace=False))
     return [p for i, p in enumerate(pool) if i in chosen]
 
 
-def weighted_choice(rng: np.random.Generator, weights: dict[str, float], n: int) -> list[str]:
+def weighted_choice(rng: Draws, weights: dict[str, float], n: int) -> list[str]:
     keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return [keys[i] for i in rng.choice(len(keys), size=n, p=p / p.sum())]
+    w = [float(weights[k]) for k in keys]
+    total = math.fsum(w)
+    return rng.choice(keys, size=n, p=[x / total for x in w])
 
 
 def mark_ineligible(row: dict) -> None:
@@ -588,7 +739,7 @@ def size_class(cap: float) -> str:
     return "medium" if cap >= COAL_SMALL_MAX else "small"
 
 
-def synthetic_mines(rng: np.random.Generator, real: list[dict]) -> list[dict]:
+def synthetic_mines(rng: Draws, real: list[dict]) -> list[dict]:
     have = {c: sum(size_class(r["capacity"]) == c for r in real) for c in COAL_CLASS_COUNTS}
     need = {c: COAL_CLASS_COUNTS[c] - have[c] for c in COAL_CLASS_COUNTS}
     medium = [cap for cap, n in SYNTH_MEDIUM_MIX.items() for _ in range(n)]
@@ -629,7 +780,7 @@ def synthetic_mines(rng: np.random.Generator, real: list[dict]) -> list[dict]:
     return rows
 
 
-def add_coal_facts(rng: np.random.Generator, rows: list[dict]) -> None:
+def add_coal_facts(rng: Draws, rows: list[dict]) -> None:
     """Facts behind the mandatory exits of plan §II.1.(2), and losses, on synthetic mines."""
     idx = {c: [i for i, r in enumerate(rows) if r["size"] == c] for c in COAL_CLASS_COUNTS}
     used: set[int] = set()
@@ -697,7 +848,7 @@ def add_coal_facts(rng: np.random.Generator, rows: list[dict]) -> None:
 STEEL_ZH = {"blast_furnace": "号高炉", "converter": "号转炉", "rolling_mill": "轧钢生产线"}
 
 
-def steel_units(rng: np.random.Generator) -> list[dict]:
+def steel_units(rng: Draws) -> list[dict]:
     rows = []
     for plant in JISCO_PLANTS:
         for uid, kind, spec, cap, name, name_zh, ref in plant["units"]:
@@ -749,7 +900,7 @@ def steel_units(rng: np.random.Generator) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
-def cement_units(rng: np.random.Generator) -> list[dict]:
+def cement_units(rng: Draws) -> list[dict]:
     firms = cement_firms(rng)
     # The last independent line is tuned so that clinker totals exactly 4,100.
     tuned = next(f for f in firms if f.get("tuned"))
@@ -817,7 +968,7 @@ def cement_units(rng: np.random.Generator) -> list[dict]:
     return lines + stations
 
 
-def line_opening_year(rng: np.random.Generator, tpd: int) -> int:
+def line_opening_year(rng: Draws, tpd: int) -> int:
     if tpd >= 4000:
         return int(rng.integers(2008, 2015))
     if tpd >= 2500:
@@ -825,7 +976,7 @@ def line_opening_year(rng: np.random.Generator, tpd: int) -> int:
     return int(rng.integers(1998, 2011))
 
 
-def cement_firms(rng: np.random.Generator) -> list[dict]:
+def cement_firms(rng: Draws) -> list[dict]:
     """Every cement firm with its group, prefecture, owner and clinker lines (t/d)."""
     firms = []
     for place, zh, region, lines in QILIANSHAN_PLANTS:
@@ -861,7 +1012,7 @@ def cement_firms(rng: np.random.Generator) -> list[dict]:
     return firms
 
 
-def add_cement_line_facts(rng: np.random.Generator, lines: list[dict]) -> None:
+def add_cement_line_facts(rng: Draws, lines: list[dict]) -> None:
     """Relocatable Qilianshan lines (§II.3.(7)) and small failing lines (§II.3.(8))."""
     for place, n in QILIANSHAN_RELOCATABLE:
         r = next(r for r in lines
@@ -964,7 +1115,7 @@ def verify(units: pd.DataFrame) -> None:
 
 
 def build(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rng = np.random.default_rng(SEED)
+    rng = Draws(SEED)
     gcmt = read_gcmt()
     real = gcmt_units(gcmt)
     coal = real + synthetic_mines(rng, real)
