@@ -134,7 +134,8 @@ def test_cli_writes_pins_csv(make_instance, tmp_path):
     for name, path in (("free", inst.scenario_path), ("kept", by_hand.scenario_path)):
         plain = CliRunner().invoke(app, ["solve", str(path), "--out", str(tmp_path / f"{name}_run")])
         assert plain.exit_code == 0, plain.output
-        objective[name] = json.loads((tmp_path / f"{name}_run" / "run.json").read_text(encoding="utf-8"))["objective"]
+        record_of = json.loads((tmp_path / f"{name}_run" / "run.json").read_text(encoding="utf-8"))
+        objective[name] = record_of["objective"]
     row = pins.loc["keep A"]
     assert row["objective_with_pins"] == pytest.approx(record["objective"]) == pytest.approx(objective["kept"])
     assert row["objective_without"] == pytest.approx(objective["free"])
@@ -241,9 +242,13 @@ def test_cli_explain_writes_margins_and_reasons(make_instance, tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "margins.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     margins = pd.read_csv(out / "margins.csv")
-    assert list(margins["kind"]).count("rule margin") == 1
+    (margin,) = margins.loc[margins["kind"] == "rule margin", "margin_per_wt"]
+    assert margin == pytest.approx(EXIT["D"] / 5)  # 5 万吨 more: a fourth mine, D or F at 210
+    a = margins[(margins["kind"] == "swap out") & (margins["unit_id"] == "A")].iloc[0]
+    assert a["cost_per_wt"] == pytest.approx(EXIT["A"] / 100)
     sched = pd.read_csv(out / "schedule.csv").set_index("unit_id")
-    assert sched.at["A", "reason"].startswith("chosen: 1.50 万元 per 万吨 counted vs 42.0 at the margin of 'coal 300'")
+    assert sched.at["A", "reason"].startswith(
+        f"chosen: {a['cost_per_wt']:.2f} 万元 per 万吨 counted vs {margin:.1f} at the margin of 'coal 300'")
     # a plain solve leaves the reason short and writes no margins
     plain = CliRunner().invoke(app, ["solve", str(inst.scenario_path), "--out", str(tmp_path / "plain")])
     assert plain.exit_code == 0
