@@ -4,8 +4,8 @@ The plan keeps every rule of the scenario it solved: each rule is checked here f
 schedule, its figures read from that scenario and its selections of units worked out by this
 file's own code (not by :mod:`exitopt.selection`). The scenario states the figures that the plan
 text publishes (checked once, below). The independent checker accepts the written schedule and
-prices it at the solve's objective, and the whole model, solved without blocks, reaches the
-same optimum."""
+prices it at the solve's objective; test_blocks solves the whole model without blocks and finds
+the same optimum."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import pytest
 from conftest import GANSU
 from exitopt.output import write_folder
 from exitopt.scenario import load_scenario
-from exitopt.solve import solve_instance
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +220,7 @@ def test_replacement_indicators_cover_new_capacity(res, scen, sched):
 
 
 # --------------------------------------------------------------------------------------------
-# The plan's price and optimality
+# The plan's price
 
 
 def test_checker_accepts_the_written_schedule(res, tmp_path):
@@ -235,15 +234,3 @@ def test_checker_accepts_the_written_schedule(res, tmp_path):
     assert result.objective == pytest.approx(res.objective, rel=1e-6)
     assert result.jobs == pytest.approx(res.jobs, rel=1e-6)
     assert result.fiscal == pytest.approx(res.fiscal, rel=1e-6)
-
-
-def test_the_whole_model_reaches_the_same_optimum(res, scen):
-    """The baseline is solved block by block; the whole model, solved in one piece, brackets the
-    same optimum: both [bound, objective] intervals hold it, so they overlap."""
-    assert "independent blocks" in res.outcome.message, res.outcome.message
-    whole = solve_instance(res.inst, with_duals=False, blocks=False)
-    assert "independent blocks" not in whole.outcome.message and whole.status == "optimal"
-    gap = scen.solver.rel_gap
-    assert res.outcome.bound <= whole.objective * (1 + 1e-9)
-    assert whole.outcome.bound <= res.objective * (1 + 1e-9)
-    assert res.objective == pytest.approx(whole.objective, rel=2 * gap)
