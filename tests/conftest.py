@@ -109,6 +109,27 @@ def scenario_file():
     return write_scenario
 
 
+#: Chinese text of the charts' kind (a sweep axis label)
+CHINESE_SAMPLE = "财政支出(万元,现值)"
+
+
+@pytest.fixture(scope="session")
+def chinese_font_files() -> list[str]:
+    """Installed font files that hold a glyph for every Chinese character of CHINESE_SAMPLE, read
+    from each font's own character map (matplotlib's list of system fonts, not exitopt's finder)."""
+    from matplotlib import font_manager, ft2font
+
+    found = []
+    for path in sorted(font_manager.findSystemFonts()):
+        try:
+            font = ft2font.FT2Font(path)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if all(font.get_char_index(ord(ch)) for ch in CHINESE_SAMPLE if ord(ch) > 0x2E80):
+            found.append(path)
+    return found
+
+
 @pytest.fixture(scope="session")
 def gansu_result():
     """The Gansu 2016 baseline, solved once for the whole session."""

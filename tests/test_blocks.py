@@ -39,11 +39,14 @@ def test_blocks_of_gansu(gansu_result):
 
 
 def test_gansu_by_blocks_matches_the_whole(gansu_result):
+    assert "independent blocks" in gansu_result.outcome.message, gansu_result.outcome.message
     whole = solve_instance(gansu_result.inst, with_duals=False, blocks=False)
+    assert "independent blocks" not in whole.outcome.message and whole.status == "optimal"
     gap = gansu_result.inst.scenario.solver.rel_gap
     assert gansu_result.objective == pytest.approx(whole.objective, rel=2 * gap)
-    # the blocks' bound is a valid bound on the whole: never above the whole's plan
+    # each bound is a valid bound on the other's plan: the [bound, objective] intervals overlap
     assert gansu_result.outcome.bound <= whole.objective + 1e-6
+    assert whole.outcome.bound <= gansu_result.objective + 1e-6
 
 
 def test_no_split_with_a_budget(tmp_path, make_instance):

@@ -25,8 +25,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from exitopt.errors import InfeasibleError
+from exitopt import decompose
 from exitopt.blocks import product_blocks
+from exitopt.errors import InfeasibleError
 from exitopt.solve import solve_instance
 
 FIRST = 2016
@@ -161,10 +162,17 @@ def random_spec(seed: int) -> dict:
     # some cost coefficients left out, drawn from their own stream: the documented defaults (0, no
     # redeployment) must price as brute force prices them
     omit = random.Random(seed + 2_000_003)
-    for costs in scen["sectors"].values():
+    for sector in list(scen["sectors"]):
+        costs = scen["sectors"][sector]
         for key in list(costs):
             if omit.random() < 0.15:
                 del costs[key]
+            elif isinstance(costs[key], dict):  # one mode's figure left out
+                for mode in list(costs[key]):
+                    if omit.random() < 0.15:
+                        del costs[key][mode]
+        if omit.random() < 0.1:  # the sector left out altogether
+            del scen["sectors"][sector]
     return {"units": units, "scenario": scen, "projects": projects}
 
 
@@ -235,7 +243,7 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
     displaced: dict = {}
     jobs = 0.0
     for u in spec["units"]:
-        c = {**SECTOR_DEFAULTS, **scen["sectors"][SECTOR[u["product"]]]}
+        c = {**SECTOR_DEFAULTS, **scen["sectors"].get(SECTOR[u["product"]], {})}
         exit_ = plan[u["unit_id"]]
         if u["loss_making"]:
             for y in years:
@@ -353,10 +361,28 @@ def load_spec(spec: dict, folder: Path, make_instance):
     return make_instance(folder, spec["units"], scen, spec["projects"] or None)
 
 
-def solve_matching(best: float | None, inst):
-    """Solve ``inst`` both ways — block by block where the model splits, and whole — and check
-    each against the brute-force optimum ``best``: infeasible when brute force found no plan
-    (then None), else the same objective (then the block-by-block result)."""
+def expected_path(spec: dict) -> str:
+    """How a solve with blocks on must go about the instance, from blocks.py's rules: the products
+    fall into blocks unless a package ties them together ("blocks"); a yearly budget sends a
+    model that would split to the coupled solve ("coupled"); one product, or products tied by a
+    package, make one model ("whole")."""
+    scen = spec["scenario"]
+    product = {u["unit_id"]: u["product"] for u in spec["units"]}
+    products = set(product.values()) | {p["product"] for p in spec["projects"]}
+    tied = any(len({product[u] for part in ("close", "relocate") for u in p.get(part, {}).get("units", [])}) > 1
+               for p in scen.get("packages", []))
+    if len(products) < 2 or tied:
+        return "whole"
+    return "coupled" if scen.get("caps", {}).get("budget") else "blocks"
+
+
+def solve_matching(best: float | None, inst, path: str = "whole"):
+    """Solve ``inst`` both ways — with blocks on, by the ``path`` expected of it (see
+    :func:`expected_path`), and whole with blocks off — and check each against the brute-force
+    optimum ``best``: infeasible when brute force found no plan (then None), else the same
+    objective (then the result with blocks on)."""
+    assert bool(product_blocks(inst)) == (path == "blocks")
+    assert decompose.coupled(inst) == (path == "coupled")
     if best is None:
         for blocks in (True, False):
             with pytest.raises(InfeasibleError):
@@ -364,10 +390,16 @@ def solve_matching(best: float | None, inst):
         return None
     res = solve_instance(inst, with_duals=False)
     whole = solve_instance(inst, with_duals=False, blocks=False)
-    assert "independent blocks" not in whole.outcome.message
-    if product_blocks(inst) and not inst.scenario.caps.workers:  # the model splits and no rule
-        # spans the blocks (a joint worker cap may send the solve back to the whole model)
-        assert "independent blocks" in res.outcome.message, res.outcome.message
+    # the outcome's message names the path: "N independent blocks, …" or "coupled solve: …";
+    # HiGHS's own word for the whole model
+    by_parts = ("independent blocks" in res.outcome.message, res.outcome.message.startswith("coupled solve"))
+    assert "independent blocks" not in whole.outcome.message and not whole.outcome.message.startswith("coupled")
+    if path == "blocks" and inst.scenario.caps.workers:
+        # the blocks keep each its own share of a joint worker cap; when their plans together
+        # break it, the whole model is solved instead
+        assert not by_parts[1], res.outcome.message
+    else:
+        assert by_parts == (path == "blocks", path == "coupled"), (path, res.outcome.message)
     for r in (res, whole):
         assert r.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     return res
@@ -385,7 +417,7 @@ def plan_of(res) -> dict:
 def test_mip_equals_brute_force(spec, make_instance):
     best = brute_force(spec)
     with tempfile.TemporaryDirectory() as folder:
-        res = solve_matching(best, load_spec(spec, Path(folder), make_instance))
+        res = solve_matching(best, load_spec(spec, Path(folder), make_instance), expected_path(spec))
     if res is None:
         return
     plan = plan_of(res)
@@ -415,7 +447,8 @@ def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
     assume(any(any(plan.values()) and (feasible(spec, plan, False) or feasible(spec, plan, True))
                for plan in plans))
     with tempfile.TemporaryDirectory() as folder:
-        free = solve_matching(brute_force(spec), load_spec(spec, Path(folder), make_instance))
+        free = solve_matching(brute_force(spec), load_spec(spec, Path(folder), make_instance),
+                              expected_path(spec))
     if free is None:
         return
     s = free.schedule
@@ -428,14 +461,16 @@ def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
     spec["scenario"]["targets"] = [target]
     best = brute_force(spec)
     with tempfile.TemporaryDirectory() as folder:
-        res = solve_matching(best, load_spec(spec, Path(folder), make_instance))
+        res = solve_matching(best, load_spec(spec, Path(folder), make_instance), expected_path(spec))
     if res is not None:
         assert feasible(spec, plan_of(res), bool(res.new_capacity["built"].any())
                         if not res.new_capacity.empty else False)
 
 
 def test_generator_covers_both_outcomes():
-    """The random instances are neither all feasible nor all infeasible, and some pay to exit."""
+    """The random instances are neither all feasible nor all infeasible, some pay to exit; they
+    take each path (blocks, coupled, whole) and leave cost coefficients to their defaults, a
+    figure, a mode's figure or a whole sector at a time."""
     seen = set()
 
     @settings(max_examples=60, deadline=None, derandomize=True, database=None, phases=[Phase.generate])
@@ -443,9 +478,18 @@ def test_generator_covers_both_outcomes():
     def collect(spec):
         best = brute_force(spec)
         seen.add("infeasible" if best is None else "negative" if best < 0 else "feasible")
+        seen.add(expected_path(spec))
+        sectors = spec["scenario"]["sectors"]
+        if len(sectors) < len(set(SECTOR.values())):
+            seen.add("sector left out")
+        if any(len(costs) < len(SECTOR_DEFAULTS) for costs in sectors.values()):
+            seen.add("figure left out")
+        if any(isinstance(v, dict) and len(v) < 2 for costs in sectors.values() for v in costs.values()):
+            seen.add("mode left out")
 
     collect()
-    assert seen == {"infeasible", "negative", "feasible"}
+    assert seen == {"infeasible", "negative", "feasible", "blocks", "coupled", "whole", "sector left out",
+                    "figure left out", "mode left out"}
 
 
 # --- replacement: schedules enumerated, the indicator split by an LP --------------------------------
@@ -584,7 +628,7 @@ def replacement_instance(case: RepCase, folder: Path, make_instance):
 def test_replacement_mip_equals_brute_force(case, make_instance):
     best = replacement_brute_force(case)
     with tempfile.TemporaryDirectory() as folder:
-        res = solve_matching(best, replacement_instance(case, Path(folder), make_instance))
+        res = solve_matching(best, replacement_instance(case, Path(folder), make_instance), "whole")
     if res is None:
         return
     s = res.schedule

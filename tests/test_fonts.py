@@ -7,7 +7,8 @@ import warnings
 
 import pytest
 
-from exitopt.report.charts import cjk_rc, find_cjk_font
+from conftest import CHINESE_SAMPLE
+from exitopt.report.charts import find_cjk_font
 
 
 def _draws_without_missing_glyphs(plt, text: str) -> None:
@@ -19,16 +20,25 @@ def _draws_without_missing_glyphs(plt, text: str) -> None:
     plt.close(fig)
 
 
-@pytest.mark.skipif(find_cjk_font() is None, reason="no font with Chinese glyphs installed (fonts-noto-cjk)")
-def test_sweep_charts_use_the_briefing_font_finder():
+def test_sweep_charts_use_the_briefing_font_finder(chinese_font_files):
     import matplotlib
+    from matplotlib import font_manager, ft2font
 
     from exitopt.sweep.plots import _pyplot
 
+    if not chinese_font_files:
+        pytest.skip("no installed font holds Chinese glyphs (install fonts-noto-cjk)")
+    # a font that draws Chinese is installed: the finder names one, and the font file of that name
+    # holds the glyphs (read from its character map)
+    family = find_cjk_font()
+    assert family is not None
+    path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    font = ft2font.FT2Font(path)
+    assert all(font.get_char_index(ord(ch)) for ch in CHINESE_SAMPLE if ord(ch) > 0x2E80), (family, path)
     plt = _pyplot()
-    assert plt.rcParams["font.sans-serif"][0] == find_cjk_font() == cjk_rc()["font.sans-serif"][0]
+    assert plt.rcParams["font.sans-serif"][0] == family
     try:
-        _draws_without_missing_glyphs(plt, "财政支出(万元,现值)")
+        _draws_without_missing_glyphs(plt, CHINESE_SAMPLE)
     finally:
         matplotlib.rcdefaults()
 

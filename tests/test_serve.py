@@ -287,12 +287,24 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 
 
+def checked_objective(inst, folder: Path) -> float:
+    """The objective at which the plan checker prices the plan of a run folder (which it must accept)."""
+    from exitopt.check import check_plan, read_plan, read_project_approvals
+
+    checked = check_plan(inst, read_plan(folder / "schedule.csv", inst),
+                         read_project_approvals(folder / "new_capacity.csv", inst))
+    assert checked.ok, [v.message for v in checked.violations]
+    return checked.objective
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
     from openpyxl import load_workbook
     from playwright.sync_api import expect, sync_playwright
 
     from conftest import GANSU
+    from exitopt.engine import Pin, apply
+    from exitopt.inputs import load
 
     server = start(GANSU, port=0)
     serve_in_thread(server)
@@ -306,7 +318,10 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
             page.click("#lang-en")
             page.wait_for_selector("#fig-objective", timeout=120_000)
             base_objective = float(page.text_content("#fig-objective").replace(",", ""))
-            assert base_objective == pytest.approx(179_479.8, abs=0.1)
+            # the page shows, to 0.1, the objective at which the plan checker prices the plan it holds
+            (session,) = server.app.sessions.values()
+            inst = load(GANSU)
+            assert base_objective == pytest.approx(checked_objective(inst, session.plans[0].folder), abs=0.051)
 
             # pin a chosen mine to stay, from the units table, and solve
             page.fill("#search", "COAL-S016")
@@ -319,6 +334,9 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
             page.wait_for_selector('#plans li[data-plan="2"]', timeout=120_000)
             page.wait_for_selector("#changed-units")
             new_objective = float(page.text_content("#fig-objective").replace(",", ""))
+            # the new plan keeps COAL-S016: a plan of the scenario with that unit protected
+            pinned = apply(inst, [Pin("COAL-S016", "keep")])
+            assert new_objective == pytest.approx(checked_objective(pinned, session.plans[1].folder), abs=0.051)
             assert new_objective > base_objective  # a pin can only cost
             change = page.text_content('td[data-fig="objective"]')
             assert change.startswith("+") and float(change[1:].replace(",", "")) == pytest.approx(

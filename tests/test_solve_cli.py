@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -125,32 +126,49 @@ def test_bad_input_exits_2_without_a_folder(tmp_path, scenario_file):
     assert not (tmp_path / "run").exists()
 
 
-def test_gansu_coal_target_of_6000_is_explained(tmp_path):
-    text = GANSU.read_text(encoding="utf-8")
-    text = text.replace('"../data/gansu/', f'"{(GANSU.parent.parent / "data" / "gansu").as_posix()}/')
-    assert text.count("at_least = 1000.0") == 1
-    text = text.replace("at_least = 1000.0", "at_least = 6000.0")
+def test_gansu_coal_target_of_6000_is_explained(tmp_path, monkeypatch):
+    from conftest import to_toml
+    from exitopt import diagnose
+    from exitopt.inputs import load
+
+    data = tomllib.loads(GANSU.read_text(encoding="utf-8"))
+    for key in ("units", "projects"):
+        data[key] = (GANSU.parent / data[key]).resolve()
+    (target,) = [t for t in data["targets"] if t["product"] == "coal"]
+    met = target["at_least"]  # the baseline meets it
+    target["at_least"] = 6000.0
     path = tmp_path / "gansu_6000.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(to_toml(data), encoding="utf-8")
+    inst = load(path)
+    # the diagnosis the command prints, kept as it is made
+    made = []
+    message = diagnose.Diagnosis.message
+    monkeypatch.setattr(diagnose.Diagnosis, "message", lambda self: made.append(self) or message(self))
     res = run("solve", path, "--out", tmp_path / "run")
     assert res.exit_code == 3, res.output
-    msg = flat(res.stderr)
-    found = re.search(r"target 'coal exit 1,000' in 2020 can reach at most ([\d,.]+) 万吨/yr", msg)
-    assert found, msg
-    reach = float(found.group(1).replace(",", ""))
-    # at most the coal the plan may retire at all: the mines not kept as large modern state mines
-    units = pd.read_csv(GANSU.parent.parent / "data" / "gansu" / "units.csv")
-    coal = units[units["product"] == "coal"]
-    kept = (coal["capacity"] >= 120) & (coal["accident"] == "none") & (coal["owner"] == "state")
-    assert 1000 <= reach <= coal.loc[~kept, "capacity"].sum() < 6000
-    # no coal project is approved, so replacement has nothing to give; with no new mine the coal
-    # left in 2020 (at least the supply floor, or what the message says it falls to) caps the cut
-    assert "replacement" not in msg.split("(searched")[0]
-    supply = re.search(r"supply 'coal supply' in 2020 can reach at most ([\d,.]+) 万吨/yr", msg)
-    floor = float(supply.group(1).replace(",", "")) if supply else 4400 * 1.1
-    assert reach <= coal["capacity"].sum() - floor + 1e-6
-    assert "required at least 6,000.0 万吨/yr" in msg
     assert not (tmp_path / "run").exists()
+    diag = made[-1]
+    msg = flat(res.stderr)
+    assert all(g.sentence() in msg for g in diag.gives)
+    gives = {(g.rule, g.name, g.year): g for g in diag.gives}
+    give = gives[("target", target["name"], target["by"])]
+    assert (give.sense, give.required) == (">=", 6000.0)
+    reach = give.reachable
+    # at most the coal the plan may retire at all: the mines no protected rule keeps
+    coal = inst.units[inst.units["product"] == "coal"]
+    kept = pd.concat([r.where.mask(coal) for r in inst.scenario.protected], axis=1).any(axis=1)
+    assert kept.any()
+    assert met <= reach <= coal.loc[~kept, "capacity"].sum() < 6000
+    # no coal project is approved, so replacement has nothing to give; with no new mine the coal
+    # left in the target's year (at least the supply floor, or what the diagnosis says it falls
+    # to) caps the cut
+    assert not [g for g in diag.gives if g.rule == "replacement"]
+    (supply,) = [u for u in inst.scenario.utilisation if u.product == "coal" and u.reserve is not None]
+    floor = supply.demand[target["by"]] * (1 + supply.reserve)
+    relaxed = [g for g in diag.gives if g.rule == "supply" and g.name == supply.name and g.year == target["by"]]
+    if relaxed:
+        floor = relaxed[0].reachable
+    assert reach <= coal["capacity"].sum() - floor + 1e-6
 
 
 def test_at_most_target_below_a_mandatory_exit(tmp_path, scenario_file):
@@ -178,12 +196,21 @@ def test_diagnosis_that_stopped_early_says_so():
 
 
 def test_checker_accepts_the_run_it_wrote(tiny, tmp_path):
+    from exitopt.check import check_plan, format_report, read_plan, read_project_approvals
+    from exitopt.inputs import load
+
     out = tmp_path / "run"
     assert run("solve", tiny, "--out", out).exit_code == 0
     res = run("check", tiny, out / "schedule.csv", "--projects", out / "new_capacity.csv")
     assert res.exit_code == 0, res.output
-    assert "OK" in res.stdout
-    assert re.search(r"Objective: 9\.0\b", res.stdout), res.stdout
+    # the command prints the checker's report of the files, which prices the plan as solve did
+    inst = load(tiny)
+    checked = check_plan(inst, read_plan(out / "schedule.csv", inst),
+                         read_project_approvals(out / "new_capacity.csv", inst))
+    assert checked.ok
+    assert format_report(checked) in res.stdout
+    solved = json.loads((out / "run.json").read_text(encoding="utf-8"))["objective"]
+    assert checked.objective == pytest.approx(solved) == pytest.approx(9.0)  # B and C: 5 + 4 displaced
 
 
 def test_the_installed_command(over_target, tmp_path):

@@ -305,7 +305,6 @@ def test_template_example_sheets_are_the_gansu_tables_and_solve_alike(template, 
     scen = template.parent / "甘肃 2016.toml"
     scen.write_text(text, encoding="utf-8")
     assert solved_objective(scen, tmp_path / "run") == pytest.approx(gansu_result.objective, rel=1e-9)
-    assert gansu_result.objective == pytest.approx(179_479.8, abs=0.05)
 
 
 def test_template_sheet_saved_as_csv_keeps_its_labelled_header(template, tmp_path):
