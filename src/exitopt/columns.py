@@ -114,8 +114,10 @@ UNITS: tuple[Column, ...] = (
     _c("exit_years", "text", "如 2018-2020", "可退出年份",
        "Years the unit may exit, e.g. 2018-2020 or 2019;2020; empty = any.",
        "允许退出的年份，如 2018-2020 或 2019;2020；空白为任意年份。", default=""),
-    _c("source", "text", "gcmt/plan/synthetic", "来源", "Where the row comes from: gcmt, plan or synthetic.",
-       "数据来源：gcmt、plan（方案）或 synthetic（合成）。", required=True, choices=SOURCES),
+    _c("source", "text", "/".join(SOURCES), "来源",
+       "Where the row comes from: gcmt (Global Coal Mine Tracker), plan, press (a news report) or synthetic.",
+       "数据来源：gcmt（全球煤矿追踪）、plan（方案）、press（新闻报道）或 synthetic（合成）。", required=True,
+       choices=SOURCES),
 )
 
 #: the projects table (new capacity)
