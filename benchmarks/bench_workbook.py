@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from exitopt.inputs import read_units
+from exitopt.tables import read_units
 from exitopt.workbook_input import cell_text, read_sheet
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from exitopt import columns, inputs, template
+from exitopt import columns, tables, template
 from exitopt.columns import PROJECTS, TABLES, UNITS
 from exitopt.errors import InputError
-from exitopt.inputs import read_projects, read_units
+from exitopt.tables import read_projects, read_units
 from exitopt.vocab import KIND_PRODUCT, PRODUCT_SECTOR
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -40,17 +40,17 @@ def test_rewriting_the_readme_section_replaces_only_what_is_between_the_markers(
 
 
 def test_the_readers_take_kind_required_and_default_from_the_column_table():
-    assert inputs.UNIT_COLUMNS == {c.name: (c.kind, c.required, c.default) for c in UNITS}
-    assert inputs.PROJECT_COLUMNS == {c.name: (c.kind, c.required, c.default) for c in PROJECTS}
+    assert tables.UNIT_COLUMNS == {c.name: (c.kind, c.required, c.default) for c in UNITS}
+    assert tables.PROJECT_COLUMNS == {c.name: (c.kind, c.required, c.default) for c in PROJECTS}
     # what the readers have always done; a change here changes what every table means
-    assert inputs.UNIT_COLUMNS["indicator_eligible"] == ("bool", False, True)
-    assert inputs.UNIT_COLUMNS["subsidised_loss"] == ("money", False, 0.0)
-    assert inputs.UNIT_COLUMNS["group"] == ("text", False, None)
-    assert inputs.UNIT_COLUMNS["exit_years"] == ("text", False, "")
-    assert inputs.PROJECT_COLUMNS["status"] == ("text", False, "candidate")
-    assert [n for n, (_, req, _) in inputs.UNIT_COLUMNS.items() if req] == [
+    assert tables.UNIT_COLUMNS["indicator_eligible"] == ("bool", False, True)
+    assert tables.UNIT_COLUMNS["subsidised_loss"] == ("money", False, 0.0)
+    assert tables.UNIT_COLUMNS["group"] == ("text", False, None)
+    assert tables.UNIT_COLUMNS["exit_years"] == ("text", False, "")
+    assert tables.PROJECT_COLUMNS["status"] == ("text", False, "candidate")
+    assert [n for n, (_, req, _) in tables.UNIT_COLUMNS.items() if req] == [
         "unit_id", "name", "sector", "kind", "product", "capacity", "firm", "region", "workers", "source"]
-    assert [n for n, (_, req, _) in inputs.PROJECT_COLUMNS.items() if req] == [
+    assert [n for n, (_, req, _) in tables.PROJECT_COLUMNS.items() if req] == [
         "project_id", "name", "product", "capacity", "year", "firm"]
 
 
@@ -71,7 +71,7 @@ def test_the_template_sheets_have_the_table_columns_and_leave_out_the_worked_out
     assert list(template.SHEETS) == ["units", "projects", "pins", "plan", "approvals"]
     assert [c.name for c in template.SHEETS["units"]] == [c.name for c in UNITS]
     assert "sector" not in [c.name for c in template.SHEETS["projects"]]
-    assert "sector" in inputs.PROJECT_COLUMNS
+    assert "sector" in tables.PROJECT_COLUMNS
 
 
 def test_the_template_headers_and_notes_come_from_the_column_table(tmp_path):

@@ -20,7 +20,8 @@ from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
 from exitopt.cli import app
-from exitopt.inputs import PROJECT_COLUMNS, UNIT_COLUMNS, load, read_projects, read_units
+from exitopt.inputs import load
+from exitopt.tables import PROJECT_COLUMNS, UNIT_COLUMNS, read_projects, read_units
 from exitopt.workbook_input import cell_text, read_sheet, split_sheet, uncalculated
 
 from conftest import GANSU, to_toml

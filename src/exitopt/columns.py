@@ -4,7 +4,7 @@ One :class:`Column` per column: its name, the kind of value it holds, its unit, 
 required, the default an absent column or empty cell takes, the values it may take, and its
 meaning in English and Chinese. Three things read this table:
 
-- the unit and project readers (:mod:`exitopt.inputs`): which columns must be there, how each
+- the unit and project readers (:mod:`exitopt.tables`): which columns must be there, how each
   cell is parsed and checked, what an absent column becomes;
 - the workbook template (:mod:`exitopt.template`): its header labels, comments, drop-down
   lists, range warnings and number formats;

@@ -30,7 +30,8 @@ import pandas as pd
 from . import cells, columns
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
-from .inputs import Instance, read_text_table
+from .inputs import Instance
+from .tables import read_text_table
 from .model.domain import allowed_years, package_members, protected_units
 
 

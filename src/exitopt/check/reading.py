@@ -18,7 +18,8 @@ import pandas as pd
 from ..cells import numbers, texts, yes_no
 from ..columns import PLAN
 from ..errors import InputError
-from ..inputs import Instance, read_text_table
+from ..inputs import Instance
+from ..tables import read_text_table
 from ..scenario import MODES
 
 #: relative tolerance of every comparison the checker makes: ``REL_TOL × max(1, |required|)``
