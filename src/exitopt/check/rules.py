@@ -103,10 +103,15 @@ def check_windows(f: Facts) -> list[Violation]:
                              f"{_years(r.allowed_years)}"))
     for w in f.scen.windows:
         bad = ex[w.where.mask(ex) & ~ex["gone_year"].isin(w.years)]
-        out += [Violation("window", w.name, int(r.exit_year), r.product, None, float(r.exit_year),
-                          f"unit {r.Index} exits in {r.exit_year}, but window '{w.name}' allows only {_years(w.years)}")
-                for r in bad.itertuples()]
+        out += _exits("window", w.name, bad, lambda r: f"unit {r.Index} exits in {r.exit_year}, but window "
+                                                       f"'{w.name}' allows only {_years(w.years)}")
     return out
+
+
+def _exits(rule: str, name: str, bad: pd.DataFrame, say) -> list[Violation]:
+    """One violation per exiting unit of ``bad`` (in its exit year), worded by ``say(row)``."""
+    return [Violation(rule, name, int(r.exit_year), r.product, None, float(r.exit_year), say(r))
+            for r in bad.itertuples()]
 
 
 def check_protected(f: Facts) -> list[Violation]:
@@ -115,9 +120,8 @@ def check_protected(f: Facts) -> list[Violation]:
     out = []
     for p in f.scen.protected:
         bad = u[p.where.mask(u) & u["exits"]]
-        out += [Violation("protected", p.name, int(r.exit_year), r.product, None, float(r.exit_year),
-                          f"unit {r.Index} is protected by '{p.name}' but exits in {r.exit_year}")
-                for r in bad.itertuples()]
+        out += _exits("protected", p.name, bad, lambda r: f"unit {r.Index} is protected by '{p.name}' but "
+                                                          f"exits in {r.exit_year}")
     return out
 
 
