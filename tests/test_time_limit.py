@@ -179,3 +179,27 @@ def test_a_frontier_at_a_short_limit_is_written_with_every_point_checked(tmp_pat
         assert checked.ok, (row["point"], checked.violations)
         assert checked.jobs == pytest.approx(row["jobs"], rel=1e-6)
         assert checked.fiscal == pytest.approx(row["fiscal"], rel=1e-6, abs=1e-3)
+
+
+def test_a_frontier_whose_second_end_runs_out_of_time_keeps_the_first(monkeypatch, scenario_file, tmp_path):
+    # the fewest-jobs end is two solves (workers, then outlay); the third, the least-outlay end,
+    # hangs until the limit
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:answers_two_jobs")
+    try:
+        path = scenario_file(tmp_path, MINES, TINY)
+        out = tmp_path / "front"
+        started = time.monotonic()
+        r = CliRunner().invoke(app, ["pareto", str(path), "--points", "2", "--out", str(out), "--time-limit", "4"])
+        elapsed = time.monotonic() - started
+    finally:
+        highs._drop_worker()
+    assert r.exit_code == 4, r.output
+    assert elapsed <= 4 + 10
+    table = pd.read_csv(out / "frontier.csv", encoding="utf-8-sig")
+    assert list(table["label"]) == ["fewest jobs lost"]
+    # 250 万吨 by 2017 with the fewest workers: A and B (10 + 30 = 40) or C and D (25 + 4 = 29): C, D
+    assert table["jobs"].iloc[0] == pytest.approx(29)
+    inst = load(path)
+    checked = check_plan(inst, read_plan(out / table["plan"].iloc[0], inst))
+    assert checked.ok and checked.jobs == pytest.approx(29)

@@ -281,7 +281,11 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     if low is None:
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
-    high = _end_by_blocks(m, inst, "fiscal", share(1)) or _lexicographic(m, inst, "fiscal", None, share(1))
+    try:
+        high = _end_by_blocks(m, inst, "fiscal", share(1)) or _lexicographic(m, inst, "fiscal", None, share(1))
+    except LimitReached:  # the fewest-jobs end stands alone
+        progress("end point: least fiscal outlay not found within the time limit; left out")
+        return Frontier([low], frontier_table(inst, [low], None), None, stopped=True)
     if high is None:  # cannot happen: the same rules as the first end point
         raise_infeasible(inst)
     found = [low]
