@@ -26,7 +26,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from . import highs
-from .errors import InfeasibleError
+from .errors import InfeasibleError, LimitReached
 from .inputs import Instance, bind
 from .model import build
 from .model.cost import exit_price
@@ -183,6 +183,19 @@ def solve_model(m: ExitModel, inst: Instance, *, time_limit: float | None = None
         return None
     highs.require_plan(outcome)
     return read(m, inst, outcome)
+
+
+def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: float | None = None
+                ) -> Solution | None:
+    """:func:`solve_model` within ``share`` seconds, one step's part of the command's time; a
+    solve with no plan by then may take the rest of the command's time (a share bounds the proof
+    of a plan, not the search for a first one)."""
+    try:
+        return solve_model(m, inst, time_limit=share, abs_gap=abs_gap)
+    except LimitReached:
+        if share is None or highs.deadline().expired():
+            raise
+        return solve_model(m, inst, abs_gap=abs_gap)
 
 
 def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.core as pyo
 
-from .engine import Progress, Solution, put, quiet, raise_infeasible, solve_model
+from .engine import Progress, Solution, put, quiet, raise_infeasible, solve_model, solve_share
 from .highs import deadline
 from .errors import InputError, LimitReached
 from .inputs import Instance
@@ -113,17 +113,6 @@ def _loose(value: float, rel_gap: float = 0.0) -> float:
     return value + max(LEX_TOL, rel_gap) * max(1.0, abs(value))
 
 
-def _solve(m: ExitModel, inst: Instance, share: float | None) -> Solution | None:
-    """One solve within ``share`` seconds; a solve with no plan by then may take the rest of the
-    command's time (a share bounds the proof, not the search for a first plan)."""
-    try:
-        return solve_model(m, inst, time_limit=share)
-    except LimitReached:
-        if share is None or deadline().expired():
-            raise
-        return solve_model(m, inst)
-
-
 def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
                    time_limit: float | None) -> Solution | None:
     """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
@@ -144,7 +133,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         m.jobs_cap.activate()
     try:
         objs[first].activate()
-        stage1 = _solve(m, inst, None if d.end is None else d.left() / 2)
+        stage1 = solve_share(m, inst, None if d.end is None else d.left() / 2)
         objs[first].deactivate()
         if stage1 is None:
             return None
@@ -232,7 +221,7 @@ def _least_outlay_under(m: ExitModel, inst: Instance, eps: float, eta: float,
     m.jobs_cap.activate()
     m.min_fiscal_tie.activate()
     try:
-        return _solve(m, inst, time_limit)
+        return solve_share(m, inst, time_limit)
     finally:
         m.min_fiscal_tie.deactivate()
         m.jobs_cap.deactivate()
