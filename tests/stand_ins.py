@@ -64,3 +64,24 @@ def loose_blocks_then_hangs(host: str, port: int, key: str) -> None:
                 searches += 1
                 result["bound"] = result["objective"] - 0.1 * abs(result["objective"])
             conn.send(("done", result))
+
+
+def far_plans_unproven(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but report every maximising search (the search for a far
+    alternative) as stopped at the time limit with its plan in hand and a bound 5 above it, as
+    when an alternative's share of the time runs out before its proof."""
+    from multiprocessing.connection import Client
+
+    import highspy
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        while True:
+            job = conn.recv()
+            result = run(job, conn)
+            if job["arrays"]["maximize"] and result["has_solution"]:
+                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
+                result["status"] = "Time limit reached"
+                result["bound"] = result["objective"] + 5.0
+            conn.send(("done", result))

@@ -203,3 +203,28 @@ def test_a_frontier_whose_second_end_runs_out_of_time_keeps_the_first(monkeypatc
     inst = load(path)
     checked = check_plan(inst, read_plan(out / table["plan"].iloc[0], inst))
     assert checked.ok and checked.jobs == pytest.approx(29)
+
+
+def test_alternatives_cut_short_keep_their_plans_and_exit_4(monkeypatch, scenario_file, tmp_path):
+    # every search for a far plan comes back as stopped at its share of the time, plan in hand
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:far_plans_unproven")
+    try:
+        path = scenario_file(tmp_path, MINES, TINY)
+        out = tmp_path / "alts"
+        r = CliRunner().invoke(app, ["alternatives", str(path), "--count", "2", "--within", "100%", "--out",
+                                     str(out), "--time-limit", "30"])
+    finally:
+        highs._drop_worker()
+    assert r.exit_code == 4, r.output
+    table = pd.read_csv(out / "alternatives.csv", encoding="utf-8-sig")
+    assert list(table["status"]) == ["optimal", "limit", "limit"]
+    inst = load(path)
+    plans = []
+    for _, row in table.iterrows():
+        plan = read_plan(out / row["file"], inst)
+        checked = check_plan(inst, plan)
+        assert checked.ok, checked.violations
+        assert checked.objective <= row["bound"] + 1e-6  # within the cost bound
+        plans.append(frozenset(plan.units.index[plan.units["exit_year"].notna()]))
+    assert len(set(plans)) == 3  # each differs from the earlier ones

@@ -27,7 +27,8 @@ import pyomo.core as pyo
 
 from .errors import InputError, LimitReached
 from .inputs import Instance
-from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_model
+from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_share
+from .highs import deadline
 from .model.exit_model import ExitModel
 
 
@@ -43,7 +44,7 @@ class Alternatives:
     by_year: bool
     robustness: pd.DataFrame
     table: pd.DataFrame
-    stopped: bool = False  # the time limit ended the search before it was done
+    stopped: bool = False  # the time limit cut the search short, or a plan's proof
 
     def files(self) -> dict[str, pd.DataFrame]:
         """optimum.csv, alt_XX.csv (with _projects.csv where a candidate project is built),
@@ -66,6 +67,7 @@ class Alternatives:
             "fiscal 万元": t["fiscal"].map(lambda v: f"{v:,.1f}"),
             "units exiting": t["units_exiting"],
             "differences to nearest": t["differences_to_nearest"].map(lambda v: "" if pd.isna(v) else str(v)),
+            "status": t["status"],
         })
         c = self.counts()
         return (view.to_string(index=False) + f"\nunits exiting in all {len(t)} plans: {c['always']}; "
@@ -113,7 +115,12 @@ def distance(keys: set, e: dict):
 
 def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_year: bool = False,
                  time_limit: float | None = None, progress: Progress = quiet) -> Alternatives:
-    """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective."""
+    """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective.
+
+    Under a time limit (``time_limit`` from now, or the deadline in force) each alternative left
+    takes an equal share of the time left; one cut short keeps its plan (status 'limit': it
+    meets the cost bound and differs from every earlier plan, not proven the farthest).
+    """
     if count < 1:
         raise InputError(f"the number of alternatives to look for must be at least 1 (it is {count}).")
     progress("the optimum")
@@ -130,13 +137,17 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
     found = [opt]
     stopped = False
     nearest: list[int] = []
+    clock = deadline(time_limit)
     for i in range(1, count + 1):
         d = distance(keys_of(found[-1], by_year), e)
         m.near.add(m.t <= d)
         m.near.add(d >= 1)
         progress(f"alternative {i} of {count}")
+        # each alternative left takes an equal share of the time left: one hard proof cannot
+        # leave the later alternatives without a plan
+        share = None if clock.end is None else clock.left() / (count - i + 1)
         try:  # t takes whole values: a bound less than 1 above the plan's t proves it the farthest
-            p = solve_model(m, inst, time_limit=time_limit, abs_gap=WHOLE)
+            p = solve_share(m, inst, share, abs_gap=WHOLE)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
             stopped = True
@@ -148,6 +159,7 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         mine = keys_of(p, by_year)
         nearest.append(min(len(mine ^ keys_of(q, by_year)) for q in found[:-1]))
     plans = found[1:]
+    stopped = stopped or any(p.status == "limit" for p in found)  # a plan not proven by the limit
     return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
                         summary_table(opt, plans, nearest, bound), stopped)
 

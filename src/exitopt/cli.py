@@ -399,8 +399,9 @@ def alternatives(
     out.print(alts.render(), markup=False, soft_wrap=True)
     out.print(f"written to {target}")
     if alts.stopped:
-        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time; the "
-                  "search for more was cut short.", soft_wrap=True)
+        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time (the "
+                  "search for more cut short, or plans not proven the farthest: see the status column).",
+                  soft_wrap=True)
         raise typer.Exit(EXIT_LIMIT)
 
 
