@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -37,6 +38,30 @@ def never_returns(monkeypatch):
     highs._drop_worker()
 
 
+def run_with(monkeypatch, stand_in: str, args: list[str]):
+    """Run exitopt with ``args``, every solve going to the stand-in worker ``stand_in`` (a
+    function of tests/stand_ins.py); (result, wall-clock seconds)."""
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
+    try:
+        started = time.monotonic()
+        r = CliRunner().invoke(app, args)
+        return r, time.monotonic() - started
+    finally:
+        highs._drop_worker()
+
+
+def gansu_variant(folder, edit) -> Path:
+    """The Gansu scenario, its tables by absolute path, changed by ``edit(data)``, written to folder."""
+    data = tomllib.loads(GANSU.read_text("utf-8"))
+    for key in ("units", "projects"):
+        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
+    edit(data)
+    path = folder / "gansu_variant.toml"
+    path.write_text(to_toml(data), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("command", [["solve"], ["pareto", "--points", "3"], ["alternatives", "--count", "2"],
                                      ["solve", "--keep", "A"], ["solve", "--explain"]])
 def test_a_solver_that_never_returns_is_ended_at_the_limit(never_returns, scenario_file, tmp_path, command):
@@ -57,16 +82,9 @@ def test_a_solver_that_never_returns_is_ended_at_the_limit(never_returns, scenar
 ])
 def test_re_solves_cut_short_write_the_plan_and_exit_4(monkeypatch, scenario_file, tmp_path, stand_in, command,
                                                        what):
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
-    try:
-        path = scenario_file(tmp_path, MINES, TINY)
-        out = tmp_path / "out"
-        started = time.monotonic()
-        r = CliRunner().invoke(app, ["solve", str(path), *command, "--out", str(out), "--time-limit", "4"])
-        elapsed = time.monotonic() - started
-    finally:
-        highs._drop_worker()
+    path = scenario_file(tmp_path, MINES, TINY)
+    out = tmp_path / "out"
+    r, elapsed = run_with(monkeypatch, stand_in, ["solve", str(path), *command, "--out", str(out), "--time-limit", "4"])
     assert r.exit_code == 4, r.output
     assert elapsed <= 4 + 10
     assert "ran out of time" in " ".join(r.output.split())
@@ -83,16 +101,10 @@ def test_blocks_plan_stands_when_the_whole_model_runs_out_of_time(monkeypatch, s
     scenario = {**TINY, "targets": TINY["targets"] + [
         {"name": "clinker 100", "product": "clinker", "by": 2017, "at_least": 100.0}],
         "sectors": {**TINY["sectors"], "cement": {"resettlement_per_worker": 2.0}}}
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:loose_blocks_then_hangs")
-    try:
-        path = scenario_file(tmp_path, units, scenario)
-        out = tmp_path / "out"
-        started = time.monotonic()
-        r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out), "--time-limit", "4"])
-        elapsed = time.monotonic() - started
-    finally:
-        highs._drop_worker()
+    path = scenario_file(tmp_path, units, scenario)
+    out = tmp_path / "out"
+    r, elapsed = run_with(monkeypatch, "loose_blocks_then_hangs", ["solve", str(path), "--out", str(out),
+                                                                  "--time-limit", "4"])
     assert r.exit_code == 4, r.output
     assert elapsed <= 4 + 10
     record = json.loads((out / "run.json").read_text("utf-8"))
@@ -115,17 +127,12 @@ def hard_gansu(folder):
     """Gansu with the coal exit held to 1,000–1,010 and coal supply at 81.5 % use at least, solved to
     a 1e-6 gap: HiGHS finds plans within seconds and does not prove one for minutes (once it did
     not return at all)."""
-    data = tomllib.loads(GANSU.read_text("utf-8"))
-    for key in ("units", "projects"):
-        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
-    coal = next(t for t in data["targets"] if t["product"] == "coal")
-    coal["at_most"] = 1010.0
-    supply = next(u for u in data["utilisation"] if u["name"] == "coal supply")
-    supply["min_utilisation"] = 0.815
-    data["solver"]["rel_gap"] = 1e-6
-    path = folder / "hard.toml"
-    path.write_text(to_toml(data), encoding="utf-8")
-    return path
+    def edit(data):
+        next(t for t in data["targets"] if t["product"] == "coal")["at_most"] = 1010.0
+        next(u for u in data["utilisation"] if u["name"] == "coal supply")["min_utilisation"] = 0.815
+        data["solver"]["rel_gap"] = 1e-6
+
+    return gansu_variant(folder, edit)
 
 
 def test_a_real_instance_at_a_short_limit_writes_its_best_plan_and_gap(tmp_path, scenario_file):
@@ -151,16 +158,10 @@ def test_a_real_instance_at_a_short_limit_writes_its_best_plan_and_gap(tmp_path,
     assert pd.read_csv(out / "schedule.csv")["exit_year"].notna().any()
 
 
-
 def test_a_frontier_at_a_short_limit_is_written_with_every_point_checked(tmp_path):
     # Gansu to a 1e-6 gap: the fewest-jobs end alone takes minutes to prove. Each end and point
     # takes its share of the 20 s, so the frontier comes back with a plan at every step.
-    data = tomllib.loads(GANSU.read_text("utf-8"))
-    for key in ("units", "projects"):
-        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
-    data["solver"]["rel_gap"] = 1e-6
-    path = tmp_path / "gansu.toml"
-    path.write_text(to_toml(data), encoding="utf-8")
+    path = gansu_variant(tmp_path, lambda data: data["solver"].update(rel_gap=1e-6))
     out = tmp_path / "front"
     started = time.monotonic()
     r = CliRunner().invoke(app, ["pareto", str(path), "--points", "3", "--out", str(out), "--time-limit", "20"])
@@ -184,16 +185,10 @@ def test_a_frontier_at_a_short_limit_is_written_with_every_point_checked(tmp_pat
 def test_a_frontier_whose_second_end_runs_out_of_time_keeps_the_first(monkeypatch, scenario_file, tmp_path):
     # the fewest-jobs end is two solves (workers, then outlay); the third, the least-outlay end,
     # hangs until the limit
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:answers_two_jobs")
-    try:
-        path = scenario_file(tmp_path, MINES, TINY)
-        out = tmp_path / "front"
-        started = time.monotonic()
-        r = CliRunner().invoke(app, ["pareto", str(path), "--points", "2", "--out", str(out), "--time-limit", "4"])
-        elapsed = time.monotonic() - started
-    finally:
-        highs._drop_worker()
+    path = scenario_file(tmp_path, MINES, TINY)
+    out = tmp_path / "front"
+    r, elapsed = run_with(monkeypatch, "answers_two_jobs", ["pareto", str(path), "--points", "2", "--out", str(out),
+                                                           "--time-limit", "4"])
     assert r.exit_code == 4, r.output
     assert elapsed <= 4 + 10
     table = pd.read_csv(out / "frontier.csv", encoding="utf-8-sig")
@@ -207,15 +202,10 @@ def test_a_frontier_whose_second_end_runs_out_of_time_keeps_the_first(monkeypatc
 
 def test_alternatives_cut_short_keep_their_plans_and_exit_4(monkeypatch, scenario_file, tmp_path):
     # every search for a far plan comes back as stopped at its share of the time, plan in hand
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:far_plans_unproven")
-    try:
-        path = scenario_file(tmp_path, MINES, TINY)
-        out = tmp_path / "alts"
-        r = CliRunner().invoke(app, ["alternatives", str(path), "--count", "2", "--within", "100%", "--out",
-                                     str(out), "--time-limit", "30"])
-    finally:
-        highs._drop_worker()
+    path = scenario_file(tmp_path, MINES, TINY)
+    out = tmp_path / "alts"
+    r, _ = run_with(monkeypatch, "far_plans_unproven", ["alternatives", str(path), "--count", "2", "--within", "100%",
+                                                        "--out", str(out), "--time-limit", "30"])
     assert r.exit_code == 4, r.output
     table = pd.read_csv(out / "alternatives.csv", encoding="utf-8-sig")
     assert list(table["status"]) == ["optimal", "limit", "limit"]
