@@ -123,6 +123,13 @@ def test_limit_is_for_the_whole_command_not_each_solve():
     assert highs.deadline().end is None  # no limit outside a command
 
 
+def test_a_step_s_share_is_its_weight_of_the_time_left():
+    d = highs.Deadline(100.0)
+    assert d.share(2, 5) == pytest.approx(40.0, abs=0.5)  # an end (2) before another end and a point
+    assert d.share(1, 1) == pytest.approx(d.left(), abs=0.5)  # the last step takes what is left
+    assert highs.Deadline(None).share(1, 3) is None  # no limit, no share
+
+
 def hard_gansu(folder):
     """Gansu with the coal exit held to 1,000–1,010 and coal supply at 81.5 % use at least, solved to
     a 1e-6 gap: HiGHS finds plans within seconds and does not prove one for minutes (once it did

@@ -145,9 +145,8 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
         progress(f"alternative {i} of {count}")
         # each alternative left takes an equal share of the time left: one hard proof cannot
         # leave the later alternatives without a plan
-        share = None if clock.end is None else clock.left() / (count - i + 1)
         try:  # t takes whole values: a bound less than 1 above the plan's t proves it the farthest
-            p = solve_share(m, inst, share, abs_gap=WHOLE)
+            p = solve_share(m, inst, clock.share(1, count - i + 1), abs_gap=WHOLE)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
             stopped = True

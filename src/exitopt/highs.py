@@ -72,6 +72,12 @@ class Deadline:
                 f"the time limit of {self.seconds:g} s passed while {doing}, before any plan was found. Raise "
                 f"[solver] time_limit in the scenario (or --time-limit), or loosen the rules.")
 
+    def share(self, weight: float, weights_left: float) -> float | None:
+        """Seconds for a step of ``weight`` when the steps still to come (this one included)
+        weigh ``weights_left``: its part of the time left, and what it leaves goes to the later
+        ones (None without a limit)."""
+        return None if self.end is None else self.left() * weight / weights_left
+
     def within(self, seconds: float | None) -> Deadline:
         """This deadline, or a nearer one ``seconds`` from now."""
         if seconds is None:

@@ -133,7 +133,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         m.jobs_cap.activate()
     try:
         objs[first].activate()
-        stage1 = solve_share(m, inst, None if d.end is None else d.left() / 2)
+        stage1 = solve_share(m, inst, d.share(1, 2))
         objs[first].deactivate()
         if stage1 is None:
             return None
@@ -263,7 +263,7 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     d = deadline(time_limit)
 
     def share(step: int) -> float | None:
-        return None if d.end is None else d.left() * weights[step] / sum(weights[step:])
+        return d.share(weights[step], sum(weights[step:]))
 
     progress("end point: fewest jobs lost")
     low = _end_by_blocks(m, inst, "jobs", share(0)) or _lexicographic(m, inst, "jobs", None, share(0))

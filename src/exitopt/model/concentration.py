@@ -20,8 +20,8 @@ each unit that can exit and each project gets ``v ≥ 0`` with::
     w[g, y] = C_g · s[g, y] + Σ_u capacity_u · v[u, y] + Σ_j capacity_j · v[j, y]
 
 At whole-number s, x, a the largest v is the product, so the rule is the same; the linear
-relaxation is much tighter than ``w ≤ r``, ``w ≤ R_g · s`` on the sums (the clinker block of
-Gansu proves its fewest-jobs plan in a fraction of the branch-and-bound nodes).
+relaxation is tighter than ``w ≤ r``, ``w ≤ R_g · s`` on the sums (the national clinker block,
+with hundreds of holders, is proven in seconds rather than tens of seconds).
 """
 
 from __future__ import annotations

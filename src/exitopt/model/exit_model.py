@@ -2,9 +2,9 @@
 
 :func:`exitopt.model.build` returns an :class:`ExitModel`. Its fields are the Pyomo components
 (decisions, rows, objectives) and the plain indexes the rule families share and the readers
-(schedule, constraints.csv, blocks, the tools) use. Each field says which module sets it, so
-the order in which :func:`exitopt.model.steps` runs is visible here too: a field of a later
-step cannot be read by an earlier one.
+(schedule, constraints.csv, blocks, the tools) use. Fields are grouped by the module that sets
+them, in the order :func:`exitopt.model.steps` runs them: a step may read the fields of the
+groups above its own.
 
 Setting an undeclared plain attribute raises ``AttributeError``: a new index is declared here
 first, with its type and meaning. Pyomo components may still be added freely (the tools add
