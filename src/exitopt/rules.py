@@ -9,7 +9,8 @@ Each :class:`Family` says, for one rule family:
 * ``module`` — the module of :mod:`exitopt.model` that adds it, through ``add_variables`` (run
   for every family before any rule's rows: the indicator split of rule 2, say) and ``add_to``;
   None for the rules that only shape which exits exist (protected units, windows: see
-  :mod:`exitopt.model.domain`);
+  :mod:`exitopt.model.domain`). The registry names it (``module_name``) and imports it on first
+  use, so that reading a scenario and checking a plan never load the model or Pyomo;
 * ``scope`` — what ties one of its rules to a block of :mod:`exitopt.blocks`: ``"product"``
   (the rule names a product), ``"units"`` (it selects units), ``"members"`` (a package's
   members);
@@ -26,12 +27,12 @@ fails while a registered family lacks a part.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
-from .model import concentration, mandatory, packages, replacement, targets, utilisation
 from .selection import Selection
 
 Scope = Literal["product", "units", "members"]
@@ -45,11 +46,18 @@ class Family:
     noun: str
     number: int
     rows: tuple[str, ...]
-    module: ModuleType | None
+    module_name: str | None
     scope: Scope
     selections: Callable[[object], list[tuple[str, Selection]]]
     title: Callable[[object], str] = lambda rule: rule.name
     notes: Callable[[object, object], dict] | None = None
+
+    @property
+    def module(self) -> ModuleType | None:
+        """The module of :mod:`exitopt.model` that adds this family (imported here, on first use)."""
+        if self.module_name is None:
+            return None
+        return importlib.import_module(f".model.{self.module_name}", __package__)
 
 
 def _where(rule) -> list[tuple[str, Selection]]:
@@ -76,13 +84,13 @@ def _window_note(inst, rule) -> dict:
 
 #: the rule families, in the order the model adds them and constraints.csv lists their rows
 FAMILIES: tuple[Family, ...] = (
-    Family("targets", "target", 1, ("target",), targets, "product", _where),
-    Family("replacement", "replacement", 2, ("replacement",), replacement, "product", lambda rule: [],
+    Family("targets", "target", 1, ("target",), "targets", "product", _where),
+    Family("replacement", "replacement", 2, ("replacement",), "replacement", "product", lambda rule: [],
            title=lambda rule: f"{rule.product} {rule.ratio:g}:1"),
-    Family("concentration", "concentration", 3, ("concentration",), concentration, "product", lambda rule: []),
-    Family("utilisation", "utilisation", 4, ("utilisation", "supply"), utilisation, "product", lambda rule: []),
-    Family("packages", "package", 5, ("package",), packages, "members", _members),
-    Family("mandatory", "mandatory", 6, ("mandatory",), mandatory, "units", _where),
+    Family("concentration", "concentration", 3, ("concentration",), "concentration", "product", lambda rule: []),
+    Family("utilisation", "utilisation", 4, ("utilisation", "supply"), "utilisation", "product", lambda rule: []),
+    Family("packages", "package", 5, ("package",), "packages", "members", _members),
+    Family("mandatory", "mandatory", 6, ("mandatory",), "mandatory", "units", _where),
     Family("protected", "protected", 7, ("protected",), None, "units", _where, notes=_protected_note),
     Family("windows", "window", 8, ("window",), None, "units", _where, notes=_window_note),
 )
