@@ -17,7 +17,7 @@ from exitopt.check import (
     read_plan,
     read_project_approvals,
 )
-from exitopt.errors import InputError
+from exitopt.errors import EXIT_VIOLATIONS, InputError
 from exitopt.inputs import load
 
 KIND = {"coal": "coal_mine", "pig_iron": "blast_furnace", "crude_steel": "converter",
@@ -740,3 +740,88 @@ def test_the_checker_imports_nothing_of_the_optimiser():
             f"print(sorted(m for m in sys.modules if m.startswith({banned!r})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+#: what `exitopt check` must never import: the optimisation model, its engine and solver, Pyomo, HiGHS
+_OPTIMISER = ("pyomo", "highspy", "exitopt.model", "exitopt.engine", "exitopt.solve", "exitopt.highs",
+              "exitopt.highs_worker", "exitopt.blocks", "exitopt.decompose")
+
+#: started by Python before `exitopt` runs: refuses every import of the optimiser, and on exit
+#: writes which of its modules were loaded anyway
+_AUDIT = '''
+import atexit, json, os, sys
+BANNED = {banned!r}
+
+def _banned(name):
+    return any(name == b or name.startswith(b + ".") for b in BANNED)
+
+class RefuseOptimiser:
+    def find_spec(self, name, path=None, target=None):
+        if _banned(name):
+            raise ImportError("the checker imported " + name)
+        return None
+
+sys.meta_path.insert(0, RefuseOptimiser())
+atexit.register(lambda: open(os.environ["EXITOPT_AUDIT"], "w").write(
+    json.dumps(sorted(m for m in sys.modules if _banned(m)))))
+'''
+
+
+def _audited(tmp_path: Path) -> dict[str, str]:
+    """The environment of a subprocess that runs under the import audit above."""
+    import os
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_AUDIT.format(banned=_OPTIMISER), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(hook), EXITOPT_AUDIT=str(tmp_path / "imported.json"))
+    return env
+
+
+def _exitopt() -> list[str]:
+    import sys
+
+    script = Path(sys.executable).with_name("exitopt")
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from exitopt.cli import main; main()"]
+
+
+def test_the_audit_refuses_the_optimiser(tmp_path):
+    """The audit below is live: a process under it cannot load the model."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import exitopt.model"], env=_audited(tmp_path),
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "the checker imported" in done.stderr
+
+
+@pytest.mark.parametrize("plan", ["recorded", "nothing exits"])
+def test_exitopt_check_runs_without_the_optimiser(tmp_path, plan):
+    """`exitopt check` of the recorded Gansu plan (and of a plan that breaks rules) in a process that
+    refuses Pyomo, HiGHS and the model: the same verdict and price, and none of them loaded."""
+    import json
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    record = root / "tests" / "regression" / "gansu_2016"
+    schedule = record / "schedule.csv"
+    if plan == "nothing exits":
+        stays = pd.read_csv(schedule, encoding="utf-8-sig")[["unit_id"]].assign(exit_year="")
+        stays.to_csv(tmp_path / "stays.csv", index=False)
+        schedule = tmp_path / "stays.csv"
+    done = subprocess.run(
+        [*_exitopt(), "check", str(root / "models" / "gansu_2016.toml"), str(schedule),
+         "--projects", str(record / "new_capacity.csv")],
+        env=_audited(tmp_path), capture_output=True, text=True, encoding="utf-8", cwd=tmp_path)
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text and "error" not in text.lower(), text
+    assert json.loads((tmp_path / "imported.json").read_text(encoding="utf-8")) == []
+    if plan == "recorded":
+        expected = json.loads((record / "expected.json").read_text(encoding="utf-8"))
+        assert done.returncode == 0, text
+        assert "OK: the plan meets every rule of scenario 'gansu_2016'." in done.stdout
+        assert f"Objective: {expected['objective']}\n" in done.stdout + "\n"
+    else:
+        assert done.returncode == EXIT_VIOLATIONS, text
+        assert "  - target: coal exit target" in done.stdout
+        assert "Objective: " in done.stdout
