@@ -1,4 +1,4 @@
-"""The rule families of ``model.md``, one entry each: the registry every layer loops over.
+"""The rule families of ``docs/model.md``, one entry each: the registry every layer loops over.
 
 Each :class:`Family` says, for one rule family:
 

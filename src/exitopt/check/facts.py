@@ -1,5 +1,5 @@
 """The facts of a plan: the plan joined to the unit table, with indicators, costs and the
-capacity that remains, worked out as ``model.md`` defines them.
+capacity that remains, worked out as ``docs/model.md`` defines them.
 
 For each unit: whether and when it exits (``gone_year`` is a year past the plan for a unit that
 stays, so that "exited by y" is ``gone_year <= y``), its replacement indicator (the plan's, or
@@ -7,7 +7,7 @@ the checker's own allocation for a product the plan leaves blank), the capacity 
 the task, the workers displaced, the award and the outlay. Per year: exits, outlay and its
 present value. Per product and year: the capacity still there.
 
-This is the checker's own pricing, written from ``model.md`` with pandas and sharing no code
+This is the checker's own pricing, written from ``docs/model.md`` with pandas and sharing no code
 with the optimisation model, so that the check is independent of what the model reports.
 
 Units: capacity in 万吨/yr, money in 万元, people in persons, calendar years.
@@ -126,7 +126,7 @@ def _allocate(candidates: pd.DataFrame, need: pd.Series) -> pd.Series:
 
 
 def _price(scen: Scenario, u: pd.DataFrame) -> None:
-    """Add the cost columns of ``model.md``, for unit u exiting in year y by mode m, t = y − first year.
+    """Add the cost columns of ``docs/model.md``, for unit u exiting in year y by mode m, t = y − first year.
 
     D = workers × (1 − attrition)^t × (1 − redeployed_share[sector][m]);
     outlay in y = resettlement_per_worker[sector] × D + exit_cost_per_capacity[sector][m] × capacity

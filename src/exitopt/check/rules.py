@@ -1,6 +1,6 @@
 """The rule checks: each family takes the facts of a plan and returns the rules it breaks.
 
-Rules 1–9 of ``model.md``, one function per family (``check_*``), listed in
+Rules 1–9 of ``docs/model.md``, one function per family (``check_*``), listed in
 :data:`RULE_FAMILIES` in the order the report gives them, and :func:`check_plan`, which works
 out the facts of a plan, runs every family and prices the plan. Comparisons allow a tolerance of
 ``REL_TOL × max(1, |required|)``.
@@ -20,7 +20,7 @@ from .report import CheckResult, Violation
 
 
 def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None = None) -> CheckResult:
-    """Test ``plan`` against every rule of ``inst.scenario`` and price it as ``model.md`` defines.
+    """Test ``plan`` against every rule of ``inst.scenario`` and price it as docs/model.md#cost defines.
 
     ``approved_projects``: ids of the new-capacity projects the plan builds; by default the
     projects whose approval is ``approved`` (candidates are not built).
@@ -81,7 +81,8 @@ def _year(v: object) -> int | None:
 
 
 def check_modes(f: Facts) -> list[Violation]:
-    """Exit mode: a unit exits by relocation only when the unit table says it is relocatable."""
+    """Exit mode (docs/model.md#modes): a unit exits by relocation only when the unit table says it
+    is relocatable."""
     u = f.units
     bad = u[(u["mode"] == "relocate") & ~u["relocatable"]]
     return [Violation("mode", r.Index, _year(r.exit_year), r.product, None, None,
@@ -90,8 +91,8 @@ def check_modes(f: Facts) -> list[Violation]:
 
 
 def check_windows(f: Facts) -> list[Violation]:
-    """Windows (rule 8): a unit exits only in years that its exit_years column (when given) and
-    every window selecting it allow."""
+    """Windows (rule 8, docs/model.md#windows): a unit exits only in years that its exit_years
+    column (when given) and every window selecting it allow."""
     u = f.units
     out = []
     ex = u[u["exits"]]
@@ -115,7 +116,7 @@ def _exits(rule: str, name: str, bad: pd.DataFrame, say) -> list[Violation]:
 
 
 def check_protected(f: Facts) -> list[Violation]:
-    """Protected units (rule 7): a selected unit does not exit."""
+    """Protected units (rule 7, docs/model.md#protected): a selected unit does not exit."""
     u = f.units
     out = []
     for p in f.scen.protected:
@@ -126,7 +127,8 @@ def check_protected(f: Facts) -> list[Violation]:
 
 
 def check_mandatory(f: Facts) -> list[Violation]:
-    """Mandatory exits (rule 6): a selected unit exits in or before the rule's year."""
+    """Mandatory exits (rule 6, docs/model.md#mandatory): a selected unit exits in or before the
+    rule's year."""
     u = f.units
     out = []
     for m in f.scen.mandatory:
@@ -139,8 +141,8 @@ def check_mandatory(f: Facts) -> list[Violation]:
 
 
 def check_packages(f: Facts) -> list[Violation]:
-    """Packages (rule 5): all members exit in one year, each by its listed mode, or none exits;
-    a required package exits, by its ``by`` year when given."""
+    """Packages (rule 5, docs/model.md#packages): all members exit in one year, each by its listed
+    mode, or none exits; a required package exits, by its ``by`` year when given."""
     u = f.units
     out = []
     for p in f.scen.packages:
@@ -178,7 +180,8 @@ def check_packages(f: Facts) -> list[Violation]:
 
 
 def check_new_capacity(f: Facts) -> list[Violation]:
-    """New capacity: projects the scenario approves are built; projects it rejects are not."""
+    """New capacity (docs/model.md#new-capacity): projects the scenario approves are built; projects
+    it rejects are not."""
     prj = f.inst.projects
     out = []
     for r in prj.itertuples():
@@ -195,9 +198,10 @@ def check_new_capacity(f: Facts) -> list[Violation]:
 
 
 def check_targets(f: Facts) -> list[Violation]:
-    """Exit targets (rule 1): counted capacity (capacity − indicator) of selected units of the
-    product exited in or before ``by`` is at least ``at_least`` and at most ``at_most``; the
-    number of those units is at least ``count_at_least`` and at most ``count_at_most``."""
+    """Exit targets (rule 1, docs/model.md#targets): counted capacity (capacity − indicator) of
+    selected units of the product exited in or before ``by`` is at least ``at_least`` and at most
+    ``at_most``; the number of those units is at least ``count_at_least`` and at most
+    ``count_at_most``."""
     u = f.units
     out = []
     for t in f.scen.targets:
@@ -223,11 +227,12 @@ def check_targets(f: Facts) -> list[Violation]:
 
 
 def check_replacement(f: Facts) -> list[Violation]:
-    """Reduced-quantity replacement (rule 2): for a product with a ratio and each year y, the
-    indicators of eligible units of the product exited in or before y are at least ratio × the
-    approved new capacity of the product up to y, and in all no more than ratio × all approved new
-    capacity (only the part used is an indicator). An indicator on an ineligible unit, on a unit
-    that does not exit, or on a product without a replacement rule is itself a violation."""
+    """Reduced-quantity replacement (rule 2, docs/model.md#replacement): for a product with a ratio
+    and each year y, the indicators of eligible units of the product exited in or before y are at
+    least ratio × the approved new capacity of the product up to y, and in all no more than ratio ×
+    all approved new capacity (only the part used is an indicator). An indicator on an ineligible
+    unit, on a unit that does not exit, or on a product without a replacement rule is itself a
+    violation."""
     u = f.units
     out = []
     has = u["indicator"] > tol(0.0)
@@ -265,9 +270,9 @@ def check_replacement(f: Facts) -> list[Violation]:
 
 
 def check_concentration(f: Facts) -> list[Violation]:
-    """Concentration (rule 3): in each listed year, the ``top`` largest firms/groups of the product
-    (by remaining capacity: units not yet exited plus approved projects on line) hold at least
-    ``share`` of the product's remaining capacity."""
+    """Concentration (rule 3, docs/model.md#concentration): in each listed year, the ``top`` largest
+    firms/groups of the product (by remaining capacity: units not yet exited plus approved projects
+    on line) hold at least ``share`` of the product's remaining capacity."""
     u = f.units
     out = []
     for c in f.scen.concentration:
@@ -287,8 +292,9 @@ def check_concentration(f: Facts) -> list[Violation]:
 
 
 def check_utilisation(f: Facts) -> list[Violation]:
-    """Utilisation and supply (rule 4): remaining capacity of the product in a demand year is at
-    most demand / min_utilisation (when given) and at least demand × (1 + reserve) (when given)."""
+    """Utilisation and supply (rule 4, docs/model.md#utilisation): remaining capacity of the product
+    in a demand year is at most demand / min_utilisation (when given) and at least demand × (1 +
+    reserve) (when given)."""
     out = []
     for c in f.scen.utilisation:
         for y, demand in sorted(c.demand.items()):
@@ -311,8 +317,8 @@ def check_utilisation(f: Facts) -> list[Violation]:
 
 
 def check_budget(f: Facts) -> list[Violation]:
-    """Budget (rule 9a): outlay in a year (undiscounted, subsidised losses included, awards
-    subtracted) is at most ``caps.budget[year]``."""
+    """Budget (rule 9a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses
+    included, awards subtracted) is at most ``caps.budget[year]``."""
     outlay = f.years.set_index("year")["outlay"]
     out = []
     for y, budget in sorted(f.scen.caps.budget.items()):
@@ -325,8 +331,8 @@ def check_budget(f: Facts) -> list[Violation]:
 
 
 def check_workers(f: Facts) -> list[Violation]:
-    """Labour market (rule 9b): displaced workers per region per year are at most ``per_year``
-    in each region the cap names (every region when it names none)."""
+    """Labour market (rule 9b, docs/model.md#workers): displaced workers per region per year are at
+    most ``per_year`` in each region the cap names (every region when it names none)."""
     u = f.units
     by_region = u[u["exits"]].groupby(["region", "gone_year"])["workers_displaced"].sum()
     out = []

@@ -1,4 +1,4 @@
-"""The exit-allocation MIP, one module per rule family of ``model.md``.
+"""The exit-allocation MIP, one module per rule family of docs/model.md (docs/model.md#contract).
 
 ``build(inst)`` adds, in this visible order: the decisions (:mod:`.base`); every rule family's
 own variables (``add_variables``, e.g. the indicator split of rule 2), in the order of

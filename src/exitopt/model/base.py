@@ -1,4 +1,5 @@
-"""Decisions, shared expressions and the registry of policy rows.
+"""Decisions, shared expressions and the registry of policy rows (docs/model.md#decisions,
+docs/model.md#new-capacity, docs/model.md#rows).
 
 Decisions
     ``x[u, y, m]`` ∈ {0, 1}: unit u exits in year y by mode m, for the (u, y, m) the domain

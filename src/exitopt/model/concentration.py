@@ -1,4 +1,5 @@
-"""Rule 3 — concentration: the top k firms (or groups) hold at least a share α of what remains.
+"""Rule 3 — concentration: the top k firms (or groups) hold at least a share α of what remains
+(docs/model.md#concentration).
 
 "Top k" is whoever ends up largest, so the model picks the k holders itself. With
 ``r[g, y]`` the remaining capacity of holder g (its units not yet retired plus its built

@@ -1,4 +1,4 @@
-"""The cost of a plan, exactly as ``model.md`` states it, and the objective.
+"""The cost of a plan, exactly as docs/model.md#cost states it, and the objective.
 
 For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
 

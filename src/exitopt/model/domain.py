@@ -1,4 +1,5 @@
-"""Rules 7 and 8 (protected units, exit windows) and the modes a unit allows: which (u, y, m) exist.
+"""Rules 7 and 8 (protected units, exit windows) and the modes a unit allows: which (u, y, m) exist
+(docs/model.md#modes, docs/model.md#protected, docs/model.md#windows).
 
 A decision ``x[u, y, m]`` exists only when
 

@@ -1,4 +1,5 @@
-"""The exit MIP as one typed object: a Pyomo model whose every attribute is declared here.
+"""The exit MIP as one typed object: a Pyomo model whose every attribute is declared here
+(docs/model.md#decisions).
 
 :func:`exitopt.model.build` returns an :class:`ExitModel`. Its fields are the Pyomo components
 (decisions, rows, objectives) and the plain indexes the rule families share and the readers
@@ -49,7 +50,7 @@ class ToolParts:
 
 
 class ExitModel(ToolParts, pyo.ConcreteModel):
-    """The exit-allocation MIP of one instance (see ``model.md``)."""
+    """The exit-allocation MIP of one instance (see docs/model.md#decisions)."""
 
     # --- the decisions' domain and the decisions (model.domain, model.base) -------------------
     #: {(unit, year): [modes]} for every decision that exists (rules 7 and 8 leave some out)

@@ -1,4 +1,5 @@
-"""Rule 6 — mandatory exits: every selected unit exits in or before the rule's year.
+"""Rule 6 — mandatory exits: every selected unit exits in or before the rule's year
+(docs/model.md#mandatory).
 
 For each selected unit u::
 

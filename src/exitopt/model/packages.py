@@ -1,4 +1,5 @@
-"""Rule 5 — packages: all members exit in one year, each by its listed mode, or none does.
+"""Rule 5 — packages: all members exit in one year, each by its listed mode, or none does
+(docs/model.md#packages).
 
 The domain (:mod:`exitopt.model.domain`) already limits each member to its listed mode and to
 the years every member allows. With binary ``z[P, y]`` (package P exits in year y)::

@@ -1,4 +1,4 @@
-"""Rule 2 — reduced-quantity replacement (减量置换) and new capacity.
+"""Rule 2 — reduced-quantity replacement (减量置换) and new capacity (docs/model.md#replacement).
 
 New capacity comes from the projects table: ``a[j] = 1`` when project j is built; approved
 projects are fixed at 1, candidates are decisions, rejected ones do not exist.

@@ -1,4 +1,4 @@
-"""Rule 1 — exit targets.
+"""Rule 1 — exit targets (docs/model.md#targets).
 
 For a target on product p by year Y over the selected units S (all units of p when no
 selection is given)::

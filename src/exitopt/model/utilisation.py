@@ -1,4 +1,4 @@
-"""Rule 4 — utilisation and supply.
+"""Rule 4 — utilisation and supply (docs/model.md#utilisation).
 
 For each year y with a demand figure d_y (万吨)::
 
