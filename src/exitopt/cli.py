@@ -293,7 +293,11 @@ def check(
     p = read_plan(plan, inst)
     approved = read_project_approvals(projects, inst) if projects is not None else None
     result = check_plan(inst, p, approved)
-    out.print(format_report(result), markup=False, soft_wrap=True)
+    if p.listed == 0:
+        err.print(f"[yellow]note:[/] {escape(str(plan))} lists no unit (it has a header only, or the sheet is empty), so "
+                  "every unit stays and what follows checks doing nothing. If you meant another sheet, "
+                  "name it after # (book.xlsx#Sheet).", soft_wrap=True)
+    out.print(format_report(result, limit=5 if p.listed == 0 else None), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(EXIT_VIOLATIONS)
 
