@@ -131,10 +131,16 @@ def test_compare_to_a_file_prints_full_columns(tmp_path, scenario_file):
 
 
 def test_help_shows_no_python_types_and_version_prints():
-    for args in ([], ["solve"], ["sweep"], ["pareto"], ["report"], ["check"], ["alternatives"], ["compare"]):
+    import typer.main
+
+    commands = sorted(typer.main.get_command(app).commands)
+    assert {"solve", "template", "serve", "check"} <= set(commands)
+    for args in ([], *([c] for c in commands)):
         res = run(*args, "--help", terminal_width=120)
         assert res.exit_code == 0
-        assert not re.search(r"<(bool|float|int|path|text|str|list\[str\]|list)>", res.stdout), (args, res.stdout)
+        assert not re.search(r"<(bool|float|int|path|text|str|list\[str\]|list|choice)( range)?>", res.stdout), \
+            (args, res.stdout)
+        assert not re.search(r"\{[a-z_]+\}", res.stdout), (args, res.stdout)
     assert "SECONDS" in run("solve", "--help", terminal_width=120).stdout
     from exitopt import __version__
 

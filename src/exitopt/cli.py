@@ -23,7 +23,8 @@ from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_VIOLATIONS
 #: what the help shows after an option that takes a value (a flag shows nothing)
 METAVARS = {"out_dir": "DIR", "out_file": "FILE", "time_limit": "SECONDS", "keep": "UNIT[=YEAR]",
             "exit_": "UNIT[=YEAR]", "pins_file": "FILE", "projects": "FILE", "lang": "zh|en", "points": "N",
-            "within": "SHARE", "count": "N", "workers": "N", "scheduler": "ADDRESS"}
+            "within": "SHARE", "count": "N", "workers": "N", "scheduler": "ADDRESS",
+            "port": "PORT", "host": "ADDRESS"}
 
 
 def _no_type(ctx) -> None:
@@ -428,7 +429,7 @@ def sweep(
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 
-@app.command()
+@command()
 @friendly
 def template(
     out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
@@ -450,7 +451,7 @@ def main() -> None:
     app()
 
 
-@app.command()
+@command()
 @friendly
 def serve(
     scenario: ScenarioArg,
