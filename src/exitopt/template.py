@@ -201,7 +201,7 @@ def _example(name: str) -> pd.DataFrame | None:
     path = GANSU / name
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def build(path: Path, file_name: str | None = None) -> list[str]:
