@@ -29,7 +29,7 @@ def test_the_venv_is_activated_before_the_first_bare_exitopt_command():
 
 
 def test_the_quick_start_commands_name_the_venv_path():
-    quick = README[README.index("## Quick start"):README.index("## Units of measure")]
-    for line in (line for _, line in _code_lines() if line and line in quick):
+    start, end = README.index("## Quick start"), README.index("## Units of measure")
+    for line in (line for at, line in _code_lines() if start <= at < end):
         if "exitopt " in line or "pytest" in line:
             assert ".venv" in line, line
