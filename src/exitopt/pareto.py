@@ -66,8 +66,8 @@ class Frontier:
     def complete(self) -> bool:
         return not self.stopped and all(p.status == "optimal" for p in self.points)
 
-    def render(self) -> str:
-        """The points as a small text table for the console."""
+    def render(self):
+        """The points as a table for the console (a rich renderable)."""
         t = self.table
         view = pd.DataFrame({
             "point": t["point"],
@@ -79,7 +79,9 @@ class Frontier:
             "change": t["label"],
             "knee": t["knee"].map(lambda k: "knee" if k else ""),
         })
-        return view.to_string(index=False)
+        from .console import frame_table
+
+        return frame_table(view, wrap=("change",), right=("point", "jobs", "fiscal 万元", "objective", "units exiting"))
 
     def files(self) -> dict[str, pd.DataFrame]:
         """{relative path: table} of the plans and the frontier table."""
