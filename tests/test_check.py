@@ -644,7 +644,7 @@ def test_format_report(tmp_path):
     assert bad.splitlines()[0] == "The plan breaks the rules of scenario 'tiny' 1 time(s):"
     assert bad.splitlines()[1] == "  - target: coal exit target 'coal 500' by 2018: 0.0 万吨 counted, 500.0 required"
     for text in (ok, bad):
-        assert "Jobs: 10.0 displaced workers" in text
+        assert "Jobs: 10 persons displaced" in text
         assert "Fiscal: 0.0 万元 (present value)" in text
         assert "Objective: 10.0" in text
 

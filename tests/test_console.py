@@ -131,10 +131,16 @@ def test_compare_to_a_file_prints_full_columns(tmp_path, scenario_file):
 
 
 def test_help_shows_no_python_types_and_version_prints():
-    for args in ([], ["solve"], ["sweep"], ["pareto"], ["report"], ["check"], ["alternatives"], ["compare"]):
+    import typer.main
+
+    commands = sorted(typer.main.get_command(app).commands)
+    assert {"solve", "template", "serve", "check"} <= set(commands)
+    for args in ([], *([c] for c in commands)):
         res = run(*args, "--help", terminal_width=120)
         assert res.exit_code == 0
-        assert not re.search(r"<(bool|float|int|path|text|str|list\[str\]|list)>", res.stdout), (args, res.stdout)
+        assert not re.search(r"<(bool|float|int|path|text|str|list\[str\]|list|choice)( range)?>", res.stdout), \
+            (args, res.stdout)
+        assert not re.search(r"\{[a-z_]+\}", res.stdout), (args, res.stdout)
     assert "SECONDS" in run("solve", "--help", terminal_width=120).stdout
     from exitopt import __version__
 
@@ -204,3 +210,27 @@ def test_workbook_persons_are_rounded(tmp_path, scenario_file):
     assert cell.value == pytest.approx(4.7) and cell.number_format == "#,##0"
     page = (rep.folder / "briefing.html").read_text(encoding="utf-8")
     assert ">5<" in page and "4.666" not in page
+
+
+def test_check_of_a_plan_that_lists_no_unit_says_so_first(tiny, tmp_path):
+    """A plan sheet with only its header: a note says every unit stays, and the list is short."""
+    plan = tmp_path / "plan.csv"
+    plan.write_text("unit_id,exit_year,mode\n", encoding="utf-8")
+    done = shell(["check", tiny, plan], "utf-8", tmp_path)
+    assert done.returncode == 6  # the plan breaks rules
+    err = re.sub(r"\s+", " ", done.stderr)
+    assert "lists no unit" in err and "every unit stays" in err and "Traceback" not in err
+    assert "breaks the rules" in done.stdout and "Traceback" not in done.stdout
+    listed = [line for line in done.stdout.splitlines() if line.startswith("  - ")]
+    assert 1 <= len(listed) <= 5
+
+
+def test_check_and_solve_print_the_same_jobs_figure(tiny, tmp_path):
+    """The checker's jobs line uses the words and rounding of the solve's headline."""
+    done = shell(["solve", tiny, "--out", tmp_path / "run"], "utf-8", tmp_path)
+    assert done.returncode == 0, done.stderr
+    jobs = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))["jobs"]
+    assert f"jobs {jobs:,.0f} persons displaced" in done.stdout
+    checked = shell(["check", tiny, tmp_path / "run" / "schedule.csv"], "utf-8", tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert f"Jobs: {jobs:,.0f} persons displaced" in checked.stdout

@@ -50,7 +50,7 @@ SOURCE_SHA256 = {
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +103,11 @@ def test_sources_are_the_published_extracts():
         assert hashlib.sha256((GANSU / "sources" / name).read_bytes()).hexdigest() == digest, name
 
 
-def test_files_are_plain_utf8_with_lf():
+def test_files_are_utf8_with_a_bom_and_lf():
+    """The BOM tells Excel on a Chinese Windows that the file is UTF-8 (it guesses GBK otherwise)."""
     for path in (UNITS, PROJECTS):
         raw = path.read_bytes()
-        assert not raw.startswith(b"\xef\xbb\xbf"), f"{path.name} has a BOM"
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{path.name} has no BOM"
         assert b"\r" not in raw, f"{path.name} has CR line ends"
         raw.decode("utf-8")
 

@@ -215,3 +215,39 @@ def test_end_points_of_independent_blocks_are_the_whole_lexicographic_optima(mak
     middle = front.points[1]  # the ε-point couples the blocks: least outlay with jobs ≤ ε
     eps = (first.jobs + last.jobs) / 2
     assert middle.fiscal == pytest.approx(min(f for j, f in every if j <= eps + 1e-6), abs=1e-6)
+
+
+@pytest.mark.parametrize("jobs, fiscal", [
+    ([14_520, 14_610, 14_800, 15_350, 15_420], [191_000, 176_500, 168_000, 160_200, 159_600]),  # 3 and 4 close
+    ([100, 101, 102, 103, 104], [50, 40, 30, 20, 10]),  # a straight, steep line
+    ([0, 5_000, 10_000, 15_000, 20_000], [9, 8.9, 8.8, 8.7, 8.6]),  # a flat one
+])
+def test_frontier_labels_cover_no_other_point_and_stay_in_the_figure(jobs, fiscal):
+    from matplotlib import pyplot as plt
+
+    from exitopt.pareto import frontier_figure
+
+    labels = ["fewest jobs lost", "+COAL-S016 −COAL-S101", "+STEEL-S03-BF1 +2 more",
+              "−CEM-S22 moved CEM-S07", "+COAL-S121 (least outlay)"]
+    table = pd.DataFrame({"point": range(5), "jobs": jobs, "fiscal": fiscal, "label": labels,
+                          "knee": [False, False, True, False, False]})
+    fig = frontier_figure(table, "frontier")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        marks = ax.transData.transform(list(zip(jobs, fiscal)))
+        radius = 5 * fig.dpi / 72  # the marker's size in pixels
+        texts = [t for t in ax.texts]
+        assert [t.get_text().split(": ", 1)[1] for t in texts] == labels
+        whole = fig.bbox
+        for i, t in enumerate(texts):
+            box = t.get_window_extent(renderer)
+            assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, i
+            for j, (x, y) in enumerate(marks):
+                near = box.x0 - radius < x < box.x1 + radius and box.y0 - radius < y < box.y1 + radius
+                assert not near, f"label of point {i} covers point {j}"
+            for j, other in enumerate(texts[:i]):
+                assert not box.overlaps(other.get_window_extent(renderer)), f"labels {j} and {i} overlap"
+    finally:
+        plt.close(fig)

@@ -292,6 +292,8 @@ def test_template_sheets_columns_lists_and_header(template):
     assert ws.column_dimensions[col["accident_year"]].number_format == "0"
     text = " ".join(str(c.value) for row in wb["说明 instructions"].iter_rows() for c in row if c.value)
     assert "填写方法" in text and "How to fill in" in text and "#units" in text
+    # the steps name the workbook by the name it was written under
+    assert f'units = "{template.name}#units"' in text and "模板.xlsx#" not in text and '"template.xlsx#' not in text
 
 
 def test_template_example_sheets_are_the_gansu_tables_and_solve_alike(template, gansu_result, tmp_path):

@@ -1125,7 +1125,8 @@ def build(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     verify(units)
     out.mkdir(parents=True, exist_ok=True)
     for df, name in ((units, "units.csv"), (projects, "projects.csv")):
-        df.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
+        # with a BOM, so that Excel (which guesses GBK on a Chinese Windows) reads the names as UTF-8
+        df.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8-sig")
     return units, projects
 
 

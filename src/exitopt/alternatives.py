@@ -56,8 +56,8 @@ class Alternatives:
         files["robustness.csv"] = self.robustness
         return files
 
-    def render(self) -> str:
-        """The plans as a small text table for the console."""
+    def render(self):
+        """The plans as a table for the console (a rich renderable), and how often units exit."""
         t = self.table
         view = pd.DataFrame({
             "plan": t["plan"],
@@ -70,8 +70,15 @@ class Alternatives:
             "status": t["status"],
         })
         c = self.counts()
-        return (view.to_string(index=False) + f"\nunits exiting in all {len(t)} plans: {c['always']}; "
-                f"in some: {c['some']}; in none: {c['never']}")
+        from rich.console import Group
+        from rich.text import Text
+
+        from .console import frame_table
+
+        table = frame_table(view, wrap=("differences to nearest",),
+                            right=("objective", "above optimum", "jobs", "fiscal 万元", "units exiting"))
+        return Group(table, Text(f"units exiting in all {len(t)} plans: {c['always']}; "
+                                 f"in some: {c['some']}; in none: {c['never']}"))
 
     def counts(self) -> dict[str, int]:
         """How many units always, never and in some plans exit."""

@@ -14,6 +14,7 @@ from typing import Annotated, Callable
 
 import typer
 from rich.console import Console
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand, TyperGroup
@@ -23,7 +24,8 @@ from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_VIOLATIONS
 #: what the help shows after an option that takes a value (a flag shows nothing)
 METAVARS = {"out_dir": "DIR", "out_file": "FILE", "time_limit": "SECONDS", "keep": "UNIT[=YEAR]",
             "exit_": "UNIT[=YEAR]", "pins_file": "FILE", "projects": "FILE", "lang": "zh|en", "points": "N",
-            "within": "SHARE", "count": "N", "workers": "N", "scheduler": "ADDRESS"}
+            "within": "SHARE", "count": "N", "workers": "N", "scheduler": "ADDRESS",
+            "port": "PORT", "host": "ADDRESS"}
 
 
 def _no_type(ctx) -> None:
@@ -65,6 +67,16 @@ app = typer.Typer(
 command = functools.partial(app.command, cls=_Command)
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+
+def say(line: str) -> None:
+    """Print a plain line broken at spaces to fit the terminal (never a number or word split)."""
+    from .console import wrap_words
+
+    for part in wrap_words(line, out.width):
+        out.print(part, markup=False, soft_wrap=True)
+
+
 #: width of output that goes to a file or a pipe: wide enough that no table is cut or wrapped
 FILE_WIDTH = 1000
 
@@ -179,15 +191,15 @@ def validate(scenario: ScenarioArg) -> None:
     out.print(_summary_table(inst))
     s = inst.scenario
     approved = int((inst.projects["approval"] == "approved").sum()) if len(inst.projects) else 0
-    out.print(f"planning years {s.first_year}–{s.last_year}; "
-              f"{len(inst.projects)} new-capacity project(s), {approved} approved", soft_wrap=True)
+    say(f"planning years {s.first_year}–{s.last_year}; "
+        f"{len(inst.projects)} new-capacity project(s), {approved} approved")
     from .rules import FAMILIES
 
     for family in FAMILIES:
         rules = getattr(s, family.key)
         if rules:
             names = ", ".join(family.title(r) for r in rules)
-            out.print(f"{family.key} ({len(rules)}): {escape(names)}", soft_wrap=True)
+            say(f"{family.key} ({len(rules)}): {names}")
     if s.caps.budget or s.caps.workers:
         out.print(f"caps: budget in {len(s.caps.budget)} year(s), {len(s.caps.workers)} worker cap(s)")
     out.print("[green]valid[/]")
@@ -203,7 +215,7 @@ def headline(res) -> list[str]:
 
 def _print_result(res) -> None:
     for line in headline(res):
-        out.print(line, markup=False, soft_wrap=True)
+        say(line)
     sched = res.schedule[res.schedule["exit_year"].notna()]
     if sched.empty:
         out.print("no unit exits")
@@ -261,10 +273,14 @@ def solve(
     write_folder(target, run.files, force=force)
     _print_result(res)
     for line in run.lines:
-        out.print(line, markup=False, soft_wrap=True)
+        say(line)
     out.print(f"written to {target}", markup=False, soft_wrap=True)
-    out.print(f"next: exitopt report {_quoted(target)}   (briefing workbook, charts and page)", markup=False,
-              soft_wrap=True)
+    nxt, why = f"next: exitopt report {_quoted(target)}", "(briefing workbook, charts and page)"
+    if cell_len(f"{nxt}   {why}") <= out.width:
+        out.print(f"{nxt}   {why}", markup=False, soft_wrap=True)
+    else:  # the command stays whole on its line, so that it can be copied
+        out.print(nxt, markup=False, soft_wrap=True)
+        say(f"      {why}")
     if res.status == "limit":
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
@@ -293,7 +309,11 @@ def check(
     p = read_plan(plan, inst)
     approved = read_project_approvals(projects, inst) if projects is not None else None
     result = check_plan(inst, p, approved)
-    out.print(format_report(result), markup=False, soft_wrap=True)
+    if p.listed == 0:
+        err.print(f"[yellow]note:[/] {escape(str(plan))} lists no unit (it has a header only, or the sheet is empty), so "
+                  "every unit stays and what follows checks doing nothing. If you meant another sheet, "
+                  "name it after # (book.xlsx#Sheet).", soft_wrap=True)
+    out.print(format_report(result, limit=5 if p.listed == 0 else None), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -363,7 +383,7 @@ def pareto(
     with _command_limit(time_limit, inst, wall):
         front = frontier(inst, points, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
-    out.print(front.render(), markup=False, soft_wrap=True)
+    out.print(front.render())
     out.print(f"written to {target}")
     if not front.complete:
         err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
@@ -396,7 +416,7 @@ def alternatives(
     with _command_limit(time_limit, inst, wall):
         alts = find(inst, share, count, by_year=by_year, progress=_progress)
     write_folder(target, alts.files(), force=force)
-    out.print(alts.render(), markup=False, soft_wrap=True)
+    out.print(alts.render())
     out.print(f"written to {target}")
     if alts.stopped:
         err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time (the "
@@ -424,7 +444,7 @@ def sweep(
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 
-@app.command()
+@command()
 @friendly
 def template(
     out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
@@ -446,7 +466,7 @@ def main() -> None:
     app()
 
 
-@app.command()
+@command()
 @friendly
 def serve(
     scenario: ScenarioArg,

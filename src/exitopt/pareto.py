@@ -66,8 +66,8 @@ class Frontier:
     def complete(self) -> bool:
         return not self.stopped and all(p.status == "optimal" for p in self.points)
 
-    def render(self) -> str:
-        """The points as a small text table for the console."""
+    def render(self):
+        """The points as a table for the console (a rich renderable)."""
         t = self.table
         view = pd.DataFrame({
             "point": t["point"],
@@ -79,7 +79,9 @@ class Frontier:
             "change": t["label"],
             "knee": t["knee"].map(lambda k: "knee" if k else ""),
         })
-        return view.to_string(index=False)
+        from .console import frame_table
+
+        return frame_table(view, wrap=("change",), right=("point", "jobs", "fiscal 万元", "objective", "units exiting"))
 
     def files(self) -> dict[str, pd.DataFrame]:
         """{relative path: table} of the plans and the frontier table."""
@@ -397,8 +399,9 @@ def dominated_by(points: list[Solution], i: int) -> int | None:
     return None
 
 
-def plot_png(table: pd.DataFrame, title: str) -> bytes:
-    """The frontier as a PNG: fiscal against jobs, points labelled, the knee ringed."""
+def frontier_figure(table: pd.DataFrame, title: str):
+    """The frontier drawn on a new figure (the caller closes it): fiscal against jobs, points
+    labelled on the outer side of the curve so that no label covers another point, the knee ringed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -409,26 +412,75 @@ def plot_png(table: pd.DataFrame, title: str) -> bytes:
 
     rcParams.update(cjk_rc())
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    ax.plot(table["jobs"], table["fiscal"], "-o", color="#1f4e79", markersize=5, linewidth=1.2)
+    knee = table[table["knee"]]
+    if not knee.empty:
+        ax.scatter(knee["jobs"], knee["fiscal"], s=220, facecolors="none", edgecolors="#c00000",
+                   linewidths=1.8, zorder=3, label="knee")
+        ax.legend(loc="lower left", fontsize=8)
+    lo_x, hi_x = float(table["jobs"].min()), float(table["jobs"].max())
+    lo_y, hi_y = float(table["fiscal"].min()), float(table["fiscal"].max())
+    span_x, span_y = (hi_x - lo_x) or max(abs(hi_x), 1.0), (hi_y - lo_y) or max(abs(hi_y), 1.0)
+    ax.set_xlim(lo_x - 0.05 * span_x, hi_x + 0.35 * span_x)
+    ax.set_ylim(lo_y - 0.08 * span_y, hi_y + 0.15 * span_y)
+    ax.set_xlabel("displaced workers (persons)")
+    ax.set_ylabel("fiscal outlay, present value (10k yuan)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    fig.tight_layout()
+    _place_labels(fig, ax, table)
+    return fig
+
+
+#: where a point's label may go, in points from the marker (first free one wins): fiscal falls as
+#: jobs rise, so up and to the right, away from the origin, is the side free of other points
+_LABEL_SPOTS = [(7, 7, "left", "bottom"), (7, -7, "left", "top"), (-7, 7, "right", "bottom"),
+                (-7, -7, "right", "top"), (7, 18, "left", "bottom"), (7, -18, "left", "top"),
+                (-7, 18, "right", "bottom"), (-7, -18, "right", "top"), (7, 30, "left", "bottom"),
+                (7, -30, "left", "top")]
+
+
+def _place_labels(fig, ax, table: pd.DataFrame) -> None:
+    """Label every point at the first spot where its text covers no marker and no earlier label,
+    inside the figure (the first spot when none is free)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    marks = ax.transData.transform(list(zip(table["jobs"], table["fiscal"])))
+    pad = 5 * fig.dpi / 72
+    taken: list = []
+
+    def free(box) -> bool:
+        inside = (fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+                  and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1)
+        covers = any(box.x0 - pad < x < box.x1 + pad and box.y0 - pad < y < box.y1 + pad for x, y in marks)
+        return inside and not covers and not any(box.overlaps(t) for t in taken)
+
+    for _, r in table.iterrows():
+        text = f"{int(r['point'])}: {r['label']}"
+        for k, (dx, dy, ha, va) in enumerate(_LABEL_SPOTS):
+            note = ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points", xytext=(dx, dy),
+                               ha=ha, va=va, fontsize=7, color="#333333")
+            box = note.get_window_extent(renderer)
+            if free(box) or k == len(_LABEL_SPOTS) - 1:
+                if not free(box):  # no spot is free: the first one, as before
+                    note.remove()
+                    dx, dy, ha, va = _LABEL_SPOTS[0]
+                    note = ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points",
+                                       xytext=(dx, dy), ha=ha, va=va, fontsize=7, color="#333333")
+                    box = note.get_window_extent(renderer)
+                taken.append(box)
+                break
+            note.remove()
+
+
+def plot_png(table: pd.DataFrame, title: str) -> bytes:
+    """The frontier as a PNG (:func:`frontier_figure`)."""
+    from matplotlib import pyplot as plt
+
+    fig = frontier_figure(table, title)
     try:
-        ax.plot(table["jobs"], table["fiscal"], "-o", color="#1f4e79", markersize=5, linewidth=1.2)
-        middle = (table["jobs"].min() + table["jobs"].max()) / 2
-        for _, r in table.iterrows():
-            right = r["jobs"] > middle  # labels on the right half point left, to stay inside the axes
-            ax.annotate(f"{int(r['point'])}: {r['label']}", (r["jobs"], r["fiscal"]), textcoords="offset points",
-                        xytext=(-6, 6) if right else (6, 4), ha="right" if right else "left", fontsize=7,
-                        color="#333333")
-        knee = table[table["knee"]]
-        if not knee.empty:
-            ax.scatter(knee["jobs"], knee["fiscal"], s=220, facecolors="none", edgecolors="#c00000",
-                       linewidths=1.8, zorder=3, label="knee")
-            ax.legend(loc="upper right", fontsize=8)
-        ax.set_xlabel("displaced workers (persons)")
-        ax.set_ylabel("fiscal outlay, present value (10k yuan)")
-        ax.set_title(title, fontsize=10)
-        ax.grid(True, alpha=0.3)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         return buf.getvalue()

@@ -137,7 +137,8 @@ class _Book:
         ws.freeze_panes(1, 1)
         ws.autofilter(0, 0, 0, len(names) - 1)
 
-    def instructions(self, example: bool) -> None:
+    def instructions(self, example: bool, file_name: str) -> None:
+        """The instructions sheet; its steps name the workbook as ``file_name``."""
         ws = self.book.add_worksheet(INSTRUCTIONS)
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 20)
@@ -151,7 +152,7 @@ class _Book:
             ("2. 有下拉箭头的单元格请从列表中选择；是/否列可填 true/false、是/否、1/0。数字可以是数值，也可以是文本。", self.text),
             ("3. 新增产能项目填在 projects 表；指定保留或退出的单位填在 pins 表；要核查的退出方案填在 plan 表，"
              "项目批准情况填在 approvals 表。不用的表可留空。", self.text),
-            ('4. 在情景文件（.toml）中写 units = "模板.xlsx#units"、projects = "模板.xlsx#projects"（# 后为工作表名），'
+            (f'4. 在情景文件（.toml）中写 units = "{file_name}#units"、projects = "{file_name}#projects"（# 后为工作表名），'
              "然后运行 exitopt validate 情景.toml 检查，exitopt solve 情景.toml 求解。", self.text),
             ("5. 公式单元格以 Excel 最后计算的结果读取；由程序生成、从未在 Excel 中保存过的工作簿请先用 Excel 打开并保存。"
              "出错时提示的行号与 Excel 左侧的行号一致。", self.text),
@@ -164,17 +165,17 @@ class _Book:
              "may be numbers or text.", self.text),
             ("3. New-capacity projects go on the projects sheet; units to keep or to exit in a what-if on pins; a plan "
              "to check on plan, with project approvals on approvals. Leave unused sheets empty.", self.text),
-            ('4. In the scenario file (.toml) write units = "template.xlsx#units" and projects = '
-             '"template.xlsx#projects" (the sheet name after #), then run exitopt validate scenario.toml, and '
+            (f'4. In the scenario file (.toml) write units = "{file_name}#units" and projects = '
+             f'"{file_name}#projects" (the sheet name after #), then run exitopt validate scenario.toml, and '
              "exitopt solve scenario.toml.", self.text),
             ("5. Formula cells are read as the values Excel last calculated; open and save in Excel a workbook that a "
              "program wrote and Excel never saved. Messages number rows as Excel does.", self.text),
         ]
         if example:
             lines.insert(7, ("示例：example_units、example_projects 为甘肃 2016 年方案的数据；models/gansu_2016.toml 中改为 "
-                             'units = "模板.xlsx#example_units" 即可得到同样结果。', self.text))
+                             f'units = "{file_name}#example_units" 即可得到同样结果。', self.text))
             lines.append(("Example: example_units and example_projects hold the Gansu 2016 tables; pointing "
-                          'models/gansu_2016.toml at units = "template.xlsx#example_units" gives the same result.',
+                          f'models/gansu_2016.toml at units = "{file_name}#example_units" gives the same result.',
                           self.text))
         r = 0
         for text, fmt in lines:
@@ -200,11 +201,14 @@ def _example(name: str) -> pd.DataFrame | None:
     path = GANSU / name
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def build(path: Path) -> list[str]:
-    """Write the template workbook to ``path``; return its sheet names."""
+def build(path: Path, file_name: str | None = None) -> list[str]:
+    """Write the template workbook to ``path``; return its sheet names.
+
+    ``file_name`` is the name the instructions give the workbook (default: ``path``'s name).
+    """
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -216,7 +220,7 @@ def build(path: Path) -> list[str]:
         b.table("example_units", UNITS, units)
     if projects is not None:
         b.table("example_projects", PROJECTS, projects)
-    b.instructions(example=units is not None)
+    b.instructions(example=units is not None, file_name=file_name or path.name)
     book.close()
     return [ws.get_name() for ws in book.worksheets()]
 
@@ -235,7 +239,7 @@ def write_template(path: Path | str, *, force: bool = False) -> list[str]:
         path.resolve().parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.resolve().parent)
         os.close(fd)
-        sheets = build(Path(tmp))
+        sheets = build(Path(tmp), path.name)
         os.replace(tmp, path)
         tmp = None
     except OSError as e:

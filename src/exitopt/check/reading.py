@@ -42,6 +42,8 @@ class Plan:
 
     units: pd.DataFrame
     file: Path | None = None
+    #: how many rows of the plan name a unit (0: only a header, or an empty sheet)
+    listed: int | None = None
 
 
 def read_plan(path: Path | str, inst: Instance) -> Plan:
@@ -133,7 +135,7 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     out["exit_year"] = pd.Series(year_num.where(given).values, index=ids.values).reindex(units.index).astype("Int64")
     out["mode"] = pd.Series(mode.values, index=ids.values).reindex(units.index).fillna("")
     out["indicator"] = pd.Series(ind.values, index=ids.values, dtype=float).reindex(units.index)
-    return Plan(out, file)
+    return Plan(out, file, listed=len(cells))
 
 
 def _reject(cells: pd.DataFrame, bad: pd.Series, column: str, message: str, file: Path | None, *,

@@ -69,7 +69,7 @@ def format_report(result: CheckResult, limit: int | None = None) -> str:
     if result.indicators_allocated:
         lines.append("Replacement indicators allocated by the checker for: "
                      + ", ".join(result.indicators_allocated) + ".")
-    lines.append(f"Jobs: {result.jobs:,.1f} displaced workers")
+    lines.append(f"Jobs: {result.jobs:,.0f} persons displaced")
     lines.append(f"Fiscal: {result.fiscal:,.1f} 万元 (present value)")
     lines.append(f"Objective: {result.objective:,.1f}")
     return "\n".join(lines)

@@ -174,10 +174,11 @@ def write_comparison(comp: Comparison, path: Path | str, *, force: bool = False)
 
 def render(comp: Comparison):
     """The comparison as rich renderables (a Group of tables) for the terminal."""
-    from rich.cells import cell_len
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from ..console import frame_table
 
     parts = [Text(f"A = {comp.a.path} ({comp.a.name}, {comp.a.record.get('status')})\n"
                   f"B = {comp.b.path} ({comp.b.name}, {comp.b.record.get('status')})")]
@@ -191,28 +192,20 @@ def render(comp: Comparison):
     if comp.units.empty:
         parts.append(Text("units: the same units exit in the same years by the same modes"))
     else:
-        u = Table(title=f"units that differ ({len(comp.units)})", show_edge=False)
         rows = [(str(r.unit_id), _plan(r.year_a, r.mode_a), _plan(r.year_b, r.mode_b), r.change, str(r.product),
                  "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", str(r.region), str(r.name))
                 for r in comp.units.itertuples()]
-        heads = ("unit", "A", "B", "change", "product", "万吨/yr", "region", "name")
-        for i, col in enumerate(heads):
-            # the plan columns keep their full width; region and name wrap on a narrow terminal (never
-            # cut: to a file or a pipe every table is printed at its full width)
-            full = max([cell_len(col)] + [cell_len(row[i]) for row in rows])
-            u.add_column(col, justify="right" if col == "万吨/yr" else "left", no_wrap=i < 4, overflow="fold",
-                         min_width=full if i < 4 else min(full, 7))
-        for row in rows:
-            u.add_row(*row)
-        parts.append(u)
+        # the plan columns keep their cells whole; on a narrow terminal the change, region and name
+        # break at spaces (to a file or a pipe every table is printed at its full width)
+        view = pd.DataFrame(rows, columns=["unit", "A", "B", "change", "product", "万吨/yr", "region", "name"])
+        parts.append(frame_table(view, wrap=("change", "region", "name"), right=("万吨/yr",), optional=("region",),
+                                 title=f"units that differ ({len(comp.units)})"))
     if comp.rules.empty:
         parts.append(Text("rules: the same rules bind in both runs"))
     else:
-        b = Table(title=f"rules that bind in one run only ({len(comp.rules)})", show_edge=False)
-        for col in ("rule", "name", "year", "product", "change"):
-            b.add_column(col, no_wrap=col in ("rule", "year", "change"))
-        for r in comp.rules.itertuples():
-            b.add_row(str(r.rule), str(r.name), "" if pd.isna(r.year) else str(int(r.year)), str(r.product),
-                      r.change)
-        parts.append(b)
+        view = pd.DataFrame([(str(r.rule), str(r.name), "" if pd.isna(r.year) else str(int(r.year)), str(r.product),
+                              r.change) for r in comp.rules.itertuples()],
+                            columns=["rule", "name", "year", "product", "change"])
+        parts.append(frame_table(view, wrap=("name", "change"),
+                                 title=f"rules that bind in one run only ({len(comp.rules)})"))
     return Group(*parts)
