@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pty
 import re
+import pty
 import select
 import struct
 import subprocess
@@ -14,18 +14,18 @@ import sys
 import termios
 from pathlib import Path
 
+import pyte
 import pytest
 from rich.cells import cell_len
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is a POSIX device")
 
 ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def in_terminal(args: list, cwd: Path, columns: int = 80, timeout: float = 300) -> tuple[int, list[str]]:
-    """Run a command with stdout and stderr on a pseudo-terminal ``columns`` wide; its exit code
-    and the lines a person sees (colours removed)."""
+def in_terminal(args: list, cwd: Path, columns: int = 80, timeout: float = 300) -> tuple[int, list[str], bytes]:
+    """Run a command with stdout and stderr on a pseudo-terminal ``columns`` wide; its exit code,
+    the lines a person sees when it has ended, and the bytes it wrote."""
     main, sub = pty.openpty()
     fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -50,11 +50,14 @@ def in_terminal(args: list, cwd: Path, columns: int = 80, timeout: float = 300) 
     finally:
         os.close(main)
     code = proc.wait(timeout=timeout)
-    text = ANSI.sub("", b"".join(chunks).decode("utf-8", errors="replace"))
-    # a spinner redraws its line with carriage returns: what stays on screen is the last drawing
-    lines = [line.rsplit("\r", 1)[-1] if not line.endswith("\r") else line.rstrip("\r").rsplit("\r", 1)[-1]
-             for line in text.replace("\r\n", "\n").split("\n")]
-    return code, lines
+    # what stays on the screen: a terminal emulator draws the bytes (a spinner that redraws its
+    # line and is erased at the end leaves nothing), on a screen tall enough that nothing scrolls off
+    screen = pyte.Screen(columns, 4000)
+    pyte.ByteStream(screen).feed(b"".join(chunks))
+    lines = [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:
+        lines.pop()
+    return code, lines, b"".join(chunks)
 
 
 def assert_fits(lines: list[str], columns: int = 80) -> None:
@@ -117,10 +120,10 @@ def test_every_command_fits_80_columns_and_splits_no_word(name, tiny, runs, tmp_
     narrow_dir, wide_dir = tmp_path / "narrow", tmp_path / "wide"
     narrow_dir.mkdir()
     wide_dir.mkdir()
-    code, narrow = in_terminal(COMMANDS[name](tiny, runs, narrow_dir), narrow_dir, columns=80)
+    code, narrow, _ = in_terminal(COMMANDS[name](tiny, runs, narrow_dir), narrow_dir, columns=80)
     assert code == 0, "\n".join(narrow)
     assert_fits(narrow, 80)
-    code, wide = in_terminal(COMMANDS[name](tiny, runs, wide_dir), wide_dir, columns=240)
+    code, wide, _ = in_terminal(COMMANDS[name](tiny, runs, wide_dir), wide_dir, columns=240)
     assert code == 0, "\n".join(wide)
     # the folders differ by name only: compare the words with each run's own folder named alike
     # a table too wide for the terminal says which of its columns it leaves out
@@ -128,3 +131,23 @@ def test_every_command_fits_80_columns_and_splits_no_word(name, tiny, runs, tmp_
     narrow_words = {w.replace(str(narrow_dir), "OUT") for w in _words(narrow)}
     wide_words = {w.replace(str(wide_dir), "OUT") for w in _words(wide)}
     assert narrow_words <= wide_words, sorted(narrow_words - wide_words)
+
+
+def test_a_solve_in_a_terminal_shows_a_spinner_with_its_stage_and_time_and_erases_it(tiny, tmp_path):
+    code, lines, raw = in_terminal(["solve", tiny, "--out", "run", "--keep", "COAL-S001"], tmp_path)
+    assert code == 0, "\n".join(lines)
+    drawn = raw.decode("utf-8", errors="replace")
+    assert "solving tiny" in drawn and re.search(r"0:00:\d\d", drawn), drawn[-2000:]
+    # the stages of a solve with pins show in the spinner and stay as lines above it
+    assert "the plan with every pin" in drawn
+    assert not any("solving tiny" in line or re.search(r"0:00:\d\d", line) for line in lines), "\n".join(lines)
+    assert any(line.startswith("status optimal") for line in lines)
+
+
+def test_no_spinner_when_the_output_goes_to_a_file(tiny, tmp_path):
+    with open(tmp_path / "log.txt", "wb") as log:
+        done = subprocess.run(ENTRY + ["solve", str(tiny), "--out", "run"], stdout=log, stderr=subprocess.STDOUT,
+                              cwd=tmp_path, timeout=300)
+    assert done.returncode == 0
+    text = (tmp_path / "log.txt").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\r" not in text and "solving tiny" not in text

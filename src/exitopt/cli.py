@@ -7,6 +7,7 @@ a limit (best plan written, flagged); 5 output folder problem; 6 a checked plan 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from pathlib import Path
@@ -265,7 +266,7 @@ def solve(
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
-    with _command_limit(time_limit, inst, wall):
+    with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
         run = solve_run(inst, pins, explain=explain, progress=_progress)
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
@@ -356,9 +357,35 @@ def compare(
         out.print(f"written to {out_file}")
 
 
+#: the spinner of the running command, when it runs in a terminal (see _working)
+_spinner: list = []
+
+
+@contextlib.contextmanager
+def _working(stage: str):
+    """In a terminal, a spinner on stderr with the stage and the time elapsed while the block
+    runs; it goes when the block ends. Elsewhere (a file, a pipe) nothing is drawn."""
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(stage, total=None)
+        _spinner.append(lambda text: bar.update(task, description=text))
+        try:
+            yield
+        finally:
+            _spinner.pop()
+
+
 def _progress(message: str) -> None:
-    """One line of progress on stderr, for commands that solve many times."""
+    """One line of progress on stderr, for commands that solve many times; the spinner, if any,
+    shows it as its stage."""
     err.print(f"[dim]… {message}[/]", markup=True, soft_wrap=True)
+    if _spinner:
+        _spinner[-1](message)
 
 
 @command()
@@ -380,7 +407,7 @@ def pareto(
     inst = load(scenario)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
-    with _command_limit(time_limit, inst, wall):
+    with _command_limit(time_limit, inst, wall), _working("the frontier"):
         front = frontier(inst, points, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
     out.print(front.render())
@@ -413,7 +440,7 @@ def alternatives(
     share = parse_share(within)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
-    with _command_limit(time_limit, inst, wall):
+    with _command_limit(time_limit, inst, wall), _working("alternative plans"):
         alts = find(inst, share, count, by_year=by_year, progress=_progress)
     write_folder(target, alts.files(), force=force)
     out.print(alts.render())
