@@ -492,7 +492,21 @@ def _signed(x: float, kind: str) -> str:
 def _plan_words(year: object, mode: object, lang: str) -> str:
     if _blank(year):
         return _t("stays", lang)
+    if lang == "zh":
+        return f"{int(year)}年{labels.mode(mode, lang)}"
     return f"{int(year)} {labels.mode(mode, lang)}".strip()
+
+
+def _chinese_names(comp: Comparison) -> dict[str, str]:
+    """Unit id → Chinese name, from either run's schedule (as the plan tables name units in Chinese)."""
+    out: dict[str, str] = {}
+    for run in (comp.a, comp.b):
+        if "name_zh" not in run.schedule.columns:
+            continue
+        for uid, zh in zip(run.schedule["unit_id"], run.schedule["name_zh"]):
+            if not _blank(zh) and str(zh).strip():
+                out.setdefault(uid, str(zh))
+    return out
 
 
 def _comparison(w: _Writer, comp: Comparison, lang: str) -> None:
@@ -515,7 +529,9 @@ def _comparison(w: _Writer, comp: Comparison, lang: str) -> None:
     else:
         heads = [labels.header("unit_id", lang), labels.header("name", lang), labels.header("product", lang),
                  labels.header("capacity", lang), _t("other_col", lang), _t("this_col", lang), _t("change_col", lang)]
-        rows = [[(str(u.unit_id), False), (str(u.name), False), (labels.product(u.product, lang), False),
+        names = _chinese_names(comp) if lang == "zh" else {}
+        rows = [[(str(u.unit_id), False), (names.get(u.unit_id) or str(u.name), False),
+                 (labels.product(u.product, lang), False),
                  (fmt_number(u.capacity, "capacity"), True), (_plan_words(u.year_a, u.mode_a, lang), False),
                  (_plan_words(u.year_b, u.mode_b, lang), False), (_pick(CHANGES[u.change], lang), False)]
                 for u in comp.units.itertuples()]
