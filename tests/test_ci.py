@@ -1,4 +1,5 @@
-"""The CI script installs Chromium and the Chinese fonts where it can, and never fails for them."""
+"""The CI script installs Chromium and the Chinese fonts, LibreOffice and pdftotext where it can,
+and never fails for them."""
 
 from __future__ import annotations
 
@@ -32,29 +33,51 @@ def _run(tmp_path: Path, stubs: dict[str, str]) -> tuple[subprocess.CompletedPro
     return done, log.read_text(encoding="utf-8") if log.exists() else ""
 
 
-def test_nothing_is_installed_when_browser_and_fonts_are_there(tmp_path):
-    done, calls = _run(tmp_path, {"chromium": "", "fc-list": 'echo "Noto Sans CJK SC"', "id": "echo 0",
-                                  "apt-get": "exit 0"})
-    assert done.returncode == 0 and "are installed" in done.stdout
+BROWSER_AND_FONTS = {"chromium": "", "fc-list": 'echo "Noto Sans CJK SC"'}
+OFFICE = {"soffice": "", "pdftotext": ""}
+APT = "apt-get -o DPkg::Lock::Timeout=120"
+
+
+def test_nothing_is_installed_when_everything_is_there(tmp_path):
+    done, calls = _run(tmp_path, {**BROWSER_AND_FONTS, **OFFICE, "id": "echo 0", "apt-get": "exit 0"})
+    assert done.returncode == 0 and "chromium and a Chinese font are installed" in done.stdout
+    assert "libreoffice and pdftotext are installed" in done.stdout
     assert "apt-get" not in calls
 
 
-def test_root_with_apt_installs_chromium_and_the_fonts(tmp_path):
+def test_root_with_apt_installs_chromium_the_fonts_and_libreoffice(tmp_path):
     done, calls = _run(tmp_path, {"fc-list": "", "id": "echo 0", "apt-get": "exit 0"})
     assert done.returncode == 0, done.stderr
-    assert "apt-get update" in calls
-    assert "apt-get install -y -qq chromium fonts-noto-cjk fontconfig" in calls
+    assert calls.count(f"{APT} update -qq") == 1
+    assert f"{APT} install -y -qq chromium fonts-noto-cjk fontconfig" in calls
+    assert f"{APT} install -y -qq libreoffice-calc libreoffice-writer poppler-utils" in calls
+
+
+@pytest.mark.parametrize("present, wanted, unwanted", [
+    (BROWSER_AND_FONTS, "libreoffice-calc", "chromium fonts-noto-cjk"),
+    (OFFICE, "chromium fonts-noto-cjk", "libreoffice-calc"),
+])
+def test_only_what_is_missing_is_installed(tmp_path, present, wanted, unwanted):
+    done, calls = _run(tmp_path, {**present, "id": "echo 0", "apt-get": "exit 0"})
+    assert done.returncode == 0, done.stderr
+    assert wanted in calls and unwanted not in calls
+
+
+def test_pdftotext_missing_counts_as_missing(tmp_path):
+    done, calls = _run(tmp_path, {**BROWSER_AND_FONTS, "soffice": "", "id": "echo 0", "apt-get": "exit 0"})
+    assert done.returncode == 0 and "poppler-utils" in calls
 
 
 def test_a_failed_install_does_not_fail_ci(tmp_path):
     done, calls = _run(tmp_path, {"id": "echo 0", "apt-get": "exit 100"})
     assert done.returncode == 0
-    assert "could not install" in done.stderr and "apt-get update" in calls
+    assert done.stderr.count("could not install") == 2 and f"{APT} update" in calls
+    assert "libreoffice-calc" in calls  # a failed first install does not stop the second
 
 
 def test_without_root_it_says_why_and_goes_on(tmp_path):
     done, calls = _run(tmp_path, {"id": "echo 1000", "apt-get": "exit 0"})
-    assert done.returncode == 0 and "needs root" in done.stderr and "apt-get" not in calls
+    assert done.returncode == 0 and done.stderr.count("needs root") == 2 and "apt-get" not in calls
 
 
 def test_ci_run_calls_it_before_the_suite_and_pytest_prints_skip_reasons():

@@ -20,7 +20,7 @@ from exitopt.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 #: import name -> distribution name, where the two differ
-DISTRIBUTION = {"distributed": "dask", "dask_jobqueue": "dask-jobqueue", "yaml": "pyyaml"}
+DISTRIBUTION = {"distributed": "dask", "dask_jobqueue": "dask-jobqueue", "yaml": "pyyaml", "docx": "python-docx"}
 #: modules only the optional cluster client needs
 OPTIONAL = {"dask", "dask-jobqueue"}
 

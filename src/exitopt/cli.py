@@ -329,11 +329,16 @@ def report(
     lang: Annotated[str, typer.Option("--lang", help="zh (Chinese) or en (English).")] = "zh",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: RUN_DIR/report_<lang>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing briefing folder.")] = False,
+    docx: Annotated[bool, typer.Option("--docx", help="Also write the briefing as a Word document (briefing.docx).")] = False,
+    compare_dir: Annotated[Path | None, typer.Option(
+        "--compare", metavar="RUN_DIR", show_default=False,
+        help="Another run folder: the Word briefing ends with what differs from it (needs --docx).")] = None,
 ) -> None:
-    """Make the briefing pack of a run: briefing.xlsx, charts (PNG) and a self-contained briefing.html."""
+    """Make the briefing pack of a run: briefing.xlsx, charts (PNG), a self-contained briefing.html,
+    and with --docx a Word briefing."""
     from .report import make_report
 
-    rep = make_report(run_dir, lang, out_dir, force=force)
+    rep = make_report(run_dir, lang, out_dir, force=force, docx=docx, compare=compare_dir)
     out.print(f"written to {rep.folder}: {', '.join(rep.files)}")
     if rep.note:
         err.print(f"[yellow]note:[/] {rep.note}")

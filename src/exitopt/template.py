@@ -13,7 +13,9 @@ column). Each table sheet has:
   warnings for numbers out of range (capacity > 0, whole workers, years 1900–2100);
 - number formats per column (years without a thousands separator, text for ids and
   ``exit_years`` so Excel leaves ``2018-2020`` alone), a frozen header row and id column, and
-  a filter on the header.
+  a filter on the header;
+- print settings: A4 landscape, one page wide, the header row on every page, a page header and
+  footer with the template's name, the sheet, the date and the page number.
 
 The workbook holds no formula, so it needs no calculation before exitopt reads it. A scenario
 points at a sheet as ``units = "template.xlsx#units"``; the example sheets validate and solve
@@ -30,6 +32,7 @@ import pandas as pd
 
 from .errors import OutputError
 from .columns import TABLES, Column
+from .printing import set_up_printing
 
 #: the Gansu tables, next to the package in a source checkout (pip install -e .)
 GANSU = Path(__file__).resolve().parents[2] / "data" / "gansu"
@@ -42,6 +45,8 @@ YES_NO = ("true", "false", "是", "否")
 SHEETS = {name: [c for c in columns if c.in_template] for name, columns in TABLES.items()}
 UNITS, PROJECTS = SHEETS["units"], SHEETS["projects"]
 INSTRUCTIONS = "说明 instructions"
+#: what the page header of every printed sheet names
+PRINT_TITLE = "exitopt 数据填报模板 · data template"
 
 _FORMATS = {"capacity": "#,##0.0##", "count": "#,##0", "money": "#,##0.0##", "amount": "#,##0.0##", "year": "0",
             "id": "@", "text": "@", "bool": "@"}
@@ -136,6 +141,7 @@ class _Book:
                         ws.write_number(i, j, v)
         ws.freeze_panes(1, 1)
         ws.autofilter(0, 0, 0, len(names) - 1)
+        set_up_printing(ws, PRINT_TITLE, "both")
 
     def instructions(self, example: bool, file_name: str) -> None:
         """The instructions sheet; its steps name the workbook as ``file_name``."""
@@ -194,6 +200,7 @@ class _Book:
                 ws.write_string(r, 2, col.unit, self.text)
                 ws.write_string(r, 3, col.zh, self.text)
                 ws.write_string(r, 4, col.en, self.text)
+        set_up_printing(ws, PRINT_TITLE, "both")
         ws.activate()
 
 

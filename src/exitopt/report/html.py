@@ -93,8 +93,8 @@ HEADLINE_KINDS = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal
                   "gap": "gap"}
 
 
-def headline_section(run: Run, lang: str) -> str:
-    """Headline figures as a two-column table (id="headline")."""
+def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
+    """The headline figures as shown: (key, label, text), in the order of :func:`headline`."""
     rows = []
     for key, value in headline(run):
         if key == "status":
@@ -103,14 +103,26 @@ def headline_section(run: Run, lang: str) -> str:
             text = value or labels.text("none", lang)
         else:
             text = fmt_number(value, HEADLINE_KINDS.get(key, "text"))
+        rows.append((key, labels.text(key, lang), str(text)))
+    return rows
+
+
+def headline_section(run: Run, lang: str) -> str:
+    """Headline figures as a two-column table (id="headline")."""
+    rows = []
+    for key, label, text in headline_rows(run, lang):
         cls = "num" if key in HEADLINE_KINDS else "text"
-        rows.append(f'<tr><th>{escape(labels.text(key, lang))}</th>'
-                    f'<td class="{cls}" data-key="{escape(key)}">{escape(str(text))}</td></tr>')
+        rows.append(f'<tr><th>{escape(label)}</th>'
+                    f'<td class="{cls}" data-key="{escape(key)}">{escape(text)}</td></tr>')
     return f'<table class="headline" id="headline"><tbody>{"".join(rows)}</tbody></table>'
 
 
-def exits_section(run: Run, lang: str) -> str:
-    """Exits by product, with a total row of units, workers and outlay (id="exits")."""
+Cells = list[list[tuple[str, bool]]]  # rows of (text as shown, numeric?)
+
+
+def exits_table(run: Run, lang: str) -> tuple[list[str], Cells, frozenset[int]] | None:
+    """Exits by product as shown: headers, rows with a last total row of units, workers and outlay,
+    and the index of that total row; None when no unit exits."""
     t = exits_by_product(run)
     heads = [labels.header("product", lang), labels.text("units", lang)] + [
         labels.header(c, lang) for c in ("capacity", "counted", "indicator", "workers_displaced", "outlay")]
@@ -121,12 +133,21 @@ def exits_section(run: Run, lang: str) -> str:
         rows.append([(labels.product(r["product"], lang), False)] + [(fmt_number(v, k), True)
                                                                      for v, k in zip(vals, kinds)])
     if not rows:
-        return f"<p>{escape(labels.text('none', lang))}</p>"
+        return None
     tot = exit_totals(t)
     totals = frozenset({len(rows)})
     rows.append([(labels.text("total", lang), False), (fmt_number(tot["units"], "count"), True), ("", True),
                  ("", True), ("", True), (fmt_number(tot["workers_displaced"], "persons"), True),
                  (fmt_number(tot["outlay"], "money"), True)])
+    return heads, rows, totals
+
+
+def exits_section(run: Run, lang: str) -> str:
+    """Exits by product, with a total row of units, workers and outlay (id="exits")."""
+    table = exits_table(run, lang)
+    if table is None:
+        return f"<p>{escape(labels.text('none', lang))}</p>"
+    heads, rows, totals = table
     return _scroll(_table(heads, rows, totals=totals).replace("<table>", '<table id="exits">', 1))
 
 
@@ -197,46 +218,67 @@ def _marginal(rows: pd.DataFrame, lang: str) -> str:
     return fmt_number(m, "cost")
 
 
+def binding_table(groups: dict[str, list[dict]], lang: str) -> tuple[list[str], Cells] | None:
+    """The rules that bind and have something to do, one line per rule, as shown: rule, name,
+    product, years binding, sense, required, achieved, marginal cost, unit; None when there are none.
+    ``groups`` is what :func:`binding_rules` returns."""
+    if not groups["priced"]:
+        return None
+    cols = ["rule", "name", "product", "binding_years", "sense", "required", "achieved", "marginal_cost", "unit"]
+    heads = [labels.text(c, lang) if c == "binding_years" else labels.header(c, lang) for c in cols]
+    rows = []
+    for e in groups["priced"]:
+        b, unit = e["rows"], e["rows"]["unit"].iloc[0]
+        kind = _figure_unit(unit)
+        products = ", ".join(dict.fromkeys(labels.product(p, lang) for p in b["product"] if not _blank(p)))
+        years = _years(list(b["year"]))
+        n_years = e["all_rows"]["year"].dropna().nunique()
+        if n_years > 1:
+            years += " (" + labels.text("binding_rows", lang).format(n=b["year"].dropna().nunique(),
+                                                                      m=n_years) + ")"
+        rows.append([
+            (labels.rule(e["rule"], lang), False), (str(e["name"]), False), (products, False), (years, False),
+            (" / ".join(dict.fromkeys(labels.sense(s, lang) for s in b["sense"])), False),
+            (_span(list(b["required"]), kind), True), (_span(list(b["achieved"]), kind), True),
+            (_marginal(b, lang), True), (labels.measure(unit, lang) if not _blank(unit) else "", False),
+        ])
+    return heads, rows
+
+
+def required_items(groups: dict[str, list[dict]], lang: str) -> list[str]:
+    """The exits the rules require (mandatory exits, required packages), one line each."""
+    items = []
+    for e in groups["required"]:
+        n = len(e["rows"])
+        what = labels.text("required_units", lang).format(n=n) if e["rule"] == "mandatory" else ""
+        items.append(f"{labels.rule(e['rule'], lang)} \u2018{e['name']}\u2019" + (f": {what}" if what else ""))
+    return items
+
+
+def idle_items(groups: dict[str, list[dict]], lang: str) -> list[str]:
+    """The rules with nothing to do (required 0, achieved 0), one line each with their years."""
+    return [f"{labels.rule(e['rule'], lang)} \u2018{e['name']}\u2019 ({_years(list(e['rows']['year']))})"
+            for e in groups["idle"]]
+
+
 def binding_section(run: Run, lang: str) -> str:
     """The rules that bind (id="binding"), one line per rule: rule, name, product, years binding,
     required, achieved, marginal cost, unit; then the exits rules require and the idle rules."""
     groups = binding_rules(run)
     parts = []
-    if groups["priced"]:
-        cols = ["rule", "name", "product", "binding_years", "sense", "required", "achieved", "marginal_cost", "unit"]
-        heads = [labels.text(c, lang) if c == "binding_years" else labels.header(c, lang) for c in cols]
-        rows = []
-        for e in groups["priced"]:
-            b, unit = e["rows"], e["rows"]["unit"].iloc[0]
-            kind = _figure_unit(unit)
-            products = ", ".join(dict.fromkeys(labels.product(p, lang) for p in b["product"] if not _blank(p)))
-            years = _years(list(b["year"]))
-            n_years = e["all_rows"]["year"].dropna().nunique()
-            if n_years > 1:
-                years += " (" + labels.text("binding_rows", lang).format(n=b["year"].dropna().nunique(),
-                                                                          m=n_years) + ")"
-            rows.append([
-                (labels.rule(e["rule"], lang), False), (str(e["name"]), False), (products, False), (years, False),
-                (" / ".join(dict.fromkeys(labels.sense(s, lang) for s in b["sense"])), False),
-                (_span(list(b["required"]), kind), True), (_span(list(b["achieved"]), kind), True),
-                (_marginal(b, lang), True), (labels.measure(unit, lang) if not _blank(unit) else "", False),
-            ])
+    table = binding_table(groups, lang)
+    if table is not None:
+        heads, rows = table
         parts.append(f'<p class="small">{escape(labels.text("binding_note", lang))}</p>')
         parts.append(_scroll(_table(heads, rows).replace("<table>", '<table id="binding">', 1)))
     else:
         parts.append(f"<p>{escape(labels.text('binding_none', lang))}</p>")
     if groups["required"]:
-        items = []
-        for e in groups["required"]:
-            n = len(e["rows"])
-            what = labels.text("required_units", lang).format(n=n) if e["rule"] == "mandatory" else ""
-            items.append(f"<li>{escape(labels.rule(e['rule'], lang))} \u2018{escape(str(e['name']))}\u2019"
-                         + (f": {escape(what)}" if what else "") + "</li>")
+        items = "".join(f"<li>{escape(t)}</li>" for t in required_items(groups, lang))
         parts.append(f'<p id="required-exits">{escape(labels.text("required_exits", lang))}</p>'
-                     f"<ul>{''.join(items)}</ul>")
+                     f"<ul>{items}</ul>")
     if groups["idle"]:
-        items = "".join(f"<li>{escape(labels.rule(e['rule'], lang))} \u2018{escape(str(e['name']))}\u2019"
-                        f" ({escape(_years(list(e['rows']['year'])))})</li>" for e in groups["idle"])
+        items = "".join(f"<li>{escape(t)}</li>" for t in idle_items(groups, lang))
         parts.append(f'<p id="idle-rules">{escape(labels.text("nothing_to_do", lang))}</p><ul>{items}</ul>')
     return "".join(parts)
 
@@ -250,18 +292,19 @@ PLAN_COLUMNS = ("exit_year", "unit_id", "name", "product", "mode", "capacity", "
 PLAN_KINDS = {"capacity": "capacity", "workers_displaced": "persons", "outlay": "money"}
 
 
-def plan_section(run: Run, lang: str) -> str:
-    """Every unit that exits (id="plan"), one table per sector, by year: unit, name, product, mode,
-    capacity (万吨/yr), workers displaced (persons) and outlay in the exit year (万元), with a
-    subtotal per year."""
+def plan_tables(run: Run, lang: str) -> list[tuple[str, list[str], Cells, frozenset[int]]]:
+    """Every unit that exits as shown, one table per sector: (sector, headers, rows, indexes of the
+    subtotal rows). By year: unit, name (the Chinese name in Chinese), product, mode, capacity
+    (万吨/yr), workers displaced (persons) and outlay in the exit year (万元), with a subtotal per
+    year. Empty when no unit exits."""
     ex = run.exiting
     if ex.empty:
-        return f"<p>{escape(labels.text('none', lang))}</p>"
+        return []
     order = {p: i for i, p in enumerate(PRODUCT_ORDER)}
     ex = ex.assign(_o=ex["product"].map(order).fillna(len(order)))
-    parts = [f'<p class="small">{escape(labels.text("plan_note", lang))}</p>']
     heads = [labels.header(c, lang) for c in PLAN_COLUMNS]
     sectors = sorted(ex["sector"].unique(), key=lambda s: (SECTOR_RANK.get(s, 9), str(s)))
+    tables = []
     for sector in sectors:
         g = ex[ex["sector"] == sector].sort_values(["exit_year", "_o", "unit_id"])
         rows, totals = [], set()
@@ -276,7 +319,18 @@ def plan_section(run: Run, lang: str) -> str:
             rows.append([(labels.text("year_total", lang).format(year=int(year)), False),
                          (labels.text("required_units", lang).format(n=len(gy)), False), ("", False), ("", False),
                          ("", False)] + [(fmt_number(gy[c].sum(), PLAN_KINDS[c]), True) for c in PLAN_COLUMNS[5:]])
-        table = _table(heads, rows, totals=frozenset(totals)).replace("<table>", f'<table class="plan" id="plan-{escape(str(sector))}">', 1)
+        tables.append((str(sector), heads, rows, frozenset(totals)))
+    return tables
+
+
+def plan_section(run: Run, lang: str) -> str:
+    """Every unit that exits (id="plan"), one table per sector, by year (see :func:`plan_tables`)."""
+    tables = plan_tables(run, lang)
+    if not tables:
+        return f"<p>{escape(labels.text('none', lang))}</p>"
+    parts = [f'<p class="small">{escape(labels.text("plan_note", lang))}</p>']
+    for sector, heads, rows, totals in tables:
+        table = _table(heads, rows, totals=totals).replace("<table>", f'<table class="plan" id="plan-{escape(sector)}">', 1)
         parts.append(f"<h3>{escape(labels.sector(sector, lang))}</h3>" + _scroll(table))
     return "".join(parts)
 

@@ -4,7 +4,8 @@ Sheets: overview (headline figures and exits by product), schedule, summary, con
 new capacity. Headers carry their units in the chosen language; the header row and the id
 columns are frozen; every sheet has an autofilter; ids and names are written as text so Excel
 never turns "00123" into 123; numbers get thousands separators, capacity one decimal, persons
-none, shares a percent sign.
+none, shares a percent sign. Every sheet prints on A4 landscape, one page wide, with its header
+row on every page and the scenario, date and page number in the page header and footer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..printing import set_up_printing
 from . import labels
 from .run import Run, exit_totals, exits_by_product, headline, run_folder_name
 
@@ -94,8 +96,15 @@ def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lan
     return f"{x:,.1f}"
 
 
-def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, frozen: int) -> None:
-    """One data sheet: translated headers, typed cells, frozen header and id columns, autofilter."""
+def print_title(run: Run, lang: str) -> str:
+    """What every printed page of the briefing names in its header: the briefing and the scenario."""
+    return f"{labels.text('title', lang)} · {labels.text('scenario', lang)}: {run.name}"
+
+
+def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, frozen: int,
+                title: str = "") -> None:
+    """One data sheet: translated headers, typed cells, frozen header and id columns, autofilter;
+    printed on A4 landscape, one page wide, the header row on every page."""
     ws = wb.add_worksheet(labels.sheet(name, lang))
     cols = list(df.columns)
     widths = []
@@ -113,6 +122,7 @@ def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, froze
     ws.set_row(0, 32)
     ws.freeze_panes(1, frozen)
     ws.autofilter(0, 0, max(len(df), 1), max(len(cols) - 1, 0))
+    set_up_printing(ws, title, lang)
 
 
 def _headline_value(key: str, value: object, lang: str):
@@ -169,6 +179,7 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
     ws.write_string(r, 1, run_folder_name(run), fmt.text)
     ws.set_column(0, 0, 34)
     ws.set_column(1, 6, 20)
+    set_up_printing(ws, print_title(run, lang), lang)
 
 
 def write_workbook(run: Run, path: Path, lang: str) -> Path:
@@ -182,7 +193,7 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
         tables = {"schedule": run.schedule, "summary": run.summary, "constraints": run.constraints,
                   "new_capacity": run.new_capacity}
         for name, df in tables.items():
-            write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name])
+            write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name], print_title(run, lang))
     finally:
         wb.close()
     return path
