@@ -85,3 +85,31 @@ def far_plans_unproven(host: str, port: int, key: str) -> None:
                 result["status"] = "Time limit reached"
                 result["bound"] = result["objective"] + 5.0
             conn.send(("done", result))
+
+
+def slow_search_then_no_plan(host: str, port: int, key: str) -> None:
+    """Solve the first search (a block) as HiGHS would but take 1.5 s over it, then report every
+    later search as stopped at the time limit without any plan (jobs with every integer decision
+    fixed are answered as they come): a solve whose last step finds no plan after earlier steps
+    took the time."""
+    from multiprocessing.connection import Client
+
+    import highspy
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        searches = 0
+        while True:
+            job = conn.recv()
+            a = job["arrays"]
+            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
+            result = run(job, None)
+            if search:
+                searches += 1
+                if searches == 1:
+                    time.sleep(1.5)
+                else:
+                    result.update(model_status=int(highspy.HighsModelStatus.kTimeLimit), status="Time limit reached",
+                                  has_solution=False, objective=None, values=None, duals=None)
+            conn.send(("done", result))

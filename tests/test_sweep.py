@@ -326,3 +326,91 @@ def test_a_misspelt_key_of_the_sweep_file_is_named_with_its_block_and_the_key_me
     with pytest.raises(InputError) as e:
         read_sweep(bad)
     assert "axes #2.valuez: unknown key; did you mean 'values'?" in str(e.value)
+
+
+# ---- a case without a plan ------------------------------------------------------------------------
+
+
+def test_a_case_without_a_plan_has_empty_figures_and_stays_out_of_pictures_and_frequencies(tmp_path):
+    """A variant whose time limit passes before any plan: status limit, no objective, no exits (empty
+    cells, never 0), its wall time and a diagnosis that says so; the frequencies count the solved
+    cases only."""
+    path = write_tiny(tmp_path, targets="100, 300")
+    path.write_text(path.read_text(encoding="utf-8") + '\n[[variants]]\nname = "no time"\n'
+                    'set = { "solver.time_limit" = 1e-6 }\n', encoding="utf-8")
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-c", "from exitopt.cli import main; main()", "sweep", str(path), "--out",
+                        str(out), "--workers", "1", "--long"], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert "4 case(s) reached the time limit without any plan" in r.stdout
+    raw = pd.read_csv(out / "cases.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    none = raw[raw["variant"] == "no time"]
+    assert len(none) == 4 and (none["status"] == "limit").all()
+    for col in ("objective", "jobs", "fiscal", "gap", "bound", "exits_coal"):
+        assert (none[col] == "").all(), col  # empty, not 0.0
+    for seconds, diagnosis in zip(none["seconds"].astype(float), none["diagnosis"]):
+        assert diagnosis.startswith("no plan: the time limit of 1e-06 s was reached after ") and seconds > 0
+    solved = raw[(raw["status"] == "optimal")]
+    assert len(solved) == 12 and (solved["exits_coal"].astype(float) > 0).all()
+    freq = pd.read_csv(out / "unit_frequency.csv", encoding="utf-8-sig")
+    assert freq["cases_exiting"].max() <= len(solved)
+    assert freq["exit_share"].tolist() == pytest.approx((freq["cases_exiting"] / len(solved)).tolist())
+    long = pd.read_csv(out / "units_long.csv", encoding="utf-8-sig")
+    assert long.loc[long["case"].isin(none["case"]), "exit_year"].isna().all()
+    assert (out / "response.png").is_file() and (out / "tornado.png").is_file()
+
+
+def test_plots_and_tables_take_a_case_without_a_plan_as_one(tmp_path):
+    """Read back from the ledger (where a missing figure is NULL, read as NaN), a case with status limit
+    and no objective has no exits and is not among the solved cases."""
+    from exitopt.inputs import load
+    from exitopt.sweep.export import cases_table, export
+    from exitopt.sweep.ledger import open_ledger
+
+    path = write_tiny(tmp_path, targets="300")
+    sweep = read_sweep(path)
+    ledger = open_ledger(tmp_path)
+    try:
+        solved, none = sweep.cases[0], sweep.cases[1]
+        ledger.record(solved.id, solved.index, solved.variant, solved.values,
+                      {"status": "optimal", "objective": 10.0, "jobs": 4.0, "fiscal": 6.0, "gap": 0.0, "bound": 10.0,
+                       "exits": {"coal": {"2016": 300.0}}, "units": [("C", 2016, "close", False)], "seconds": 1.0})
+        ledger.record(none.id, none.index, none.variant, none.values,
+                      {"status": "limit", "diagnosis": "no plan", "seconds": 123.0})
+        table = cases_table(sweep, ledger.cases(), ["coal"]).set_index("case")
+        assert table.loc[solved.id, "exits_coal"] == 300.0
+        assert pd.isna(table.loc[none.id, "exits_coal"]) and table.loc[none.id, "seconds"] == 123.0
+        written = export(tmp_path, sweep, load(sweep.base_path), ledger)
+    finally:
+        ledger.close()
+    assert "response.png" in written
+    freq = pd.read_csv(tmp_path / "unit_frequency.csv", encoding="utf-8-sig").set_index("unit_id")
+    assert freq.loc["C", "exit_share"] == 1.0  # one solved case, in which C exits
+
+
+def test_a_case_without_a_plan_reports_the_time_the_case_took(tmp_path, monkeypatch):
+    """The first block takes 1.5 s, the later searches end without a plan in no time: the diagnosis
+    gives the case's time, not the last search's."""
+    import re
+
+    from conftest import write_scenario
+    from exitopt import highs
+    from exitopt.sweep import runner
+
+    base = write_scenario(tmp_path, [dict(unit_id="A", workers=10), dict(unit_id="B", workers=20),
+                                     dict(unit_id="K", product="clinker", workers=5)],
+                          {"targets": [{"name": "coal", "product": "coal", "by": 2017, "at_least": 100.0},
+                                       {"name": "clinker", "product": "clinker", "by": 2017, "at_least": 100.0}],
+                           "sectors": {"coal": {"resettlement_per_worker": 2.0},
+                                       "cement": {"resettlement_per_worker": 2.0}}})
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", "stand_ins:slow_search_then_no_plan")
+    monkeypatch.setattr(runner, "_BLOCKS", {})
+    try:
+        result = runner.solve_case(runner.Task("c0001", str(base), "key", (), 0, 30.0))
+    finally:
+        highs._drop_worker()
+    assert result["status"] == "limit" and "objective" not in result and result["seconds"] >= 1.5
+    said = float(re.search(r"reached after (\d+) s", result["diagnosis"]).group(1))
+    assert abs(said - result["seconds"]) <= 1.0

@@ -134,12 +134,12 @@ def time_share(left: float, size: int, rest: int) -> float:
 
 
 def solve_blocks(inst: Instance, *, time_limit: float | None = None,
-                 cache: dict[str, BlockPlan | None] | None = None,
-                 starts: dict[frozenset[str], BlockPlan] | None = None) -> list[BlockPlan] | None:
+                 cache: dict[str, BlockPlan | None] | None = None) -> list[BlockPlan] | None:
     """Each block's plan, or None when the model does not split or a block has no plan.
 
     ``cache`` (kept by the caller) holds the optimum of every block already solved, keyed by all
-    it depends on; ``starts`` the last plan found per block, used as the next solve's MIP start.
+    it depends on. A block is solved from no start, so a cached optimum is the plan a solve of
+    that block would find anew: a block's plan never depends on what was solved before it.
     """
     groups = product_blocks(inst)
     if not groups:
@@ -155,12 +155,10 @@ def solve_blocks(inst: Instance, *, time_limit: float | None = None,
         else:
             share = None if d.end is None else time_share(d.left(), size[products],
                                                           sum(size[g] for g in ordered[i:]))
-            plan = solve_block(sub, share, (starts or {}).get(products))
+            plan = solve_block(sub, share)
             if cache is not None and (plan is None or plan.status == "optimal"):
                 cache[key] = plan  # a plan cut short by the clock is not worth keeping
         if plan is None:
             return None
-        if starts is not None:
-            starts[products] = plan
         plans.append(plan)
     return plans

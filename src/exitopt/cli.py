@@ -467,12 +467,15 @@ def sweep(
     resume: Annotated[bool, typer.Option("--resume", help="Skip the cases already in the folder's ledger.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Start over in a folder that holds an earlier sweep.")] = False,
     long: Annotated[bool, typer.Option("--long", help="Also write units_long.csv (case × unit).")] = False,
+    order: Annotated[str, typer.Option("--order", hidden=True,
+                                       help="Hand the cases out as the file makes them (file), reversed or "
+                                            "shuffled; no case's plan changes.")] = "file",
 ) -> None:
     """Solve every case of a sensitivity sweep; write cases.csv, pictures and a crash-safe ledger."""
     from .sweep import format_report, run_sweep
 
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
-                    long=long)
+                    long=long, order=order)
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 

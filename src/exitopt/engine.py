@@ -9,7 +9,8 @@ explanations, the diagnosis and each case of a sweep — goes through this modul
   from the plan read into the model last (a MIP start).
 * :class:`Engine` solves scenario *variants* (pins, a tightened rule): each is split into the
   blocks no rule ties together (:mod:`exitopt.blocks`); a block the variant leaves as it was
-  is not solved again, and a block it changes starts from its best known plan.
+  is not solved again. A variant's plan is the one a first solve of it finds: nothing solved
+  before (no MIP start from another variant) steers it.
 * :class:`Pin` and :func:`apply` turn a what-if pin into rules of a variant.
 
 Every solve draws on the wall clock of the command (:func:`exitopt.highs.limit`).
@@ -255,18 +256,18 @@ def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
 class Engine:
     """Solves a scenario and its variants, reusing what an earlier solve found.
 
-    The blocks of a variant that no change reaches are taken from the cache as they were; a
-    block that changed starts from the best plan known for it (its last solved plan), and the
-    whole model, when it has to be solved whole, starts from the last whole plan.
+    The blocks of a variant that no change reaches are taken from the cache as they were (keyed
+    by everything the block's optimum depends on, :func:`exitopt.blocks.block_key`); every other
+    block, and the whole model when it has to be solved whole, is solved from no start. So a
+    variant gets the same plan, to the last digit, whatever was solved before it: the order of a
+    sweep's cases, a resume, the meeting room's earlier solves or a fresh process (a MIP start
+    from another variant's plan may lead HiGHS to another plan within the gap).
     """
 
     def __init__(self, inst: Instance, *, blocks: bool = True, cache: dict | None = None) -> None:
         self.inst = inst
         self.blocks = blocks
         self.cache: dict = {} if cache is None else cache
-        self.starts: dict = {}  # block products -> last BlockPlan
-        self.last: dict[str, tuple[int, str]] | None = None  # exits of the last whole plan
-        self.last_built: set = set()
         self._held: tuple | None = None  # the blocks' plan while the whole is solved for a smaller gap
 
     def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
@@ -278,19 +279,14 @@ class Engine:
         self._held = None
         outcome, m = self._by_blocks(inst, time_limit) if self.blocks else (None, None)
         if outcome is None:
-            m = m if m is not None else build(inst)
-            if self._held is None:  # else m holds the blocks' plan, the better start
-                self._warm(m)
+            m = m if m is not None else build(inst)  # holding the blocks' plan, when there is one
             outcome = self._whole(m, inst, time_limit)
             if self._held is not None and not outcome.has_solution:
                 outcome = self._restore(m, inst)  # out of time: the blocks' plan stands
         if outcome.status == "infeasible":
             return None, m
         highs.require_plan(outcome)
-        sol = read(m, inst, outcome)
-        self.last = sol.exits()
-        self.last_built = set(j for j in m.J if (m.a[j].value or 0) > 0.5)
-        return sol, m
+        return read(m, inst, outcome), m
 
     def _whole(self, m: ExitModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
         """Solve the whole model; one that only a yearly budget keeps from splitting into blocks
@@ -323,11 +319,6 @@ class Engine:
             for v in fixed:
                 v.unfix()
 
-    def _warm(self, m: ExitModel) -> None:
-        """Put the last whole plan into ``m`` as its starting values."""
-        if self.last is not None:
-            put(m, self.last, self.last_built)
-
     def _by_blocks(self, inst: Instance, time_limit: float | None) -> tuple[highs.Outcome | None,
                                                                              ExitModel | None]:
         """Solve the independent blocks (:mod:`exitopt.blocks`), fix their plans in the whole model
@@ -336,7 +327,7 @@ class Engine:
         from .blocks import solve_blocks
 
         started = time.perf_counter()
-        plans = solve_blocks(inst, time_limit=time_limit, cache=self.cache, starts=self.starts)
+        plans = solve_blocks(inst, time_limit=time_limit, cache=self.cache)
         if plans is None:
             return None, None
         m = build(inst, grace=True)  # the blocks' plans are in hand: do not lose them to the clock

@@ -240,7 +240,7 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
 
     Every re-solve goes through one :class:`exitopt.engine.Engine` (``engine``, when the run was
     solved with one): a tightened rule or a swap changes one block, and only that block is solved
-    again, from its best known plan.
+    again.
     """
     inst: Instance = result.inst
     engine = engine if engine is not None else Engine(inst)

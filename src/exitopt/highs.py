@@ -146,8 +146,10 @@ def require_plan(outcome: Outcome) -> None:
     if outcome.has_solution:
         return
     if outcome.status == "limit":
+        d = _current.get()  # the command's clock: the time it ran, not only this last solve's
+        seconds = time.time() - d.started if d is not None else outcome.seconds
         raise LimitReached(
-            f"the time limit was reached after {outcome.seconds:.0f} s of solving without any plan. "
+            f"the time limit was reached after {seconds:.0f} s without any plan. "
             f"Raise [solver] time_limit in the scenario (or --time-limit), or loosen the rules."
         )
     raise ExitoptError(f"HiGHS stopped without a plan ({outcome.message}).")

@@ -187,8 +187,8 @@ def solve_pinned(engine: Engine, pins: list[Pin], *, time_limit: float | None = 
     """Solve ``engine``'s scenario with every pin, solve it free, and re-solve without each pin in
     turn (up to MAX_PRICED).
 
-    The blocks a pin does not reach are solved once, and each re-solve starts from the pinned
-    plan, which every variant with fewer pins admits. Raises InfeasibleError (with a diagnosis)
+    The blocks a pin does not reach are solved once; each variant's plan is the one a solve of
+    it alone finds (the plan ``exitopt solve`` gives that scenario). Raises InfeasibleError (with a diagnosis)
     when no plan meets the rules with every pin.
     """
     inst = engine.inst

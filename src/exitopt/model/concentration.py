@@ -56,7 +56,7 @@ def holder_parts(m: ExitModel, inst: Instance, product: str, by: str, year: int
         fixed[g] += 0.0
         if m.project_year[j] <= year:
             parts[g].append((m.project_cap[j], m.a[j]))
-    return {g: (fixed[g], parts[g]) for g in set(fixed) | set(parts)}
+    return {g: (fixed[g], parts[g]) for g in sorted(set(fixed) | set(parts))}
 
 
 def max_holding(m: ExitModel, inst: Instance, product: str, by: str) -> dict[str, float]:

@@ -25,6 +25,13 @@ PRODUCT_ORDER = PRODUCTS  # the order reports list products in
 SOLVED = ("optimal", "limit")
 
 
+def has_plan(status: str, objective) -> bool:
+    """Whether a recorded case has a plan: solved (optimal, or stopped at the time limit with a
+    plan in hand) and an objective. A case that reached its time limit before any plan has none:
+    its figures are empty cells and it is left out of the pictures and the frequencies."""
+    return status in SOLVED and objective is not None and bool(pd.notna(objective))
+
+
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     write_csv(df, tmp)
@@ -40,9 +47,8 @@ def cases_table(sweep: Sweep, ledger_cases: pd.DataFrame, products: list[str]) -
             row[a] = r.params.get(a)
         row.update(status=r.status, objective=r.objective, jobs=r.jobs, fiscal=r.fiscal, gap=r.gap, bound=r.bound)
         exits = r.exits or {}
-        for p in products:
-            row[f"exits_{p}"] = float(sum(exits.get(p, {}).values())) if r.status in SOLVED and r.jobs is not None \
-                else None
+        for p in products:  # empty cells, not zeros, for a case without a plan (a NULL reads back as NaN)
+            row[f"exits_{p}"] = float(sum(exits.get(p, {}).values())) if has_plan(r.status, r.objective) else None
         row["projects_built"] = ";".join(r.projects_built or [])
         row["seconds"] = r.seconds
         row["diagnosis"] = r.diagnosis or ""
@@ -92,7 +98,7 @@ def export(out: Path, sweep: Sweep, inst, ledger: Ledger, *, long: bool = False)
     table = cases_table(sweep, lc, products)
     _atomic_csv(table, out / "cases.csv")
     written = ["cases.csv"]
-    solved = list(lc.loc[lc["status"].isin(SOLVED) & lc["objective"].notna(), "case_id"])
+    solved = [c for c, st, obj in zip(lc["case_id"], lc["status"], lc["objective"]) if has_plan(st, obj)]
     freq = unit_frequency(inst.units, exits, solved)
     _atomic_csv(freq, out / "unit_frequency.csv")
     written.append("unit_frequency.csv")

@@ -10,6 +10,11 @@ read once per worker process; each case copies the base scenario's data, sets it
 binds the copy to the same tables and builds its model. Measured on Gansu: build and hand-over
 to HiGHS take ≈ 0.15 s against 2–7 s of branch and bound, and HiGHS given the previous case's
 plan as a start did not finish sooner, so a case is rebuilt whole rather than patched.
+
+A case's plan does not depend on which cases its worker solved before, on the number of
+workers, on a resume or on the order cases are handed out: nothing is carried from one case to
+the next but the optima of blocks left exactly as they were (:mod:`exitopt.blocks`), which a
+solve of that block finds anew. A case is the plan ``exitopt solve`` finds for its scenario.
 """
 
 from __future__ import annotations
@@ -121,8 +126,9 @@ def _base(task: Task):
 _BLOCKS: dict = {}
 
 
-def _solve(task: Task) -> dict:
-    """Solve one case and reduce its result to what the ledger keeps."""
+def _solve(task: Task, started: float) -> dict:
+    """Solve one case (begun at ``started``, a perf_counter reading) and reduce its result to what
+    the ledger keeps."""
     from ..highs import limit
     from ..inputs import bind
     from ..solve import solve_instance
@@ -136,8 +142,11 @@ def _solve(task: Task) -> dict:
     case_inst = bind(scen, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path)
     if len(_BLOCKS) > 256:  # a worker keeps the optimum of each block it solved, within reason
         _BLOCKS.clear()
-    with limit(scen.solver.time_limit):  # the whole case, model building included
-        res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
+    try:
+        with limit(scen.solver.time_limit):  # the whole case, model building included
+            res = solve_instance(case_inst, with_duals=False, block_cache=_BLOCKS)
+    except LimitReached:
+        return {"status": "limit", "diagnosis": no_plan(time.perf_counter() - started, scen.solver.time_limit)}
     o = res.outcome
     s = res.schedule[res.schedule["exit_year"].notna()]
     exits: dict[str, dict[str, float]] = {}
@@ -155,16 +164,24 @@ def _solve(task: Task) -> dict:
                 diagnosis=diagnosis, exits=exits, units=units, projects_built=built)
 
 
+def no_plan(seconds: float, time_limit: float | None) -> str:
+    """The diagnosis of a case that stopped at its time limit without any plan."""
+    limit = f" of {time_limit:g} s" if time_limit is not None else ""
+    return (f"no plan: the time limit{limit} was reached after {seconds:.0f} s of the case without any plan, so "
+            f"the case has no figures. Raise time_limit in the sweep file, or loosen the rules.")
+
+
 def solve_case(task: Task) -> dict:
-    """Worker entry point: solve one case; never raises for a case's own trouble."""
+    """Worker entry point: solve one case; never raises for a case's own trouble. ``seconds`` is
+    the wall time of the case, from reading its values to its last solve."""
     with _LOCK:
         start = time.perf_counter()
         try:
-            result = _solve(task)
+            result = _solve(task, start)
         except InfeasibleError as e:
             result = {"status": "infeasible", "diagnosis": str(e)}
-        except LimitReached as e:
-            result = {"status": "limit", "diagnosis": str(e)}
+        except LimitReached:
+            result = {"status": "limit", "diagnosis": no_plan(time.perf_counter() - start, task.time_limit)}
         except ExitoptError as e:
             result = {"status": "error", "diagnosis": str(e)}
         except Exception as e:  # a fault in exitopt: record it, keep sweeping
@@ -188,6 +205,7 @@ class SweepReport:
     seconds: float = 0.0
     files: list[str] = field(default_factory=list)
     elsewhere: int = 0  # cases another sweep running on the same folder was solving
+    no_plan: int = 0  # cases that reached their time limit without any plan
 
 
 def _base_key(hashes: dict[str, str]) -> str:
@@ -532,16 +550,36 @@ def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str,
     return counts
 
 
+#: orders the cases may be handed to the workers in (each case's plan is the same in every one)
+ORDERS = ("file", "reverse", "shuffle")
+
+
+def ordered(cases: list[Case], order: str) -> list[Case]:
+    """``cases`` in the order they are handed to the workers: as the file makes them, reversed,
+    or shuffled."""
+    if order == "reverse":
+        return cases[::-1]
+    if order == "shuffle":
+        import random
+
+        out = list(cases)
+        random.Random(secrets.randbits(64)).shuffle(out)
+        return out
+    return list(cases)
+
+
 def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, force: bool = False, long: bool = False,
-              progress: bool = True) -> SweepReport:
+              progress: bool = True, order: str = "file") -> SweepReport:
     """Read a sweep file, run every case not yet in the ledger, and write the tables and pictures.
 
-    Results go to ``out`` (default ``./<sweep name>/``). Raises InputError (exit 2) for a bad
-    sweep file or a ledger of another sweep, OutputError (exit 5) for a folder in the way.
+    Results go to ``out`` (default ``./<sweep name>/``). ``order`` (one of :data:`ORDERS`) is the
+    order the cases are handed to the workers; it changes no case's plan, only which finish first.
+    Raises InputError (exit 2) for a bad sweep file or a ledger of another sweep, OutputError
+    (exit 5) for a folder in the way.
     """
     from ..inputs import load
-    from .export import export
+    from .export import export, has_plan
 
     start = time.perf_counter()
     sweep = read_sweep(sweep_file)
@@ -551,6 +589,8 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
     target = Path(out) if out is not None else Path.cwd() / sweep.name
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}.")
+    if order not in ORDERS:
+        raise InputError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}.")
     n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
     ex, close, where = _executor(n, scheduler)  # a cluster that cannot be reached fails before any file is made
     ledger = lock = None
@@ -564,13 +604,15 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         for p in target.glob(f".{LEDGER}.owner-*.lock"):  # left by sweeps that were killed
             if p != lock.path and not is_locked(p):
                 p.unlink(missing_ok=True)
-        pending = [c for c in sweep.cases if c.id in mine]
+        pending = ordered([c for c in sweep.cases if c.id in mine], order)
         execute(sweep, pending, ledger, hashes, ex, progress=progress, total_done=len(sweep.cases) - len(pending),
                 label=f"{sweep.name} on {where}")
         recorded = ledger.cases()
         # with no case finished yet (another sweep on this folder holds them all) there is nothing to show
         files = export(target, sweep, inst, ledger, long=long) if len(recorded) else []
         all_counts = recorded["status"].value_counts().to_dict()
+        no_plan = sum(1 for st, obj in zip(recorded["status"], recorded["objective"])
+                      if st == "limit" and not has_plan(st, obj))
     except (OSError, sqlite3.Error) as e:
         if not _disk_full(e):
             raise
@@ -588,7 +630,7 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
             lock.release()
     return SweepReport(sweep.name, target, len(sweep.cases), len(sweep.cases) - len(pending) - elsewhere,
                        {str(k): int(v) for k, v in all_counts.items()}, time.perf_counter() - start, files,
-                       elsewhere)
+                       elsewhere, no_plan)
 
 
 def format_report(rep: SweepReport) -> str:
@@ -600,6 +642,9 @@ def format_report(rep: SweepReport) -> str:
     if rep.elsewhere:
         lines.append(f"{rep.elsewhere} case(s) were being solved by another sweep on the same folder; when it ends "
                      f"its tables hold every case.")
+    if rep.no_plan:
+        lines.append(f"{rep.no_plan} case(s) reached the time limit without any plan: their figures are left empty "
+                     f"in cases.csv and they are left out of the pictures (see the diagnosis column).")
     if rep.counts.get("error"):
         lines.append(f"{rep.counts['error']} case(s) failed with an error (see the diagnosis column of cases.csv); "
                      f"--resume runs them again.")
