@@ -141,3 +141,21 @@ def test_gansu_with_the_new_figures_at_zero_solves_as_before(gansu_result):
     cols = ["unit_id", "exit_year", "mode", "indicator", "outlay", "revenue_foregone", "stranded_value"]
     pd.testing.assert_frame_equal(again.schedule[cols], gansu_result.schedule[cols])
     assert gansu_result.schedule[["revenue_foregone", "stranded_value"]].eq(0.0).all().all()
+
+
+def test_the_briefing_shows_both_terms_only_when_the_plan_has_them(tmp_path, scenario_file):
+    # A must go in 2016, no discount: its 3 万元/yr are foregone for 3 years (9.0) and its own 4 万元
+    # of stranded value is written off (4.0). B's run sets neither term: its briefing has no such row.
+    units = [dict(unit_id="A", fiscal_contribution=3.0, stranded_value=4.0)]
+    scen = {"mandatory": [dict(name="A goes", by=2016, where={"units": ["A"]})]}
+    solved(tmp_path / "a", scenario_file, units, scen)
+    solved(tmp_path / "b", scenario_file, [dict(unit_id="A")], scen)
+    for lang, foregone, stranded in (("en", "of which revenue foregone", "of which stranded value written off"),
+                                     ("zh", "其中:减少的财政收入", "其中:搁浅价值核销")):
+        for run, shown in (("a", True), ("b", False)):
+            done = exitopt("report", tmp_path / run / "run", "--lang", lang)
+            assert done.returncode == 0 and "Traceback" not in done.out, done.out
+            page = (tmp_path / run / "run" / f"report_{lang}" / "briefing.html").read_text(encoding="utf-8")
+            assert (foregone in page) == shown and (stranded in page) == shown
+            if shown:
+                assert 'data-key="revenue_foregone">9.0<' in page and 'data-key="stranded_value">4.0<' in page
