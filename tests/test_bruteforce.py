@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from exitopt import decompose
 from exitopt.blocks import product_blocks
+from exitopt.check import check_plan, read_plan
 from exitopt.errors import InfeasibleError
 from exitopt.solve import solve_instance
 
@@ -489,9 +490,17 @@ def plan_of(res) -> dict:
 def test_mip_equals_brute_force(spec, make_instance):
     best = brute_force(spec)
     with tempfile.TemporaryDirectory() as folder:
-        res = solve_matching(best, load_spec(spec, Path(folder), make_instance), expected_path(spec))
-    if res is None:
-        return
+        inst = load_spec(spec, Path(folder), make_instance)
+        res = solve_matching(best, inst, expected_path(spec))
+        if res is None:
+            return
+        # the independent checker prices the plan the MIP returns as the brute force does
+        res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
+        approved = set(res.new_capacity.loc[res.new_capacity["built"], "project_id"]) if not res.new_capacity.empty \
+            else set()
+        checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst), approved)
+        assert checked.ok, checked.violations
+        assert checked.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     plan = plan_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built), plan

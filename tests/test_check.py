@@ -437,6 +437,17 @@ def test_concentration_broken(concentration_instance, tmp_path):
     assert "57.1% of 700.0 万吨 held, 60.0% required" in v.message
 
 
+def test_concentration_checked_without_a_projects_table(tmp_path):
+    # no projects file: the top group (G1, 400 of 700 万吨 in 2018) holds 57 % < 60 %
+    units = [unit("a", product="crude_steel", capacity=300, group="G1"),
+             unit("b", product="crude_steel", capacity=100, group="G1"),
+             unit("c", product="crude_steel", capacity=200, group="G2"),
+             unit("d", product="crude_steel", capacity=100, group="G3")]
+    inst = instance(tmp_path, units, CONCENTRATION)
+    assert rules_of(check(inst, tmp_path, "unit_id,exit_year\n")) == ["concentration"]
+    assert check(inst, tmp_path, "unit_id,exit_year\nd,2017\n").ok
+
+
 def test_concentration_counts_approved_projects(concentration_instance, tmp_path):
     # with N1 built, G2 holds 200 + 300 = 500 of 900 and is the largest
     res = check(concentration_instance, tmp_path, "unit_id,exit_year\nd,2017\n", approved={"N1"})
