@@ -159,3 +159,22 @@ def test_the_briefing_shows_both_terms_only_when_the_plan_has_them(tmp_path, sce
             assert (foregone in page) == shown and (stranded in page) == shown
             if shown:
                 assert 'data-key="revenue_foregone">9.0<' in page and 'data-key="stranded_value">4.0<' in page
+
+
+def test_explain_prices_an_exit_with_both_terms(tmp_path, scenario_file):
+    # The instance of test_revenue_foregone_by_hand, B also stranding 10 万元 (its cell): B in 2018
+    # costs (50 + 10) / 1.21 = 49.59, 0.4959 per 万吨 counted; A's cheapest exit (2018) costs
+    # 200 / 1.21 = 165.29, 1.6529 per 万吨: --explain names the first, and re-solves A swapped in.
+    units = [dict(unit_id="A"), dict(unit_id="B", fiscal_contribution=50.0, stranded_value=10.0)]
+    scen = {"objective": {"discount_rate": 0.1},
+            "sectors": {"coal": {"revenue_per_capacity": 2.0}},
+            "targets": [dict(name="coal 100", product="coal", by=2018, at_least=100.0)]}
+    path = scenario_file(tmp_path / "in", units, scen)
+    done = exitopt("solve", path, "--out", tmp_path / "run", "--explain")
+    assert done.returncode == 0 and "Traceback" not in done.out, done.out
+    s = pd.read_csv(tmp_path / "run" / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
+    assert s.at["B", "reason"].startswith("chosen: 0.50 万元 per 万吨 counted")
+    m = pd.read_csv(tmp_path / "run" / "margins.csv", encoding="utf-8-sig")
+    swap = m[(m["kind"] == "swap in") & (m["unit_id"] == "A")]
+    assert swap["cost_per_wt"].iloc[0] == pytest.approx(2.0 / 1.21, abs=1e-6)
+    assert swap["cost_of_change"].iloc[0] == pytest.approx((200 - 60) / 1.21, abs=1e-6)
