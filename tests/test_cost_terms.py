@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from exitopt.inputs import bind, load
+from exitopt.inputs import bind
 from exitopt.solve import solve_instance
 
 
@@ -178,3 +178,20 @@ def test_explain_prices_an_exit_with_both_terms(tmp_path, scenario_file):
     swap = m[(m["kind"] == "swap in") & (m["unit_id"] == "A")]
     assert swap["cost_per_wt"].iloc[0] == pytest.approx(2.0 / 1.21, abs=1e-6)
     assert swap["cost_of_change"].iloc[0] == pytest.approx((200 - 60) / 1.21, abs=1e-6)
+
+
+@pytest.mark.parametrize("units, scen, words", [
+    ([dict(unit_id="A")], {"sectors": {"coal": {"service_life": 0}}}, ["sectors.coal.service_life", "above 0"]),
+    ([dict(unit_id="A")], {"sectors": {"coal": {"relocate_stranded_share_kept": 1.5}}},
+     ["sectors.coal.relocate_stranded_share_kept", "at most 1"]),
+    ([dict(unit_id="A")], {"sectors": {"coal": {"revenue_per_capacity": -1}}},
+     ["sectors.coal.revenue_per_capacity", "at least 0"]),
+    ([dict(unit_id="A", stranded_value=-5)], {}, ["units.csv", "row 2 (A)", "'stranded_value'", "negative"]),
+    ([dict(unit_id="A", opening_year="long ago")], {}, ["units.csv", "row 2 (A)", "'opening_year'", "not a number"]),
+])
+def test_bad_figures_are_refused_plainly(tmp_path, scenario_file, units, scen, words):
+    done = exitopt("validate", scenario_file(tmp_path / "in", units, scen))
+    flat = re.sub(r"\s+", " ", done.out)
+    assert done.returncode == 2 and "Traceback" not in done.out
+    for w in words:
+        assert w in flat, (w, flat)
