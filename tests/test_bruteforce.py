@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from exitopt import decompose
 from exitopt.blocks import product_blocks
+from exitopt.check import check_plan, read_plan
 from exitopt.errors import InfeasibleError
 from exitopt.solve import solve_instance
 
@@ -35,7 +36,8 @@ SECTOR = {"coal": "coal", "clinker": "cement"}
 #: model.md: "every coefficient comes from the scenario or the unit table, with documented
 #: defaults (0 where a term does not apply)"
 SECTOR_DEFAULTS = {"resettlement_per_worker": 0.0, "exit_cost_per_capacity": {}, "redeployed_share": {},
-                   "award_per_capacity": 0.0}
+                   "award_per_capacity": 0.0, "revenue_per_capacity": 0.0, "stranded_per_capacity": 0.0,
+                   "service_life": None, "relocate_stranded_share_kept": 0.0}
 TOL = 1e-7
 
 
@@ -173,6 +175,25 @@ def random_spec(seed: int) -> dict:
                         del costs[key][mode]
         if omit.random() < 0.1:  # the sector left out altogether
             del scen["sectors"][sector]
+    # revenue foregone and stranded value, from their own stream: each figure given or left to
+    # its default, per sector and per unit (an empty cell takes the sector's figure)
+    extra = random.Random(seed + 3_000_017)
+    for costs in scen["sectors"].values():
+        if extra.random() < 0.6:
+            costs["revenue_per_capacity"] = float(extra.choice([0, 1, 2, 5]))
+        if extra.random() < 0.6:
+            costs["stranded_per_capacity"] = float(extra.choice([0, 2, 5, 10]))
+        if extra.random() < 0.5:
+            costs["service_life"] = float(extra.choice([5, 10, 20]))
+        if extra.random() < 0.5:
+            costs["relocate_stranded_share_kept"] = extra.choice([0.0, 0.5, 1.0])
+    for u in units:
+        if extra.random() < 0.5:
+            u["opening_year"] = extra.randint(2000, 2017)
+        if not u["loss_making"] and extra.random() < 0.25:
+            u["fiscal_contribution"] = float(extra.randint(0, 30))
+        if extra.random() < 0.25:
+            u["stranded_value"] = float(extra.randint(0, 300))
     return {"units": units, "scenario": scen, "projects": projects}
 
 
@@ -235,6 +256,40 @@ def remaining(spec: dict, plan: dict, built: bool, product: str, year: int, key:
     return left
 
 
+def contribution(c: dict, u: dict) -> float:
+    """F_u: the unit's fiscal_contribution, else revenue_per_capacity × capacity; 0 if loss-making."""
+    if u["loss_making"]:
+        return 0.0
+    return u["fiscal_contribution"] if "fiscal_contribution" in u else c["revenue_per_capacity"] * u["capacity"]
+
+
+def written_off(c: dict, u: dict, y: int, mode: str) -> float:
+    """(1 − χ_{s,m}) V_{u,y}: the stranded value of an exit in y by mode, the relocation's share kept."""
+    if "stranded_value" in u:
+        value = u["stranded_value"]
+    else:
+        value = c["stranded_per_capacity"] * u["capacity"]
+        if c["service_life"] is not None and "opening_year" in u:
+            value *= max(0.0, 1 - max(0, y - u["opening_year"]) / c["service_life"])
+    return value * (1 - (c["relocate_stranded_share_kept"] if mode == "relocate" else 0.0))
+
+
+def new_terms(spec: dict, plan: dict) -> tuple[float, float]:
+    """Present values (万元) of the revenue foregone and the stranded value written off."""
+    scen = spec["scenario"]
+    rate = scen["objective"]["discount_rate"]
+    years = list(range(scen["first_year"], scen["last_year"] + 1))
+    foregone = stranded = 0.0
+    for u in spec["units"]:
+        c = {**SECTOR_DEFAULTS, **scen["sectors"].get(SECTOR[u["product"]], {})}
+        if plan[u["unit_id"]] is None:
+            continue
+        y, mode = plan[u["unit_id"]]
+        foregone += sum(contribution(c, u) * (1 + rate) ** -(yy - FIRST) for yy in years if yy >= y)
+        stranded += written_off(c, u, y, mode) * (1 + rate) ** -(y - FIRST)
+    return foregone, stranded
+
+
 def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[str, int], float]]:
     """(objective, undiscounted outlay by year, displaced workers by (region, year)) of a plan."""
     scen = spec["scenario"]
@@ -252,12 +307,15 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
         if exit_ is None:
             continue
         y, mode = exit_
+        for yy in years:  # the revenue foregone, from the exit year on
+            if yy >= y:
+                outlay[yy] += contribution(c, u)
         t = y - scen["first_year"]
         d = u["workers"] * (1 - scen["attrition"]) ** t * (1 - c["redeployed_share"].get(mode, 0.0))
         jobs += d
         displaced[u["region"], y] = displaced.get((u["region"], y), 0.0) + d
         outlay[y] += (c["resettlement_per_worker"] * d + c["exit_cost_per_capacity"].get(mode, 0.0) * u["capacity"]
-                      - c["award_per_capacity"] * scen["ladder"][y] * u["capacity"])
+                      - c["award_per_capacity"] * scen["ladder"][y] * u["capacity"] + written_off(c, u, y, mode))
     w = scen["objective"]
     fiscal = sum(o * (1 + w["discount_rate"]) ** -(y - scen["first_year"]) for y, o in outlay.items())
     return w["jobs_weight"] * jobs + w["fiscal_weight"] * fiscal, outlay, displaced
@@ -333,13 +391,18 @@ def feasible(spec: dict, plan: dict, built: bool) -> bool:
     return True
 
 
+def build_choices(spec: dict) -> list[bool]:
+    """Whether the project is built: as approved, or either way for a candidate (none: not built)."""
+    if not spec["projects"]:
+        return [False]
+    return [True] if spec["projects"][0]["status"] == "approved" else [False, True]
+
+
 def brute_force(spec: dict) -> float | None:
     """The least objective over every feasible plan, or None when no plan is feasible."""
     options = unit_options(spec)
     ids = list(options)
-    builds = [False]
-    if spec["projects"]:
-        builds = [True] if spec["projects"][0]["status"] == "approved" else [False, True]
+    builds = build_choices(spec)
     best = None
     for combo in itertools.product(*(options[u] for u in ids)):
         plan = dict(zip(ids, combo))
@@ -351,6 +414,16 @@ def brute_force(spec: dict) -> float | None:
         if cost is not None and (best is None or cost < best):
             best = cost
     return best
+
+
+def optimum(spec: dict, best: float) -> dict:
+    """A feasible plan whose price is the brute-force minimum ``best``."""
+    options = unit_options(spec)
+    for combo in itertools.product(*options.values()):
+        plan = dict(zip(options, combo))
+        if any(feasible(spec, plan, b) for b in build_choices(spec)) and price(spec, plan)[0] <= best + TOL * max(1, abs(best)):
+            return plan
+    raise AssertionError("no plan at the minimum")
 
 
 # --- the property ---------------------------------------------------------------------------------
@@ -417,9 +490,17 @@ def plan_of(res) -> dict:
 def test_mip_equals_brute_force(spec, make_instance):
     best = brute_force(spec)
     with tempfile.TemporaryDirectory() as folder:
-        res = solve_matching(best, load_spec(spec, Path(folder), make_instance), expected_path(spec))
-    if res is None:
-        return
+        inst = load_spec(spec, Path(folder), make_instance)
+        res = solve_matching(best, inst, expected_path(spec))
+        if res is None:
+            return
+        # the independent checker prices the plan the MIP returns as the brute force does
+        res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
+        approved = set(res.new_capacity.loc[res.new_capacity["built"], "project_id"]) if not res.new_capacity.empty \
+            else set()
+        checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst), approved)
+        assert checked.ok, checked.violations
+        assert checked.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     plan = plan_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built), plan
@@ -429,6 +510,9 @@ def test_mip_equals_brute_force(spec, make_instance):
     assert res.schedule["workers_displaced"].sum() == pytest.approx(res.jobs, abs=1e-6)
     summary = res.summary
     assert summary.groupby("year")["outlay"].sum().to_dict() == pytest.approx(outlay, abs=1e-6)
+    foregone, stranded = new_terms(spec, plan)
+    assert res.schedule["revenue_foregone"].sum() == pytest.approx(foregone, abs=1e-6)
+    assert res.schedule["stranded_value"].sum() == pytest.approx(stranded, abs=1e-6)
     for (product, year), left in summary.set_index(["product", "year"])["capacity_left"].items():
         assert left == pytest.approx(sum(remaining(spec, plan, built, product, year).values()))
 
@@ -486,10 +570,22 @@ def test_generator_covers_both_outcomes():
             seen.add("figure left out")
         if any(isinstance(v, dict) and len(v) < 2 for costs in sectors.values() for v in costs.values()):
             seen.add("mode left out")
+        if best is not None:  # the new terms take part in some optimum, each from a sector figure and a cell
+            foregone, stranded = new_terms(spec, optimum(spec, best))
+            units = spec["units"]
+            if foregone > 0:
+                seen.add("revenue foregone")
+            if stranded > 0:
+                seen.add("stranded value")
+            if any("fiscal_contribution" in u for u in units) and any("stranded_value" in u for u in units):
+                seen.add("unit figures")
+            if any(c.get("service_life") for c in sectors.values()) and any("opening_year" in u for u in units):
+                seen.add("age term")
 
     collect()
     assert seen == {"infeasible", "negative", "feasible", "blocks", "coupled", "whole", "sector left out",
-                    "figure left out", "mode left out"}
+                    "figure left out", "mode left out", "revenue foregone", "stranded value", "unit figures",
+                    "age term"}
 
 
 # --- replacement: schedules enumerated, the indicator split by an LP --------------------------------

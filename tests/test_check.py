@@ -437,6 +437,17 @@ def test_concentration_broken(concentration_instance, tmp_path):
     assert "57.1% of 700.0 万吨 held, 60.0% required" in v.message
 
 
+def test_concentration_checked_without_a_projects_table(tmp_path):
+    # no projects file: the top group (G1, 400 of 700 万吨 in 2018) holds 57 % < 60 %
+    units = [unit("a", product="crude_steel", capacity=300, group="G1"),
+             unit("b", product="crude_steel", capacity=100, group="G1"),
+             unit("c", product="crude_steel", capacity=200, group="G2"),
+             unit("d", product="crude_steel", capacity=100, group="G3")]
+    inst = instance(tmp_path, units, CONCENTRATION)
+    assert rules_of(check(inst, tmp_path, "unit_id,exit_year\n")) == ["concentration"]
+    assert check(inst, tmp_path, "unit_id,exit_year\nd,2017\n").ok
+
+
 def test_concentration_counts_approved_projects(concentration_instance, tmp_path):
     # with N1 built, G2 holds 200 + 300 = 500 of 900 and is the largest
     res = check(concentration_instance, tmp_path, "unit_id,exit_year\nd,2017\n", approved={"N1"})
@@ -630,6 +641,41 @@ def test_cost_with_an_indicator_and_missing_sector_costs(tmp_path):
     assert u.loc["K", "workers_displaced"] == pytest.approx(20)
     assert u.loc["K", "outlay"] == 0
     assert res.jobs == pytest.approx(d_a + 20)
+
+
+def test_revenue_foregone_and_stranded_value_by_hand(tmp_path):
+    header = ("[objective]\ndiscount_rate = 0.1\n"
+              "[sectors.coal]\nrevenue_per_capacity = 0.5\nstranded_per_capacity = 2.0\nservice_life = 20\n"
+              "[sectors.steel]\nrevenue_per_capacity = 1.0\nrelocate_stranded_share_kept = 0.25\n")
+    units = [{**unit("A", capacity=100), "opening_year": 2010},
+             {**unit("B", product="crude_steel", capacity=50, relocatable=True), "stranded_value": 80},
+             {**unit("C", capacity=40), "fiscal_contribution": 6},
+             unit("D", capacity=100, loss_making=True, subsidised_loss=5)]
+    inst = instance(tmp_path, units, header=header)
+    res = check(inst, tmp_path, "unit_id,exit_year,mode\nA,2018,close\nB,2016,relocate\nD,2017,close\n")
+    # A: pays 0.5 × 100 = 50 a year, lost 2018–2020; strands 2 × 100 × (1 − 8/20) = 120 in 2018.
+    # B: pays 1 × 50 = 50 a year, lost 2016–2020; its own 80, a quarter taken along: 60 in 2016.
+    # C stays: its 6 a year are not lost. D is loss-making: pays nothing, its losses (5) are paid
+    # in 2016; it strands 2 × 100 = 200 in 2017 (no opening year: no age term).
+    outlay = {2016: 60 + 50 + 5, 2017: 200 + 50, 2018: 120 + 50 + 50, 2019: 100, 2020: 100}
+    foregone = {2016: 50, 2017: 50, 2018: 100, 2019: 100, 2020: 100}
+    stranded = {2016: 60, 2017: 200, 2018: 120, 2019: 0, 2020: 0}
+    years = res.years.set_index("year")
+    assert years["outlay"].to_dict() == pytest.approx(outlay)
+    assert years["revenue_foregone"].to_dict() == pytest.approx(foregone)
+    assert years["stranded_value"].to_dict() == pytest.approx(stranded)
+    d = {y: 1.1 ** -(y - 2016) for y in range(2016, 2021)}
+    assert res.fiscal == pytest.approx(sum(v * d[y] for y, v in outlay.items()))
+    u = res.units.set_index("unit_id")
+    assert u.loc["A", "revenue_foregone"] == pytest.approx(50 * (d[2018] + d[2019] + d[2020]))
+    assert u.loc["A", "stranded_value"] == pytest.approx(120 * d[2018])
+    assert u.loc["B", "revenue_foregone"] == pytest.approx(50 * sum(d.values()))
+    assert u.loc["B", "outlay"] == pytest.approx(60) and u.loc["B", "stranded_value"] == pytest.approx(60)
+    assert u.loc["C", "revenue_foregone"] == 0 and u.loc["D", "revenue_foregone"] == 0
+    assert u.loc["D", "stranded_value"] == pytest.approx(200 * d[2017])
+    text = format_report(res)
+    assert (f"  of which revenue foregone {u['revenue_foregone'].sum():,.1f} 万元; stranded value written off "
+            f"{u['stranded_value'].sum():,.1f} 万元") in text
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -90,6 +90,9 @@ UNITS: tuple[Column, ...] = (
        required=True),
     _c("owner", "text", "state/private", "所有制", "Ownership: state or private.", "所有制：state 国有，private 民营。",
        default="state", choices=("state", "private")),
+    _c("opening_year", "year", "年 year", "投产年份", "Year the unit opened; with the sector's service_life it makes "
+       "the default stranded value fall with age. Empty: not known (no age term).",
+       "投产年份；与行业的 service_life 一起使默认搁浅价值随机龄递减。空白：未知（不计机龄）。"),
     _c("accident", "text", "下拉 list", "事故", "Worst safety accident in the last three years: none, general, large, "
        "major, extraordinary.",
        "近三年最严重的安全事故：none 无、general 一般、large 较大、major 重大、extraordinary 特别重大。",
@@ -107,6 +110,16 @@ UNITS: tuple[Column, ...] = (
     _c("loss_making", "bool", "是/否", "亏损", "The unit runs at a loss.", "是否亏损。", default=False),
     _c("subsidised_loss", "money", "万元/年", "亏损补贴", "What the province pays each year the unit still runs, 万元/yr.",
        "单位仍在生产的每年财政补贴，万元/年。", default=0.0),
+    _c("fiscal_contribution", "money", "万元/年", "财政贡献", "What the unit pays the province each year it runs "
+       "(taxes and fees), 万元/yr, lost from its exit year on. Empty: the sector's revenue_per_capacity × capacity; "
+       "0 for a loss-making unit.",
+       "单位生产期间每年向本省缴纳的税费，万元/年，自退出当年起失去。空白：行业 revenue_per_capacity × 产能；"
+       "亏损单位为 0。", default_shown="sector"),
+    _c("stranded_value", "money", "万元", "搁浅价值", "Book value or debt written off when the unit exits, 万元, in "
+       "its exit year. Empty: the sector's stranded_per_capacity × capacity (falling with age when the sector gives "
+       "a service_life).",
+       "单位退出当年核销的账面价值或债务，万元。空白：行业 stranded_per_capacity × 产能（行业给出 service_life "
+       "时随机龄递减）。", default_shown="sector"),
     _c("relocatable", "bool", "是/否", "可转移", "May exit by relocation abroad (国际产能合作).",
        "是否可通过国际产能合作转移退出。", default=False),
     _c("indicator_eligible", "bool", "是/否", "可作置换指标", "Retired capacity may serve as a replacement indicator.",

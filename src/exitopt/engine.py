@@ -30,7 +30,7 @@ from . import highs
 from .errors import InfeasibleError, LimitReached
 from .inputs import Instance, bind
 from .model import build
-from .model.cost import exit_price
+from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import protected_units
 from .model.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
@@ -121,11 +121,14 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
         if year is None:
             reason = f"protected: {protected[u]}" if u in protected else ""
             rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
-                             outlay=0.0, award=0.0, losses_paid=losses, reason=reason))
+                             outlay=0.0, award=0.0, losses_paid=losses, revenue_foregone=0.0, stranded_value=0.0,
+                             reason=reason))
             continue
         indicator = min(ind.get(u, 0.0), cap)
-        p = exit_price(scen, r["sector"], r["workers"], cap, year, mode, indicator)
+        p = unit_exit_price(scen, r, year, mode, indicator)
         counted, displaced, outlay, award = p.counted, p.displaced, p.outlay, p.award
+        foregone = revenue_foregone(scen, contribution(scen, r), year)  # present value
+        stranded = p.stranded * scen.discount(year)  # present value
         if u in m.mandatory_of:
             reason = f"mandatory: {m.mandatory_of[u]}"
         elif u in m.package_of:
@@ -134,7 +137,7 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
             reason = "chosen"
         rows.append(dict(exit_year=year, mode=mode, counted=counted, indicator=indicator,
                          workers_displaced=displaced, outlay=outlay, award=award, losses_paid=losses,
-                         reason=reason))
+                         revenue_foregone=foregone, stranded_value=stranded, reason=reason))
     df = pd.DataFrame(rows, index=units.index)
     cols = ["unit_id", "name", "name_zh", "sector", "kind", "product", "firm", "group", "region", "capacity"]
     out = pd.concat([units[cols], df], axis=1).reset_index(drop=True)

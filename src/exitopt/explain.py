@@ -8,10 +8,12 @@ cost per 万吨 counted compares with the marginal cost of the capacity rule it 
 Cost of an exit (objective units: 万元, with a displaced worker at ``jobs_weight``), for unit u
 leaving in year y by mode m, against staying::
 
-    jobs_weight · D + fiscal_weight · ( disc(y) · outlay − Σ_{y' ≥ y} disc(y') · subsidised_loss_u )
+    jobs_weight · D + fiscal_weight · ( disc(y) · outlay − Σ_{y' ≥ y} disc(y') · subsidised_loss_u
+                                        + Σ_{y' ≥ y} disc(y') · contribution_u )
 
 with D and outlay as in :mod:`exitopt.model.cost` (the award is netted on the counted part
-only) and the last term the losses no longer paid. Divided by the capacity counted, it is
+only, the stranded value written off is in the outlay), the losses no longer paid, and the
+revenue foregone. Divided by the capacity counted, it is
 comparable with a rule's margin.
 
 Margins are re-solved, never guessed from duals: the margin of an exit target is
@@ -41,7 +43,7 @@ from .binding import binds
 from .engine import Engine, Pin, Progress, apply, quiet
 from .errors import LimitReached
 from .inputs import Instance, bind
-from .model.cost import exit_price
+from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
 
@@ -62,13 +64,14 @@ def exit_cost(inst: Instance, unit: str, year: int, mode: str, indicator: float 
     """Objective cost (万元) of ``unit`` exiting in ``year`` by ``mode`` rather than staying."""
     scen = inst.scenario
     r = inst.units.loc[unit]
-    p = exit_price(scen, r["sector"], r["workers"], float(r["capacity"]), year, mode, indicator)
+    p = unit_exit_price(scen, r, year, mode, indicator)
     displaced, outlay = p.displaced, p.outlay
     saved = 0.0
     if r["loss_making"]:
         saved = float(r["subsidised_loss"]) * sum(scen.discount(y) for y in scen.years if y >= year)
+    lost = revenue_foregone(scen, contribution(scen, r), year)
     w = scen.objective
-    return w.jobs_weight * displaced + w.fiscal_weight * (scen.discount(year) * outlay - saved)
+    return w.jobs_weight * displaced + w.fiscal_weight * (scen.discount(year) * outlay - saved + lost)
 
 
 def cheapest_exit(inst: Instance, unit: str, choices: list[tuple[int, list[str]]]) -> tuple[int, str, float] | None:

@@ -99,6 +99,24 @@ class SectorCosts(_Strict):
         0.0, ge=0, le=MAX_UNIT_COST,
         description="Central award, 万元 per 万吨/yr counted toward the task (before the ladder); 0–100,000.",
     )
+    revenue_per_capacity: float = Field(
+        0.0, ge=0, le=MAX_UNIT_COST,
+        description="Fiscal contribution of a running unit that is not loss-making, 万元 per 万吨/yr per year, "
+                    "lost from its exit year on (the unit table's fiscal_contribution overrides it); 0–100,000.",
+    )
+    stranded_per_capacity: float = Field(
+        0.0, ge=0, le=MAX_UNIT_COST,
+        description="Value written off when a unit exits, 万元 per 万吨/yr, before the age term (the unit "
+                    "table's stranded_value overrides it); 0–100,000.",
+    )
+    service_life: float | None = Field(
+        None, gt=0, le=200,
+        description="Years over which the stranded value per capacity falls to 0 with the unit's age at exit "
+                    "(from its opening_year); none: no age term; above 0, at most 200.",
+    )
+    relocate_stranded_share_kept: float = Field(
+        0.0, ge=0, le=1, description="Share of the stranded value a relocation takes along (not written off), 0–1."
+    )
 
 
 class Target(_Strict):

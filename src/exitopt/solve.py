@@ -17,6 +17,7 @@ from .binding import binds
 from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
 from .model.base import value_of
+from .model.cost import contribution
 from .output import versions
 from .rules import FAMILIES
 from .model.exit_model import ExitModel
@@ -68,9 +69,16 @@ def top_share(left: pd.Series, k: int) -> float:
 
 
 def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.DataFrame:
-    """Per year and product: capacity path, exits, utilisation, concentration, jobs, outlay."""
+    """Per year and product: capacity path, exits, utilisation, concentration, jobs, outlay.
+
+    ``outlay`` is the year's whole fiscal cost (万元, undiscounted): the exits' outlay (the
+    stranded value written off included), the losses of the units still running and the
+    revenue foregone of the units gone; ``revenue_foregone`` and ``stranded_value`` show those
+    two parts of it.
+    """
     scen = inst.scenario
     units = inst.units
+    pays = {u: contribution(scen, r) for u, r in units.iterrows()}
     demand = {(u.product, y): d for u in scen.utilisation for y, d in u.demand.items()}
     conc = {c.product: c for c in scen.concentration}
     built = new[new["built"]] if not new.empty else new
@@ -89,12 +97,17 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
             left = float(s.loc[~gone_now, "capacity"].sum()) + new_before + new_now
             losses = float((units.loc[s.loc[~gone_now, "unit_id"], "subsidised_loss"]
                             * units.loc[s.loc[~gone_now, "unit_id"], "loss_making"]).sum())
+            foregone = float(sum(pays[u] for u in s.loc[gone_now, "unit_id"]))
+            stranded = float(exiting["stranded_value"].sum()) / scen.discount(y)  # the schedule's is discounted
+            outlay = float(exiting["outlay"].sum()) + losses
+            if foregone:
+                outlay += foregone
             row = dict(year=y, product=p, capacity_start=start, new_capacity=new_now,
                        exits=float(exiting["capacity"].sum()), counted=float(exiting["counted"].sum()),
                        indicator=float(exiting["indicator"].sum()), capacity_left=left,
                        demand=demand.get((p, y)), utilisation=None, concentration=None, concentration_k=None,
                        workers_displaced=float(exiting["workers_displaced"].sum()),
-                       outlay=float(exiting["outlay"].sum()) + losses)
+                       outlay=outlay, revenue_foregone=foregone, stranded_value=stranded)
             if row["demand"] is not None and left > 0:
                 row["utilisation"] = row["demand"] / left
             if p in conc:

@@ -247,7 +247,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
     df[id_col] = ids
     for col, (kind, required, default) in spec.items():
         if col not in df.columns:
-            df[col] = default
+            df[col] = np.nan if default is None and kind in ("money", "year") else default
             if kind == "bool":
                 df[col] = bool(default)
             continue
@@ -256,8 +256,8 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
             df[col] = _parse_bool(df[col].fillna("true" if default else "false"), col, path, ids)
         elif kind in ("capacity", "count", "money", "year"):
             df[col] = _parse_number(df[col], col, path, kind, ids, required=required)
-            if kind in ("money",):
-                df[col] = df[col].fillna(default if default is not None else 0.0)
+            if kind in ("money",) and default is not None:  # no default: empty means the sector's figure
+                df[col] = df[col].fillna(default)
         elif kind == "text":
             s = df[col].fillna("" if default is None else default).astype(str).str.strip()
             if spec[col][1]:
@@ -322,6 +322,15 @@ def read_units(path: Path) -> pd.DataFrame:
                 file=path,
             )
     df["group"] = df["group"].where(df["group"].astype(bool), df["firm"])
+    pays = df["loss_making"] & (df["fiscal_contribution"].fillna(0.0) > 0)
+    if pays.any():
+        i = int(pays.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"row {_row(i)} ({df['unit_id'].iloc[i]}): the unit is loss_making and also has a fiscal_contribution of "
+            f"{df['fiscal_contribution'].iloc[i]:g} 万元/yr. A unit is either paid for while it runs (subsidised_loss) "
+            f"or pays while it runs (fiscal_contribution); clear one of the two.",
+            file=path,
+        )
     allowed = []
     for i, text in enumerate(df["exit_years"]):
         try:

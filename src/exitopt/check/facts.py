@@ -132,6 +132,12 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     outlay in y = resettlement_per_worker[sector] × D + exit_cost_per_capacity[sector][m] × capacity
     − award_per_capacity[sector] × ladder[y] × counted, with counted = capacity − indicator;
     losses_paid = subsidised_loss × (years of the plan before the exit year) for loss-making units.
+    The stranded value written off, in the exit year and part of its outlay: the unit's
+    stranded_value, or stranded_per_capacity[sector] × capacity × max(0, 1 − max(0, y − opening_year)
+    / service_life[sector]) (no age term without both), times 1 − relocate_stranded_share_kept[sector]
+    for a relocation. The contribution lost in every plan year from the exit year on: the unit's
+    fiscal_contribution, or revenue_per_capacity[sector] × capacity; 0 for loss-making units.
+    ``revenue_foregone`` and ``stranded_value`` are their present values.
     Missing sectors, modes and years take the scenario's defaults (0, ladder 1).
     """
     costs = {s: scen.costs(s) for s in u["sector"].unique()}
@@ -144,10 +150,33 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** t * (1 - np.array(keep))).where(exits, 0.0)
     u["award"] = u["award_rate"] * u["counted"]
     spent = resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"]
-    u["outlay"] = (spent - u["award"]).where(exits, 0.0)
+    u["stranded"] = _stranded(scen, u, costs).where(exits, 0.0)
+    u["outlay"] = (spent - u["award"] + u["stranded"]).where(exits, 0.0)
     loss = u["subsidised_loss"].astype(float).where(u["loss_making"], 0.0)
     u["loss_rate"] = loss
     u["losses_paid"] = loss * t.clip(upper=len(scen.years))
+    per_cap = u["sector"].map({s: c.revenue_per_capacity for s, c in costs.items()}).astype(float) * u["capacity"]
+    given = u["fiscal_contribution"].astype(float) if "fiscal_contribution" in u else pd.Series(np.nan, index=u.index)
+    u["contribution"] = given.fillna(per_cap).where(~u["loss_making"].astype(bool), 0.0)
+    # present value of 1 万元 a year from year y to the plan's end, and of 1 万元 in year y
+    left = {y: sum(scen.discount(yy) for yy in scen.years if yy >= y) for y in scen.years}
+    disc = {y: scen.discount(y) for y in scen.years}
+    u["revenue_foregone"] = (u["contribution"] * u["gone_year"].map(left).fillna(0.0)).where(exits, 0.0)
+    u["stranded_value"] = (u["stranded"] * u["gone_year"].map(disc).fillna(0.0)).where(exits, 0.0)
+
+
+def _stranded(scen: Scenario, u: pd.DataFrame, costs: dict) -> pd.Series:
+    """万元 written off at exit (see :func:`_price`), the mode's share applied."""
+    per_cap = u["sector"].map({s: c.stranded_per_capacity for s, c in costs.items()}).astype(float)
+    life = u["sector"].map({s: c.service_life for s, c in costs.items()}).astype(float)  # NaN: no age term
+    opened = u["opening_year"].astype(float) if "opening_year" in u else pd.Series(np.nan, index=u.index)
+    age = (u["gone_year"] - opened).clip(lower=0.0)
+    factor = (1.0 - age / life).clip(lower=0.0).fillna(1.0)
+    default = per_cap * u["capacity"] * factor
+    given = u["stranded_value"].astype(float) if "stranded_value" in u else pd.Series(np.nan, index=u.index)
+    value = given.fillna(default)
+    kept = [costs[s].relocate_stranded_share_kept if m == "relocate" else 0.0 for s, m in zip(u["sector"], u["mode"])]
+    return value * (1.0 - np.array(kept))
 
 
 def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +190,10 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
     years["exit_outlay"] = g["outlay"].sum().reindex(scen.years, fill_value=0.0)
     losers = u[u["loss_rate"] > 0]
     years["losses_paid"] = [float(losers.loc[losers["gone_year"] > y, "loss_rate"].sum()) for y in scen.years]
-    years["outlay"] = years["exit_outlay"] + years["losses_paid"]
+    payers = u[u["contribution"] > 0]
+    years["revenue_foregone"] = [float(payers.loc[payers["gone_year"] <= y, "contribution"].sum()) for y in scen.years]
+    years["stranded_value"] = g["stranded"].sum().reindex(scen.years, fill_value=0.0)
+    years["outlay"] = years["exit_outlay"] + years["losses_paid"] + years["revenue_foregone"]
     years["discount"] = [scen.discount(y) for y in scen.years]
     years["outlay_pv"] = years["outlay"] * years["discount"]
     return years.reset_index()

@@ -30,10 +30,13 @@ class CheckResult:
     """What :func:`~exitopt.check.check_plan` found: broken rules, and the plan's cost.
 
     ``units``: one row per unit (unit_id, product, capacity, exit_year, mode, counted, indicator,
-    workers_displaced, outlay, award, losses_paid); ``outlay`` is undiscounted, in the exit
-    year, net of the award; ``losses_paid`` is the unit's subsidised losses over the plan years.
+    workers_displaced, outlay, award, losses_paid, revenue_foregone, stranded_value); ``outlay``
+    is undiscounted, in the exit year, net of the award, the stranded value written off included;
+    ``losses_paid`` is the unit's subsidised losses over the plan years; ``revenue_foregone`` and
+    ``stranded_value`` are present values.
     ``years``: per year, exits, capacity exited, displaced workers, exit outlay, subsidised
-    losses paid (losses_paid), total outlay (万元, undiscounted), discount factor and present value.
+    losses paid (losses_paid), revenue foregone, stranded value written off, total outlay (万元,
+    undiscounted), discount factor and present value.
     """
 
     scenario: str
@@ -71,5 +74,11 @@ def format_report(result: CheckResult, limit: int | None = None) -> str:
                      + ", ".join(result.indicators_allocated) + ".")
     lines.append(f"Jobs: {result.jobs:,.0f} persons displaced")
     lines.append(f"Fiscal: {result.fiscal:,.1f} 万元 (present value)")
+    parts = [(label, float(result.units[col].sum())) for col, label in
+             (("revenue_foregone", "revenue foregone"), ("stranded_value", "stranded value written off"))
+             if col in result.units]
+    parts = [(label, v) for label, v in parts if v]
+    if parts:
+        lines.append("  of which " + "; ".join(f"{label} {v:,.1f} 万元" for label, v in parts))
     lines.append(f"Objective: {result.objective:,.1f}")
     return "\n".join(lines)

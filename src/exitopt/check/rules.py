@@ -40,7 +40,7 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
     fiscal = float(facts.years["outlay_pv"].sum())
     objective = scen.objective.jobs_weight * jobs + scen.objective.fiscal_weight * fiscal
     cols = ["unit_id", "product", "capacity", "exit_year", "mode", "counted", "indicator",
-            "workers_displaced", "outlay", "award", "losses_paid"]
+            "workers_displaced", "outlay", "award", "losses_paid", "revenue_foregone", "stranded_value"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
@@ -281,6 +281,7 @@ def check_concentration(f: Facts) -> list[Violation]:
         for y in c.years:
             held = units.loc[units["gone_year"] > y].groupby(c.by)["capacity"].sum()
             held = held.add(projects.loc[projects["year"] <= y].groupby(c.by)["capacity"].sum(), fill_value=0.0)
+            held = held.astype(float)  # an empty projects table has text columns
             total = float(held.sum())
             top = float(held.nlargest(c.top).sum())
             if _below(top, c.share * total):
@@ -317,8 +318,8 @@ def check_utilisation(f: Facts) -> list[Violation]:
 
 
 def check_budget(f: Facts) -> list[Violation]:
-    """Budget (rule 9a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses
-    included, awards subtracted) is at most ``caps.budget[year]``."""
+    """Budget (rule 9a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
+    stranded value and revenue foregone included, awards subtracted) is at most ``caps.budget[year]``."""
     outlay = f.years.set_index("year")["outlay"]
     out = []
     for y, budget in sorted(f.scen.caps.budget.items()):

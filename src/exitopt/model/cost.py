@@ -4,10 +4,20 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
 
     D[u, y, m]      = workers_u · (1 − attrition)^t · (1 − redeployed_share[s, m])      persons
     outlay[y]      += resettlement_per_worker[s] · D + exit_cost_per_capacity[s, m] · capacity_u
-                      − award_per_capacity[s] · ladder[y] · counted[u, y]               万元
+                      − award_per_capacity[s] · ladder[y] · counted[u, y]
+                      + (1 − kept[s, m]) · stranded[u, y]                                万元
     counted[u, y]   = capacity_u · x[u, y, m] − ind[u, y]
     outlay[y]      += subsidised_loss_u   for every year y in which loss-making u still runs
                       (i.e. · (1 − Σ_{y' ≤ y, m} x[u, y', m]))
+    outlay[y]      += contribution_u      for every year y in which u is gone
+                      (i.e. · Σ_{y' ≤ y, m} x[u, y', m]): the revenue foregone
+
+    contribution_u  = fiscal_contribution_u, else revenue_per_capacity[s] · capacity_u;
+                      0 for a loss-making unit                                          万元/yr
+    stranded[u, y]  = stranded_value_u, else stranded_per_capacity[s] · capacity_u
+                      · max(0, 1 − max(0, y − opening_year_u) / service_life[s])
+                      (no age term without a service life or an opening year)          万元
+    kept[s, m]      = relocate_stranded_share_kept[s] for relocate, 0 for close
 
     jobs   = Σ D · x                      (persons, not discounted)
     fiscal = Σ_y outlay[y] · (1 + discount_rate)^−t     (万元, present value)
@@ -38,6 +48,7 @@ class ExitPrice:
     outlay: float  # 万元 in the exit year
     award: float  # 万元, included (negatively) in outlay
     counted: float  # 万吨/yr counted toward the targets
+    stranded: float = 0.0  # 万元 written off in the exit year, included in outlay
 
 
 def award_rate(scen: Scenario, sector: str, y: int) -> float:
@@ -45,19 +56,75 @@ def award_rate(scen: Scenario, sector: str, y: int) -> float:
     return scen.costs(sector).award_per_capacity * scen.ladder_at(y)
 
 
+def _given(v) -> float | None:
+    """A unit-table figure, or None for an empty cell (NaN) or an absent column."""
+    if v is None:
+        return None
+    v = float(v)
+    return None if v != v else v
+
+
+def contribution(scen: Scenario, unit) -> float:
+    """万元/yr the unit (a unit-table row) pays the province while it runs: its fiscal_contribution,
+    else revenue_per_capacity × capacity; 0 for a loss-making unit."""
+    if bool(unit["loss_making"]):
+        return 0.0
+    given = _given(unit.get("fiscal_contribution"))
+    if given is not None:
+        return given
+    return scen.costs(unit["sector"]).revenue_per_capacity * float(unit["capacity"])
+
+
+def stranded_value(scen: Scenario, unit, y: int) -> float:
+    """万元 written off when the unit (a unit-table row) exits in year y, before a relocation's share
+    kept: its stranded_value, else stranded_per_capacity × capacity × the age term."""
+    given = _given(unit.get("stranded_value"))
+    if given is not None:
+        return given
+    c = scen.costs(unit["sector"])
+    value = c.stranded_per_capacity * float(unit["capacity"])
+    opened = _given(unit.get("opening_year"))
+    if value and c.service_life is not None and opened is not None:
+        value *= max(0.0, 1.0 - max(0.0, y - opened) / c.service_life)
+    return value
+
+
+def stranded_share(scen: Scenario, sector: str, mode: str) -> float:
+    """Share of the stranded value written off: 1 for a closure, 1 − the share kept for a relocation."""
+    return 1.0 - scen.costs(sector).relocate_stranded_share_kept if mode == "relocate" else 1.0
+
+
+def revenue_foregone(scen: Scenario, contribution_per_year: float, y: int) -> float:
+    """Present value (万元) of a contribution lost in every planning year from y on."""
+    if not contribution_per_year:
+        return 0.0
+    return contribution_per_year * sum(scen.discount(yy) for yy in scen.years if yy >= y)
+
+
 def exit_price(scen: Scenario, sector: str, workers: float, capacity: float, y: int, mode: str,
-               indicator: float = 0.0) -> ExitPrice:
+               indicator: float = 0.0, stranded: float = 0.0) -> ExitPrice:
     """The one pricing of an exit, used by the model, the schedule and the explanations.
 
-    ``indicator`` (万吨/yr, clipped to the capacity) is the part used as replacement indicators.
+    ``indicator`` (万吨/yr, clipped to the capacity) is the part used as replacement indicators;
+    ``stranded`` (万元) the unit's stranded value at exit (:func:`stranded_value`), of which the
+    mode's share is written off.
     """
     c = scen.costs(sector)
     indicator = min(max(float(indicator), 0.0), capacity)
     counted = capacity - indicator
     displaced = workers * (1 - scen.attrition) ** scen.t(y) * (1 - c.redeployed_share.get(mode, 0.0))
     award = award_rate(scen, sector, y) * counted
+    written_off = stranded * stranded_share(scen, sector, mode) if stranded else 0.0
     outlay = c.resettlement_per_worker * displaced + c.exit_cost_per_capacity.get(mode, 0.0) * capacity - award
-    return ExitPrice(displaced, outlay, award, counted)
+    if written_off:
+        outlay += written_off
+    return ExitPrice(displaced, outlay, award, counted, written_off)
+
+
+def unit_exit_price(scen: Scenario, unit, y: int, mode: str, indicator: float = 0.0) -> ExitPrice:
+    """:func:`exit_price` of a unit-table row exiting in year y by mode."""
+    return exit_price(scen, unit["sector"], unit["workers"], float(unit["capacity"]), y, mode, indicator,
+                      stranded_value(scen, unit, y))
 
 
 def add_to(m: ExitModel, inst: Instance) -> None:
@@ -65,13 +132,13 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     units = inst.units
     region = units["region"].to_dict()
     sector = units["sector"].to_dict()
-    workers = units["workers"].to_dict()
     outlay_terms: dict[int, list] = defaultdict(list)
     displaced_terms: dict[tuple[str, int], list] = defaultdict(list)
     m.coef_displaced = {}
+    rows = {u: r for u, r in units.iterrows()}
     for k in m.X:
         u, y, mode = k
-        p = exit_price(scen, sector[u], workers[u], m.capacity[u], y, mode)  # award on the whole capacity
+        p = unit_exit_price(scen, rows[u], y, mode)  # award on the whole capacity
         m.coef_displaced[k] = p.displaced
         outlay_terms[y].append(p.outlay * m.x[k])
         displaced_terms[region[u], y].append(p.displaced * m.x[k])
@@ -85,6 +152,11 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         for y in inst.years:
             outlay_terms[y].append(loss)
             outlay_terms[y] += [-loss * m.x[k] for k in m.by_unit.get(u, ()) if k[1] <= y]
+    for u, keys in m.by_unit.items():  # revenue foregone: lost in every year from the exit on
+        pays = contribution(scen, rows[u])
+        if pays:
+            for y in inst.years:
+                outlay_terms[y] += [pays * m.x[k] for k in keys if k[1] <= y]
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}
     m.jobs = pyo.quicksum((m.coef_displaced[k] * m.x[k] for k in m.X))

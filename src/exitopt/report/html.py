@@ -90,7 +90,7 @@ def _table(heads: list[str], rows: list[list[tuple[str, bool]]], cls: str = "",
 
 
 HEADLINE_KINDS = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal1", "units_exiting": "count",
-                  "gap": "gap"}
+                  "gap": "gap", "revenue_foregone": "decimal1", "stranded_value": "decimal1"}
 
 
 def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:

@@ -51,6 +51,8 @@ COLUMNS: dict[str, Column] = {
     "outlay": C("退出当年财政支出(万元)", "Outlay in exit year (10k yuan)", "money"),
     "award": C("奖补资金(万元)", "Award (10k yuan)", "money"),
     "losses_paid": C("亏损补贴(万元)", "Losses subsidised (10k yuan)", "money"),
+    "revenue_foregone": C("减少的财政收入(万元,现值)", "Revenue foregone (10k yuan, present value)", "money"),
+    "stranded_value": C("搁浅价值核销(万元,现值)", "Stranded value written off (10k yuan, present value)", "money"),
     "reason": C("原因", "Reason"),
     # summary.csv
     "year": C("年份", "Year", "year"),
@@ -80,6 +82,10 @@ COLUMNS: dict[str, Column] = {
 TABLE_COLUMNS: dict[tuple[str, str], Column] = {
     ("summary", "outlay"): C("当年财政支出(万元,含亏损补贴)", "Outlay in the year, losses included (10k yuan)",
                              "money"),
+    ("summary", "revenue_foregone"): C("当年减少的财政收入(万元,未折现)", "Revenue foregone in the year (10k yuan, "
+                                       "undiscounted)", "money"),
+    ("summary", "stranded_value"): C("当年搁浅价值核销(万元,未折现)", "Stranded value written off in the year "
+                                     "(10k yuan, undiscounted)", "money"),
     ("summary", "workers_displaced"): C("当年分流职工(人)", "Workers displaced in the year (persons)", "persons"),
     ("new_capacity", "year"): C("投产年份", "Year in service", "year"),
 }
@@ -144,6 +150,8 @@ TEXT = {
     "gap": ("最优性间隙", "Optimality gap"),
     "jobs": ("分流职工合计(人)", "Workers displaced (persons)"),
     "fiscal": ("财政支出现值(万元)", "Fiscal outlay, present value (10k yuan)"),
+    "revenue_foregone": ("其中:减少的财政收入(万元,现值)", "of which revenue foregone (10k yuan, present value)"),
+    "stranded_value": ("其中:搁浅价值核销(万元,现值)", "of which stranded value written off (10k yuan, present value)"),
     "units_exiting": ("退出单位数", "Units exiting"),
     "capacity_exiting": ("退出产能(万吨/年)", "Capacity exiting (10 kt/yr)"),
     "projects_built": ("新建项目", "New projects built"),

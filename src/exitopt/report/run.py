@@ -32,6 +32,7 @@ MAY_BE_EMPTY = ("constraints.csv", "new_capacity.csv")
 
 NUMERIC = {
     "capacity", "counted", "indicator", "workers_displaced", "outlay", "award", "losses_paid",
+    "revenue_foregone", "stranded_value",
     "capacity_start", "new_capacity", "exits", "capacity_left", "demand", "utilisation", "concentration",
     "required", "achieved", "slack", "marginal_cost",
 }
@@ -203,6 +204,13 @@ def headline(run: Run) -> list[tuple[str, object]]:
     rows += [
         ("jobs", r.get("jobs")),
         ("fiscal", r.get("fiscal")),
+    ]
+    # the parts of the fiscal cost that a scenario without their figures leaves at 0
+    for key in ("revenue_foregone", "stranded_value"):
+        total = float(run.schedule[key].sum()) if key in run.schedule else 0.0
+        if total:
+            rows.append((key, total))
+    rows += [
         ("units_exiting", int(run.exiting.shape[0])),
         ("projects_built", ", ".join(map(str, built))),
     ]

@@ -133,7 +133,7 @@ def _headline_value(key: str, value: object, lang: str):
         return value, "gap"
     if key == "jobs":
         return value, "persons"
-    if key in ("objective", "fiscal"):
+    if key in ("objective", "fiscal", "revenue_foregone", "stranded_value"):
         return value, "money"
     if key == "units_exiting":
         return value, "count"
