@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,44 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     return num
 
 
+#: text columns that name things rules and plans refer to, besides a table's id column
+_NAME_COLUMNS = ("firm", "group", "region")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (NUL, tab, line break, DEL…), or None when it has none.
+
+    Such a character cannot be seen in Excel or on the console, so an id holding one could never
+    be typed again in a rule, a plan or a pin."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return ch
+    return None
+
+
+def _escaped(text: str, width: int = 24) -> str:
+    """A cell as a message shows it: control characters written as \\x00, cut after ``width`` characters."""
+    out = "".join(ch.encode("unicode_escape").decode("ascii") if control_character(ch) else ch
+                  for ch in text[:width])
+    return out + (f"… ({len(text):,} characters)" if len(text) > width else "")
+
+
+def _refuse_control_characters(df: pd.DataFrame, id_col: str, ids: pd.Series, path: Path) -> None:
+    for col in (id_col, *_NAME_COLUMNS):
+        if col not in df.columns:
+            continue
+        for i, v in enumerate(df[col]):
+            ch = control_character(v.strip()) if isinstance(v, str) else None
+            if ch is not None:
+                shown_id = "" if col == id_col else f" ({_escaped(ids.iloc[i])})"
+                raise InputError(
+                    f"row {_row(i)}{shown_id}, column '{col}': '{_escaped(v.strip())}' holds the control character "
+                    f"{ch!r} (U+{ord(ch):04X}), which cannot be seen or typed in a rule, a plan or a pin. "
+                    f"Retype the cell without it.",
+                    file=path,
+                )
+
+
 def _check_header(df: pd.DataFrame, path: Path, what: str) -> None:
     """Every column named once. Readers rename a repeated name ('capacity', 'capacity.1'), and names
     that differ only by spaces become one after stripping: either way one column would be ignored."""
@@ -233,6 +272,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
         raise InputError(f"the {what} has no rows.", file=path)
     id_col = next(c for c, (k, _, _) in spec.items() if k == "id")
     ids = df[id_col].fillna("").astype(str).str.strip()
+    _refuse_control_characters(df, id_col, ids, path)
     for i, v in enumerate(ids):
         if not v:
             raise InputError(f"row {_row(i)}: '{id_col}' is empty.", file=path)
