@@ -31,16 +31,26 @@ from .files import shown
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _guarded(text: str) -> bool:
+    """True for text that starts, after any apostrophes, like a formula: =, +, -, @, tab or CR."""
+    return text.lstrip("'").startswith(_FORMULA_START)
+
+
 def neutralise(value: object) -> object:
-    """Prefix a text cell that Excel would read as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Prefix a text cell that Excel would read as a formula with an apostrophe.
+
+    Text that starts with apostrophes before such a character gets one more too, so that
+    :func:`restore` gives back exactly what was written: ``'=x`` is written ``''=x``.
+    """
+    if isinstance(value, str) and _guarded(value):
         return "'" + value
     return value
 
 
 def restore(value: object) -> object:
-    """Undo :func:`neutralise`: ``'=U-EQ`` read back from a file exitopt wrote is ``=U-EQ`` again."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    """Undo :func:`neutralise`: ``'=U-EQ`` read back from a file exitopt wrote is ``=U-EQ`` again,
+    ``''=x`` is ``'=x``; every other text stays as it is."""
+    if isinstance(value, str) and value.startswith("'") and _guarded(value):
         return value[1:]
     return value
 
