@@ -254,6 +254,14 @@ def _swap_in(new: Path, out: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def why_not(e: OSError) -> str:
+    """What a failed write means for the analyst, and what to do (one sentence or two)."""
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk is full ({e.strerror or e}); nothing was written. Free some space, or choose --out "
+                f"on another disk, and run again.")
+    return f"{e.strerror or e}. Choose another --out."
+
+
 @contextmanager
 def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
     """Yield a new hidden sibling of ``out`` to write into; swap it onto ``out`` when the block ends.
@@ -272,14 +280,14 @@ def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
         parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(_staged(parent, out.name, token, "lock"))
     except OSError as e:
-        raise OutputError(f"cannot write in {shown(parent)}: {e.strerror or e}. Choose another --out.") from None
+        raise OutputError(f"cannot write in {shown(parent)}: {why_not(e)}") from None
     try:
         new.mkdir()
         yield new
         _swap_in(new, out, old)
     except OSError as e:
         shutil.rmtree(new, ignore_errors=True)
-        raise OutputError(f"cannot write {shown(out)}: {e.strerror or e}.") from None
+        raise OutputError(f"cannot write {shown(out)}: {why_not(e)}") from None
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

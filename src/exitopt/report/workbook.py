@@ -9,6 +9,7 @@ none, shares a percent sign.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -172,10 +173,16 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
 
 
 def write_workbook(run: Run, path: Path, lang: str) -> Path:
-    """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``."""
+    """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``.
+
+    The workbook is made in memory and written in one go, so that a disk that fills up raises
+    the plain OSError of that write (the caller removes what it wrote) and leaves no half-made
+    zip file open behind it.
+    """
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    book = io.BytesIO()
+    wb = xlsxwriter.Workbook(book, {"nan_inf_to_errors": True, "in_memory": True})
     try:
         fmt = _Formats(wb)
         write_overview(wb, fmt, run, lang)
@@ -185,4 +192,5 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
             write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name])
     finally:
         wb.close()
+    Path(path).write_bytes(book.getvalue())
     return path
