@@ -428,7 +428,7 @@ def test_rows_beyond_the_stored_extent_are_read(tmp_path):
 
 @pytest.mark.parametrize("ref, row, words", [
     ("XFD1048576", 1048576, ("cell XFD1048576", "at most 100,000 rows")),
-    ("XFD2", 2, ("cell XFD2", "at most 1,000 columns")),
+    ("XFD5", 5, ("cell XFD5", "at most 1,000 columns")),
     ("ALL99999", 99999, ("cell ALL99999", "more than the 5,000,000 a table may have")),
 ])
 def test_a_value_far_beyond_the_table_is_refused_before_the_cells_are_read(tmp_path, ref, row, words):
@@ -503,3 +503,10 @@ def test_a_nul_in_a_unit_id_is_refused_with_its_row(tmp_path):
     text = refused_cli("validate", tmp_path / "scenario.toml", words=("row 3", "column 'unit_id'", "'\\x00'",
                                                                      "(601 characters)"))
     assert "\0" not in text and len(text) < 600, text
+
+
+def test_formatted_empty_cells_far_beyond_the_table_are_passed_over(tmp_path):
+    book = rewrite_part(three_mines_book(tmp_path), tmp_path / "formatted.xlsx", SHEET1,
+                        lambda xml: xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+                                                                 b'</sheetData>'))
+    assert list(read_units(book).index) == ["M1", "M2", "M3"]

@@ -24,7 +24,7 @@ Read with openpyxl in read-only, values-only mode (see ``benchmarks/bench_workbo
 
 A workbook cannot make exitopt read less than it holds, nor more than it can hold:
 
-- the rows and columns read are those that hold values, found in the sheet's XML, whatever
+- the rows and columns read are those that hold values, as the sheet's XML holds them, whatever
   extent the sheet says it has (a stale ``<dimension ref="A1:AB300">`` would hide rows);
 - before any part of the file is unpacked, its declared sizes are checked (MAX_FILE_BYTES,
   MAX_UNPACKED_BYTES, MAX_RATIO), and before any cell is read, the sheet's extent
@@ -39,7 +39,7 @@ import io
 import re
 import stat
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -51,7 +51,6 @@ from .errors import InputError
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 _ZIP_MAGIC = b"PK\x03\x04"
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 #: the largest workbook file read, in bytes
 MAX_FILE_BYTES = 100 * 2**20
@@ -244,20 +243,13 @@ def _pick(wb, file: Path, sheet: str | None):
     )
 
 
-def _sheet_source(wb, ws):
-    """The sheet's XML as stored in the workbook, as a stream."""
+def _sheet_xml(wb, ws) -> bytes:
+    """The sheet's XML as stored in the workbook (its size is bounded by :func:`check_packing`)."""
     part = getattr(ws, "_worksheet_path", None)
     archive = getattr(wb, "_archive", None)
     if part is not None and archive is not None:
-        return archive.open(part)
-    return io.BytesIO(b"")  # not read only: never the case here
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
+        return archive.read(part)
+    return b""  # not read only: never the case here
 
 
 def _column_letters(n: int) -> str:
@@ -268,77 +260,64 @@ def _column_letters(n: int) -> str:
     return out
 
 
-@dataclass
-class Extent:
-    """What a pass over a sheet's XML found: the last row and column holding a value, and the
-    cells (B7) whose formula has no stored result."""
-
-    rows: int = 0
-    columns: int = 0
-    uncalculated: list[str] = field(default_factory=list)
-
-
 class ExtentError(Exception):
     """A sheet's values reach beyond a limit; ``args[0]`` says which and where."""
 
 
-def scan_sheet(source) -> Extent:
-    """One pass over a sheet's XML: where its values end and which formulas have no result.
+def sheet_rows(ws) -> list[tuple]:
+    """The sheet's rows of values, each cut after its last value, up to the last row holding one.
 
-    The sheet's stored extent (``<dimension>``) is not trusted: programs leave it stale. Raises
-    ExtentError as soon as a value lies beyond MAX_ROWS, MAX_COLUMNS or MAX_CELLS, before the
-    rest of the sheet is read. Excel stores a formula's result in ``<v>``; a result that is
-    empty text (``=IF(A2="","",A2)``) is an empty ``<v>`` in a cell typed ``t="str"``. No ``<v>``,
-    or an empty one in a cell of any other type (openpyxl writes ``<v/>``), means the formula was
-    never calculated.
+    The rows are read as the XML holds them, not as the sheet's stored extent (``<dimension>``)
+    says: programs leave it stale. Raises ExtentError as soon as a value lies beyond MAX_ROWS,
+    MAX_COLUMNS or MAX_CELLS, before the rest of the sheet is read; empty rows and formatted
+    empty cells beyond the values are passed over without being kept.
     """
-    found = Extent()
-    row = col = 0
-    for event, el in ElementTree.iterparse(source, events=("start", "end")):
-        tag = el.tag.rpartition("}")[2]
-        if event == "start":
-            if tag == "row":
-                r = el.get("r")
-                row = int(r) if r and r.isdigit() else row + 1
-                col = 0
+    ws.reset_dimensions()
+    rows: list[tuple] = []
+    width = 0
+    for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        end = len(row)
+        while end and (row[end - 1] is None or row[end - 1] == ""):
+            end -= 1
+        if not end:
             continue
-        if tag == "c":
-            ref = _CELL_REF.fullmatch(el.get("r") or "")
-            if ref:
-                col, row = _column_number(ref.group(1)), int(ref.group(2))
-            else:
-                col += 1
-            parts = {child.tag.rpartition("}")[2]: child for child in el}
-            v = parts.get("v")
-            if "f" in parts and (v is None or (not v.text and el.get("t") != "str")):
-                found.uncalculated.append(el.get("r", "?"))
-            if (v is not None and v.text) or "is" in parts:
-                found.rows = max(found.rows, row)
-                found.columns = max(found.columns, col)
-                _within_limits(found, f"{_column_letters(col)}{row}")
-            el.clear()
-        elif tag == "row":
-            el.clear()
-    return found
-
-
-def _within_limits(found: Extent, cell: str) -> None:
-    if found.rows > MAX_ROWS:
-        raise ExtentError(f"has a value in cell {cell}, row {found.rows:,}: a table may have at most "
-                          f"{MAX_ROWS:,} rows")
-    if found.columns > MAX_COLUMNS:
-        raise ExtentError(f"has a value in cell {cell}, column {found.columns:,}: a table may have at most "
-                          f"{MAX_COLUMNS:,} columns")
-    if found.rows * found.columns > MAX_CELLS:
-        raise ExtentError(f"has values as far as row {found.rows:,} and column {found.columns:,} (cell {cell}): "
-                          f"{found.rows * found.columns:,} cells, more than the {MAX_CELLS:,} a table may have")
+        cell = f"{_column_letters(end)}{i}"
+        if i > MAX_ROWS:
+            raise ExtentError(f"has a value in cell {cell}, row {i:,}: a table may have at most {MAX_ROWS:,} rows")
+        if end > MAX_COLUMNS:
+            raise ExtentError(f"has a value in cell {cell}, column {end:,}: a table may have at most "
+                              f"{MAX_COLUMNS:,} columns")
+        width = max(width, end)
+        if i * width > MAX_CELLS:
+            raise ExtentError(f"has values as far as row {i:,} and column {width:,} (cell {cell}): {i * width:,} "
+                              f"cells, more than the {MAX_CELLS:,} a table may have")
+        rows.extend([()] * (i - 1 - len(rows)))  # the empty rows before this one
+        rows.append(tuple(row[:end]))
+    return rows
 
 
 def uncalculated(xml: bytes) -> list[str]:
-    """Cells (as Excel names them, B7) of a sheet's XML holding a formula without a stored result."""
+    """Cells (as Excel names them, B7) of a sheet's XML holding a formula without a stored result.
+
+    Excel stores a formula's result in ``<v>``; a result that is empty text (``=IF(A2="","",A2)``)
+    is an empty ``<v>`` in a cell typed ``t="str"``. No ``<v>``, or an empty one in a cell of any
+    other type (openpyxl writes ``<v/>``), means the formula was never calculated.
+    """
     if _FORMULA.search(xml) is None:
         return []
-    return scan_sheet(io.BytesIO(xml)).uncalculated
+    cells = []
+    for _event, el in ElementTree.iterparse(io.BytesIO(xml)):
+        tag = el.tag.rpartition("}")[2]
+        if tag == "c":
+            parts = {child.tag.rpartition("}")[2]: child for child in el}
+            if "f" in parts:
+                v = parts.get("v")
+                if v is None or (not v.text and el.get("t") != "str"):
+                    cells.append(el.get("r", "?"))
+            el.clear()
+        elif tag == "row":
+            el.clear()
+    return cells
 
 
 def read_sheet(path: Path | str) -> Sheet:
@@ -358,12 +337,8 @@ def read_sheet(path: Path | str) -> Sheet:
     try:
         ws = _pick(wb, file, sheet)
         name = ws.title
-        with _sheet_source(wb, ws) as source:
-            extent = scan_sheet(source)
-        missing = extent.uncalculated
-        ws.reset_dimensions()  # the rows and columns holding values, not the stored extent
-        values = list(ws.iter_rows(min_row=1, max_row=extent.rows, min_col=1, max_col=extent.columns,
-                                   values_only=True)) if extent.rows and extent.columns else []
+        values = sheet_rows(ws)
+        missing = uncalculated(_sheet_xml(wb, ws))
     except ExtentError as e:
         raise _too_big(file, f"sheet '{name}' {e}") from None
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, OSError, EOFError) as e:
