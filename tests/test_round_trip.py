@@ -141,3 +141,19 @@ def test_ids_with_apostrophes_and_equals_signs_go_through_solve_pins_and_check(s
     assert code == 0 and "is not in" not in out and "Traceback" not in out, out
     pins = pd.read_csv(run / "pins.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert {"keep A=B", "exit U=2017 in 2016", "exit nan"} <= set(pins["pin"]), pins
+
+
+@pytest.mark.parametrize("table", ["plan", "pins"])
+def test_a_control_character_in_a_plan_or_pins_id_is_refused_with_its_row(scenario_file, tmp_path, table):
+    path = scenario_file(tmp_path / "in", [dict(unit_id="A"), dict(unit_id="B")])
+    rows = "unit_id,exit_year\nA,2016\n\"B\x00\",2017\n" if table == "plan" else "unit_id,action\nA,keep\n\"B\x01\",exit\n"
+    (tmp_path / "t.csv").write_text(rows, encoding="utf-8")
+    args = ["check", path, tmp_path / "t.csv"] if table == "plan" else \
+        ["solve", path, "--pins", tmp_path / "t.csv", "--out", tmp_path / "run"]
+    code, out = cli(*args)
+    text = " ".join(out.split())
+    assert code == 2, text
+    assert "t.csv: row 3, column 'unit_id'" in text and "control character" in text, text
+    assert "\0" not in text and "\x01" not in text and not (tmp_path / "run").exists()
+    if table == "plan":  # check starts no solver
+        assert "Traceback" not in text, text

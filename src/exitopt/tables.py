@@ -91,7 +91,7 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
         df = read_sheet(path).frame
         if df.columns.empty:
             raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path)
-        return df.map(restore)
+        return _ids_checked(df.map(restore), path)
     text, _encoding = read_csv_text(path, given_on_command_line=True)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
@@ -100,7 +100,15 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
     except pd.errors.ParserError as e:
         raise InputError(f"{csv_problem(text, e)}. It needs columns {needs}.", file=path) from None
     df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
-    return df.map(restore)
+    return _ids_checked(df.map(restore), path)
+
+
+def _ids_checked(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A plan's, pins' or approvals' ids, refused when they hold a control character (no unit has one)."""
+    for col in ("unit_id", "project_id"):
+        if col in df.columns:
+            _refuse_control_characters(df, col, df[col].astype(str).str.strip(), path, also=())
+    return df
 
 
 def _row(i: int) -> int:
@@ -196,8 +204,9 @@ def _escaped(text: str, width: int = 24) -> str:
     return out + (f"… ({len(text):,} characters)" if len(text) > width else "")
 
 
-def _refuse_control_characters(df: pd.DataFrame, id_col: str, ids: pd.Series, path: Path) -> None:
-    for col in (id_col, *_NAME_COLUMNS):
+def _refuse_control_characters(df: pd.DataFrame, id_col: str, ids: pd.Series, path: Path, *,
+                               also: tuple[str, ...] = _NAME_COLUMNS) -> None:
+    for col in (id_col, *also):
         if col not in df.columns:
             continue
         for i, v in enumerate(df[col]):
