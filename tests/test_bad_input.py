@@ -298,3 +298,13 @@ def test_deep_nesting_and_huge_numbers_are_refused_naming_the_line_and_key(tmp_p
 def test_brackets_and_digits_inside_strings_and_comments_are_text(tmp_path, new):
     code, text = validate(str(mutated(tmp_path, r"^name = .*", new)))
     assert code == 0, text
+
+
+@pytest.mark.parametrize("where", [
+    r'where = { units = ["JISCO-YUG2-\\u0000"] }',  # \\ : re.sub writes one
+    r'where = { all = [["unit_id", "startswith", "JISCO-YUG2-\\u0007"]] }',
+])
+def test_a_control_character_in_a_selection_is_refused_naming_the_rule(tmp_path, where):
+    path = mutated(tmp_path, r'^where = \{ all = \[\["unit_id", "startswith", "JISCO-YUG2-"\]\] \}', where)
+    text = refused_cli("validate", path, words=(str(path), "protected 'Yugang phase 2 kept'", "control character"))
+    assert "\0" not in text and "\a" not in text, text

@@ -197,7 +197,7 @@ def control_character(text: str) -> str | None:
     return None
 
 
-def _escaped(text: str, width: int = 24) -> str:
+def escaped(text: str, width: int = 24) -> str:
     """A cell as a message shows it: control characters written as \\x00, cut after ``width`` characters."""
     out = "".join(ch.encode("unicode_escape").decode("ascii") if control_character(ch) else ch
                   for ch in text[:width])
@@ -212,9 +212,9 @@ def _refuse_control_characters(df: pd.DataFrame, id_col: str, ids: pd.Series, pa
         for i, v in enumerate(df[col]):
             ch = control_character(v.strip()) if isinstance(v, str) else None
             if ch is not None:
-                shown_id = "" if col == id_col else f" ({_escaped(ids.iloc[i])})"
+                shown_id = "" if col == id_col else f" ({escaped(ids.iloc[i])})"
                 raise InputError(
-                    f"row {_row(i)}{shown_id}, column '{col}': '{_escaped(v.strip())}' holds the control character "
+                    f"row {_row(i)}{shown_id}, column '{col}': '{escaped(v.strip())}' holds the control character "
                     f"{ch!r} (U+{ord(ch):04X}), which cannot be seen or typed in a rule, a plan or a pin. "
                     f"Retype the cell without it.",
                     file=path,
