@@ -378,14 +378,16 @@ def fill(disk: Path, free_kb: int) -> None:
             pass
 
 
-@pytest.mark.parametrize("command", ["report", "solve", "compare"])
+@pytest.mark.parametrize("command", ["report", "solve", "compare", "template"])
 def test_nearly_full_disks_make_clean_output_errors_and_leave_nothing(solved_run, tmp_path, command):
     disk = disk_of(tmp_path, 512)
     ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
     scenario = tmp_path / "in" / "scenario.toml"
-    args = {"report": ["report", str(solved_run), "--lang", "en", "--out", str(disk / "out")],
-            "solve": ["solve", str(scenario), "--out", str(disk / "out")],
-            "compare": ["compare", str(solved_run), str(solved_run), "--out", str(disk / "out")]}[command]
+    out = disk / ("out.xlsx" if command == "template" else "out")
+    args = {"report": ["report", str(solved_run), "--lang", "en", "--out", str(out)],
+            "solve": ["solve", str(scenario), "--out", str(out)],
+            "compare": ["compare", str(solved_run), str(solved_run), "--out", str(out)],
+            "template": ["template", "--out", str(out)]}[command]
     refused = []
     try:
         for free in (0, 20, 60, 120):
@@ -394,8 +396,8 @@ def test_nearly_full_disks_make_clean_output_errors_and_leave_nothing(solved_run
             text = " ".join((done.stdout + done.stderr).split())
             assert "Traceback" not in text and "internal error" not in text and "Exception ignored" not in text, text
             if done.returncode == 0:  # it fitted: the whole output is there
-                assert (disk / "out").exists(), text
-                shutil.rmtree(disk / "out") if (disk / "out").is_dir() else (disk / "out").unlink()
+                assert out.exists(), text
+                shutil.rmtree(out) if out.is_dir() else out.unlink()
                 continue
             assert done.returncode == 5, (free, text)
             assert "the disk is full" in text, (free, text)
