@@ -146,7 +146,8 @@ def test_ids_with_apostrophes_and_equals_signs_go_through_solve_pins_and_check(s
 @pytest.mark.parametrize("table", ["plan", "pins"])
 def test_a_control_character_in_a_plan_or_pins_id_is_refused_with_its_row(scenario_file, tmp_path, table):
     path = scenario_file(tmp_path / "in", [dict(unit_id="A"), dict(unit_id="B")])
-    rows = "unit_id,exit_year\nA,2016\n\"B\x00\",2017\n" if table == "plan" else "unit_id,action\nA,keep\n\"B\x01\",exit\n"
+    rows = ("unit_id,exit_year\nA,2016\n\"B\x00\",2017\n" if table == "plan" else
+            "unit_id,action\nA,keep\n\"B\x01\",exit\n")
     (tmp_path / "t.csv").write_text(rows, encoding="utf-8")
     args = ["check", path, tmp_path / "t.csv"] if table == "plan" else \
         ["solve", path, "--pins", tmp_path / "t.csv", "--out", tmp_path / "run"]

@@ -27,8 +27,8 @@ A workbook cannot make exitopt read less than it holds, nor more than it can hol
 - the rows and columns read are those that hold values, as the sheet's XML holds them, whatever
   extent the sheet says it has (a stale ``<dimension ref="A1:AB300">`` would hide rows);
 - before any part of the file is unpacked, its declared sizes are checked (MAX_FILE_BYTES,
-  MAX_UNPACKED_BYTES, MAX_RATIO), and before any cell is read, the sheet's extent
-  (MAX_ROWS, MAX_COLUMNS, MAX_CELLS); beyond a limit the workbook is refused, naming the limit;
+  MAX_UNPACKED_BYTES, MAX_RATIO); as the rows are read, the first value beyond MAX_ROWS,
+  MAX_COLUMNS or MAX_CELLS stops the reading; beyond a limit the workbook is refused, naming it;
 - a path that is not an ordinary file (a folder, a pipe, a device) is refused before it is opened.
 """
 
@@ -201,8 +201,8 @@ def check_packing(data: bytes, file: Path) -> None:
     total = sum(p.file_size for p in parts)
     if total > MAX_UNPACKED_BYTES:
         big = max(parts, key=lambda p: p.file_size)
-        raise _too_big(file, f"would unpack to {total / 2**20:,.0f} MB ({big.filename}: {big.file_size / 2**20:,.0f} MB), "
-                             f"more than the {MAX_UNPACKED_BYTES // 2**20} MB a workbook may hold unpacked")
+        raise _too_big(file, f"would unpack to {total / 2**20:,.0f} MB ({big.filename}: "
+                             f"{big.file_size / 2**20:,.0f} MB), more than the {MAX_UNPACKED_BYTES // 2**20} MB a workbook may hold unpacked")
     for p in parts:
         if p.file_size > _RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1):
             raise _too_big(file, f"has a part ({p.filename}) that unpacks {p.file_size / max(p.compress_size, 1):,.0f} "
