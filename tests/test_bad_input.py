@@ -4,6 +4,8 @@ with exit code 2 and a message naming where it is, before anything is built or s
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +75,8 @@ NUMBERS = [
     (r"^time_limit = 60", "time_limit = inf", "solver.time_limit", "finite"),
     (r"^attrition = 0.03", "attrition = nan", "attrition", "finite"),
     (r"^\[caps\]", "[caps]\nbudget = { 2018 = nan }", "caps.budget.2018", "finite"),
-    (r"^\[caps\]", "[caps]\nbudget = { 2018 = -5.0 }", "caps.budget.2018", "at least 0"),
+    (r"^\[caps\]", "[caps]\nbudget = { 2018 = -5e10 }", "caps.budget.2018", "at least -10,000,000,000"),
+    (r"^\[caps\]", "[caps]\nbudget = { 2018 = 1e300 }", "caps.budget.2018", "at most 10,000,000,000"),
 ]
 
 
@@ -251,3 +254,57 @@ def test_a_run_folder_path_too_long_is_an_input_error(tmp_path):
     text = " ".join(res.output.split())
     assert res.exit_code == 2 and "is not a folder" in text and "internal error" not in text, text
     assert len(text) < 600, text
+
+
+# ---- the shape of the TOML itself ----------------------------------------------------------------
+
+ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
+
+
+def refused_cli(*args: str | Path, words: tuple[str, ...]) -> str:
+    """As :func:`refused`, in a process of its own as the analyst runs it: stdout and stderr whole."""
+    done = subprocess.run([*ENTRY, *(str(a) for a in args)], capture_output=True, text=True, encoding="utf-8",
+                          timeout=120)
+    text = " ".join((done.stdout + " " + done.stderr).split())
+    assert done.returncode == 2, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    for w in words:
+        assert w in text, f"{w!r} not in: {text}"
+    return text
+
+
+@pytest.mark.parametrize("new, words", [
+    ("[caps]\nbudget = { 2018 = " + "[" * 100_000 + "]" * 100_000 + " }", ("key 'caps.budget'", "nested more than 32")),
+    ("[caps]\nbudget = { 2018 = " + "{ a = " * 5_000 + "1" + " }" * 5_000 + " }",
+     ("key 'caps.budget'", "nested more than 32")),
+    ("[caps]\nbudget = { 2018 = " + "9" * 5_000 + " }", ("key 'caps.budget'", "a number of 5,000 digits")),
+    ("[caps]\nbudget = { 2018 = 1" + "_000" * 200 + " }", ("key 'caps.budget'", "a number of 601 digits")),
+    ("[caps]\nbudget = { 2018 = 0." + "0" * 4_000 + "1 }", ("key 'caps.budget'", "a number of 4,001 digits")),
+])
+def test_deep_nesting_and_huge_numbers_are_refused_naming_the_line_and_key(tmp_path, new, words):
+    path = mutated(tmp_path, r"^\[caps\]", new)
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("budget = "))
+    refused_cli("validate", path, words=(str(path), f"line {line},", *words))
+
+
+@pytest.mark.parametrize("new", [
+    'name = "' + "[" * 100 + "9" * 200 + '"',  # in a string: text, not brackets or a number
+    'name = "a \\" ' + "[" * 100 + '"',  # an escaped quote does not end the string
+    "name = '''\n" + "{" * 100 + "\n'''",
+    'name = """\n' + "[" * 100 + '\\"""' + "9" * 200 + '\n"""',
+    'name = "x" # ' + "[" * 100 + "9" * 200,
+])
+def test_brackets_and_digits_inside_strings_and_comments_are_text(tmp_path, new):
+    code, text = validate(str(mutated(tmp_path, r"^name = .*", new)))
+    assert code == 0, text
+
+
+@pytest.mark.parametrize("where", [
+    r'where = { units = ["JISCO-YUG2-\\u0000"] }',  # \\ : re.sub writes one
+    r'where = { all = [["unit_id", "startswith", "JISCO-YUG2-\\u0007"]] }',
+])
+def test_a_control_character_in_a_selection_is_refused_naming_the_rule(tmp_path, where):
+    path = mutated(tmp_path, r'^where = \{ all = \[\["unit_id", "startswith", "JISCO-YUG2-"\]\] \}', where)
+    text = refused_cli("validate", path, words=(str(path), "protected 'Yugang phase 2 kept'", "control character"))
+    assert "\0" not in text and "\a" not in text, text

@@ -4,6 +4,7 @@ written, a full disk, two sweeps on one folder. Nothing is lost and nothing half
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -318,5 +319,90 @@ def test_a_sweep_on_a_really_full_disk_is_an_output_error(tmp_path):
         text = " ".join(res.output.split())
         assert res.exit_code == 5, text
         assert ("is full" in text or "No space left" in text) and "internal error" not in text
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+# ---- a full disk while writing a report, a run folder or a comparison ------------------------------
+
+def cli_with_full_disk_after(args: list[str], name: str, keep: int) -> subprocess.CompletedProcess:
+    """Run exitopt in its own process where writing the file ``name`` stops, as on a full disk,
+    after its first ``keep`` bytes (they stay written, as a disk that fills up half-way leaves them)."""
+    return run_python(f"""
+        import errno, pathlib, sys
+        real = pathlib.Path.write_bytes
+        def full(self, data):
+            if self.name == {name!r}:
+                real(self, data[:{keep}])
+                raise OSError(errno.ENOSPC, "No space left on device", str(self))
+            return real(self, data)
+        pathlib.Path.write_bytes = full
+        sys.argv = ["exitopt", *{args!r}]
+        from exitopt.cli import main
+        main()
+    """)
+
+
+def test_a_full_disk_while_writing_the_briefing_workbook_is_an_output_error(solved_run, tmp_path):
+    out = tmp_path / "pack"
+    res = cli_with_full_disk_after(["report", str(solved_run), "--lang", "en", "--out", str(out)],
+                                   "briefing.xlsx", 1000)
+    text = " ".join((res.stdout + res.stderr).split())
+    assert res.returncode == 5, text
+    assert f"cannot write {out}: the disk is full" in text and "Free some space" in text, text
+    assert "Traceback" not in text and "internal error" not in text and "Exception ignored" not in text, text
+    assert not out.exists() and hidden(tmp_path) == []
+
+
+def disk_of(tmp_path: Path, kb: int) -> Path:
+    """A small file system of ``kb`` KB mounted at tmp_path/disk (root on Linux only), emptied on exit."""
+    if os.name != "posix" or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("needs root on Linux to mount a small file system")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kb}k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    return disk
+
+
+def fill(disk: Path, free_kb: int) -> None:
+    """Fill ``disk`` up to ``free_kb`` KB left (as near as the file system's blocks allow)."""
+    filler = disk / "filler"
+    filler.unlink(missing_ok=True)
+    st = os.statvfs(disk)
+    with open(filler, "wb") as f:
+        try:
+            f.write(b"\0" * max(st.f_bavail * st.f_frsize - free_kb * 1024, 0))
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("command", ["report", "solve", "compare", "template"])
+def test_nearly_full_disks_make_clean_output_errors_and_leave_nothing(solved_run, tmp_path, command):
+    disk = disk_of(tmp_path, 512)
+    ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
+    scenario = tmp_path / "in" / "scenario.toml"
+    out = disk / ("out.xlsx" if command == "template" else "out")
+    args = {"report": ["report", str(solved_run), "--lang", "en", "--out", str(out)],
+            "solve": ["solve", str(scenario), "--out", str(out)],
+            "compare": ["compare", str(solved_run), str(solved_run), "--out", str(out)],
+            "template": ["template", "--out", str(out)]}[command]
+    refused = []
+    try:
+        for free in (0, 20, 60, 120):
+            fill(disk, free)
+            done = subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=300)
+            text = " ".join((done.stdout + done.stderr).split())
+            assert "Traceback" not in text and "internal error" not in text and "Exception ignored" not in text, text
+            if done.returncode == 0:  # it fitted: the whole output is there
+                assert out.exists(), text
+                shutil.rmtree(out) if out.is_dir() else out.unlink()
+                continue
+            assert done.returncode == 5, (free, text)
+            assert "the disk is full" in text, (free, text)
+            assert sorted(p.name for p in disk.iterdir()) == ["filler"], (free, text)
+            refused.append(free)
+        assert 0 in refused, refused  # nothing fits into no space at all
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)

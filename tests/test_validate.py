@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -368,3 +372,73 @@ def test_projects_table_bad_capacity_names_row(tmp_path):
 def test_approved_project_outside_the_plan(tmp_path):
     bad = PROJECTS.replace(",2017,", ",2025,").replace("candidate", "approved")
     refused(with_projects(tmp_path, bad), "scenario.toml", "P1", "2025", "2016–2018")
+
+
+# ---- a negative budget: the year must bring money in ---------------------------------------------
+
+ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
+
+
+def cli(*args) -> tuple[int, str]:
+    done = subprocess.run([*ENTRY, *(str(a) for a in args)], capture_output=True, text=True, encoding="utf-8",
+                          timeout=300)
+    return done.returncode, " ".join((done.stdout + " " + done.stderr).split())
+
+
+def award_case(scenario_file, folder: Path, budget: float) -> Path:
+    """Two coal mines whose exit brings in 4 万元 per 万吨 (award 5, cost 1). A (100 万吨) displaces 100
+    workers at 10 万元 each in the objective, so it stays unless the budget needs its award; B (50 万吨)
+    displaces nobody and exits in 2016 anyway."""
+    return scenario_file(folder, [dict(unit_id="A", capacity=100.0, workers=100), dict(unit_id="B", capacity=50.0)],
+                         {"first_year": 2016, "last_year": 2017, "objective": {"jobs_weight": 10.0},
+                          "sectors": {"coal": {"exit_cost_per_capacity": {"close": 1.0}, "award_per_capacity": 5.0}},
+                          "caps": {"budget": {"2016": budget}}})
+
+
+def test_a_negative_budget_solves_and_the_checker_agrees(scenario_file, tmp_path):
+    free = award_case(scenario_file, tmp_path / "free", -100.0)  # B alone brings in 200
+    code, text = cli("solve", free, "--out", tmp_path / "free_run")
+    assert code == 0 and "Traceback" not in text, text
+    schedule = pd.read_csv(tmp_path / "free_run" / "schedule.csv", encoding="utf-8-sig", dtype=str,
+                           keep_default_na=False).set_index("unit_id")
+    assert schedule.at["B", "exit_year"] == "2016" and schedule.at["A", "exit_year"] == ""
+
+    bound = award_case(scenario_file, tmp_path / "bound", -500.0)  # needs A's 400 too
+    code, text = cli("solve", bound, "--out", tmp_path / "run")
+    assert code == 0 and "Traceback" not in text, text
+    run = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert run["objective"] == pytest.approx(100 * 10.0 - 400 - 200, abs=1e-6)
+    schedule = pd.read_csv(tmp_path / "run" / "schedule.csv", encoding="utf-8-sig", dtype=str,
+                           keep_default_na=False).set_index("unit_id")
+    assert schedule.at["A", "exit_year"] == "2016" == schedule.at["B", "exit_year"]
+    code, text = cli("check", bound, tmp_path / "run" / "schedule.csv")
+    assert code == 0 and "Traceback" not in text, text
+
+    # the free plan brings in only 200 in 2016: the checker finds the negative budget broken
+    code, text = cli("check", bound, tmp_path / "free_run" / "schedule.csv")
+    assert code == 6, text
+    assert "budget in 2016: -200.0 万元 spent, at most -500.0 allowed" in text, text
+
+
+def test_a_negative_budget_no_plan_can_meet_is_infeasible(scenario_file, tmp_path):
+    code, text = cli("solve", award_case(scenario_file, tmp_path, -700.0), "--out", tmp_path / "run")
+    assert code == 3 and "Traceback" not in text, text
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("value, words", [
+    ("-2000.0", None),
+    ("-1e10", None),
+    ("-1.5e10", "must be at least -10,000,000,000"),
+    ("1e300", "must be at most 10,000,000,000"),
+    ("-1e300", "must be at least -10,000,000,000"),
+    ("nan", "finite"),
+    ("-inf", "finite"),
+])
+def test_budget_range_is_finite_either_way(tmp_path, value, words):
+    path = write_case(tmp_path, scenario=SCENARIO + f"\n[caps]\nbudget = {{ 2017 = {value} }}\n")
+    code, text = validate(path)
+    if words is None:
+        assert code == 0, text
+    else:
+        assert code == 2 and "caps.budget.2017" in text and words in text and "Traceback" not in text, text

@@ -9,7 +9,11 @@ results, exactly like a workbook that was never calculated).
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -367,3 +371,144 @@ def test_paths_with_spaces_and_chinese_work_end_to_end(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "情景" / "run.json").read_text(encoding="utf-8"))["objective"] == \
         pytest.approx(OPTIMUM, abs=1e-6)
+
+
+# ---- workbooks that cannot lie or blow up ---------------------------------------------------------
+
+ENTRY = [sys.executable, "-c", "from exitopt.cli import main; main()"]
+
+
+def cli(*args, timeout: float = 120) -> tuple[int, str]:
+    """Run exitopt as the analyst does, in its own process; (exit code, stdout + stderr in one line)."""
+    done = subprocess.run([*ENTRY, *(str(a) for a in args)], capture_output=True, text=True, timeout=timeout,
+                          encoding="utf-8")
+    return done.returncode, flat(done.stdout + " " + done.stderr)
+
+
+def refused_cli(*args, words: tuple[str, ...]) -> str:
+    code, text = cli(*args)
+    assert code == 2, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    for w in words:
+        assert w in text, f"{w!r} not in: {text}"
+    return text
+
+
+def rewrite_part(book: Path, out: Path, part: str, change) -> Path:
+    """A copy of ``book`` with one part's XML changed by ``change(bytes) -> bytes``."""
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item.filename, change(data) if item.filename == part else data)
+    return out
+
+
+SHEET1 = "xl/worksheets/sheet1.xml"
+
+
+def three_mines_book(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_book(folder / "plain.xlsx", {"units": [HEADER, *ROWS]})
+
+
+def with_cell(ref: str, row: int):
+    """Add one text cell at ``ref`` (in row ``row``) after the sheet's rows."""
+    return lambda xml: xml.replace(b"</sheetData>", f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t>'
+                                                    f'</is></c></row></sheetData>'.encode())
+
+
+def test_rows_beyond_the_stored_extent_are_read(tmp_path):
+    book = three_mines_book(tmp_path)
+    stale = rewrite_part(book, tmp_path / "stale.xlsx", SHEET1,
+                         lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:N2"/>', xml))
+    assert b'ref="A1:N2"' in zipfile.ZipFile(stale).read(SHEET1)
+    assert list(read_units(stale).index) == ["M1", "M2", "M3"]
+    (tmp_path / "scenario.toml").write_text(scenario("stale.xlsx"), encoding="utf-8")
+    code, text = cli("validate", tmp_path / "scenario.toml")
+    assert code == 0 and "Traceback" not in text, text
+
+
+@pytest.mark.parametrize("ref, row, words", [
+    ("XFD1048576", 1048576, ("cell XFD1048576", "at most 100,000 rows")),
+    ("XFD5", 5, ("cell XFD5", "at most 1,000 columns")),
+    ("ALL99999", 99999, ("cell ALL99999", "more than the 5,000,000 a table may have")),
+])
+def test_a_value_far_beyond_the_table_is_refused_before_the_cells_are_read(tmp_path, ref, row, words):
+    far = rewrite_part(three_mines_book(tmp_path), tmp_path / "far.xlsx", SHEET1, with_cell(ref, row))
+    (tmp_path / "scenario.toml").write_text(scenario("far.xlsx"), encoding="utf-8")
+    refused_cli("validate", tmp_path / "scenario.toml", words=(str(far), "sheet 'units'", *words))
+
+
+def declare_size(book: Path, part: str, size: int) -> None:
+    """Make the zip directory of ``book`` declare ``size`` bytes unpacked for ``part`` (the data stays)."""
+    data = bytearray(book.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = int.from_bytes(data[at + 28:at + 30], "little")
+        name = bytes(data[at + 46:at + 46 + name_len]).decode()
+        if name == part:
+            data[at + 24:at + 28] = size.to_bytes(4, "little")
+            book.write_bytes(bytes(data))
+            return
+        at = data.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(f"{part} not in {book}")
+
+
+def test_a_workbook_declaring_more_than_it_may_unpack_is_refused_before_unpacking(tmp_path):
+    book = three_mines_book(tmp_path)
+    declare_size(book, SHEET1, 1536 * 2**20)  # 1.5 GiB, as a whitespace-filled sheet declares
+    assert zipfile.ZipFile(book).getinfo(SHEET1).file_size == 1536 * 2**20
+    (tmp_path / "scenario.toml").write_text(scenario("plain.xlsx"), encoding="utf-8")
+    refused_cli("validate", tmp_path / "scenario.toml",
+                words=(str(book), "would unpack to 1,536 MB", "more than the 256 MB"))
+
+
+def test_a_sheet_padded_with_blank_space_is_refused_by_its_packing_ratio(tmp_path):
+    book = rewrite_part(three_mines_book(tmp_path), tmp_path / "blank.xlsx", SHEET1,
+                        lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + b" " * (20 * 2**20)))
+    info = zipfile.ZipFile(book).getinfo(SHEET1)
+    assert info.file_size > 100 * info.compress_size
+    (tmp_path / "scenario.toml").write_text(scenario("blank.xlsx"), encoding="utf-8")
+    refused_cli("validate", tmp_path / "scenario.toml", words=(str(book), SHEET1, "more than the 100 times"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("name", ["units.xlsx", "units.csv", "units.xlsx#units"])
+def test_a_pipe_given_as_the_unit_table_is_refused_without_opening_it(tmp_path, name):
+    os.mkfifo(tmp_path / name.split("#")[0])
+    (tmp_path / "scenario.toml").write_text(scenario(name), encoding="utf-8")
+    refused_cli("validate", tmp_path / "scenario.toml", words=("not an ordinary file",))
+
+
+@pytest.mark.parametrize("column, value, words", [
+    ("unit_id", "M\nX", ("row 3", "column 'unit_id'", "'M\\nX'", "control character")),
+    ("firm", "乙\t公司", ("row 3 (M2)", "column 'firm'", "control character '\\t'")),
+    ("region", "庆阳\x7f", ("row 3 (M2)", "column 'region'", "U+007F")),
+])
+def test_control_characters_in_names_are_refused_in_workbooks_and_csv(tmp_path, column, value, words):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADER.index(column)] = value
+    csv_rows = [list(r) for r in CSV_ROWS]
+    csv_rows[1][HEADER.index(column)] = value
+    write_book(tmp_path / "units.xlsx", {"units": [HEADER, *rows]})
+    pd.DataFrame(csv_rows, columns=HEADER).to_csv(tmp_path / "units.csv", index=False, encoding="utf-8")
+    for table in ("units.xlsx", "units.csv"):
+        (tmp_path / "scenario.toml").write_text(scenario(table), encoding="utf-8")
+        refused_cli("validate", tmp_path / "scenario.toml", words=(table, *words))
+
+
+def test_a_nul_in_a_unit_id_is_refused_with_its_row(tmp_path):
+    lines = [",".join(HEADER), *(",".join(r) for r in CSV_ROWS)]
+    lines[2] = lines[2].replace("M2", "M\0" * 300 + "2", 1)
+    (tmp_path / "units.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "scenario.toml").write_text(scenario("units.csv"), encoding="utf-8")
+    text = refused_cli("validate", tmp_path / "scenario.toml", words=("row 3", "column 'unit_id'", "'\\x00'",
+                                                                     "(601 characters)"))
+    assert "\0" not in text and len(text) < 600, text
+
+
+def test_formatted_empty_cells_far_beyond_the_table_are_passed_over(tmp_path):
+    book = rewrite_part(three_mines_book(tmp_path), tmp_path / "formatted.xlsx", SHEET1,
+                        lambda xml: xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+                                                                 b'</sheetData>'))
+    assert list(read_units(book).index) == ["M1", "M2", "M3"]

@@ -44,8 +44,9 @@ def strip_thousands(text: object) -> object:
 
 
 def texts(col: pd.Series) -> pd.Series:
-    """Cells as stripped text; missing values become ''."""
-    return col.astype(object).where(col.notna(), "").astype(str).str.strip().replace({"nan": "", "<NA>": ""})
+    """Cells as stripped text; missing values become ''. Text stays what it says: a unit may be
+    called ``nan`` or ``NA``."""
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip()
 
 
 def numbers(text: pd.Series) -> pd.Series:

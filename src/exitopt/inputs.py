@@ -17,7 +17,7 @@ from .errors import InputError
 from .files import sha256
 from .scenario import Scenario, load_scenario
 from .selection import Selection
-from .tables import PROJECT_COLUMNS, UNIT_COLUMNS, read_projects, read_units
+from .tables import PROJECT_COLUMNS, UNIT_COLUMNS, control_character, escaped, read_projects, read_units
 
 
 @dataclass
@@ -78,6 +78,12 @@ def _check_condition(c, where: str, scen_file: Path | None) -> None:
 def _check_selection(sel: Selection | None, where: str, units: pd.DataFrame, scen_file: Path | None) -> None:
     if sel is None:
         return
+    texts = [*(sel.units or []), *(v for c in (*sel.all, *sel.any) for v in c.values() if isinstance(v, str))]
+    for text in texts:
+        ch = control_character(text)
+        if ch is not None:
+            raise InputError(f"{where} names '{escaped(text)}', which holds the control character {ch!r} "
+                             f"(U+{ord(ch):04X}); no id or name of a table holds one. Remove it.", file=scen_file)
     selectable = [c for c in units.columns if c not in INTERNAL_COLUMNS]
     unknown_cols = sorted(sel.columns() - set(selectable))
     if unknown_cols:

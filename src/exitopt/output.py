@@ -31,16 +31,26 @@ from .files import shown
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _guarded(text: str) -> bool:
+    """True for text that starts, after any apostrophes, like a formula: =, +, -, @, tab or CR."""
+    return text.lstrip("'").startswith(_FORMULA_START)
+
+
 def neutralise(value: object) -> object:
-    """Prefix a text cell that Excel would read as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Prefix a text cell that Excel would read as a formula with an apostrophe.
+
+    Text that starts with apostrophes before such a character gets one more too, so that
+    :func:`restore` gives back exactly what was written: ``'=x`` is written ``''=x``.
+    """
+    if isinstance(value, str) and _guarded(value):
         return "'" + value
     return value
 
 
 def restore(value: object) -> object:
-    """Undo :func:`neutralise`: ``'=U-EQ`` read back from a file exitopt wrote is ``=U-EQ`` again."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    """Undo :func:`neutralise`: ``'=U-EQ`` read back from a file exitopt wrote is ``=U-EQ`` again,
+    ``''=x`` is ``'=x``; every other text stays as it is."""
+    if isinstance(value, str) and value.startswith("'") and _guarded(value):
         return value[1:]
     return value
 
@@ -244,6 +254,14 @@ def _swap_in(new: Path, out: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def why_not(e: OSError) -> str:
+    """What a failed write means for the analyst, and what to do (one sentence or two)."""
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk is full ({e.strerror or e}); nothing was written. Free some space, or choose --out "
+                f"on another disk, and run again.")
+    return f"{e.strerror or e}. Choose another --out."
+
+
 @contextmanager
 def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
     """Yield a new hidden sibling of ``out`` to write into; swap it onto ``out`` when the block ends.
@@ -262,14 +280,14 @@ def staged_folder(out: Path, *, force: bool) -> Iterator[Path]:
         parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(_staged(parent, out.name, token, "lock"))
     except OSError as e:
-        raise OutputError(f"cannot write in {shown(parent)}: {e.strerror or e}. Choose another --out.") from None
+        raise OutputError(f"cannot write in {shown(parent)}: {why_not(e)}") from None
     try:
         new.mkdir()
         yield new
         _swap_in(new, out, old)
     except OSError as e:
         shutil.rmtree(new, ignore_errors=True)
-        raise OutputError(f"cannot write {shown(out)}: {e.strerror or e}.") from None
+        raise OutputError(f"cannot write {shown(out)}: {why_not(e)}") from None
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

@@ -21,6 +21,7 @@ not add up in general: units substitute for each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,19 +56,32 @@ def _year(text: str, where: str, file: Path | None = None) -> int:
     return v
 
 
+#: what follows the last '=' of a --keep/--exit value when it is meant as a year: a number as
+#: cells are written (2018, 2018.0, 2,018), or inf/nan, which are then refused as years
+_YEAR_PART = re.compile(r"\s*[+-]?(\d[\d,]*(\.\d*)?([eE][+-]?\d+)?|inf(inity)?|nan)\s*", re.IGNORECASE)
+
+
+def split_option(text: str) -> tuple[str, str]:
+    """``UNIT=YEAR`` -> (UNIT, YEAR); the part after the last '=' is a year only when it is a
+    number or empty (``U=`` names U with no year), so ``A=B`` names the unit ``A=B`` and
+    ``A=2018=`` the unit ``A=2018``."""
+    text = str(text).strip()
+    unit, sep, year = text.rpartition("=")
+    if not sep or (year.strip() and not _YEAR_PART.fullmatch(year)):
+        return text, ""
+    return unit.strip(), year.strip()
+
+
 def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pin]:
-    """Pins from ``--keep UNIT[=YEAR]`` and ``--exit UNIT[=YEAR]`` options."""
+    """Pins from ``--keep UNIT[=YEAR]`` and ``--exit UNIT[=YEAR]`` options (see :func:`split_option`)."""
     pins = []
     for action, values in (("keep", keep), ("exit", exit_)):
         for text in values:
-            unit, sep, year = str(text).strip().rpartition("=")
-            if not sep:
-                unit, year = str(text).strip(), ""
-            unit = unit.strip()
+            unit, year = split_option(text)
             if not unit:
                 raise InputError(f"--{action} '{text}' names no unit. Write --{action} UNIT_ID or "
                                  f"--{action} UNIT_ID=YEAR.")
-            pins.append(Pin(unit, action, _year(year, f"--{action} {text}") if year.strip() else None))
+            pins.append(Pin(unit, action, _year(year, f"--{action} {text}") if year else None))
     return pins
 
 
@@ -113,8 +127,11 @@ def check_pins(inst: Instance, pins: list[Pin], source: str = "the pins") -> Non
     required = {u: p.name for p in scen.packages if p.required for u in package_members(inst, p)}
     for p in pins:
         if p.unit not in inst.units.index:
+            left, _, right = p.unit.rpartition("=")
+            hint = (f" And '{right}' after the last '=' is not a year: to pin unit '{left.strip()}' in a year, write "
+                    f"the year as a number, e.g. {left.strip()}=2018." if left.strip() in inst.units.index else "")
             raise InputError(f"{source}: unit '{p.unit}' ({p.label}) is not in the unit table. Check the spelling "
-                             f"against the unit table's unit_id column.")
+                             f"against the unit table's unit_id column.{hint}")
         if p.unit in seen:
             raise InputError(f"{source}: unit '{p.unit}' is pinned twice ({seen[p.unit].label}; {p.label}). "
                              f"Keep one pin per unit.")

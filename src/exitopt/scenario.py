@@ -8,6 +8,7 @@ Paths are relative to the scenario file. See ``models/gansu_2016.toml`` for a wo
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -34,7 +35,7 @@ MAX_PLAN_YEARS = 50
 #: capacity 万吨/yr, money 万元, people persons. A figure above them is a typing error.
 MAX_CAPACITY = 1e7        # a target, a demand: ten times China's whole coal capacity
 MAX_UNIT_COST = 1e5       # 万元 per 万吨/yr or per worker
-MAX_BUDGET = 1e10         # 万元 in one year
+MAX_BUDGET = 1e10         # 万元 in one year, either way (a budget may be negative)
 MAX_PERSONS = 1e8
 
 Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
@@ -230,8 +231,10 @@ class WorkerCap(_Strict):
 class Caps(_Strict):
     """Rule 9: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
 
-    budget: YearTable(0, MAX_BUDGET) = Field(
-        default_factory=dict, description="万元 of outlay per year, at most; 0–10,000,000,000."
+    budget: YearTable(-MAX_BUDGET, MAX_BUDGET) = Field(
+        default_factory=dict,
+        description="万元 of outlay per year, at most; −10,000,000,000 to 10,000,000,000. A negative budget "
+                    "asks the year to bring in money net (awards above costs).",
     )
     workers: list[WorkerCap] = Field(default_factory=list)
 
@@ -374,6 +377,8 @@ def _where(loc: tuple, data: object) -> str:
 
 def _number_text(v: object) -> str:
     """1e5 -> '100,000'; whole numbers given as int (years, counts) stay as they are: 2100."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return f"{v:,.0f}"  # 10,000,000,000, not 1e+10
     return f"{v:,.10g}" if isinstance(v, float) else str(v)
 
 
@@ -447,6 +452,99 @@ def parse_scenario(data: dict, *, file: Path | str | None = None) -> Scenario:
         ) from None
 
 
+#: the deepest nesting of arrays and inline tables a scenario may have (its own need 5)
+MAX_TOML_DEPTH = 32
+#: the most digits a number of a scenario may be written with
+MAX_NUMBER_DIGITS = 100
+
+_TABLE_HEADER = re.compile(r"[ \t]*\[\[?[ \t]*([^\]\n]*?)[ \t]*\]\]?")
+_KEY_PART = r"(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')"
+_KEY = re.compile(rf"[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*=")
+
+
+def check_toml_shape(text: str, path: Path | str | None = None) -> None:
+    """Refuse, before TOML is parsed, values nested deeper than MAX_TOML_DEPTH and numbers
+    written with more than MAX_NUMBER_DIGITS digits: no scenario needs them, and the parser
+    would fail on them without saying where. The message names the line and the key."""
+    table = ""
+    key = ""
+    depth = 0
+    line = 1
+    i, n = 0, len(text)
+    at_line_start = True
+    while i < n:
+        ch = text[i]
+        if at_line_start and depth == 0:
+            head = _TABLE_HEADER.match(text, i)
+            if head and text[i:head.start(1)].strip().startswith("["):
+                table, key = head.group(1), ""
+                i = head.end()
+                at_line_start = False
+                continue
+            assigned = _KEY.match(text, i)
+            if assigned:
+                key = assigned.group(1)
+        at_line_start = False
+        if ch == "\n":
+            line += 1
+            at_line_start = True
+            i += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith(('"""', "'''"), i):
+            quote = text[i:i + 3]
+            end = i + 3
+            while True:
+                end = text.find(quote, end)
+                if end < 0 or quote == "'''" or _unescaped(text, end):
+                    break
+                end += 1
+            stop = n if end < 0 else end + 3
+            line += text.count("\n", i, stop)
+            i = stop
+        elif ch in "\"'":
+            j = i + 1
+            while j < n and text[j] != "\n" and not (text[j] == ch and (ch == "'" or _unescaped(text, j))):
+                j += 1
+            i = j + 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                raise InputError(f"line {line}, key {_key_shown(table, key)}: arrays or tables are nested more than "
+                                 f"{MAX_TOML_DEPTH} deep; no scenario needs that. Look at that line for brackets "
+                                 f"left open.", file=path)
+            i += 1
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+            i += 1
+        elif ch.isdigit():
+            j = i
+            while j < n and (text[j].isdigit() or text[j] == "_"):
+                j += 1
+            digits = j - i - text.count("_", i, j)
+            if digits > MAX_NUMBER_DIGITS:
+                raise InputError(f"line {line}, key {_key_shown(table, key)}: a number of {digits:,} digits; a "
+                                 f"figure of a scenario has at most {MAX_NUMBER_DIGITS}. Write it as a decimal "
+                                 f"number with an exponent (1.5e9) or check it for a typing error.", file=path)
+            i = j
+        else:
+            i += 1
+
+
+def _unescaped(text: str, at: int) -> bool:
+    """True when the quote at ``at`` is not escaped by an odd number of backslashes before it."""
+    back = 0
+    while at - back - 1 >= 0 and text[at - back - 1] == "\\":
+        back += 1
+    return back % 2 == 0
+
+
+def _key_shown(table: str, key: str) -> str:
+    full = ".".join(p for p in (table.strip(), key.strip()) if p)
+    return f"'{full[:80]}'" if full else "(top level)"
+
+
 def read_toml(path: Path) -> dict:
     """Read a TOML file, turning every failure into an InputError naming the file."""
     path = Path(path)
@@ -461,6 +559,7 @@ def read_toml(path: Path) -> dict:
                 "is not UTF-8 text. Save it again as UTF-8 (in Notepad: Save As → Encoding: UTF-8).",
                 file=path,
             ) from None
+    check_toml_shape(text, path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -468,6 +567,9 @@ def read_toml(path: Path) -> dict:
             f"is not valid TOML: {e}. Look at that line: a missing quote, bracket or '=' is the usual cause.",
             file=path,
         ) from None
+    except (RecursionError, ValueError) as e:  # beyond what check_toml_shape bounds: still the file's
+        raise InputError(f"cannot be read as TOML ({type(e).__name__}). Look for brackets nested very deep "
+                         f"or a very long number.", file=path) from None
 
 
 def load_scenario(path: Path | str) -> Scenario:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,7 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
         df = read_sheet(path).frame
         if df.columns.empty:
             raise InputError(f"is empty. It needs a header row naming its columns: {needs}.", file=path)
-        return df.map(restore)
+        return _ids_checked(df.map(restore), path)
     text, _encoding = read_csv_text(path, given_on_command_line=True)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines)
@@ -99,7 +100,15 @@ def read_text_table(path: Path | str, needs: str, *, skip_blank_lines: bool = Fa
     except pd.errors.ParserError as e:
         raise InputError(f"{csv_problem(text, e)}. It needs columns {needs}.", file=path) from None
     df.columns = [column_name(c) for c in df.columns]  # a template's header: name, then a label
-    return df.map(restore)
+    return _ids_checked(df.map(restore), path)
+
+
+def _ids_checked(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A plan's, pins' or approvals' ids, refused when they hold a control character (no unit has one)."""
+    for col in ("unit_id", "project_id"):
+        if col in df.columns:
+            _refuse_control_characters(df, col, df[col].astype(str).str.strip(), path, also=())
+    return df
 
 
 def _row(i: int) -> int:
@@ -173,6 +182,45 @@ def _parse_number(series: pd.Series, col: str, path: Path, kind: str, ids: pd.Se
     return num
 
 
+#: text columns that name things rules and plans refer to, besides a table's id column
+_NAME_COLUMNS = ("firm", "group", "region")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (NUL, tab, line break, DEL…), or None when it has none.
+
+    Such a character cannot be seen in Excel or on the console, so an id holding one could never
+    be typed again in a rule, a plan or a pin."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return ch
+    return None
+
+
+def escaped(text: str, width: int = 24) -> str:
+    """A cell as a message shows it: control characters written as \\x00, cut after ``width`` characters."""
+    out = "".join(ch.encode("unicode_escape").decode("ascii") if control_character(ch) else ch
+                  for ch in text[:width])
+    return out + (f"… ({len(text):,} characters)" if len(text) > width else "")
+
+
+def _refuse_control_characters(df: pd.DataFrame, id_col: str, ids: pd.Series, path: Path, *,
+                               also: tuple[str, ...] = _NAME_COLUMNS) -> None:
+    for col in (id_col, *also):
+        if col not in df.columns:
+            continue
+        for i, v in enumerate(df[col]):
+            ch = control_character(v.strip()) if isinstance(v, str) else None
+            if ch is not None:
+                shown_id = "" if col == id_col else f" ({escaped(ids.iloc[i])})"
+                raise InputError(
+                    f"row {_row(i)}{shown_id}, column '{col}': '{escaped(v.strip())}' holds the control character "
+                    f"{ch!r} (U+{ord(ch):04X}), which cannot be seen or typed in a rule, a plan or a pin. "
+                    f"Retype the cell without it.",
+                    file=path,
+                )
+
+
 def _check_header(df: pd.DataFrame, path: Path, what: str) -> None:
     """Every column named once. Readers rename a repeated name ('capacity', 'capacity.1'), and names
     that differ only by spaces become one after stripping: either way one column would be ignored."""
@@ -233,6 +281,7 @@ def _read_table(path: Path, spec: dict[str, tuple[str, bool, object]], what: str
         raise InputError(f"the {what} has no rows.", file=path)
     id_col = next(c for c, (k, _, _) in spec.items() if k == "id")
     ids = df[id_col].fillna("").astype(str).str.strip()
+    _refuse_control_characters(df, id_col, ids, path)
     for i, v in enumerate(ids):
         if not v:
             raise InputError(f"row {_row(i)}: '{id_col}' is empty.", file=path)

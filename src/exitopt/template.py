@@ -24,6 +24,7 @@ as they are.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import OutputError
+from .output import why_not
 from .columns import TABLES, Column
 from .printing import set_up_printing
 
@@ -214,11 +216,15 @@ def _example(name: str) -> pd.DataFrame | None:
 def build(path: Path, file_name: str | None = None) -> list[str]:
     """Write the template workbook to ``path``; return its sheet names.
 
-    ``file_name`` is the name the instructions give the workbook (default: ``path``'s name).
-    """
+    ``file_name`` is the name the instructions give the workbook (default: ``path``'s name). Made
+    in memory and written in one go: a disk that fills up raises the plain OSError of that write
+    and leaves no half-made zip file open."""
+    import io
+
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    data = io.BytesIO()
+    book = xlsxwriter.Workbook(data, {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True})
     b = _Book(book)
     for name, columns in SHEETS.items():
         b.table(name, columns)
@@ -229,6 +235,7 @@ def build(path: Path, file_name: str | None = None) -> list[str]:
         b.table("example_projects", PROJECTS, projects)
     b.instructions(example=units is not None, file_name=file_name or path.name)
     book.close()
+    Path(path).write_bytes(data.getvalue())
     return [ws.get_name() for ws in book.worksheets()]
 
 
@@ -251,6 +258,8 @@ def write_template(path: Path | str, *, force: bool = False) -> list[str]:
         tmp = None
     except OSError as e:
         hint = " If it is open in Excel, close it first." if isinstance(e, PermissionError) else ""
+        if e.errno == errno.ENOSPC:
+            raise OutputError(f"cannot write {path}: {why_not(e)}") from None
         raise OutputError(f"cannot write {path}: {e.strerror or e}.{hint} Or choose another --out.") from None
     finally:
         if tmp is not None:

@@ -21,6 +21,15 @@ numbers Excel shows beside each row:
 
 A path ``book.xlsx#Sheet`` names the sheet; without a name the first visible sheet is read.
 Read with openpyxl in read-only, values-only mode (see ``benchmarks/bench_workbook.py``).
+
+A workbook cannot make exitopt read less than it holds, nor more than it can hold:
+
+- the rows and columns read are those that hold values, as the sheet's XML holds them, whatever
+  extent the sheet says it has (a stale ``<dimension ref="A1:AB300">`` would hide rows);
+- before any part of the file is unpacked, its declared sizes are checked (MAX_FILE_BYTES,
+  MAX_UNPACKED_BYTES, MAX_RATIO); as the rows are read, the first value beyond MAX_ROWS,
+  MAX_COLUMNS or MAX_CELLS stops the reading; beyond a limit the workbook is refused, naming it;
+- a path that is not an ordinary file (a folder, a pipe, a device) is refused before it is opened.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +51,18 @@ from .errors import InputError
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 _ZIP_MAGIC = b"PK\x03\x04"
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+#: the largest workbook file read, in bytes
+MAX_FILE_BYTES = 100 * 2**20
+#: the most its parts may hold unpacked, together, as the workbook declares them
+MAX_UNPACKED_BYTES = 256 * 2**20
+#: the most a part above _RATIO_FROM bytes unpacked may grow when unpacked (Excel's own are far below)
+MAX_RATIO = 100
+_RATIO_FROM = 2**20
+#: the most rows (the header included) and columns a sheet's values may reach, and cells in that extent
+MAX_ROWS = 100_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 5_000_000
 
 
 @dataclass
@@ -68,11 +90,16 @@ def split_sheet(path: Path | str) -> tuple[Path, str | None]:
 
 
 def is_workbook(path: Path | str) -> bool:
-    """True for an .xlsx-type workbook, by its name or its first bytes (a renamed workbook too)."""
+    """True for an .xlsx-type workbook, by its name or its first bytes (a renamed workbook too).
+
+    Only an ordinary file is opened to look at its first bytes: a pipe would wait for ever.
+    """
     file, sheet = split_sheet(path)
     if sheet is not None or file.suffix.lower() in WORKBOOK_SUFFIXES:
         return True
     try:
+        if not stat.S_ISREG(file.stat().st_mode):
+            return False
         with open(file, "rb") as fh:
             return fh.read(4) == _ZIP_MAGIC
     except OSError:
@@ -120,19 +147,81 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
+def _unreadable(file: Path, e: Exception) -> InputError:
+    return InputError(
+        f"cannot be read as an Excel workbook ({type(e).__name__}: {e}). Open it in Excel and save it "
+        f"again as 'Excel Workbook (*.xlsx)', or as 'CSV UTF-8 (comma delimited)'.",
+        file=file,
+    )
+
+
+def _too_big(file: Path, what: str) -> InputError:
+    return InputError(
+        f"{what}. exitopt refuses it rather than fill the computer's memory. If the workbook really holds "
+        f"a table, copy the table alone into a new workbook (or save the sheet as 'CSV UTF-8 (comma "
+        f"delimited)') and run again.",
+        file=file,
+    )
+
+
+def _read_file(file: Path) -> bytes:
+    """The workbook's bytes: an ordinary file of at most MAX_FILE_BYTES, checked before it is opened."""
+    try:
+        st = file.stat()
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror or e}).", file=file) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder, not a workbook.", file=file)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("is not an ordinary file (a device, pipe or socket). Give a workbook (.xlsx) "
+                         "or a CSV file.", file=file)
+    if st.st_size > MAX_FILE_BYTES:
+        raise _too_big(file, f"is {st.st_size / 2**20:,.0f} MB, more than the {MAX_FILE_BYTES // 2**20} MB "
+                             f"a workbook may have")
+    try:
+        return file.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror or e}).", file=file) from None
+
+
+def check_packing(data: bytes, file: Path) -> None:
+    """Refuse a workbook whose parts, as its zip directory declares them, would unpack too large.
+
+    Python's zip reader never unpacks a part beyond its declared size (a part that would is
+    damaged), so checking the declared sizes bounds what reading can unpack.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise _unreadable(file, e) from None
+    odd = [p for p in parts if p.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)]
+    if odd:
+        raise _unreadable(file, ValueError(f"part {odd[0].filename} is packed in a way Excel never uses"))
+    total = sum(p.file_size for p in parts)
+    if total > MAX_UNPACKED_BYTES:
+        big = max(parts, key=lambda p: p.file_size)
+        raise _too_big(file, f"would unpack to {total / 2**20:,.0f} MB ({big.filename}: "
+                             f"{big.file_size / 2**20:,.0f} MB), more than the {MAX_UNPACKED_BYTES // 2**20} MB a workbook may hold unpacked")
+    for p in parts:
+        if p.file_size > _RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1):
+            raise _too_big(file, f"has a part ({p.filename}) that unpacks {p.file_size / max(p.compress_size, 1):,.0f} "
+                                 f"times larger ({p.compress_size / 2**20:,.1f} MB to {p.file_size / 2**20:,.0f} MB), "
+                                 f"more than the {MAX_RATIO} times a workbook's part may: it is mostly filler "
+                                 f"(blank space or repeated cells)")
+
+
 def _open(file: Path):
     import openpyxl
 
     from openpyxl.utils.exceptions import InvalidFileException
 
+    data = _read_file(file)
+    check_packing(data, file)
     try:  # from the bytes, so that a workbook renamed to .csv is read too
-        return openpyxl.load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=True)
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as e:
-        raise InputError(
-            f"cannot be read as an Excel workbook ({type(e).__name__}: {e}). Open it in Excel and save it "
-            f"again as 'Excel Workbook (*.xlsx)', or as 'CSV UTF-8 (comma delimited)'.",
-            file=file,
-        ) from None
+        raise _unreadable(file, e) from None
 
 
 def _pick(wb, file: Path, sheet: str | None):
@@ -154,14 +243,57 @@ def _pick(wb, file: Path, sheet: str | None):
     )
 
 
-def _sheet_xml(wb, ws, file: Path) -> bytes:
-    """The sheet's XML as stored in the workbook."""
+def _sheet_xml(wb, ws) -> bytes:
+    """The sheet's XML as stored in the workbook (its size is bounded by :func:`check_packing`)."""
     part = getattr(ws, "_worksheet_path", None)
     archive = getattr(wb, "_archive", None)
     if part is not None and archive is not None:
         return archive.read(part)
-    with zipfile.ZipFile(file) as zf:  # another openpyxl: every sheet's XML, to be safe
-        return b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet"))
+    return b""  # not read only: never the case here
+
+
+def _column_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+class ExtentError(Exception):
+    """A sheet's values reach beyond a limit; ``args[0]`` says which and where."""
+
+
+def sheet_rows(ws) -> list[tuple]:
+    """The sheet's rows of values, each cut after its last value, up to the last row holding one.
+
+    The rows are read as the XML holds them, not as the sheet's stored extent (``<dimension>``)
+    says: programs leave it stale. Raises ExtentError as soon as a value lies beyond MAX_ROWS,
+    MAX_COLUMNS or MAX_CELLS, before the rest of the sheet is read; empty rows and formatted
+    empty cells beyond the values are passed over without being kept.
+    """
+    ws.reset_dimensions()
+    rows: list[tuple] = []
+    width = 0
+    for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        end = len(row)
+        while end and (row[end - 1] is None or row[end - 1] == ""):
+            end -= 1
+        if not end:
+            continue
+        cell = f"{_column_letters(end)}{i}"
+        if i > MAX_ROWS:
+            raise ExtentError(f"has a value in cell {cell}, row {i:,}: a table may have at most {MAX_ROWS:,} rows")
+        if end > MAX_COLUMNS:
+            raise ExtentError(f"has a value in cell {cell}, column {end:,}: a table may have at most "
+                              f"{MAX_COLUMNS:,} columns")
+        width = max(width, end)
+        if i * width > MAX_CELLS:
+            raise ExtentError(f"has values as far as row {i:,} and column {width:,} (cell {cell}): {i * width:,} "
+                              f"cells, more than the {MAX_CELLS:,} a table may have")
+        rows.extend([()] * (i - 1 - len(rows)))  # the empty rows before this one
+        rows.append(tuple(row[:end]))
+    return rows
 
 
 def uncalculated(xml: bytes) -> list[str]:
@@ -205,8 +337,12 @@ def read_sheet(path: Path | str) -> Sheet:
     try:
         ws = _pick(wb, file, sheet)
         name = ws.title
-        values = list(ws.iter_rows(values_only=True))
-        missing = uncalculated(_sheet_xml(wb, ws, file))
+        values = sheet_rows(ws)
+        missing = uncalculated(_sheet_xml(wb, ws))
+    except ExtentError as e:
+        raise _too_big(file, f"sheet '{name}' {e}") from None
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, OSError, EOFError) as e:
+        raise _unreadable(file, e) from None
     finally:
         wb.close()
     if missing:

@@ -154,13 +154,14 @@ def as_table(comp: Comparison) -> pd.DataFrame:
 
 def write_comparison(comp: Comparison, path: Path | str, *, force: bool = False) -> Path:
     """Write :func:`as_table` as a CSV (UTF-8 with BOM), atomically; refuse to overwrite without force."""
-    from ..output import write_csv
+    from ..output import why_not, write_csv
 
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder. Give a file name for --out, e.g. comparison.csv.")
     if path.exists() and not force:
         raise OutputError(f"{path} already exists. Add --force to replace it, or choose another --out.")
+    tmp = None
     try:
         path.resolve().parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
@@ -168,7 +169,9 @@ def write_comparison(comp: Comparison, path: Path | str, *, force: bool = False)
         write_csv(as_table(comp), Path(tmp))
         os.replace(tmp, path)
     except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror}. Choose another --out.") from None
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)  # nothing half-written stays beside it
+        raise OutputError(f"cannot write {path}: {why_not(e)}") from None
     return path
 
 

@@ -10,6 +10,7 @@ row on every page and the scenario, date and page number in the page header and 
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -183,10 +184,16 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
 
 
 def write_workbook(run: Run, path: Path, lang: str) -> Path:
-    """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``."""
+    """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``.
+
+    The workbook is made in memory and written in one go, so that a disk that fills up raises
+    the plain OSError of that write (the caller removes what it wrote) and leaves no half-made
+    zip file open behind it.
+    """
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    book = io.BytesIO()
+    wb = xlsxwriter.Workbook(book, {"nan_inf_to_errors": True, "in_memory": True})
     try:
         fmt = _Formats(wb)
         write_overview(wb, fmt, run, lang)
@@ -196,4 +203,5 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
             write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name], print_title(run, lang))
     finally:
         wb.close()
+    Path(path).write_bytes(book.getvalue())
     return path
