@@ -122,7 +122,8 @@ class _Book:
             col = known.get(col_name)
             kind = col.kind if col else "text"
             wide = kind in ("text", "id") and not (col and col.choices)
-            ws.set_column(j, j, 24 if wide else 14, self.cells[kind])
+            # wide enough for the column's name on one line, beside the filter button
+            ws.set_column(j, j, max(24 if wide else 14, len(col_name) + 3), self.cells[kind])
             if col is None:  # a column of the example beyond the documented ones: kept, not used
                 ws.write_string(0, j, f"{col_name}\n其他 other", self.extra)
                 ws.write_comment(0, j, f"{col_name}: 其他列，保留，可用于规则的筛选。\n"
