@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -56,12 +57,16 @@ class Visitor:
 
     def post(self, path: str, body: dict) -> dict:
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "X-Exitopt-Session-Token": self.token})
         with self.opener.open(req, timeout=120) as r:
             return json.loads(r.read())
 
     def load(self) -> None:
-        for p in ("/", "/static/app.js", "/static/app.css", "/api/setup", "/api/state", "/api/plans/1"):
+        """The page (its session and the token written into it), then what its script asks for."""
+        page = self.get("/")
+        self.token = re.search(rb'name="exitopt-session-token" content="([^"]+)"', page).group(1).decode()
+        for p in ("/static/app.js", "/static/app.css", "/api/setup", "/api/state", "/api/plans/1"):
             self.get(p)
 
     def resolve(self, body: dict) -> tuple[float, dict]:

@@ -29,19 +29,40 @@ TINY_SCENARIO = {"targets": [{"name": "coal 100", "product": "coal", "by": 2018,
 TARGET = 'targets[name="coal 100"].at_least'
 
 
-class Client:
-    """A browser stand-in: its own cookies (so its own session), JSON in and out."""
+SESSION_TOKEN = re.compile(rb'<meta name="exitopt-session-token" content="([^"]+)">')
 
-    def __init__(self, base_url: str, headers: dict | None = None) -> None:
+
+class Client:
+    """A browser stand-in: its own cookies (so its own session), JSON in and out. Like the page, it
+    opens the page first (``open``: its session and the token written into it) and sends that token
+    with every change."""
+
+    def __init__(self, base_url: str, headers: dict | None = None, *, open: bool = True) -> None:
         self.base = base_url.split("?")[0].rstrip("/")
         self.headers = headers or {}
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.token: str | None = None
+        if open:
+            self.open()
+
+    def open(self) -> bytes:
+        status, raw, _ = self.request("/")
+        assert status == 200, raw
+        self.token = SESSION_TOKEN.search(raw).group(1).decode()
+        return raw
+
+    @property
+    def cookie(self) -> str:
+        return next(c.value for c in self.jar if c.name == "exitopt_session")
 
     def request(self, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, headers=dict(self.headers))
         if data is not None:
             req.add_header("Content-Type", "application/json")
+            if self.token is not None:
+                req.add_header("X-Exitopt-Session-Token", self.token)
         try:
             with self.opener.open(req, timeout=60) as r:
                 return r.status, r.read(), dict(r.headers)
@@ -74,13 +95,15 @@ def tiny(tmp_path_factory):
     stop(server)
 
 
-def _raw_get(server: Server, path: str, host: str | None = None) -> int:
+def _raw_get(server: Server, path: str, host: str | None = None, cookie: str | None = None) -> int:
     """GET with the path sent exactly as written (no client-side clean-up of '..')."""
     h, p = server.server_address[:2]
     conn = http.client.HTTPConnection(h, p, timeout=30)
     conn.putrequest("GET", path, skip_host=host is not None)
     if host is not None:
         conn.putheader("Host", host)
+    if cookie is not None:
+        conn.putheader("Cookie", f"exitopt_session={cookie}")
     conn.endheaders()
     r = conn.getresponse()
     r.read()
@@ -178,7 +201,7 @@ def test_run_folder_downloads_as_a_zip(tiny):
     c = Client(tiny.url)
     c.settle()
     status, raw, headers = c.request("/api/download/1/run.zip")
-    assert status == 200 and headers["Content-Type"] == "application/zip"
+    assert status == 200 and headers["Content-Type"] == "application/zip", raw
     names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
     assert {Path(n).name for n in names} >= {"schedule.csv", "summary.csv", "constraints.csv", "run.json"}
     record = json.loads(zipfile.ZipFile(io.BytesIO(raw)).read(next(n for n in names if n.endswith("run.json"))))
@@ -191,8 +214,9 @@ def test_run_folder_downloads_as_a_zip(tiny):
     "/api/download/1/../../../scenario.toml", "/etc/passwd", "/api/download/1/run.zip?lang=../../x",
 ])
 def test_no_file_outside_the_page_and_the_downloads_is_served(tiny, path):
-    Client(tiny.url).settle()
-    assert _raw_get(tiny, path) in (400, 404)
+    c = Client(tiny.url)
+    c.settle()
+    assert _raw_get(tiny, path, cookie=c.cookie) in (400, 404)
 
 
 def test_the_page_and_its_files_are_served(tiny):
@@ -239,10 +263,10 @@ def test_served_to_the_network_every_request_needs_the_token(tiny):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         for path in ("/", "/api/setup", "/api/state", "/static/app.js", "/api/download/1/run.zip"):
-            assert Client(url).request(path)[0] == 401
-        assert Client(url, {"X-Exitopt-Token": "wrong"}).request("/api/setup")[0] == 401
-        assert Client(url, {"X-Exitopt-Token": "s3cret-token"}).request("/api/setup")[0] == 200
-        browser = Client(url)
+            assert Client(url, open=False).request(path)[0] == 401
+        assert Client(url, {"X-Exitopt-Token": "wrong"}, open=False).request("/api/setup")[0] == 401
+        assert Client(url, {"X-Exitopt-Token": "s3cret-token"}, open=False).request("/api/setup")[0] == 200
+        browser = Client(url, open=False)
         assert browser.request("/?token=s3cret-token")[0] == 200
         assert browser.request("/static/app.js")[0] == 200  # the cookie set with the page carries the token
         assert _raw_get(server, "/api/setup", host="192.0.2.7:8765") == 401  # any host name, but a token

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import secrets
 import shutil
@@ -121,6 +122,12 @@ def adjustable(scenario) -> list[Adjustable]:
     return out
 
 
+#: what a pin from the page holds
+PIN_KEYS = {"unit", "action", "year"}
+#: the largest size of a number from the page (the scenario's own ranges are checked after)
+MAX_VALUE = 1e15
+
+
 def parse_pins(raw: Any) -> list[Pin]:
     """Pins from the page: a list of {unit, action (keep|exit), year (optional)}; InputError otherwise."""
     if raw is None:
@@ -130,25 +137,44 @@ def parse_pins(raw: Any) -> list[Pin]:
     pins = []
     for p in raw:
         if not isinstance(p, dict) or not isinstance(p.get("unit"), str) or p.get("action") not in ("keep", "exit"):
-            raise InputError(f"pin {p!r}: give a unit id and an action, keep or exit.")
+            raise InputError(f"pin {str(p)[:200]}: give a unit id and an action, keep or exit.")
+        unknown = sorted(str(k)[:40] for k in p if k not in PIN_KEYS)
+        if unknown:
+            raise InputError(f"pin on {p['unit'][:100]}: unknown key(s) {', '.join(unknown)}; a pin holds unit, "
+                             f"action and year.")
         year = p.get("year")
         if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-            raise InputError(f"pin on {p['unit']}: the year {year!r} is not a whole year such as 2018.")
+            raise InputError(f"pin on {p['unit'][:100]}: the year {str(year)[:40]} is not a whole year such as 2018.")
         pins.append(Pin(p["unit"], p["action"], year))
     return pins
 
 
-def parse_values(raw: Any) -> dict[str, float | None]:
-    """Changed numbers from the page: {path: number or null (unset)}; InputError otherwise."""
+def parse_values(raw: Any, numbers: list[Adjustable] | None = None) -> dict[str, float | None]:
+    """Changed numbers from the page: {path: number or null (unset)}; InputError otherwise.
+
+    With ``numbers`` (the page's list, :func:`adjustable`), only those paths are taken, written
+    exactly as listed: no solver setting, year or id, no list index the page does not show; a
+    whole number where the scenario has one. Every number is finite and at most MAX_VALUE in size.
+    """
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise InputError("values must be an object of path: number.")
+    offered = {a.path: a for a in numbers} if numbers is not None else None
     out: dict[str, float | None] = {}
     for path, v in raw.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v != v):
-            raise InputError(f"{path}: {v!r} is not a number.")
-        out[str(path)] = v
+        path = str(path)
+        shown = path[:200]
+        if offered is not None and path not in offered:
+            raise InputError(f"{shown}: not one of the numbers the page offers to change (those under \"Numbers "
+                             f"you can change\", written as listed there); solver settings, years and ids cannot "
+                             f"be changed here.")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                              or abs(v) > MAX_VALUE):
+            raise InputError(f"{shown}: {str(v)[:40]} is not a finite number of at most {MAX_VALUE:g} in size.")
+        if v is not None and offered is not None and offered[path].integer and v != int(v):
+            raise InputError(f"{shown}: {v} is not a whole number, which this number must be.")
+        out[path] = v
     return out
 
 

@@ -10,7 +10,7 @@ const UI = {
     by_product: "分产品", by_region: "分地区", binding: "起约束作用的规则", units: "单位", search: "搜索编号、名称、地区…",
     only_exiting: "只看退出的", show_all: "显示全部", baseline: "基准方案", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
     keep: "保留", keep_through: "保留至", exit_any: "退出(年份由模型定)", exit_in: "退出于", solving: "正在求解",
-    building: "正在建模", writing: "正在写入", starting: "正在启动", waiting: "等待", seconds: "秒", plan: "方案",
+    building: "正在建模", writing: "正在写入", starting: "正在启动", waiting: "等待", queued: "排队等候其他求解", seconds: "秒", plan: "方案",
     figure: "指标", change: "变化", this_plan: "本方案", none: "无", nothing_changed: "两个方案相同。",
     units_changed: "退出安排不同的单位", rules_changed: "约束状态不同的规则", stays: "不退出", year: "年份",
     total: "合计", units_n: "个", shown: "显示 {n} / {all} 个单位", value_set: "设为", unset: "不设",
@@ -35,6 +35,7 @@ const UI = {
     only_exiting: "Exiting only", show_all: "Show all", baseline: "baseline", no_changes: "No changes: solving gives the scenario's own plan.", pin: "Pin",
     free: "free", keep: "keep", keep_through: "keep through", exit_any: "exit (model picks the year)",
     exit_in: "exit in", solving: "Solving", building: "Building the model", writing: "Writing", starting: "Starting",
+    queued: "Queued behind other solves",
     waiting: "Waiting", seconds: "s", plan: "Plan", figure: "Figure", change: "Change", this_plan: "This plan",
     none: "none", nothing_changed: "The two plans are the same.", units_changed: "Units whose exit differs",
     rules_changed: "Rules that bind in one plan only", stays: "stays", year: "Year", total: "Total", units_n: "units",
@@ -95,12 +96,19 @@ function withToken(url) {
   return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(S.token);
 }
 
+// the session's own token, written into the page by the server: every change sends it back
+function sessionToken() {
+  const m = document.querySelector('meta[name="exitopt-session-token"]');
+  return m ? m.content : "";
+}
+
 async function api(path, body) {
   const opts = { headers: {}, credentials: "same-origin" };
   if (S.token) opts.headers["X-Exitopt-Token"] = S.token;
   if (body !== undefined) {
     opts.method = "POST";
     opts.headers["Content-Type"] = "application/json";
+    opts.headers["X-Exitopt-Session-Token"] = sessionToken();
     opts.body = JSON.stringify(body);
   }
   const r = await fetch(path, opts);
