@@ -392,3 +392,237 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
     finally:
         stop(server)
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ---- what the page is told: the moves of each unit, the rules that bind, the baseline's time ---------
+
+ALL_PINS = [("keep", None), ("exit", None)] + [(a, y) for a in ("exit", "keep") for y in (2016, 2017, 2018)]
+
+
+def offered(moves: dict, unit: str, years: list[int]) -> set[tuple[str, int | None]]:
+    """The pins the page's menu offers a unit, by the rule the page follows (static/app.js pinOptions):
+    keep when the unit may stay, exit in each year it may exit in, keep through a year when it
+    could still exit after it."""
+    m = moves.get(unit, {"years": years, "keep": True})
+    out = {("keep", None)} if m["keep"] else set()
+    if m["years"]:
+        out.add(("exit", None))
+    out |= {("exit", y) for y in m["years"]}
+    out |= {("keep", y) for y in years[:-1] if any(x > y for x in m["years"])}
+    return out
+
+
+def test_the_page_is_told_which_pins_each_unit_can_take(tmp_path):
+    from conftest import write_scenario
+
+    from exitopt.errors import ExitoptError, InputError
+    from exitopt.pins import Pin
+    from exitopt.solve import solve_instance
+
+    units = [dict(unit_id="FREE"), dict(unit_id="PROT"), dict(unit_id="MAND"),
+             dict(unit_id="LATE", exit_years="2017-2018"), dict(unit_id="P1"), dict(unit_id="P2", exit_years="2016;2018")]
+    scenario = {"protected": [{"name": "kept", "where": {"all": [["unit_id", "==", "PROT"]]}}],
+                "mandatory": [{"name": "must go", "by": 2017, "where": {"all": [["unit_id", "==", "MAND"]]}}],
+                "packages": [{"name": "pair", "required": True, "by": 2018,
+                              "close": {"all": [["unit_id", "startswith", "P"], ["unit_id", "!=", "PROT"]]}}]}
+    base = solving.Base.load(write_scenario(tmp_path, units, scenario))
+    moves = base.moves()
+    years = base.inst.scenario.years
+    assert "FREE" not in moves  # free in every year: nothing to say
+    assert moves["PROT"] == {"years": [], "keep": True, "why": [["protected", "kept", None]]}
+    assert moves["MAND"] == {"years": [2016, 2017], "keep": False, "why": [["mandatory", "must go", 2017]]}
+    assert moves["LATE"] == {"years": [2017, 2018], "keep": True, "why": [["years", None, None]]}
+    # a package's members exit together: only in the years every member may, and a required one must
+    assert moves["P1"]["years"] == moves["P2"]["years"] == [2016, 2018]
+    assert moves["P1"]["keep"] is False and moves["P1"]["why"][0] == ["package_required", "pair", 2018]
+
+    # every pin the menu leaves out is refused: by the check before any solve, or by the solve
+    refused_by_solve = []
+    for unit in ("FREE", "PROT", "MAND", "LATE"):
+        menu = offered(moves, unit, years)
+        for action, year in ALL_PINS:
+            try:
+                base.check([Pin(unit, action, year)], {})
+                accepted = True
+            except InputError:
+                accepted = False
+            if (action, year) in menu:
+                assert accepted, (unit, action, year)
+            elif action == "keep" and year is not None:  # left out: no exit year after it, the same as keep
+                assert not any(x > year for x in moves.get(unit, {"years": years})["years"]), (unit, year)
+            elif accepted:  # past the check, the solve itself finds no plan
+                with pytest.raises(ExitoptError):
+                    solve_instance(solving.variant(base.inst, [Pin(unit, action, year)], {}))
+                refused_by_solve.append((unit, action, year))
+    assert refused_by_solve == [("MAND", "exit", 2018)]  # after its deadline: the check lets it pass
+    assert ("exit", None) not in offered(moves, "PROT", years) and ("keep", None) not in offered(moves, "MAND", years)
+    assert ("exit", 2016) not in offered(moves, "LATE", years) and ("exit", 2018) not in offered(moves, "MAND", years)
+
+
+def test_the_moves_reach_the_page_in_its_setup(tiny):
+    c = Client(tiny.url)
+    _, setup = c.json("/api/setup")
+    assert setup["moves"] == tiny.app.base.moves()
+
+
+def test_rules_with_nothing_to_do_and_exits_required_are_set_apart_from_the_binding_ones():
+    import pandas as pd
+
+    from exitopt.serve.views import binding_groups
+
+    rows = [  # rule, name, year, product, required, achieved, binding, marginal_cost, unit
+        ("target", "coal 100", 2018, "coal", 100.0, 100.0, True, 0.0, "万吨/yr"),
+        ("target", "steel 50", 2018, "crude_steel", 50.0, 50.0, True, 12.5, "万吨/yr"),
+        ("replacement", "coal 1.2:1", 2017, "coal", 0.0, 0.0, True, 0.0, "万吨/yr"),
+        ("replacement", "coal 1.2:1", 2018, "coal", 0.0, 0.0, True, None, "万吨/yr"),
+        ("mandatory", "accidents: M1", 2016, "coal", 1.0, 1.0, True, 0.0, "unit"),
+        ("mandatory", "accidents: M2", 2016, "coal", 1.0, 1.0, True, 0.0, "unit"),
+        ("target", "cement 10", 2018, "clinker", 10.0, 30.0, False, 0.0, "万吨/yr"),
+    ]
+    cols = ["rule", "name", "year", "product", "required", "achieved", "binding", "marginal_cost", "unit"]
+    c = pd.DataFrame(rows, columns=cols).assign(sense="at least")
+    g = binding_groups(c)
+    assert [(r["name"], r["priced"]) for r in g["binding"]] == [("coal 100", False), ("steel 50", True)]
+    assert g["idle"] == [{"rule": "replacement", "name": "coal 1.2:1", "product": "coal", "years": [2017, 2018],
+                          "count": 2}]
+    assert g["required"] == [{"rule": "mandatory", "name": "accidents", "product": "coal", "years": [2016],
+                              "count": 2}]
+
+
+def test_the_baseline_lists_the_time_its_solve_took(tmp_path):
+    from conftest import write_scenario
+
+    server = start(write_scenario(tmp_path, TINY_UNITS, TINY_SCENARIO), port=0)
+    serve_in_thread(server)
+    try:
+        assert wait_for_baseline(server) is None  # solved ahead of the first visitor, shared after
+        c = Client(server.url)
+        (plan,) = c.settle()["plans"]
+        record = json.loads((server.app.template / "run.json").read_text(encoding="utf-8"))
+        assert plan["seconds"] > 0 and plan["seconds"] == round(server.app.template_seconds, 2)
+        assert plan["seconds"] >= round(record["seconds"]["solve"], 2)  # the room's wait includes the solve
+    finally:
+        stop(server)
+
+
+def _values(page, selector: str, attr: str = "data-value") -> list[float]:
+    return [float(v) for v in page.eval_on_selector_all(selector, f"els => els.map(e => e.getAttribute('{attr}'))")]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from conftest import GANSU
+    from exitopt.report import read_run
+
+    server = start(GANSU, port=0)
+    serve_in_thread(server)
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.add_init_script("localStorage.setItem('exitopt-lang', 'en')")  # the page opens in English
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)
+            page.wait_for_selector("#chart-exits svg rect", timeout=120_000)
+            (session,) = server.app.sessions.values()
+            base = read_run(session.plans[0].folder)
+
+            # exits by year and product: one bar piece per product and year, as the schedule sums them,
+            # each as tall as its capacity on one scale
+            ex = base.exiting.groupby(["product", "exit_year"])["capacity"].sum()
+            pieces = page.eval_on_selector_all("#chart-exits rect", "els => els.map(e => [e.dataset.product, "
+                                               "Number(e.dataset.year), Number(e.dataset.value), e.getBBox().height])")
+            assert {(k, y): v for k, y, v, _ in pieces} == pytest.approx({(k, int(y)): v for (k, y), v in ex.items()})
+            scale = {round(h / v, 3) for _, _, v, h in pieces if h > 2}
+            assert max(scale) - min(scale) < 0.01 * max(scale)
+
+            # the pin menus offer only what each unit can do
+            def menu(unit: str) -> list[str]:
+                page.fill("#search", unit)
+                page.click(f'button[data-unit="{unit}"]')
+                values = page.eval_on_selector_all(f'select[data-unit="{unit}"] option', "os => os.map(o => o.value)")
+                return [v for v in values if v != "why"]
+
+            assert menu("COAL-M1839") == ["", "keep:"]  # protected: no exit
+            assert "large modern mines kept" in page.text_content('select[data-unit="COAL-M1839"] option.why')
+            assert menu("COAL-S009") == ["", "exit:", "exit:2016"]  # must exit by 2016: no keep, no later year
+            assert "mines in protected areas" in page.text_content('select[data-unit="COAL-S009"] option.why')
+            s007 = menu("COAL-S007")  # exit_years 2018–2020
+            assert "keep:" in s007 and "exit:2018" in s007 and not {"exit:2016", "exit:2017"} & set(s007)
+            assert menu("COAL-S016")[:3] == ["", "keep:", "exit:"] and "exit:2016" in menu("COAL-S016")
+            page.fill("#search", "")
+
+            # the rules that bind: none shows a marginal cost of 0.00; the coal replacement rule, with no
+            # new coal capacity, is said to have nothing to replace; the mandatory exits are counted
+            marginal = page.eval_on_selector_all("#binding tbody td:nth-child(8)", "ts => ts.map(t => t.textContent)")
+            assert marginal and "0.00" not in marginal and set(marginal) == {"not priced"}  # every dual is 0 here
+            assert "coal replacement 1.2:1" not in page.text_content("#binding")
+            idle = page.text_content("#binding-idle")
+            assert "coal replacement 1.2:1" in idle and "nothing to replace: no new capacity" in idle
+            c = base.constraints
+            n = int(((c["rule"] == "mandatory") & c["name"].str.startswith("mines in protected areas: ")).sum())
+            assert f'"mines in protected areas": {n} unit(s)' in page.text_content("#binding-required")
+
+            # the baseline's solve time, not 0.0 s, in this session and in the next one (which shares it)
+            seconds = session.plans[0].seconds
+            assert seconds > 0.05
+            assert page.text_content('#plans li[data-plan="1"] .sub').endswith(f"{seconds:,.1f} s")
+
+            # the headline card's right half: the fiscal outlay split, as the run's figures have it
+            card = page.eval_on_selector("#split", "e => e.getBoundingClientRect().toJSON()")
+            figs = page.eval_on_selector("#figures", "e => e.getBoundingClientRect().toJSON()")
+            assert card["left"] >= figs["right"] and card["height"] > 100  # beside the figures, filled
+            assert page.text_content('#split tr[data-split="fiscal"] td:last-child') == f"{base.record['fiscal']:,.1f}"
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(shots / "baseline_1366.png"))
+
+            # a plan with revenue foregone and stranded value: its split and the change against the baseline
+            page.click('#numbers details[data-group="costs"] summary')
+            for path, v in (("sectors.coal.revenue_per_capacity", "2"), ("sectors.coal.stranded_per_capacity", "10")):
+                page.fill(f'input[data-path="{path}"]', v)
+                page.dispatch_event(f'input[data-path="{path}"]', "change")
+            page.click("#solve")
+            page.wait_for_selector('#plans li[data-plan="2"]', timeout=180_000)
+            page.wait_for_selector("#chart-change rect.bar-b")
+            new = read_run(session.plans[1].folder)
+            rf, sv = new.schedule["revenue_foregone"].sum(), new.schedule["stranded_value"].sum()
+            assert rf > 0 and sv > 0
+            parts = {k: v for k, v in zip(
+                page.eval_on_selector_all('#split rect[data-plan="2"]', "rs => rs.map(r => r.dataset.part)"),
+                _values(page, '#split rect[data-plan="2"]'))}
+            assert parts["revenue_foregone"] == pytest.approx(rf) and parts["stranded_value"] == pytest.approx(sv)
+            assert sum(parts.values()) == pytest.approx(new.record["fiscal"])
+            shown = page.text_content('#split tr[data-split="revenue_foregone"] td:last-child')
+            assert shown.startswith(f"{rf:,.1f} (")
+            for plan_id, run in (("1", base), ("2", new)):
+                per_product = run.exiting.groupby("product")["capacity"].sum()
+                keys = page.eval_on_selector_all(f'#chart-change rect[data-plan="{plan_id}"]',
+                                                 "rs => rs.map(r => r.dataset.product)")
+                got = dict(zip(keys, _values(page, f'#chart-change rect[data-plan="{plan_id}"]')))
+                assert {k: v for k, v in got.items() if v} == pytest.approx(per_product.to_dict())
+            page.screenshot(path=str(shots / "compared_1366.png"), full_page=True)
+
+            # 390 px wide: nothing runs off the side; the charts fit
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(400)  # the charts are drawn again to the new width
+            assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+            widths = page.eval_on_selector_all("svg.chart", "ss => ss.map(s => s.getBoundingClientRect().right)")
+            assert widths and max(widths) <= 390
+            page.screenshot(path=str(shots / "compared_390.png"), full_page=True)
+
+            other = browser.new_page(viewport={"width": 390, "height": 844})  # a new session, in Chinese
+            other.on("pageerror", lambda e: errors.append(str(e)))
+            other.goto(server.url)
+            other.wait_for_selector("#chart-exits svg rect", timeout=60_000)
+            assert other.text_content('#plans li[data-plan="1"] .sub').endswith(f"{seconds:,.1f} 秒")
+            assert other.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+            other.screenshot(path=str(shots / "baseline_390.png"), full_page=True)
+            assert errors == []
+            browser.close()
+    finally:
+        stop(server)

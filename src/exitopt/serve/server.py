@@ -4,7 +4,8 @@ and a small JSON API. No web framework: the tool is small, long-lived and must i
 Endpoints (every one answers JSON unless it sends a file)::
 
     GET  /                       the page (static/index.html); /static/<file> its script and styles
-    GET  /api/setup              scenario name, years, the numbers that can change, the words (zh/en)
+    GET  /api/setup              scenario name, years, the numbers that can change, the pins each
+                                 restricted unit can take, the words (zh/en)
     GET  /api/state              this session's plans, the running or queued solve, last error
     GET  /api/plans/<id>         one plan: figures, exits by sector/product/region, units, binding rules
     GET  /api/compare/<a>/<b>    what changed from plan a to plan b
@@ -332,6 +333,7 @@ class App:
         self.solving = 0  # solves running now, at most max_solving
         self.template: Path | None = None  # the baseline's run folder, shared by every session
         self.template_run = self.template_view = None
+        self.template_seconds = 0.0  # how long the baseline's solve took
         self.static = static_files()
         self._setup = None
         self._build_locks: dict[Path, threading.Lock] = {}
@@ -356,8 +358,8 @@ class App:
             self.sessions[sid] = s
         if self.template is not None:
             s.seq = 1
-            s.plans.append(Plan(1, "baseline", None, [], {}, self.template, 0.0, run=self.template_run,
-                                view=self.template_view))
+            s.plans.append(Plan(1, "baseline", None, [], {}, self.template, self.template_seconds,
+                                run=self.template_run, view=self.template_view))
         else:
             self.solve(s, [], {}, None, "baseline")
         return s
@@ -473,6 +475,7 @@ class App:
 
         run = plan.read()
         self.template_run, self.template_view = run, plan_view(run)
+        self.template_seconds = plan.seconds
         plan.view = self.template_view
         self.template = template
 
@@ -525,6 +528,7 @@ class App:
                 "scenario": scen.name, "description": scen.description, "file": self.base.path.name,
                 "years": scen.years, "numbers": [a.as_dict() for a in self.base.numbers], "words": words(),
                 "units": len(units), "time_limit": self.time_limit or scen.solver.time_limit,
+                "moves": self.base.moves(),
             }
         return self._setup
 

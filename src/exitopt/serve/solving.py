@@ -201,6 +201,47 @@ def variant(inst, pins: list[Pin], values: dict[str, float | None]):
     return apply(inst, pins) if pins else inst
 
 
+def unit_moves(inst) -> dict[str, dict]:
+    """The pins each unit can take, from the scenario's rules, for the units that cannot take them all:
+    ``{unit_id: {"years": [years it may exit in], "keep": whether it may stay, "why": [[kind, rule,
+    year], ...]}}``. A unit may exit only in the years its exit_years column, the windows, the
+    protected rules and its package leave (before a mandatory or required deadline); it may not stay
+    when a mandatory rule or a required package forces it out. Units free in every year are left out."""
+    from ..model.domain import build_domain, package_members, protected_units
+
+    scen = inst.scenario
+    years = list(scen.years)
+    domain: dict[str, set[int]] = {u: set() for u in inst.units.index}
+    for u, y in build_domain(inst):
+        domain[u].add(y)
+    why: dict[str, list[list]] = {u: [] for u in inst.units.index}
+    deadline: dict[str, int] = {}
+    protected = protected_units(inst)
+    for u, rule in protected.items():
+        why[u].append(["protected", rule, None])
+    for rule in scen.mandatory:
+        for u in inst.select(rule.where):
+            deadline[u] = min(deadline.get(u, rule.by), rule.by)
+            why[u].append(["mandatory", rule.name, rule.by])
+    for pkg in scen.packages:
+        members = package_members(inst, pkg)
+        for u in members:
+            if pkg.required:
+                by = pkg.by if pkg.by is not None else scen.last_year
+                deadline[u] = min(deadline.get(u, by), by)
+            why[u].append(["package_required" if pkg.required else "package", pkg.name,
+                           pkg.by if pkg.required else None])
+    out = {}
+    for u in inst.units.index:
+        can = sorted(y for y in domain[u] if u not in deadline or y <= deadline[u])
+        if u not in protected and sorted(domain[u]) != years:
+            why[u].append(["years", None, None])  # the exit_years column, a window or the package's years
+        if can == years and u not in deadline and not why[u]:
+            continue
+        out[str(u)] = {"years": can, "keep": u not in deadline, "why": why[u]}
+    return out
+
+
 @dataclass
 class Base:
     """The scenario, loaded once; the source of every variant the page solves."""
@@ -217,6 +258,10 @@ class Base:
 
         inst = load(path)
         return cls(Path(path).resolve(), inst, adjustable(inst.scenario))
+
+    def moves(self) -> dict[str, dict]:
+        """The pins each restricted unit can take (:func:`unit_moves`)."""
+        return unit_moves(self.inst)
 
     def check(self, pins: list[Pin], values: dict[str, float | None]) -> None:
         """Raise InputError now, before a process starts, for anything a solve would refuse."""

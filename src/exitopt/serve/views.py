@@ -1,7 +1,9 @@
 """What the page shows, as JSON-ready dicts, read from run folders (:func:`exitopt.report.read_run`).
 
-A plan: its headline figures, exits by sector, product and region per year, every unit's row,
-and the rules that bind. A comparison of two plans: :func:`exitopt.report.compare_runs` as lists.
+A plan: its headline figures (with the parts of the fiscal cost), exits by sector, product and
+region per year, every unit's row, and the rules that bind — those with something to do, apart
+from the exits the rules require and the rules with nothing to do. A comparison of two plans:
+:func:`exitopt.report.compare_runs` as lists.
 The words of both languages come from :mod:`exitopt.report.labels`.
 """
 
@@ -51,23 +53,71 @@ def _exits_by(run: Run, key: str) -> list[dict]:
     return records(g)
 
 
+#: a fixed-plan marginal cost below this is no price: whole units meet the rule (README, constraints.csv)
+PRICED = 1e-9
+
+
+def _family(rule: str, name: str) -> str:
+    """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
+    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers") and ": " in name else name
+
+
+def binding_groups(c: pd.DataFrame) -> dict[str, list[dict]]:
+    """The binding rows of constraints.csv in three groups: ``binding`` (rows with something to do,
+    each with ``priced``: whether its fixed-plan marginal cost is a price, not 0 or missing),
+    ``required`` (mandatory exits and required packages, one entry per rule with its units) and
+    ``idle`` (nothing required, nothing achieved, one entry per rule with its years)."""
+    from ..binding import required_exit, trivial
+
+    out: dict[str, list[dict]] = {"binding": [], "required": [], "idle": []}
+    if c.empty:
+        return out
+    rows = c[c["binding"].map(lambda v: v is True)]
+    grouped: dict[tuple[str, str, str], dict] = {}
+    for row in records(rows, BINDING_COLUMNS):
+        rule, name = str(row["rule"]), str(row["name"])
+        if required_exit(row["unit"]):
+            key = ("required", rule, _family(rule, name))
+        elif trivial(row["required"], row["achieved"]):
+            key = ("idle", rule, name)
+        else:
+            m = row["marginal_cost"]
+            out["binding"].append({**row, "priced": m is not None and abs(m) > PRICED})
+            continue
+        entry = grouped.get(key)
+        if entry is None:
+            entry = grouped[key] = {"rule": rule, "name": key[2], "product": row["product"], "years": [], "count": 0}
+            out[key[0]].append(entry)
+        entry["count"] += 1
+        if row["year"] is not None and row["year"] not in entry["years"]:
+            entry["years"].append(row["year"])
+    return out
+
+
+def _part(run: Run, key: str) -> float:
+    """A part of the fiscal cost over the plan (present value): the schedule's column summed; 0 when
+    the run has no such column (a scenario that sets neither term writes 0 there)."""
+    return float(run.schedule[key].sum()) if key in run.schedule else 0.0
+
+
 def plan_view(run: Run) -> dict:
     """Everything the page shows of one plan."""
     r = run.record
     ex = run.exiting
-    c = run.constraints
-    binding = c[c["binding"].map(lambda v: v is True)] if not c.empty else c
+    groups = binding_groups(run.constraints)
     return {
         "figures": {
             "status": r.get("status"), "objective": plain(r.get("objective")), "gap": plain(r.get("gap")),
-            "jobs": plain(r.get("jobs")), "fiscal": plain(r.get("fiscal")), "units_exiting": int(len(ex)),
+            "jobs": plain(r.get("jobs")), "fiscal": plain(r.get("fiscal")),
+            "revenue_foregone": _part(run, "revenue_foregone"), "stranded_value": _part(run, "stranded_value"),
+            "units_exiting": int(len(ex)),
             "capacity_exiting": float(ex["capacity"].sum()) if not ex.empty else 0.0,
             "projects_built": r.get("projects_built") or [],
         },
         "years": sorted({int(y) for y in run.summary["year"].dropna()}),
         "exits": {k: _exits_by(run, k) for k in ("sector", "product", "region")},
         "units": records(run.schedule, UNIT_COLUMNS),
-        "binding": records(binding, BINDING_COLUMNS),
+        **groups,
     }
 
 

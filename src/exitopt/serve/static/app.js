@@ -24,6 +24,16 @@ const UI = {
     "exit year differs": "退出年份不同", "exit mode differs": "退出方式不同",
     "exit year and mode differ": "退出年份和方式不同" },
     modes: { close: "关闭", relocate: "转移" },
+    revenue_foregone: "其中:减少的财政收入(万元,现值)", stranded_value: "其中:搁浅价值核销(万元,现值)",
+    cost_split: "财政支出构成(万元,现值)", exit_outlay: "安置与退出支出", not_priced: "未定价",
+    not_priced_hint: "固定方案下的边际成本为0:规则由整单位退出满足,放宽的价值需重新求解才能得知。",
+    required_title: "规则要求的退出(按要求完成):", idle_title: "本方案中无事可做的规则:",
+    nothing_to_replace: "无需置换:没有新建产能", nothing_required: "要求为0,实现为0", n_units: "{n}个单位",
+    chart_exits: "分产品、分年度退出产能(万吨/年)", chart_change: "分产品退出产能(万吨/年):方案{a}与方案{b}",
+    no_exits: "本方案没有单位退出。", persons: "人", of_fiscal: "占财政支出",
+    why: { protected: "受保护({rule}),不能退出", mandatory: "必须退出({rule},{year}年前)",
+      package_required: "所属打包方案必须退出({rule},{year}年前)", package: "属于打包方案({rule}),与其他成员同年退出",
+      years: "只能在{years}年退出", never: "任何年份都不能退出" },
   },
   en: {
     cancel: "Cancel", changes: "Changes", changes_hint: "Pin units in the units table or change numbers below, then solve.",
@@ -47,6 +57,18 @@ const UI = {
     groups: { targets: "Exit targets", replacement: "Replacement", concentration: "Concentration",
     utilisation: "Utilisation and supply", caps: "Caps per year", objective: "Objective weights", costs: "Costs" },
     changes_words: {}, modes: { close: "close", relocate: "relocate" },
+    revenue_foregone: "of which revenue foregone (10k yuan, PV)", stranded_value: "of which stranded value written off (10k yuan, PV)",
+    cost_split: "Fiscal outlay, split (10k yuan, present value)", exit_outlay: "resettlement and exit outlay",
+    not_priced: "not priced",
+    not_priced_hint: "The fixed-plan marginal cost is 0: whole units meet the rule, and only a new solve tells what loosening it is worth.",
+    required_title: "Exits the rules require, done as required:", idle_title: "Rules with nothing to do in this plan:",
+    nothing_to_replace: "nothing to replace: no new capacity", nothing_required: "nothing required, nothing done",
+    n_units: "{n} unit(s)", chart_exits: "Capacity exiting by product and year (10 kt/yr)",
+    chart_change: "Capacity exiting per product (10 kt/yr): plan {a} against plan {b}",
+    no_exits: "No unit exits in this plan.", persons: "persons", of_fiscal: "of the fiscal outlay",
+    why: { protected: "protected ({rule}): cannot exit", mandatory: "must exit ({rule}, by {year})",
+      package_required: "its package must exit ({rule}, by {year})", package: "in a package ({rule}): exits with the others, in one year",
+      years: "may exit only in {years}", never: "cannot exit in any year" },
   },
 };
 
@@ -252,8 +274,11 @@ async function renderPlan() {
     $(id).setAttribute("download", "");
   }
   renderFigures(a, b);
+  renderSplit(a, b);
   renderChanged(a, b, cmp);
+  renderChangeChart(a, b);
   renderExits(b);
+  renderExitsChart(b);
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));  // figures on screen first
   if (S.view !== b.id) return;
   renderBinding(b);
@@ -342,24 +367,204 @@ function renderExits(b) {
   $("exits").replaceChildren(el("thead", {}, head), el("tbody", {}, body));
 }
 
+function redrawCharts() {
+  if (S.view === null || !S.cache.has(S.view)) return;
+  const b = S.cache.get(S.view), a = S.against !== null ? S.cache.get(S.against) : null;
+  renderSplit(a || null, b);
+  renderChangeChart(a || null, b);
+  renderExitsChart(b);
+}
+
+// ---- charts: inline SVG drawn here, nothing fetched ----------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#1f5fa8", "#d9822b", "#2e8b57", "#8e44ad", "#c0392b", "#7f8c8d", "#b7950b", "#16a085"];
+
+function svg(tag, attrs, ...kids) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined) continue;
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, String(v));
+  }
+  for (const kid of kids.flat()) if (kid) e.append(kid);
+  return e;
+}
+
+// a round step for an axis from 0 to max: about n ticks
+function niceStep(max, n = 4) {
+  const raw = Math.max(max, 1e-9) / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw);
+}
+
+function chartWidth(box) {
+  return Math.max(260, Math.floor(box.clientWidth || box.parentElement.clientWidth || 600));
+}
+
+function productOrder(keys) {
+  const order = Object.keys(W().products);
+  return [...keys].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || String(a).localeCompare(String(b)));
+}
+
+function legend(items) {
+  return el("div", { class: "legend" }, items.map(([label, colour]) => {
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = colour;
+    return el("span", {}, sw, label);
+  }));
+}
+
+// Capacity exiting by year, stacked by product: one bar per year of the plan.
+function renderExitsChart(b) {
+  const box = $("chart-exits");
+  const rows = b.exits.product;
+  if (!rows.length) { box.replaceChildren(el("p", { class: "hint", text: t("no_exits") })); return; }
+  const products = productOrder(new Set(rows.map((r) => r.key)));
+  const colour = (k) => COLOURS[products.indexOf(k) % COLOURS.length];
+  const years = b.years;
+  const totals = years.map((y) => rows.filter((r) => r.year === y).reduce((s, r) => s + r.capacity, 0));
+  const W_ = chartWidth(box), H = 220, left = 52, right = 8, top = 18, bottom = 24;
+  const step = niceStep(Math.max(...totals));
+  const max = Math.ceil(Math.max(...totals) / step) * step || step;
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  const band = (W_ - left - right) / years.length;
+  const barW = Math.min(56, band * 0.6);
+  const parts = [];
+  for (let v = 0; v <= max + 1e-9; v += step) {
+    parts.push(svg("line", { x1: left, x2: W_ - right, y1: y(v), y2: y(v), class: "grid-line" }),
+      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick", text: num(v) }));
+  }
+  years.forEach((yr, i) => {
+    const x = left + band * i + (band - barW) / 2;
+    let acc = 0;
+    for (const k of products) {
+      const c = rows.find((r) => r.key === k && r.year === yr);
+      if (!c) continue;
+      parts.push(svg("rect", { x, width: barW, y: y(acc + c.capacity), height: Math.max(0.5, y(acc) - y(acc + c.capacity)),
+        fill: colour(k), "data-product": k, "data-year": yr, "data-value": c.capacity },
+      svg("title", { text: `${W().products[k] || k} ${yr}: ${num(c.capacity, 1)} (${c.units} ${t("units_n")})` })));
+      acc += c.capacity;
+    }
+    if (totals[i] > 0) parts.push(svg("text", { x: x + barW / 2, y: y(totals[i]) - 4, "text-anchor": "middle", class: "value", text: num(totals[i], 1) }));
+    parts.push(svg("text", { x: left + band * i + band / 2, y: H - 6, "text-anchor": "middle", class: "tick", text: String(yr) }));
+  });
+  const chart = svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": t("chart_exits"), class: "chart" }, parts);
+  box.replaceChildren(el("div", { class: "chart-title", text: t("chart_exits") }), chart,
+    legend(products.map((k) => [W().products[k] || k, colour(k)])));
+}
+
+// Capacity exiting per product, the compared plan (a) against the plan shown (b): two bars a row.
+function renderChangeChart(a, b) {
+  const box = $("chart-change");
+  if (!a) { box.replaceChildren(); return; }
+  const total = (p) => { const m = new Map(); for (const r of p.exits.product) m.set(r.key, (m.get(r.key) || 0) + r.capacity); return m; };
+  const ta = total(a), tb = total(b);
+  const products = productOrder(new Set([...ta.keys(), ...tb.keys()]));
+  if (!products.length) { box.replaceChildren(); return; }
+  const W_ = chartWidth(box), label = Math.min(96, W_ * 0.25), valueW = 92, row = 34, top = 4;
+  const H = top + row * products.length + 4;
+  const max = Math.max(1, ...ta.values(), ...tb.values());
+  const x = (v) => label + (W_ - label - valueW) * (v / max);
+  const parts = [];
+  products.forEach((k, i) => {
+    const y0 = top + row * i, va = ta.get(k) || 0, vb = tb.get(k) || 0, d = vb - va;
+    parts.push(svg("text", { x: label - 6, y: y0 + 19, "text-anchor": "end", class: "tick", text: W().products[k] || k }),
+      svg("rect", { x: label, y: y0 + 3, width: Math.max(0.5, x(va) - label), height: 12, class: "bar-a", "data-product": k, "data-plan": a.id, "data-value": va },
+        svg("title", { text: `${t("plan")} ${a.id}: ${num(va, 1)}` })),
+      svg("rect", { x: label, y: y0 + 16, width: Math.max(0.5, x(vb) - label), height: 12, class: "bar-b", "data-product": k, "data-plan": b.id, "data-value": vb },
+        svg("title", { text: `${t("plan")} ${b.id}: ${num(vb, 1)}` })),
+      svg("text", { x: x(va) + 4, y: y0 + 13, class: "value muted", text: num(va, 1) }),
+      svg("text", { x: x(vb) + 4, y: y0 + 27, class: "value" + (Math.abs(d) >= 0.05 ? (d > 0 ? " up" : " down") : ""), "data-delta": k,
+        text: Math.abs(d) >= 0.05 ? `${num(vb, 1)} (${signed(d, 1)})` : num(vb, 1) }));
+  });
+  const title = t("chart_change").replace("{a}", a.id).replace("{b}", b.id);
+  box.replaceChildren(el("div", { class: "chart-title", text: title }),
+    svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": title, class: "chart" }, parts),
+    legend([[`${t("plan")} ${a.id}`, "#9aa5b1"], [`${t("plan")} ${b.id}`, "#1f5fa8"]]));
+}
+
+// The right half of the headline card: the fiscal outlay split into its parts, for the plan shown
+// and the compared plan, with the workers displaced.
+function renderSplit(a, b) {
+  const box = $("split");
+  const parts = (p) => {
+    const f = p.figures, rf = f.revenue_foregone || 0, sv = f.stranded_value || 0;
+    return [["exit_outlay", (f.fiscal || 0) - rf - sv, "#1f5fa8"], ["revenue_foregone", rf, "#d9822b"], ["stranded_value", sv, "#8e44ad"]];
+  };
+  const plans = a ? [a, b] : [b];
+  const max = Math.max(1, ...plans.map((p) => Math.abs(p.figures.fiscal || 0)));
+  const W_ = chartWidth(box), label = 64, H = 30 * plans.length + 6;
+  const bars = [];
+  plans.forEach((p, i) => {
+    let x = label;
+    const y0 = 4 + 30 * i;
+    bars.push(svg("text", { x: label - 6, y: y0 + 15, "text-anchor": "end", class: "tick", text: `${t("plan")} ${p.id}` }));
+    for (const [k, v, colour] of parts(p)) {
+      if (v <= 0) continue;
+      const w = ((W_ - label - 8) * v) / max;
+      bars.push(svg("rect", { x, y: y0, width: Math.max(0.5, w), height: 20, fill: colour, "data-part": k, "data-plan": p.id, "data-value": v },
+        svg("title", { text: `${t(k)}: ${num(v, 1)}` })));
+      x += w;
+    }
+  });
+  const cell = (p, k) => {
+    if (k === "fiscal" || k === "jobs") return num(p.figures[k], k === "jobs" ? 0 : 1);
+    const v = parts(p).find((x) => x[0] === k)[1];
+    return num(v, 1) + (p.figures.fiscal ? ` (${num((100 * v) / p.figures.fiscal, 1)} %)` : "");
+  };
+  const swatch = (k) => {
+    const part = parts(b).find((x) => x[0] === k);
+    if (!part) return null;
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = part[2];
+    return sw;
+  };
+  const table = el("table", { class: "figures split" },
+    el("thead", {}, el("tr", {}, el("th", { text: "" }), a ? el("th", { text: `${t("plan")} ${a.id}` }) : null,
+      el("th", { text: `${t("plan")} ${b.id}` }))),
+    el("tbody", {}, ["fiscal", "exit_outlay", "revenue_foregone", "stranded_value", "jobs"].map((k) => el("tr", { "data-split": k },
+      el("td", {}, swatch(k), t(k)), a ? el("td", { text: cell(a, k) }) : null, el("td", { text: cell(b, k) })))));
+  box.replaceChildren(el("h3", { text: t("cost_split") }),
+    svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": t("cost_split"), class: "chart" }, bars),
+    el("div", { class: "wide" }, table));
+}
+
 function renderBinding(b) {
   const w = W();
   const cols = ["rule", "name", "year", "product", "sense", "required", "achieved", "marginal_cost", "unit"];
-  const head = el("tr", {}, cols.map((c) => el("th", { class: ["required", "achieved", "marginal_cost"].includes(c) ? "num" : "", text: w.columns[c] || c })));
-  // rules on totals first (targets, replacement, shares, supply, caps), then those on single units
-  const late = new Set(["mandatory", "package", "protected", "window"]);
-  const rows = b.binding.slice().sort((x, y) => late.has(x.rule) - late.has(y.rule));
-  const body = rows.map((r) => el("tr", {}, cols.map((c) => {
+  const nums = ["required", "achieved", "marginal_cost"];
+  const head = el("tr", {}, cols.map((c) => el("th", { class: nums.includes(c) ? "num" : "", text: w.columns[c] || c })));
+  const body = b.binding.map((r) => el("tr", {}, cols.map((c) => {
     let v = r[c];
     if (c === "rule") v = w.rules[v] || v;
     else if (c === "product") v = w.products[v] || v || "";
     else if (c === "sense") v = w.senses[v] || v;
     else if (c === "unit") v = w.measures[v] || v;
     else if (["required", "achieved"].includes(c)) v = r.unit === "share" ? num(100 * v, 1) + " %" : num(v, 1);
-    else if (c === "marginal_cost") v = num(v, 2);
-    return el("td", { class: ["required", "achieved", "marginal_cost"].includes(c) ? "num" : "", text: v === null ? "" : String(v) });
+    else if (c === "marginal_cost") {
+      // a MIP's fixed-plan dual of 0 (or none) is no price: say so, never "0.00"
+      if (!r.priced) return el("td", { class: "num not-priced", title: t("not_priced_hint"), text: t("not_priced") });
+      v = num(v, 2);
+    }
+    return el("td", { class: nums.includes(c) ? "num" : "", text: v === null ? "" : String(v) });
   })));
-  $("binding").replaceChildren(el("thead", {}, head), el("tbody", {}, body.length ? body : [el("tr", {}, el("td", { text: w.text.binding_none }))]));
+  const nothing = !body.length && !b.required.length && !b.idle.length;
+  $("binding").replaceChildren(el("thead", {}, head), el("tbody", {}, body.length ? body
+    : [el("tr", {}, el("td", { colspan: cols.length, text: nothing ? w.text.binding_none : "—" }))]));
+  const years = (ys) => ys.join(S.lang === "zh" ? "、" : ", ");
+  const rule = (e) => (S.lang === "zh" ? `${w.rules[e.rule] || e.rule}\u201c${e.name}\u201d` : `${w.rules[e.rule] || e.rule} "${e.name}"`);
+  const notes = [];
+  if (b.required.length) {
+    notes.push(el("p", { class: "hint", text: t("required_title") }), el("ul", { id: "binding-required", class: "notes" },
+      b.required.map((e) => el("li", {}, e.rule === "mandatory" ? `${rule(e)}: ${t("n_units").replace("{n}", e.count)}` : rule(e)))));
+  }
+  if (b.idle.length) {
+    notes.push(el("p", { class: "hint", text: t("idle_title") }), el("ul", { id: "binding-idle", class: "notes" },
+      b.idle.map((e) => el("li", { "data-rule": e.name },
+        `${rule(e)} (${years(e.years)}${S.lang === "zh" ? "年" : ""}): ${e.rule === "replacement" ? t("nothing_to_replace") : t("nothing_required")}`))));
+  }
+  $("binding-notes").replaceChildren(...notes);
 }
 
 // ---- the units table, with pins ----------------------------------------------------------------
@@ -376,10 +581,34 @@ function pinWords(unit, p) {
   return `${unit}: ${pinShort(p)}`;
 }
 
-function pinOptions() {
-  return [["", t("free")], ["keep:", t("keep")], ["exit:", t("exit_any")],
-    ...S.setup.years.map((y) => [`exit:${y}`, `${t("exit_in")} ${y}`]),
-    ...S.setup.years.slice(0, -1).map((y) => [`keep:${y}`, `${t("keep_through")} ${y}`])];
+// What a unit may do, from the scenario's rules (the server's setup): the years it may exit in,
+// whether it may stay, and why; a unit missing from that list may do anything.
+function moves(unitId) {
+  const m = S.setup.moves && S.setup.moves[unitId];
+  return m || { years: S.setup.years, keep: true, why: [] };
+}
+
+function whyWords(m) {
+  const w = UI[S.lang].why || UI.en.why;
+  const out = m.why.map(([kind, rule, year]) => (kind === "years"
+    ? (m.years.length ? w.years.replace("{years}", m.years.join(S.lang === "zh" ? "、" : ", ")) : w.never)
+    : (w[kind] || kind).replace("{rule}", rule || "").replace("{year}", year === null ? "" : String(year))));
+  return [...new Set(out)];
+}
+
+// Only the pins the unit can take: no "keep" for a unit a rule forces out, no exit in a year it
+// cannot exit in, no "keep through" a year after which it could not exit anyway.
+function pinOptions(unitId) {
+  const m = moves(unitId);
+  const last = S.setup.years[S.setup.years.length - 1];
+  const out = [["", t("free")]];
+  if (m.keep) out.push(["keep:", t("keep")]);
+  if (m.years.length) out.push(["exit:", t("exit_any")]);
+  for (const y of m.years) out.push([`exit:${y}`, `${t("exit_in")} ${y}`]);
+  for (const y of S.setup.years) {
+    if (y < last && m.years.some((x) => x > y)) out.push([`keep:${y}`, `${t("keep_through")} ${y}`]);
+  }
+  return out;
 }
 
 // A row's pin is a button; its choices (a select) are made only when it is clicked, so a long
@@ -387,17 +616,19 @@ function pinOptions() {
 function pinCell(u) {
   const cur = S.draft.pins.get(u.unit_id);
   const td = el("td", { class: "pin-cell" });
-  const button = el("button", { type: "button", class: "pin-button", "data-unit": u.unit_id,
-    text: cur ? pinShort(cur) : "—" });
+  const why = whyWords(moves(u.unit_id)).join("; ");
+  const button = el("button", { type: "button", class: "pin-button" + (why ? " limited" : ""), "data-unit": u.unit_id,
+    title: why || null, text: cur ? pinShort(cur) : "—" });
   button.addEventListener("click", () => {
     const value = cur ? `${cur.action}:${cur.year || ""}` : "";
-    const sel = el("select", { "data-unit": u.unit_id, class: "pin", onchange: (e) => {
+    const sel = el("select", { "data-unit": u.unit_id, class: "pin", title: why || null, onchange: (e) => {
       const [action, year] = e.target.value.split(":");
       if (!action) S.draft.pins.delete(u.unit_id);
       else S.draft.pins.set(u.unit_id, { action, year: year ? Number(year) : null });
       renderDraft();
       td.closest("tr").classList.toggle("pinned", !!action);
-    } }, pinOptions().map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));
+    } }, pinOptions(u.unit_id).map(([v, label]) => el("option", { value: v, text: label, selected: v === value })),
+    why ? el("option", { disabled: true, class: "why", value: "why", text: why }) : null);
     td.replaceChildren(sel);
     sel.focus();
   });
@@ -530,6 +761,8 @@ async function start() {
   $("only-exiting").addEventListener("change", refreshUnits);
   for (const b of document.querySelectorAll("#exit-tabs button")) b.addEventListener("click", () => { S.exitsBy = b.dataset.by; renderPlan(); });
   for (const b of document.querySelectorAll(".lang button")) b.addEventListener("click", () => { S.lang = b.dataset.lang; applyLang(); });
+  let resized = null;  // the charts are drawn to the width they have: again when it changes
+  window.addEventListener("resize", () => { clearTimeout(resized); resized = setTimeout(redrawCharts, 150); });
   applyLang();
   try {
     await refresh(first);
