@@ -65,14 +65,25 @@ _CACHE: dict[str, tuple[Any, dict]] = {}
 _LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture is process-wide)
 
 
+_ENDING = threading.Lock()  # held by the one call of _end_worker that ends this process
+
+
 def _end_worker(*_args) -> None:
     """End this worker process now, and the HiGHS process it solves in (which would otherwise
     finish its case for nobody): on POSIX the worker leads a process group of its own, and the
-    whole group goes at once, a HiGHS process still starting up included."""
+    whole group goes at once, a HiGHS process still starting up included.
+
+    Once begun, an end runs to its finish: a second stop (the pool, too, stops workers it sees
+    the others of go) neither starts another end nor cuts this one short between giving back a
+    lock and telling the resource tracker so (which would leave a "leaked semaphore" warning)."""
     from multiprocessing import util
 
     from .. import highs
 
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not _ENDING.acquire(blocking=False):
+        return  # another end is under way (the parent-watch thread, or a stop that came during this one)
     try:
         highs._drop_worker()
         util._run_finalizers(0)  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
@@ -552,11 +563,17 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}.")
     n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
-    ex, close, where = _executor(n, scheduler)  # a cluster that cannot be reached fails before any file is made
+    # a cluster that cannot be reached fails before any file is made; local processes are started
+    # only once the folder is ready (a sweep refused for its folder leaves no process behind)
+    ex = close = where = None
+    if scheduler:
+        ex, close, where = _executor(n, scheduler)
     ledger = lock = None
     owner = secrets.token_hex(8)
     try:
         ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
+        if ex is None:
+            ex, close, where = _executor(n, None)
         lock = FileLock(_owner_lock(target, owner))
         mine = set(ledger.claim([c.id for c in sweep.cases], owner,
                                 alive=lambda other: is_locked(_owner_lock(target, other))))
@@ -577,7 +594,8 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         raise OutputError(f"the disk holding {target} is full ({e}). The cases finished so far are kept in "
                           f"{target / LEDGER}; free some space and run the same command with --resume.") from None
     finally:
-        close()
+        if close is not None:
+            close()
         if ledger is not None:
             try:
                 ledger.release(owner)
