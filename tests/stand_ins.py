@@ -85,3 +85,30 @@ def far_plans_unproven(host: str, port: int, key: str) -> None:
                 result["status"] = "Time limit reached"
                 result["bound"] = result["objective"] + 5.0
             conn.send(("done", result))
+
+
+def stops_at_first_plan(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but end every search at its first plan and report it as stopped at
+    the time limit there, as when the clock runs out just after HiGHS finds a plan (on any
+    machine, however loaded). Jobs with nothing to search (the check of a plan, its duals) are
+    answered as they come."""
+    from multiprocessing.connection import Client
+
+    import highspy
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        while True:
+            job = conn.recv()
+            if job is None:
+                return
+            a = job["arrays"]
+            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
+            if search:
+                job = {**job, "options": {**job["options"], "mip_max_improving_sols": 1}}
+            result = run(job, conn)
+            if search and result["model_status"] == int(highspy.HighsModelStatus.kSolutionLimit):
+                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
+                result["status"] = "Time limit reached"
+            conn.send(("done", result))
