@@ -121,7 +121,10 @@ def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
             time.sleep(0.1)
         workers = _descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(60)  # a sweep that waited for its cases would take minutes here
+        try:
+            code = proc.wait(60)  # a sweep that waited for its cases would take minutes here
+        except subprocess.TimeoutExpired:
+            pytest.fail("the sweep did not end within 60 s of Ctrl-C:\n" + "".join(lines))
         reader.join(60)  # the output is complete once every process holding it has ended
         assert not reader.is_alive(), "a process of the sweep still holds its output"
     finally:
@@ -133,6 +136,10 @@ def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
     assert "Traceback" not in text and "Warning" not in text and "leaked" not in text, text
     assert "0/4 cases done" in text and "interrupted: 0 finished case(s)" in " ".join(text.split()), text
     assert len(workers) >= 4  # the two sweep workers and the HiGHS processes they started
+    # each has closed its output; let the last ones finish exiting (an orphan's end is its own)
+    deadline = time.monotonic() + 10
+    while [p for p in workers if _state(p) != "Z"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not [p for p in workers if _state(p) != "Z"]  # no worker, no HiGHS process left running
 
 

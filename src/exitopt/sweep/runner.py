@@ -476,6 +476,22 @@ def _workers_ignore_ctrl_c():
             signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _ctrl_c_noted(stop: threading.Event):
+    """While cases run, Ctrl-C only sets ``stop``, which the loop that waits for the cases looks
+    at a few times a second: a KeyboardInterrupt raised wherever this process happens to be could
+    leave a lock of the pool held (its thread would then wait for ever, and so would the end of
+    this process) or a case half recorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _stop_workers(ex: Executor) -> None:
     """End the local worker processes now, with the cases they are solving (those are not in the
     ledger and run again on --resume). A Dask cluster's workers are left to it: its futures are
@@ -508,38 +524,42 @@ def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str,
     key = _base_key(hashes)
     report = _Reporter(progress, len(sweep.cases), total_done, label)
     futures: dict = {}
-    try:
-        with _workers_ignore_ctrl_c():
-            futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
-                                                  sweep.spec.time_limit)): c for c in pending}
-        with report:
-            waiting = set(futures)
-            while waiting:
-                done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
-                report.tick()
-                for fut in done:
-                    case = futures[fut]
-                    try:
-                        result = fut.result()
-                    except Exception as e:  # the worker itself failed (killed, out of memory, lost)
-                        if type(e).__name__ == "BrokenProcessPool":
-                            raise ExitoptError(
-                                f"a worker process died (out of memory?) while solving; {len(ledger.finished())} "
-                                f"finished case(s) are kept in {ledger.path}. Run again with --resume "
-                                f"(perhaps with fewer --workers).") from None
-                        result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
-                    ledger.record(case.id, case.index, case.variant, case.values, result)
-                    counts[result["status"]] = counts.get(result["status"], 0) + 1
-                    report.finished(result["status"])
-    except KeyboardInterrupt:
-        report.stopping()
-        if getattr(ex, "_processes", None):
-            _stop_workers(ex)
-        else:
-            for f in futures:
-                f.cancel()
-        raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
-                          f"Run the same command with --resume to finish the sweep.") from None
+    stop = threading.Event()
+    with _ctrl_c_noted(stop):
+        try:
+            with _workers_ignore_ctrl_c():
+                futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
+                                                      sweep.spec.time_limit)): c for c in pending}
+            with report:
+                waiting = set(futures)
+                while waiting and not stop.is_set():
+                    done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+                    report.tick()
+                    for fut in done:
+                        case = futures[fut]
+                        try:
+                            result = fut.result()
+                        except Exception as e:  # the worker itself failed (killed, out of memory, lost)
+                            if type(e).__name__ == "BrokenProcessPool":
+                                raise ExitoptError(
+                                    f"a worker process died (out of memory?) while solving; "
+                                    f"{len(ledger.finished())} finished case(s) are kept in {ledger.path}. Run "
+                                    f"again with --resume (perhaps with fewer --workers).") from None
+                            result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
+                        ledger.record(case.id, case.index, case.variant, case.values, result)
+                        counts[result["status"]] = counts.get(result["status"], 0) + 1
+                        report.finished(result["status"])
+                if stop.is_set():
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            report.stopping()
+            if getattr(ex, "_processes", None):
+                _stop_workers(ex)
+            else:
+                for f in futures:
+                    f.cancel()
+            raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
+                              f"Run the same command with --resume to finish the sweep.") from None
     return counts
 
 
