@@ -192,6 +192,8 @@ CASES = [
     ("serve-bad-value", ["serve", "{bad_value}", "--no-open", "--port", "0"], 2, "attrition"),
     ("serve-missing-file", ["serve", "{missing}", "--no-open", "--port", "0"], 2, "no_such_file.toml"),
     ("serve-bad-port", ["serve", "{gansu}", "--no-open", "--port", "70000"], 2, "--port"),
+    ("serve-address-not-here", ["serve", "{gansu}", "--no-open", "--port", "0", "--host", "203.0.113.1"], 2,
+     "cannot listen"),
     # template
     ("template-not-xlsx", ["template", "--out", "{dir}/template.txt"], 5, ".xlsx"),
     ("template-file-in-the-way", ["template", "--out", "{existing_file}"], 5, "--force"),
