@@ -247,3 +247,22 @@ def test_a_refused_command_starts_no_solver(files):
         assert r.returncode == 2, r.stderr
         assert "solver processes started: 0" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr + r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("when", ["before it joins", "with a job in flight"])
+def test_a_solver_process_whose_parent_goes_ends_silently(tmp_path, when):
+    """The parent of a solver process ends at once (no clean-up of its own, as when it is
+    killed): the solver process ends by itself and prints nothing."""
+    job = ("import numpy as np\n"
+           "assert w.ready(60)\n"
+           "a = {'col_cost': np.array([1.0]), 'col_lower': np.array([0.0]), 'col_upper': np.array([1.0]),\n"
+           "     'row_lower': np.zeros(0), 'row_upper': np.zeros(0), 'a_start': np.array([0, 0], dtype=np.int32),\n"
+           "     'a_index': np.zeros(0, dtype=np.int32), 'a_value': np.zeros(0), 'integer': np.array([True]),\n"
+           "     'offset': 0.0, 'maximize': True}\n"
+           "w.conn.send({'arrays': a, 'options': {}, 'end': None, 'start': None})\n")
+    code = ("import os\nfrom exitopt import highs\nw = highs._Worker()\n"
+            + (job if when == "with a job in flight" else "") + "os._exit(3)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    # run() returns once the output is closed by every process holding it, the solver's too
+    assert r.returncode == 3, r.stderr
+    assert r.stdout + r.stderr == ""
