@@ -54,6 +54,8 @@ def loose_blocks_then_hangs(host: str, port: int, key: str) -> None:
         searches = 0
         while True:
             job = conn.recv()
+            if job is None:
+                return
             a = job["arrays"]
             search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
             if search and searches >= 2:
@@ -79,6 +81,8 @@ def far_plans_unproven(host: str, port: int, key: str) -> None:
     with Client((host, port), authkey=bytes.fromhex(key)) as conn:
         while True:
             job = conn.recv()
+            if job is None:
+                return
             result = run(job, conn)
             if job["arrays"]["maximize"] and result["has_solution"]:
                 result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
@@ -102,6 +106,8 @@ def slow_search_then_no_plan(host: str, port: int, key: str) -> None:
         searches = 0
         while True:
             job = conn.recv()
+            if job is None:
+                return
             a = job["arrays"]
             search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
             result = run(job, None)
@@ -112,4 +118,31 @@ def slow_search_then_no_plan(host: str, port: int, key: str) -> None:
                 else:
                     result.update(model_status=int(highspy.HighsModelStatus.kTimeLimit), status="Time limit reached",
                                   has_solution=False, objective=None, values=None, duals=None)
+            conn.send(("done", result))
+
+
+def stops_at_first_plan(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but end every search at its first plan and report it as stopped at
+    the time limit there, as when the clock runs out just after HiGHS finds a plan (on any
+    machine, however loaded). Jobs with nothing to search (the check of a plan, its duals) are
+    answered as they come."""
+    from multiprocessing.connection import Client
+
+    import highspy
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        while True:
+            job = conn.recv()
+            if job is None:
+                return
+            a = job["arrays"]
+            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
+            if search:
+                job = {**job, "options": {**job["options"], "mip_max_improving_sols": 1}}
+            result = run(job, conn)
+            if search and result["model_status"] == int(highspy.HighsModelStatus.kSolutionLimit):
+                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
+                result["status"] = "Time limit reached"
             conn.send(("done", result))

@@ -265,21 +265,55 @@ def _ledger_count(ledger: Path) -> int:
         return 0
 
 
+def _hold_ledger(ledger: Path) -> sqlite3.Connection | None:
+    """The ledger's write lock (a connection inside BEGIN IMMEDIATE), or None while the ledger
+    and its table of cases are not there yet."""
+    if not ledger.exists():
+        return None
+    conn = sqlite3.connect(ledger, timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SELECT COUNT(*) FROM cases")
+    except sqlite3.OperationalError:  # the table is not there yet
+        conn.close()
+        return None
+    return conn
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+
+
 def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     path = write_tiny(tmp_path, targets="100, 150, 200, 250, 300, 350, 400, 450, 500, 800")  # 60 cases
     out = tmp_path / "killed"
     cmd = [sys.executable, "-c", "from exitopt.cli import main; main()", "sweep", str(path), "--out", str(out),
            "--workers", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    held = None
     try:
         deadline = time.monotonic() + 90
-        while _ledger_count(out / "ledger.sqlite") < 3:
+        while True:
+            # the ledger's write lock, held while counting: the sweep cannot record a case meanwhile,
+            # so the count read is the count at the kill, and the sweep has not finished
+            held = _hold_ledger(out / "ledger.sqlite")
+            counted = _count(held) if held is not None else 0
+            if counted >= 3:
+                break
+            if held is not None:
+                held.execute("COMMIT")
+                held.close()
+                held = None
             assert proc.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline, "no case was recorded in 90 s"
             time.sleep(0.005)
+        assert proc.poll() is None, "the sweep ended before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
+        if held is not None:
+            held.execute("COMMIT")
+            held.close()
         if proc.poll() is None:
             proc.kill()
         try:
@@ -287,7 +321,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
         except ProcessLookupError:
             pass
     interrupted = _ledger_count(out / "ledger.sqlite")
-    assert 3 <= interrupted < 60
+    assert interrupted == counted and 3 <= interrupted < 60
     resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"({interrupted} already in the ledger)" in resumed.stdout

@@ -9,6 +9,8 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -66,44 +68,124 @@ def test_no_bar_and_no_log_when_progress_is_off():
     assert buf.getvalue() == ""
 
 
+def _hard_gansu(folder: Path) -> Path:
+    """Gansu held to a narrow coal exit and solved to a 1e-6 gap: each case takes HiGHS minutes
+    to prove, so no case can finish while a test waits for a few seconds."""
+    import tomllib
+
+    from conftest import to_toml
+
+    data = tomllib.loads(GANSU.read_text("utf-8"))
+    for key in ("units", "projects"):
+        data[key] = (GANSU.parent / data[key]).resolve().as_posix()
+    next(t for t in data["targets"] if t["product"] == "coal")["at_most"] = 1010.0
+    next(u for u in data["utilisation"] if u["name"] == "coal supply")["min_utilisation"] = 0.815
+    data["solver"]["rel_gap"] = 1e-6
+    data["solver"]["time_limit"] = 3600.0
+    path = folder / "hard.toml"
+    path.write_text(to_toml(data), encoding="utf-8")
+    return path
+
+
 def test_ctrl_c_says_stopping_and_does_not_wait_for_running_cases(tmp_path):
-    """A terminal's Ctrl-C (SIGINT to the whole process group) while two Gansu cases are being
-    solved: "stopping…" is printed, the sweep ends with code 130 long before a Gansu case could
-    finish, and its worker processes and their HiGHS processes are gone."""
+    """A terminal's Ctrl-C (SIGINT to the whole process group) while two cases are being solved,
+    cases that take minutes each: "stopping…" is printed and the sweep ends with code 130 and no
+    case finished (it did not wait for them); its worker processes and their HiGHS processes are
+    gone; nothing else is printed — no traceback, no warning of leaked semaphores (the output is
+    read until the last process holding it, the resource tracker included, has ended)."""
+    base = _hard_gansu(tmp_path)
     sweep = tmp_path / "sweep.toml"
-    sweep.write_text(f'name = "attrition"\nbase = "{GANSU.as_posix()}"\n[[axes]]\npath = "attrition"\n'
+    sweep.write_text(f'name = "attrition"\nbase = "{base.as_posix()}"\n[[axes]]\npath = "attrition"\n'
                      f"values = [0.0, 0.01, 0.02, 0.03]\n", encoding="utf-8")
-    cmd = [sys.executable, "-c", "from exitopt.cli import main; main()", "sweep", str(sweep), "--out",
-           str(tmp_path / "out"), "--workers", "2"]
-    err = tmp_path / "err.txt"
-    with open(err, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh, start_new_session=True)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", "from exitopt.cli import main; main()", "sweep", str(sweep), "--out", str(out),
+           "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for raw in proc.stderr:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            if "0/4 cases done" in lines[-1]:
+                started.set()
+        started.set()  # the output ended: the sweep is over, whatever happened
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
+        assert started.wait(120) and proc.poll() is None, "".join(lines)
         deadline = time.monotonic() + 120
-        while "0/4 cases done" not in err.read_text(encoding="utf-8", errors="replace"):
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text(encoding="utf-8")
-            time.sleep(0.05)
         while len(_solving(proc.pid)) < 2:  # both workers solve a case, each in its HiGHS process
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text(encoding="utf-8")
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
             time.sleep(0.1)
         workers = _descendants(proc.pid)
-        sent = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(60)
-        took = time.monotonic() - sent
+        try:
+            code = proc.wait(60)  # a sweep that waited for its cases would take minutes here
+        except subprocess.TimeoutExpired:
+            pytest.fail("the sweep did not end within 60 s of Ctrl-C:\n" + "".join(lines))
+        reader.join(60)  # the output is complete once every process holding it has ended
+        assert not reader.is_alive(), "a process of the sweep still holds its output"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    text = err.read_text(encoding="utf-8")
+    text = "".join(lines)
     assert code == 130, text
-    assert "stopping…" in text and "--resume" in text and "Traceback" not in text and "Warning" not in text, text
-    assert took < 15, took  # a guard against waiting for the cases: one Gansu case alone takes longer
-    assert "0/4 cases done" in text and "4/4" not in text
+    assert "stopping…" in text and "--resume" in text, text
+    assert "Traceback" not in text and "Warning" not in text and "leaked" not in text, text
+    assert "0/4 cases done" in text and "interrupted: 0 finished case(s)" in " ".join(text.split()), text
     assert len(workers) >= 4  # the two sweep workers and the HiGHS processes they started
-    deadline = time.monotonic() + 5
+    # each has closed its output; let the last ones finish exiting (an orphan's end is its own)
+    deadline = time.monotonic() + 10
     while [p for p in workers if _state(p) != "Z"] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in workers if _state(p) != "Z"]  # no worker, no HiGHS process left running
+
+
+def test_a_worker_s_end_is_not_cut_short_by_a_second_stop(tmp_path):
+    """A sweep worker being stopped gives back its locks (each one given back, then the resource
+    tracker told); a second stop while it does so (the pool stops the remaining workers once it
+    sees one go) must not end the process in between: the lock would be reported as leaked.
+    Here the giving back waits for the test's word, sent after the second stop."""
+    log = tmp_path / "log.txt"
+    child = textwrap.dedent(f"""
+        import os, sys, time
+        from multiprocessing import util
+        from exitopt.sweep import runner
+
+        runner._watch_parent(os.getppid())  # as the pool starts a worker: its stop handler, its group
+        log = open({str(log)!r}, "a")
+
+        def give_back():
+            log.write("giving back\\n"); log.flush()
+            sys.stdin.readline()  # the test's word
+            log.write("given back\\n"); log.flush()
+
+        util.Finalize(None, give_back, exitpriority=0)
+        print("ready", flush=True)
+        while True:
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)  # the first stop
+        deadline = time.monotonic() + 60
+        while "giving back" not in (log.read_text() if log.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)  # the second, while the first is giving back
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert log.read_text().splitlines() == ["giving back", "given back"], proc.stderr.read()
+    assert proc.returncode != 0  # it ended as stopped, not by finishing
 
 
 def _solving(pid: int) -> list[int]:

@@ -145,7 +145,9 @@ TimeLimit = Annotated[float | None, typer.Option(
 
 
 def _start_solver() -> None:
-    """Start the solver's worker process while the command reads its files."""
+    """Start the solver's worker process once the command's files are read and found valid, so
+    that it loads HiGHS while the model is built (a command that refuses its input never starts
+    one)."""
     from .highs import prestart
 
     prestart()
@@ -260,12 +262,12 @@ def solve(
 
     started = time.perf_counter()
     wall = time.time()
-    _start_solver()
     inst = load(scenario)
     loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
+    _start_solver()
     with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
         run = solve_run(inst, pins, explain=explain, progress=_progress)
     res = run.result
@@ -408,10 +410,10 @@ def pareto(
     from .pareto import frontier, write_frontier
 
     wall = time.time()
-    _start_solver()
     inst = load(scenario)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
+    _start_solver()
     with _command_limit(time_limit, inst, wall), _working("the frontier"):
         front = frontier(inst, points, progress=_progress)
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
@@ -440,11 +442,11 @@ def alternatives(
     from .output import prepare_folder, write_folder
 
     wall = time.time()
-    _start_solver()
     inst = load(scenario)
     share = parse_share(within)
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
+    _start_solver()
     with _command_limit(time_limit, inst, wall), _working("alternative plans"):
         alts = find(inst, share, count, by_year=by_year, progress=_progress)
     write_folder(target, alts.files(), force=force)

@@ -264,9 +264,12 @@ def compiled(m: pyo.ConcreteModel, *, refresh: bool = True) -> Compiled:
 
 class _Worker:
     """A HiGHS worker: a process of its own (``python -c``, so that it neither imports the
-    caller's main script nor needs a non-daemonic parent), joined over a local socket."""
+    caller's main script nor needs a non-daemonic parent), joined over a local socket.
 
-    def __init__(self, wait: float) -> None:
+    The process starts at once; it joins in the background (:meth:`ready` waits for that), so
+    that it loads HiGHS while the caller builds its model."""
+
+    def __init__(self) -> None:
         from multiprocessing.connection import Listener
 
         key = os.urandom(16)
@@ -276,95 +279,94 @@ class _Worker:
         code = f"from {module} import {function} as f; f({host!r}, {port}, {key.hex()!r})"
         env = dict(os.environ)  # the worker imports what this process imports, from the same places
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, env=env)
-        box: dict = {}
+        self.conn = None
+        try:
+            self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, env=env)
+        except OSError:
+            self.listener.close()
+            raise
+        self._joined = threading.Event()
+        threading.Thread(target=self._accept, daemon=True, name="exitopt-highs-accept").start()
 
-        def accept() -> None:
-            try:
-                box["conn"] = self.listener.accept()
-            except (OSError, EOFError):
-                pass
+    def _accept(self) -> None:
+        from multiprocessing import AuthenticationError
 
-        t = threading.Thread(target=accept, daemon=True, name="exitopt-highs-accept")
-        t.start()
-        t.join(wait)
-        if "conn" not in box:
+        try:
+            self.conn = self.listener.accept()
+        except (OSError, EOFError, AuthenticationError):
+            pass  # ended before it joined
+        finally:
+            self._joined.set()
+
+    def ready(self, wait: float) -> bool:
+        """Whether the worker has joined and runs, waiting at most ``wait`` seconds for it to
+        join; one that did not is ended."""
+        self._joined.wait(wait)
+        if self.conn is None or not self.alive():
             self.end()
-            raise TimeoutError("the HiGHS worker did not start in time")
-        self.conn = box["conn"]
+            return False
+        return True
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def end(self) -> None:
-        """End the worker at once (it may be deep inside HiGHS)."""
+        """End the worker at once (it may be deep inside HiGHS, or still starting) and reap it."""
         try:
             self.process.kill()
             self.process.wait(5)
         except (OSError, subprocess.TimeoutExpired):
             pass
         self.listener.close()
-        conn = getattr(self, "conn", None)
-        if conn is not None:
-            conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     def close(self) -> None:
-        try:
-            self.conn.send(None)
-            self.process.wait(2)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            pass
+        """Ask a worker that has joined to finish, and end it (at once when it has not joined)."""
+        if self.conn is not None and self.alive():
+            try:
+                self.conn.send(None)
+                self.process.wait(2)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                pass
         self.end()
 
 
 #: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in
 WORKER_MAIN = "exitopt.highs_worker:main"
 _worker: _Worker | None = None
-_starting: threading.Thread | None = None
 
 
 def prestart() -> None:
-    """Start the worker in the background, so that it is ready when the first solve comes (a
-    command calls this before it reads its files)."""
-    global _starting
-    if _worker is not None or _starting is not None:
+    """Start the worker, so that it is ready when the first solve comes (a command calls this
+    once its files are read and found valid, before it builds the model). Whatever ends the
+    command, the worker is ended with it (:func:`_close_worker`)."""
+    global _worker
+    if _worker is not None:
         return
-
-    def start() -> None:
-        global _worker
-        try:
-            _worker = _Worker(60.0)
-        except (TimeoutError, OSError):
-            pass  # the first solve starts one itself
-
-    _starting = threading.Thread(target=start, daemon=True, name="exitopt-highs-start")
-    _starting.start()
-
-
-def _await_start(wait: float | None) -> None:
-    global _starting
-    if _starting is not None:
-        _starting.join(wait)
-        _starting = None
+    try:
+        _worker = _Worker()
+    except OSError:
+        pass  # the first solve starts one itself
 
 
 def _get_worker(d: Deadline) -> _Worker | None:
     """The process's worker, started on first use; None when none started before the deadline."""
     global _worker
-    _await_start(max(d.left() + GRACE, 1.0) if d.end is not None else 60.0)
-    if _worker is None or not _worker.alive():
+    wait = max(d.left() + GRACE, 1.0) if d.end is not None else 60.0
+    if _worker is not None and not _worker.ready(wait):
         _worker = None
-        try:
-            _worker = _Worker(max(d.left() + GRACE, 1.0) if d.end is not None else 60.0)
-        except TimeoutError:
+    if _worker is None:
+        w = _Worker()
+        if not w.ready(wait):
             return None
+        _worker = w
     return _worker
 
 
 def _drop_worker() -> None:
     global _worker
-    _await_start(65.0)
     if _worker is not None:
         _worker.end()
         _worker = None
@@ -372,8 +374,10 @@ def _drop_worker() -> None:
 
 @atexit.register
 def _close_worker() -> None:
+    global _worker
     if _worker is not None:
         _worker.close()
+        _worker = None
 
 
 def _killed(best: tuple | None) -> dict:

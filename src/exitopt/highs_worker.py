@@ -9,7 +9,8 @@ start and a wall-clock end — and reads back messages:
   and, for an LP, row duals.
 
 The worker is a process of its own, joined to the parent over a local socket with a one-time
-key (:func:`main`); its standard output goes nowhere (HiGHS prints a banner).
+key (:func:`main`); its standard output goes nowhere (HiGHS prints a banner), and it writes
+nothing to its standard error when the parent or the socket goes away.
 
 Three guards keep the promise of a time limit: HiGHS's own ``time_limit``; an interrupt
 callback that stops the search once the end has passed, in the loops that still call back;
@@ -139,9 +140,21 @@ def _watch_parent() -> None:
 
 
 def main(host: str, port: int, key: str) -> None:
-    """A worker process's entry: join the parent on its local socket and serve it."""
+    """A worker process's entry: join the parent on its local socket and serve it.
+
+    It ends silently when the parent goes away, at any point (before it joined, say, when the
+    command refused its input and exited): the parent has said what there is to say. Ctrl-C
+    is the parent's to handle (a terminal sends it to this process too); the parent ends this
+    one."""
+    import os
+    import signal
+    from multiprocessing import AuthenticationError
     from multiprocessing.connection import Client
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
-    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        serve(conn)
+    try:
+        with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+            serve(conn)
+    except (OSError, EOFError, AuthenticationError):
+        os._exit(0)  # the parent is gone, or closed the socket before this process joined

@@ -70,14 +70,25 @@ _CACHE: dict[str, tuple[Any, dict]] = {}
 _LOCK = threading.Lock()  # one case at a time per process (HiGHS output capture is process-wide)
 
 
+_ENDING = threading.Lock()  # held by the one call of _end_worker that ends this process
+
+
 def _end_worker(*_args) -> None:
     """End this worker process now, and the HiGHS process it solves in (which would otherwise
     finish its case for nobody): on POSIX the worker leads a process group of its own, and the
-    whole group goes at once, a HiGHS process still starting up included."""
+    whole group goes at once, a HiGHS process still starting up included.
+
+    Once begun, an end runs to its finish: a second stop (the pool, too, stops workers it sees
+    the others of go) neither starts another end nor cuts this one short between giving back a
+    lock and telling the resource tracker so (which would leave a "leaked semaphore" warning)."""
     from multiprocessing import util
 
     from .. import highs
 
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not _ENDING.acquire(blocking=False):
+        return  # another end is under way (the parent-watch thread, or a stop that came during this one)
     try:
         highs._drop_worker()
         util._run_finalizers(0)  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
@@ -483,6 +494,22 @@ def _workers_ignore_ctrl_c():
             signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _ctrl_c_noted(stop: threading.Event):
+    """While cases run, Ctrl-C only sets ``stop``, which the loop that waits for the cases looks
+    at a few times a second: a KeyboardInterrupt raised wherever this process happens to be could
+    leave a lock of the pool held (its thread would then wait for ever, and so would the end of
+    this process) or a case half recorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _stop_workers(ex: Executor) -> None:
     """End the local worker processes now, with the cases they are solving (those are not in the
     ledger and run again on --resume). A Dask cluster's workers are left to it: its futures are
@@ -515,38 +542,42 @@ def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str,
     key = _base_key(hashes)
     report = _Reporter(progress, len(sweep.cases), total_done, label)
     futures: dict = {}
-    try:
-        with _workers_ignore_ctrl_c():
-            futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
-                                                  sweep.spec.time_limit)): c for c in pending}
-        with report:
-            waiting = set(futures)
-            while waiting:
-                done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
-                report.tick()
-                for fut in done:
-                    case = futures[fut]
-                    try:
-                        result = fut.result()
-                    except Exception as e:  # the worker itself failed (killed, out of memory, lost)
-                        if type(e).__name__ == "BrokenProcessPool":
-                            raise ExitoptError(
-                                f"a worker process died (out of memory?) while solving; {len(ledger.finished())} "
-                                f"finished case(s) are kept in {ledger.path}. Run again with --resume "
-                                f"(perhaps with fewer --workers).") from None
-                        result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
-                    ledger.record(case.id, case.index, case.variant, case.values, result)
-                    counts[result["status"]] = counts.get(result["status"], 0) + 1
-                    report.finished(result["status"])
-    except KeyboardInterrupt:
-        report.stopping()
-        if getattr(ex, "_processes", None):
-            _stop_workers(ex)
-        else:
-            for f in futures:
-                f.cancel()
-        raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
-                          f"Run the same command with --resume to finish the sweep.") from None
+    stop = threading.Event()
+    with _ctrl_c_noted(stop):
+        try:
+            with _workers_ignore_ctrl_c():
+                futures = {ex.submit(solve_case, Task(c.id, str(sweep.base_path), key, c.assign, len(c.values),
+                                                      sweep.spec.time_limit)): c for c in pending}
+            with report:
+                waiting = set(futures)
+                while waiting and not stop.is_set():
+                    done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+                    report.tick()
+                    for fut in done:
+                        case = futures[fut]
+                        try:
+                            result = fut.result()
+                        except Exception as e:  # the worker itself failed (killed, out of memory, lost)
+                            if type(e).__name__ == "BrokenProcessPool":
+                                raise ExitoptError(
+                                    f"a worker process died (out of memory?) while solving; "
+                                    f"{len(ledger.finished())} finished case(s) are kept in {ledger.path}. Run "
+                                    f"again with --resume (perhaps with fewer --workers).") from None
+                            result = {"status": "error", "diagnosis": f"worker failed: {type(e).__name__}: {e}"}
+                        ledger.record(case.id, case.index, case.variant, case.values, result)
+                        counts[result["status"]] = counts.get(result["status"], 0) + 1
+                        report.finished(result["status"])
+                if stop.is_set():
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            report.stopping()
+            if getattr(ex, "_processes", None):
+                _stop_workers(ex)
+            else:
+                for f in futures:
+                    f.cancel()
+            raise Interrupted(f"interrupted: {len(ledger.finished())} finished case(s) are kept in {ledger.path}. "
+                              f"Run the same command with --resume to finish the sweep.") from None
     return counts
 
 
@@ -592,11 +623,17 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
     if order not in ORDERS:
         raise InputError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}.")
     n = workers or max(1, min(os.cpu_count() or 1, len(sweep.cases)))
-    ex, close, where = _executor(n, scheduler)  # a cluster that cannot be reached fails before any file is made
+    # a cluster that cannot be reached fails before any file is made; local processes are started
+    # only once the folder is ready (a sweep refused for its folder leaves no process behind)
+    ex = close = where = None
+    if scheduler:
+        ex, close, where = _executor(n, scheduler)
     ledger = lock = None
     owner = secrets.token_hex(8)
     try:
         ledger = _prepare(target, sweep, hashes, resume=resume, force=force)
+        if ex is None:
+            ex, close, where = _executor(n, None)
         lock = FileLock(_owner_lock(target, owner))
         mine = set(ledger.claim([c.id for c in sweep.cases], owner,
                                 alive=lambda other: is_locked(_owner_lock(target, other))))
@@ -619,7 +656,8 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         raise OutputError(f"the disk holding {target} is full ({e}). The cases finished so far are kept in "
                           f"{target / LEDGER}; free some space and run the same command with --resume.") from None
     finally:
-        close()
+        if close is not None:
+            close()
         if ledger is not None:
             try:
                 ledger.release(owner)
