@@ -8,6 +8,7 @@ decides its cell format in the workbook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 LANGS = ("zh", "en")
@@ -140,7 +141,8 @@ MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity"
 
 MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
 
-STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
+STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit"),
+          "infeasible": ("无可行方案", "infeasible"), "killed": ("已中止", "stopped")}
 
 TEXT = {
     "title": ("去产能方案简报", "Capacity exit plan briefing"),
@@ -250,8 +252,20 @@ def sense(code: object, lang: str) -> str:
     return _pick(SENSES, code, lang)
 
 
+# The units of measure of the protected and window rows, which name their units (rules.py).
+_MEASURE_PATTERNS = (
+    (re.compile(r"exits among (\d+) unit\(s\)"), "{0}个单位中的退出数"),
+    (re.compile(r"(\d+) unit\(s\) may exit only in (.+)"), "{0}个单位仅可在{1}年退出"),
+)
+
+
 def measure(code: object, lang: str) -> str:
     """The unit of measure of a constraint row (万吨/yr → 万吨/年 / 10 kt/yr); others as they are."""
+    if lang == "zh" and isinstance(code, str) and code not in MEASURES:
+        for pattern, zh in _MEASURE_PATTERNS:
+            m = pattern.fullmatch(code)
+            if m:
+                return zh.format(*(g.replace(", ", "、") for g in m.groups()))
     return _pick(MEASURES, code, lang)
 
 
