@@ -78,10 +78,13 @@ def _selected(where: Any) -> bool:
     return bool(getattr(where, "all", None) or getattr(where, "any", None))
 
 
-def rule_name_zh(family: str, rule: Any, regions: dict[str, str] | None = None) -> str:
+def rule_name_zh(family: str, rule: Any, regions: dict[str, str] | None = None, number_in_family: int = 1) -> str:
     """The Chinese name of a scenario rule: its ``name_zh`` when given, else one built from its
     facts (煤炭退出 1,000 万吨（不少于）). ``family`` is the scenario key: targets, replacement,
-    concentration, utilisation, packages, mandatory, protected, windows, workers."""
+    concentration, utilisation, packages, mandatory, protected, windows, workers; packages,
+    mandatory exits, protected units and windows, whose facts are their selections, are named by
+    their place in the family (``number_in_family``, from 1): 第2项（2018年前）, shown beside the
+    rule's kind (强制退出)."""
     given = getattr(rule, "name_zh", None)
     if given and given.strip():
         return given.strip()
@@ -105,14 +108,15 @@ def rule_name_zh(family: str, rule: Any, regions: dict[str, str] | None = None) 
         if rule.reserve is not None:
             parts.append(f"供应保障（产能储备{percent(rule.reserve)}）")
         return _product(rule.product) + "、".join(parts)
+    nth = f"第{number_in_family}项"
     if family == "packages":
-        return "整体退出包" + (f"（{rule.by}年前必须退出）" if rule.required and rule.by else "")
+        return nth + (f"（{rule.by}年前必须退出）" if rule.required and rule.by else "")
     if family == "mandatory":
-        return f"强制退出（{rule.by}年前）"
+        return f"{nth}（{rule.by}年前）"
     if family == "protected":
-        return "保留单位"
+        return nth
     if family == "windows":
-        return "退出时间窗（" + "、".join(str(y) for y in rule.years) + "年）"
+        return f"{nth}（" + "、".join(str(y) for y in rule.years) + "年）"
     if family == "workers":
         return f"职工安置上限（每地区每年{number(rule.per_year)}人）"
     return labels.rule(family, "zh")
@@ -131,8 +135,8 @@ def names_of(inst: Any) -> dict:
                     regions.setdefault(r, zh.strip())
     rules: dict[str, str] = {}
     for family in ("targets", "concentration", "utilisation", "packages", "mandatory", "protected", "windows"):
-        for rule in getattr(scen, family):
-            rules.setdefault(rule.name, rule_name_zh(family, rule, regions))
+        for i, rule in enumerate(getattr(scen, family), start=1):
+            rules.setdefault(rule.name, rule_name_zh(family, rule, regions, i))
     for rule in scen.replacement:
         rules.setdefault(f"{rule.product} replacement {rule.ratio:g}:1", rule_name_zh("replacement", rule))
     for cap in scen.caps.workers:
