@@ -307,3 +307,33 @@ def test_frontier_chart_labels(chinese_font_files):
         assert "0: 分流职工最少" in texts and "2: +COAL-S020(财政支出最少)" in texts
     else:
         assert labels[0] == "displaced workers (persons)" and "0: fewest jobs lost" in texts
+
+
+def test_sweep_charts_are_labelled_in_chinese_with_thousands_separators(monkeypatch, tmp_path, chinese_font_files):
+    from types import SimpleNamespace
+
+    from exitopt.sweep import plots
+
+    drawn = []
+
+    def keep(fig, path):  # instead of writing the file: draw it, and keep it to read its labels
+        fig.canvas.draw()
+        drawn.append(fig)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    sweep = SimpleNamespace(name="coal_target", spec=SimpleNamespace(axes=[SimpleNamespace(name="at_least",
+                                                                                           sampled=False)]))
+    ok = pd.DataFrame({"variant": ["baseline"] * 4, "at_least": [800.0, 1_000.0, 1_200.0, 1_400.0],
+                       "jobs": [12_000.0, 15_000.0, 18_500.0, 22_000.0],
+                       "fiscal": [90_000.0, 120_000.0, 160_000.0, 210_000.0],
+                       "objective": [210_000.0, 270_000.0, 345_000.0, 430_000.0],
+                       "exits_coal": [800.0, 1_000.0, 1_200.0, 1_400.0]})
+    plots.response(ok, sweep, ["coal"], tmp_path / "response.png")
+    plots.tornado(ok, sweep, tmp_path / "tornado.png")
+    assert len(drawn) == 2
+    response, tornado = (fig.axes for fig in drawn)
+    ticks = [t.get_text() for ax in response + tornado for t in ax.get_yticklabels() + ax.get_xticklabels()]
+    assert "160,000" in ticks and not any(re.fullmatch(r"-?\d{5,}", t) for t in ticks)
+    assert any("1,400" in t for t in (lab.get_text() for lab in tornado[0].get_yticklabels()))
+    ylabel = response[0].get_ylabel()
+    assert ylabel.startswith("分流职工(人)") if chinese_font_files else ylabel == "jobs (persons displaced)"
