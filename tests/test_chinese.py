@@ -337,3 +337,19 @@ def test_sweep_charts_are_labelled_in_chinese_with_thousands_separators(monkeypa
     assert any("1,400" in t for t in (lab.get_text() for lab in tornado[0].get_yticklabels()))
     ylabel = response[0].get_ylabel()
     assert ylabel.startswith("分流职工(人)") if chinese_font_files else ylabel == "jobs (persons displaced)"
+
+
+def test_scenario_keys_in_words():
+    """The keys a person may change beside a figure (the meeting room's numbers) read in Chinese."""
+    from exitopt.report import labels
+    from exitopt.scenario import Scenario, SectorCosts, Target
+
+    assert labels.key("count_at_most", "zh") == "退出单位数不多于(个)"
+    assert labels.key("at_least", "en") == "at least (10 kt/yr)"
+    numbers = {k for m in (Target, SectorCosts) for k, f in m.model_fields.items()
+               if f.annotation in (float, int, float | None, int | None) or "dict" in str(f.annotation)}
+    numbers |= {"attrition", "ladder", "per_year", "ratio", "share", "top", "min_utilisation", "reserve", "demand",
+                "budget", "jobs_weight", "fiscal_weight", "discount_rate"} & set(labels.KEYS)
+    for k in sorted(numbers - {"by"}):
+        assert CJK.search(labels.key(k, "zh")) and not CJK.search(labels.key(k, "en")), k
+    assert "attrition" in Scenario.model_fields
