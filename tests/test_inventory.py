@@ -19,14 +19,14 @@ PROJECTS = GANSU / "projects.csv"
 
 UNIT_COLUMNS = [
     "unit_id", "name", "name_zh", "sector", "kind", "product", "capacity", "spec", "firm",
-    "group", "region", "counts_in", "workers", "owner", "opening_year", "accident",
+    "group", "region", "region_zh", "counts_in", "workers", "owner", "opening_year", "accident",
     "accident_year", "protected_area", "backward_class", "banned_method", "standards_failed",
     "loss_making", "subsidised_loss", "relocatable", "indicator_eligible", "exit_years",
     "source", "source_ref",
 ]
 PROJECT_COLUMNS = [
     "project_id", "name", "name_zh", "sector", "product", "capacity", "year", "opening_year",
-    "firm", "group", "region", "status", "source", "source_ref",
+    "firm", "group", "region", "region_zh", "status", "source", "source_ref",
 ]
 KIND_PRODUCT = {
     "coal_mine": "coal", "blast_furnace": "pig_iron", "converter": "crude_steel",

@@ -68,7 +68,9 @@ def test_every_briefing_sheet_prints_landscape_one_page_wide(briefings, gansu_ru
 
     from exitopt.report import labels
 
-    scenario = json.loads((gansu_run / "run.json").read_text(encoding="utf-8"))["scenario"]
+    record = json.loads((gansu_run / "run.json").read_text(encoding="utf-8"))
+    # the scenario by its Chinese name in Chinese
+    scenario = record["names_zh"]["scenario"] if lang == "zh" else record["scenario"]
     wb = openpyxl.load_workbook(briefings[lang])
     assert len(wb.worksheets) == 5
     for ws in wb.worksheets:
@@ -120,7 +122,7 @@ def test_the_gansu_briefing_prints_on_few_pages_with_whole_rows(briefings, gansu
     # the page header and footer on every page
     for q in range(1, n + 1):
         t = page_text(pdf, q)
-        assert "gansu_2016" in t and f"第 {q} 页" in t and f"共 {n} 页" in t, (q, t[:300])
+        assert "甘肃省工业领域去产能实施方案" in t and f"第 {q} 页" in t and f"共 {n} 页" in t, (q, t[:300])
 
 
 @needs_office

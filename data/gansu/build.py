@@ -51,14 +51,14 @@ SEED = 2016
 
 UNIT_COLUMNS = [
     "unit_id", "name", "name_zh", "sector", "kind", "product", "capacity", "spec", "firm",
-    "group", "region", "counts_in", "workers", "owner", "opening_year", "accident",
+    "group", "region", "region_zh", "counts_in", "workers", "owner", "opening_year", "accident",
     "accident_year", "protected_area", "backward_class", "banned_method", "standards_failed",
     "loss_making", "subsidised_loss", "relocatable", "indicator_eligible", "exit_years",
     "source", "source_ref",
 ]
 PROJECT_COLUMNS = [
     "project_id", "name", "name_zh", "sector", "product", "capacity", "year", "opening_year",
-    "firm", "group", "region", "status", "source", "source_ref",
+    "firm", "group", "region", "region_zh", "status", "source", "source_ref",
 ]
 KIND_PRODUCT = {
     "coal_mine": "coal", "blast_furnace": "pig_iron", "converter": "crude_steel",
@@ -79,6 +79,14 @@ GANSU_PREFECTURES = (
     "Lanzhou", "Jiayuguan", "Jinchang", "Baiyin", "Tianshui", "Wuwei", "Zhangye",
     "Pingliang", "Jiuquan", "Qingyang", "Dingxi", "Longnan", "Linxia", "Gannan",
 )
+# The Chinese name of every region of the tables (column region_zh), as the plan and the
+# province's statistics write them.
+REGION_ZH = {
+    "Lanzhou": "兰州市", "Jiayuguan": "嘉峪关市", "Jinchang": "金昌市", "Baiyin": "白银市",
+    "Tianshui": "天水市", "Wuwei": "武威市", "Zhangye": "张掖市", "Pingliang": "平凉市",
+    "Jiuquan": "酒泉市", "Qingyang": "庆阳市", "Dingxi": "定西市", "Longnan": "陇南市",
+    "Linxia": "临夏回族自治州", "Gannan": "甘南藏族自治州", "Yicheng, Shanxi": "山西省翼城县",
+}
 
 # --------------------------------------------------------------------------------------------
 # Coal calibration (plan §II.1 unless stated otherwise)
@@ -1062,7 +1070,10 @@ def cement_projects() -> list[dict]:
 
 def to_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     """Rows -> DataFrame of text, formatted deterministically."""
-    df = pd.DataFrame(rows)[columns].copy()
+    df = pd.DataFrame(rows)
+    if "region_zh" in columns:
+        df["region_zh"] = df["region"].map(REGION_ZH)
+    df = df[columns].copy()
     df["capacity"] = df["capacity"].map(lambda x: f"{round(float(x), 1):.1f}")
     for col in ("opening_year", "accident_year", "year", "workers", "subsidised_loss"):
         if col in df:
@@ -1109,6 +1120,9 @@ def verify(units: pd.DataFrame) -> None:
     outside = set(units["region"]) - set(GANSU_PREFECTURES) - {"Yicheng, Shanxi"}
     if outside:
         bad["regions"] = (sorted(outside), GANSU_PREFECTURES)
+    unnamed = set(units["region"]) - set(REGION_ZH)
+    if unnamed:
+        bad["regions without a Chinese name"] = (sorted(unnamed), sorted(REGION_ZH))
     if bad:
         raise ValueError("inventory does not match the plan: " + "; ".join(
             f"{k}: got {got}, want {want}" for k, (got, want) in bad.items()))

@@ -34,6 +34,7 @@ import argparse
 import csv
 import math
 import random
+import re
 from pathlib import Path
 
 YEARS = list(range(2016, 2021))
@@ -448,6 +449,66 @@ def split(total: float, public: dict[str, float], weight: dict[str, float]) -> d
     return out
 
 
+# The Chinese names of models/national_2016.toml's provinces and rules (name_zh), which the
+# Chinese briefing shows.
+PROVINCES_ZH = {
+    "Beijing": "北京市", "Tianjin": "天津市", "Hebei": "河北省", "Shanxi": "山西省", "Inner Mongolia": "内蒙古自治区",
+    "Liaoning": "辽宁省", "Jilin": "吉林省", "Heilongjiang": "黑龙江省", "Shanghai": "上海市", "Jiangsu": "江苏省",
+    "Zhejiang": "浙江省", "Anhui": "安徽省", "Fujian": "福建省", "Jiangxi": "江西省", "Shandong": "山东省",
+    "Henan": "河南省", "Hubei": "湖北省", "Hunan": "湖南省", "Guangdong": "广东省", "Guangxi": "广西壮族自治区",
+    "Hainan": "海南省", "Chongqing": "重庆市", "Sichuan": "四川省", "Guizhou": "贵州省", "Yunnan": "云南省",
+    "Tibet": "西藏自治区", "Shaanxi": "陕西省", "Gansu": "甘肃省", "Qinghai": "青海省", "Ningxia": "宁夏回族自治区",
+    "Xinjiang": "新疆维吾尔自治区",
+}
+RULES_ZH = {
+    "clinker concentration, top 10 groups": "熟料前10家集团产能集中度",
+    "clinker utilisation 80 %": "水泥熟料产能发挥率达到80%以上",
+    "coal supply": "煤炭供应保障", "pig iron supply": "生铁供应保障", "crude steel supply": "粗钢供应保障",
+    "mines in protected areas": "开采范围与自然保护区等区域重叠的煤矿关闭退出",
+    "13 classes of backward small mines": "国家确定的13类落后小煤矿关闭退出",
+    "mines < 30 with a major accident": "产能小于30万吨/年且发生重大及以上安全生产责任事故的煤矿",
+    "mines ≤ 15 with a large accident": "产能15万吨/年及以下且发生较大及以上安全生产责任事故的煤矿",
+    "banned mining methods": "采用国家明令禁止使用的采煤方法、工艺的煤矿",
+    "large modern mines kept": "大型现代化国有煤矿保留",
+}
+TARGETS_ZH = {"coal by 2020": "煤炭2020年前退出产能", "coal in 2016": "煤炭2016年退出产能",
+              "crude steel by 2020": "粗钢2020年前压减产能", "crude steel in 2016": "粗钢2016年压减产能",
+              "pig iron by 2020": "生铁2020年前压减产能", "pig iron in 2016": "生铁2016年压减产能"}
+REPLACEMENT_ZH = {"coal": "煤炭新建项目减量置换", "clinker": "水泥熟料减量置换", "crude_steel": "钢铁减量置换"}
+
+
+def _name_zh(name: str) -> str | None:
+    """The Chinese name of a rule of models/national_2016.toml, from its English name."""
+    if name in RULES_ZH:
+        return RULES_ZH[name]
+    if name.startswith("labour market "):
+        return PROVINCES_ZH[name.removeprefix("labour market ")] + "职工安置能力"
+    for prov, zh in PROVINCES_ZH.items():
+        task = TARGETS_ZH.get(name.removeprefix(prov + " ")) if name.startswith(prov + " ") else None
+        if task:
+            return zh + task
+    return None
+
+
+def with_names_zh(text: str) -> str:
+    """The scenario text with a name_zh beside every rule's name (and after each replacement's ratio)."""
+    out: list[str] = []
+    product = None
+    for line in text.split("\n"):
+        m = re.match(r'^(\s*\{ )name = "([^"]+)", (.*)$', line)
+        if m and _name_zh(m.group(2)):
+            line = f'{m.group(1)}name = "{m.group(2)}", name_zh = "{_name_zh(m.group(2))}", {m.group(3)}'
+        out.append(line)
+        m = re.match(r'^name = "([^"]+)"$', line)
+        if m and _name_zh(m.group(1)):
+            out.append(f'name_zh = "{_name_zh(m.group(1))}"')
+        m = re.match(r'^product = "([a-z_]+)"$', line)
+        product = m.group(1) if m else product
+        if line.startswith("ratio = ") and product in REPLACEMENT_ZH:
+            out.append(f'name_zh = "{REPLACEMENT_ZH[product]}"')
+    return "\n".join(out)
+
+
 def scenario_2016(units: list[dict]) -> str:
     """models/national_2016.toml: the national tasks split by province, the fund as yearly budgets."""
     def cap(product: str, prov: str, exitable: bool = True) -> float:
@@ -470,6 +531,7 @@ def scenario_2016(units: list[dict]) -> str:
         "# Before the first solve, write the unit table (about 3 MB, not kept in the repository):",
         "#     python data/national/build.py",
         'name = "national_2016"',
+        'name_zh = "全国钢铁煤炭去产能任务(2016—2020年)"',
         'description = "National de-capacity task 2016–2020: State Council targets split by province, '
         'the central award fund as yearly budgets (synthetic unit table)"',
         'units = "../data/national/units.csv"', 'projects = "../data/national/projects.csv"',
@@ -535,7 +597,7 @@ def scenario_2016(units: list[dict]) -> str:
     caps.insert(1, "budget = { " + ", ".join(f"{y} = {v:.0f}" for y, v in FUND.items()) + " }")
     lines += caps
     lines += ["[solver]", "time_limit = 120", "rel_gap = 5e-3", "threads = 1", ""]
-    return "\n".join(lines)
+    return with_names_zh("\n".join(lines))
 
 
 def main() -> None:

@@ -399,6 +399,22 @@ def dominated_by(points: list[Solution], i: int) -> int | None:
     return None
 
 
+FRONTIER_TITLE = "jobs vs fiscal outlay"  # the chart's title after the scenario's name
+#: the words of the points' labels (frontier.csv's label) as the chart shows them in Chinese
+POINT_WORDS = (("fewest jobs lost", "分流职工最少"), (" (least outlay)", "(财政支出最少)"))
+
+
+def point_label(label: str) -> str:
+    """A point's label on the chart: in Chinese where a Chinese font is installed."""
+    from .report.charts import find_cjk_font
+
+    if not find_cjk_font():
+        return label
+    for en, zh in POINT_WORDS:
+        label = label.replace(en, zh)
+    return label
+
+
 def frontier_figure(table: pd.DataFrame, title: str):
     """The frontier drawn on a new figure (the caller closes it): fiscal against jobs, points
     labelled on the outer side of the curve so that no label covers another point, the knee ringed."""
@@ -408,7 +424,7 @@ def frontier_figure(table: pd.DataFrame, title: str):
     from matplotlib import pyplot as plt
     from matplotlib import rcParams
 
-    from .report.charts import cjk_rc
+    from .report.charts import bilingual, cjk_rc
 
     rcParams.update(cjk_rc())
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
@@ -416,15 +432,17 @@ def frontier_figure(table: pd.DataFrame, title: str):
     knee = table[table["knee"]]
     if not knee.empty:
         ax.scatter(knee["jobs"], knee["fiscal"], s=220, facecolors="none", edgecolors="#c00000",
-                   linewidths=1.8, zorder=3, label="knee")
+                   linewidths=1.8, zorder=3, label=bilingual("拐点", "knee"))
         ax.legend(loc="lower left", fontsize=8)
     lo_x, hi_x = float(table["jobs"].min()), float(table["jobs"].max())
     lo_y, hi_y = float(table["fiscal"].min()), float(table["fiscal"].max())
     span_x, span_y = (hi_x - lo_x) or max(abs(hi_x), 1.0), (hi_y - lo_y) or max(abs(hi_y), 1.0)
     ax.set_xlim(lo_x - 0.05 * span_x, hi_x + 0.35 * span_x)
     ax.set_ylim(lo_y - 0.08 * span_y, hi_y + 0.15 * span_y)
-    ax.set_xlabel("displaced workers (persons)")
-    ax.set_ylabel("fiscal outlay, present value (10k yuan)")
+    ax.set_xlabel(bilingual("分流职工(人)", "displaced workers (persons)"))
+    ax.set_ylabel(bilingual("财政支出现值(万元)", "fiscal outlay, present value (10k yuan)"))
+    if title.endswith(FRONTIER_TITLE):
+        title = title[: -len(FRONTIER_TITLE)] + bilingual("分流职工与财政支出", FRONTIER_TITLE)
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
@@ -458,7 +476,7 @@ def _place_labels(fig, ax, table: pd.DataFrame) -> None:
         return inside and not covers and not any(box.overlaps(t) for t in taken)
 
     for _, r in table.iterrows():
-        text = f"{int(r['point'])}: {r['label']}"
+        text = f"{int(r['point'])}: {point_label(str(r['label']))}"
         for k, (dx, dy, ha, va) in enumerate(_LABEL_SPOTS):
             note = ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points", xytext=(dx, dy),
                                ha=ha, va=va, fontsize=7, color="#333333")

@@ -70,6 +70,10 @@ def YearTable(lo: float, hi: float) -> Any:  # noqa: N802 (a type, read like one
     return Annotated[dict[Year, Annotated[float, Field(ge=lo, le=hi)]], BeforeValidator(_year_keys)]
 
 
+NAME_ZH = ("Chinese name shown in the Chinese briefing (optional); without it a Chinese name is built "
+           "from the rule's facts.")
+
+
 class _Strict(BaseModel):
     # nan and inf are refused everywhere: no rule or cost means anything with them
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -124,6 +128,7 @@ class Target(_Strict):
     """Rule 1: cumulative capacity counted toward the task by a year."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     product: Product
     by: Year = Field(description="Year by which (inclusive) the exits count.")
     at_least: float | None = Field(None, ge=0, le=MAX_CAPACITY, description="万吨/yr counted, at least; 0–10,000,000.")
@@ -148,12 +153,14 @@ class Replacement(_Strict):
 
     product: Product
     ratio: float = Field(gt=1, le=100, description="Indicator capacity per unit of new capacity, 1 < ratio ≤ 100.")
+    name_zh: str | None = Field(None, description=NAME_ZH)
 
 
 class Concentration(_Strict):
     """Rule 3: the top k firms or groups hold at least a share of remaining capacity."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     product: Product
     by: Literal["firm", "group"] = "group"
     top: int = Field(gt=0, le=100_000, description="k: how many of the largest count; 1–100,000.")
@@ -165,6 +172,7 @@ class Utilisation(_Strict):
     """Rule 4: remaining capacity ≤ demand / min_utilisation, and ≥ demand × (1 + reserve)."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     product: Product
     demand: YearTable(0, MAX_CAPACITY) = Field(
         description="万吨 per year, by year, 0–10,000,000; years without demand are free."
@@ -185,6 +193,7 @@ class Package(_Strict):
     """Rule 5: units that exit together, in one year, each by its mode — or not at all."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     close: Selection | None = Field(None, description="Members that exit by closure.")
     relocate: Selection | None = Field(None, description="Members that exit by relocation.")
     required: bool = Field(False, description="The package must exit.")
@@ -201,6 +210,7 @@ class Mandatory(_Strict):
     """Rule 6: selected units must exit by a year."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     by: Year
     where: Selection
 
@@ -209,6 +219,7 @@ class Protected(_Strict):
     """Rule 7: selected units may not exit."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     where: Selection
 
 
@@ -216,6 +227,7 @@ class Window(_Strict):
     """Rule 8: selected units may exit only in these years (on top of the unit table's exit_years)."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     where: Selection
     years: list[Year]
 
@@ -224,6 +236,7 @@ class WorkerCap(_Strict):
     """Rule 9b: displaced workers per region per year."""
 
     name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
     regions: list[str] | None = Field(None, description="Regions it applies to; all when omitted.")
     per_year: float = Field(ge=0, le=MAX_PERSONS, description="Persons per region per year; 0–100,000,000.")
 
@@ -262,6 +275,7 @@ class Scenario(_Strict):
     """A whole scenario: data files, years, costs and rules."""
 
     name: str
+    name_zh: str | None = Field(None, description="Chinese name of the scenario in the Chinese briefing (optional).")
     description: str = ""
     units: Path = Field(description="Unit table (CSV), relative to the scenario file.")
     projects: Path | None = Field(None, description="New-capacity projects (CSV).")

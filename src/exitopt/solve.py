@@ -19,6 +19,7 @@ from .inputs import Instance
 from .model.base import value_of
 from .model.cost import contribution
 from .output import versions
+from .report.chinese import names_of
 from .rules import FAMILIES
 from .model.exit_model import ExitModel
 
@@ -50,6 +51,7 @@ class Result(Solution):
             if not self.new_capacity.empty else [],
             "versions": versions(),
             "sha256": self.inst.hashes(),
+            "names_zh": names_of(self.inst),
         }
 
     def files(self) -> dict:

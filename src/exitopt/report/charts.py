@@ -149,6 +149,19 @@ def _thousands(ax, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Thousands())
 
 
+def thousands(ax, axis: str = "y") -> None:
+    """Tick labels of ``axis`` ("x" or "y") with thousands separators (160,000, not 160000), for
+    every chart of exitopt."""
+    _thousands(ax, axis)
+
+
+def bilingual(zh: str, en: str) -> str:
+    """A label of a chart drawn without a language option (the frontier, the sweep pictures):
+    Chinese first, then English ("分流职工(人) / displaced workers (persons)"), or English alone
+    when no Chinese font is installed."""
+    return f"{zh} / {en}" if find_cjk_font() else en
+
+
 def chart_exits(run: Run, lang: str):
     """One panel per sector: capacity exiting per year, stacked by product, units counted on top."""
     import matplotlib.pyplot as plt
@@ -252,7 +265,7 @@ def chart_people(run: Run, lang: str):
             _no_data(ax, lang)
         else:
             ax.barh(range(len(series)), series.values, color=colour)
-            ax.set_yticks(range(len(series)), [str(i) for i in series.index], fontsize=8)
+            ax.set_yticks(range(len(series)), [run.names.region(i, lang) for i in series.index], fontsize=8)
             if (series < 0).any():
                 ax.axvline(0, color="black", linewidth=0.6)
         _thousands(ax, "x")

@@ -96,7 +96,7 @@ HEADLINE_KINDS = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal
 def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
     """The headline figures as shown: (key, label, text), in the order of :func:`headline`."""
     rows = []
-    for key, value in headline(run):
+    for key, value in headline(run, lang):
         if key == "status":
             text = labels.status(value, lang)
         elif key == "projects_built":
@@ -194,7 +194,7 @@ def binding_rules(run: Run) -> dict[str, list[dict]]:
         b = g[g["_binds"]]
         if b.empty:
             continue
-        entry = dict(rule=rule, name=family, rows=b, all_rows=g)
+        entry = dict(rule=rule, name=family, rows=b, all_rows=g, names=run.names)
         if required_exit(b["unit"].iloc[0]):
             out["required"].append(entry)
         elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"])):
@@ -218,6 +218,13 @@ def _marginal(rows: pd.DataFrame, lang: str) -> str:
     return fmt_number(m, "cost")
 
 
+def _rule_name(entry: dict, lang: str) -> str:
+    """A rule of :func:`binding_rules` by its name in ``lang`` (its Chinese name in Chinese)."""
+    names, row = entry["names"], entry["rows"].iloc[0]
+    return names.rule(entry["rule"], entry["name"], lang, product=row.get("product"), required=row.get("required"),
+                      sense=row.get("sense"), unit=row.get("unit"))
+
+
 def binding_table(groups: dict[str, list[dict]], lang: str) -> tuple[list[str], Cells] | None:
     """The rules that bind and have something to do, one line per rule, as shown: rule, name,
     product, years binding, sense, required, achieved, marginal cost, unit; None when there are none.
@@ -237,7 +244,7 @@ def binding_table(groups: dict[str, list[dict]], lang: str) -> tuple[list[str], 
             years += " (" + labels.text("binding_rows", lang).format(n=b["year"].dropna().nunique(),
                                                                       m=n_years) + ")"
         rows.append([
-            (labels.rule(e["rule"], lang), False), (str(e["name"]), False), (products, False), (years, False),
+            (labels.rule(e["rule"], lang), False), (_rule_name(e, lang), False), (products, False), (years, False),
             (" / ".join(dict.fromkeys(labels.sense(s, lang) for s in b["sense"])), False),
             (_span(list(b["required"]), kind), True), (_span(list(b["achieved"]), kind), True),
             (_marginal(b, lang), True), (labels.measure(unit, lang) if not _blank(unit) else "", False),
@@ -251,14 +258,22 @@ def required_items(groups: dict[str, list[dict]], lang: str) -> list[str]:
     for e in groups["required"]:
         n = len(e["rows"])
         what = labels.text("required_units", lang).format(n=n) if e["rule"] == "mandatory" else ""
-        items.append(f"{labels.rule(e['rule'], lang)} \u2018{e['name']}\u2019" + (f": {what}" if what else ""))
+        items.append(_quoted(e, lang) + ((("：" if lang == "zh" else ": ") + what) if what else ""))
     return items
 
 
 def idle_items(groups: dict[str, list[dict]], lang: str) -> list[str]:
     """The rules with nothing to do (required 0, achieved 0), one line each with their years."""
-    return [f"{labels.rule(e['rule'], lang)} \u2018{e['name']}\u2019 ({_years(list(e['rows']['year']))})"
-            for e in groups["idle"]]
+    years = "（{}年）" if lang == "zh" else " ({})"
+    return [_quoted(e, lang) + years.format(_years(list(e["rows"]["year"]))) for e in groups["idle"]]
+
+
+def _quoted(e: dict, lang: str) -> str:
+    """A rule's kind and quoted name: 强制退出“…” / mandatory exit \u2018…\u2019."""
+    name = _rule_name(e, lang)
+    if lang == "zh":
+        return f"{labels.rule(e['rule'], lang)}\u201c{name}\u201d"
+    return f"{labels.rule(e['rule'], lang)} \u2018{name}\u2019"
 
 
 def binding_section(run: Run, lang: str) -> str:
@@ -354,7 +369,7 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
 
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
-    title = f"{labels.text('title', lang)}: {run.name}"
+    title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',

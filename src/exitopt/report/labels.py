@@ -8,6 +8,7 @@ decides its cell format in the workbook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 LANGS = ("zh", "en")
@@ -140,7 +141,8 @@ MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity"
 
 MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
 
-STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit")}
+STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit"),
+          "infeasible": ("无可行方案", "infeasible"), "killed": ("已中止", "stopped")}
 
 TEXT = {
     "title": ("去产能方案简报", "Capacity exit plan briefing"),
@@ -213,6 +215,36 @@ TEXT = {
 }
 
 
+# The scenario's keys that a person may read beside a figure (the numbers one may change), with
+# their unit: "at_least" → "不少于(万吨/年)".
+KEYS = {
+    "at_least": ("不少于(万吨/年)", "at least (10 kt/yr)"), "at_most": ("不多于(万吨/年)", "at most (10 kt/yr)"),
+    "count_at_least": ("退出单位数不少于(个)", "units exited, at least"),
+    "count_at_most": ("退出单位数不多于(个)", "units exited, at most"),
+    "ratio": ("置换比例", "replacement ratio"), "share": ("集中度要求(比例)", "required share"),
+    "top": ("前k家(家)", "top k"), "demand": ("需求(万吨)", "demand (10 kt)"),
+    "min_utilisation": ("最低产能利用率(比例)", "minimum utilisation"),
+    "reserve": ("供应储备率(比例)", "supply reserve"), "per_year": ("每年安置上限(人)", "per year (persons)"),
+    "budget": ("年度财政预算(万元)", "budget (10k yuan)"), "ladder": ("奖补系数", "award ladder weight"),
+    "attrition": ("职工自然减员率(每年)", "attrition (per year)"),
+    "jobs_weight": ("分流职工权重(万元/人)", "jobs weight (10k yuan per person)"),
+    "fiscal_weight": ("财政支出权重", "fiscal weight"), "discount_rate": ("折现率(每年)", "discount rate (per year)"),
+    "resettlement_per_worker": ("职工安置费用(万元/人)", "resettlement per worker (10k yuan)"),
+    "award_per_capacity": ("奖补资金(万元/万吨)", "award per capacity (10k yuan per 10 kt)"),
+    "exit_cost_per_capacity": ("退出费用(万元/万吨)", "exit cost per capacity (10k yuan per 10 kt)"),
+    "redeployed_share": ("内部转岗比例", "redeployed share"),
+    "revenue_per_capacity": ("每年财政收入(万元/万吨)", "revenue per capacity (10k yuan per 10 kt a year)"),
+    "stranded_per_capacity": ("搁浅价值(万元/万吨)", "stranded value per capacity (10k yuan per 10 kt)"),
+    "service_life": ("使用年限(年)", "service life (years)"),
+    "relocate_stranded_share_kept": ("转移时保留的搁浅价值比例", "stranded share kept on relocation"),
+}
+
+
+def key(name: str, lang: str) -> str:
+    """A scenario key in words (count_at_most → 退出单位数不多于(个)); an unknown key as it is."""
+    return _pick(KEYS, name, lang)
+
+
 def text(key: str, lang: str) -> str:
     """A phrase of the briefing in ``lang``."""
     zh, en = TEXT[key]
@@ -250,8 +282,20 @@ def sense(code: object, lang: str) -> str:
     return _pick(SENSES, code, lang)
 
 
+# The units of measure of the protected and window rows, which name their units (rules.py).
+_MEASURE_PATTERNS = (
+    (re.compile(r"exits among (\d+) unit\(s\)"), "{0}个单位中的退出数"),
+    (re.compile(r"(\d+) unit\(s\) may exit only in (.+)"), "{0}个单位仅可在{1}年退出"),
+)
+
+
 def measure(code: object, lang: str) -> str:
     """The unit of measure of a constraint row (万吨/yr → 万吨/年 / 10 kt/yr); others as they are."""
+    if lang == "zh" and isinstance(code, str) and code not in MEASURES:
+        for pattern, zh in _MEASURE_PATTERNS:
+            m = pattern.fullmatch(code)
+            if m:
+                return zh.format(*(g.replace(", ", "、") for g in m.groups()))
     return _pick(MEASURES, code, lang)
 
 

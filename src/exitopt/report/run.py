@@ -61,6 +61,17 @@ class Run:
     def name(self) -> str:
         return str(self.record.get("scenario") or self.path.name)
 
+    @property
+    def names(self):
+        """The Chinese names of the run's rules, regions and projects (:class:`chinese.Names`)."""
+        from .chinese import Names
+
+        return Names.of(self.record)
+
+    def title(self, lang: str) -> str:
+        """The scenario's name in ``lang``: its name_zh in Chinese when the scenario gives one."""
+        return self.names.scenario(self.name, lang)
+
 
 def _convert(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Turn the text cells of known numeric, year and flag columns into numbers; name any bad cell."""
@@ -190,12 +201,13 @@ def exit_totals(table: pd.DataFrame) -> dict:
             "outlay": float(table["outlay"].sum())}
 
 
-def headline(run: Run) -> list[tuple[str, object]]:
-    """The figures a briefing opens with, as (label key, value) pairs; see labels.TEXT for the keys."""
+def headline(run: Run, lang: str = "en") -> list[tuple[str, object]]:
+    """The figures a briefing opens with, as (label key, value) pairs; see labels.TEXT for the keys.
+    The scenario is named in ``lang``."""
     r = run.record
     built = r.get("projects_built") or []
     rows: list[tuple[str, object]] = [
-        ("scenario", run.name),
+        ("scenario", run.title(lang)),
         ("status", r.get("status")),
         ("objective", r.get("objective")),
     ]

@@ -513,7 +513,7 @@ def _comparison(w: _Writer, comp: Comparison, lang: str) -> None:
     """What differs from the compared run (A) to this plan (B)."""
     w.section(_t("s_compare", lang))
     other = comp.a
-    w.para(_t("compared_with", lang).format(other=other.name, folder=run_folder_name(other),
+    w.para(_t("compared_with", lang).format(other=other.title(lang), folder=run_folder_name(other),
                                             status=labels.status(other.record.get("status"), lang)))
     kinds = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal1", "units_exiting": "count"}
     rows = [[(labels.text(f.figure, lang), False), (fmt_number(f.a, kinds[f.figure]), True),
@@ -540,7 +540,9 @@ def _comparison(w: _Writer, comp: Comparison, lang: str) -> None:
         w.para(_t("rules_same", lang))
     else:
         heads = [labels.header(c, lang) for c in ("rule", "name", "year", "product")] + [_t("change_col", lang)]
-        rows = [[(labels.rule(r.rule, lang), False), (str(r.name), False),
+        names = comp.b.names
+        names.rules = {**comp.a.names.rules, **names.rules}  # a rule may bind in the compared run only
+        rows = [[(labels.rule(r.rule, lang), False), (names.rule(r.rule, r.name, lang, product=r.product), False),
                  ("" if _blank(r.year) else str(int(r.year)), False), (labels.product(r.product, lang), False),
                  (_t("binds_other" if r.binding_a else "binds_this", lang), False)]
                 for r in comp.rules.itertuples()]
@@ -553,7 +555,7 @@ def write_docx(run: Run, charts: list[Chart], chart_folder: Path, path: Path, la
     this run as B) adds its last section."""
     w = _Writer(lang)
     status = labels.status(run.record.get("status"), lang)
-    w.title(labels.text("title", lang), _t("subtitle", lang).format(scenario=run.name, status=status))
+    w.title(labels.text("title", lang), _t("subtitle", lang).format(scenario=run.title(lang), status=status))
     _headline(w, run, lang)
     _plan(w, run, lang)
     _units(w, run, lang)
@@ -562,7 +564,7 @@ def write_docx(run: Run, charts: list[Chart], chart_folder: Path, path: Path, la
     if comparison is not None:
         _comparison(w, comparison, lang)
     w.para(f"{labels.text('source', lang)}: {run_folder_name(run)}")
-    w.doc.core_properties.title = f"{labels.text('title', lang)}: {run.name}"
+    w.doc.core_properties.title = f"{labels.text('title', lang)}: {run.title(lang)}"
     w.doc.core_properties.language = "zh-CN" if lang == "zh" else "en-GB"
     w.doc.save(str(path))
     return path

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..printing import set_up_printing
-from . import labels
+from . import chinese, labels
 from .run import Run, exit_totals, exits_by_product, headline, run_folder_name
 
 NUMBER_FORMATS = {
@@ -99,7 +99,54 @@ def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lan
 
 def print_title(run: Run, lang: str) -> str:
     """What every printed page of the briefing names in its header: the briefing and the scenario."""
-    return f"{labels.text('title', lang)} · {labels.text('scenario', lang)}: {run.name}"
+    return f"{labels.text('title', lang)} · {labels.text('scenario', lang)}: {run.title(lang)}"
+
+
+def _has_chinese(values: pd.Series) -> bool:
+    return any(isinstance(v, str) and any(ord(ch) > 0x2E80 for ch in v) for v in values)
+
+
+def shown_table(run: Run, name: str, lang: str) -> pd.DataFrame:
+    """A run-folder table as its sheet shows it. In English, as the CSV file holds it (the codes
+    coal, close … that filters match). In Chinese, every code and name in Chinese: products,
+    sectors, kinds, modes, regions, rules, senses, approvals and reasons; units by their Chinese
+    name (the English name column left out), projects by theirs; firm and group only when the
+    table names them in Chinese."""
+    df = {"schedule": run.schedule, "summary": run.summary, "constraints": run.constraints,
+          "new_capacity": run.new_capacity}[name]
+    if lang != "zh":
+        return df
+    names = run.names
+    out = df.copy()
+
+    def each(col: str, f) -> None:
+        if col in out.columns:
+            out[col] = [f(v) for v in out[col]]
+
+    each("product", lambda v: labels.product(v, lang))
+    each("sector", lambda v: labels.sector(v, lang))
+    each("mode", lambda v: labels.mode(v, lang) if isinstance(v, str) else v)
+    each("region", lambda v: names.region(v, lang))
+    each("kind", lambda v: chinese.kind(v, lang))
+    each("reason", lambda v: names.reason(v, lang))
+    each("approval", lambda v: chinese.approval(v, lang))
+    if name == "schedule":
+        if "name_zh" in out.columns:
+            out["name_zh"] = [chinese.unit_name(n, z, lang) for n, z in zip(out["name"], out["name_zh"])]
+            out = out.drop(columns="name")
+        out = out.drop(columns=[c for c in ("firm", "group") if c in out.columns and not _has_chinese(out[c])])
+    if name == "constraints" and "name" in out.columns:
+        out["name"] = [names.rule(r, n, lang, product=p, required=q, sense=s, unit=u) for r, n, p, q, s, u in
+                       zip(out["rule"], out["name"], out.get("product", [None] * len(out)),
+                           out.get("required", [None] * len(out)), out.get("sense", [None] * len(out)),
+                           out.get("unit", [None] * len(out)))]
+        each("rule", lambda v: labels.rule(v, lang))
+        each("sense", lambda v: labels.sense(v, lang))
+    if name == "new_capacity" and "name" in out.columns:
+        out["name"] = [names.project(i, n, lang) for i, n in zip(out["project_id"], out["name"])]
+        if not _has_chinese(out["name"]):
+            out = out.drop(columns="name")
+    return out
 
 
 def write_table(wb, fmt: _Formats, name: str, df: pd.DataFrame, lang: str, frozen: int,
@@ -148,7 +195,7 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
     ws = wb.add_worksheet(labels.sheet("overview", lang))
     ws.write_string(0, 0, labels.text("title", lang), fmt.title)
     r = 2
-    for key, value in headline(run):
+    for key, value in headline(run, lang):
         ws.write_string(r, 0, labels.text(key, lang), fmt.label)
         v, kind = _headline_value(key, value, lang)
         _write_cell(ws, r, 1, v, kind, fmt, lang)
@@ -197,10 +244,9 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
     try:
         fmt = _Formats(wb)
         write_overview(wb, fmt, run, lang)
-        tables = {"schedule": run.schedule, "summary": run.summary, "constraints": run.constraints,
-                  "new_capacity": run.new_capacity}
-        for name, df in tables.items():
-            write_table(wb, fmt, name, df, lang, FROZEN_COLUMNS[name], print_title(run, lang))
+        for name in ("schedule", "summary", "constraints", "new_capacity"):
+            write_table(wb, fmt, name, shown_table(run, name, lang), lang, FROZEN_COLUMNS[name],
+                        print_title(run, lang))
     finally:
         wb.close()
     Path(path).write_bytes(book.getvalue())

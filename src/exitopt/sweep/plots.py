@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..report.charts import bilingual, thousands
 from .spec import BASELINE, Sweep
 
 MAX_LINE_VALUES = 25  # an axis with more distinct values is drawn as points
@@ -56,8 +57,9 @@ def response(ok: pd.DataFrame, sweep: Sweep, products: list[str], path: Path) ->
     axes = sweep.spec.axes
     data = ok.copy()
     data["total exits"] = data[[f"exits_{p}" for p in products]].sum(axis=1)
-    metrics = [("jobs", "jobs (persons displaced)"), ("fiscal", "fiscal (万元, present value)"),
-               ("total exits", "total exits (万吨/yr)")]
+    metrics = [("jobs", bilingual("分流职工(人)", "jobs (persons displaced)")),
+               ("fiscal", bilingual("财政支出现值(万元)", "fiscal (万元, present value)")),
+               ("total exits", bilingual("退出产能合计(万吨/年)", "total exits (万吨/yr)"))]
     fig, grid = plt.subplots(len(metrics), len(axes), figsize=(3.6 * len(axes) + 0.8, 8.2), squeeze=False)
     variants = list(dict.fromkeys(data["variant"]))
     for j, axis in enumerate(axes):
@@ -77,9 +79,12 @@ def response(ok: pd.DataFrame, sweep: Sweep, products: list[str], path: Path) ->
                 ax.set_ylabel(label)
             if i == len(metrics) - 1:
                 ax.set_xlabel(axis.name)
+            thousands(ax, "y")
+            thousands(ax, "x")
             ax.grid(alpha=0.3)
     grid[0][0].legend(fontsize=8, loc="best")
-    fig.suptitle(f"{sweep.name}: response to each axis ({len(data)} solved cases)")
+    fig.suptitle(f"{sweep.name}: " + bilingual(f"各参数的影响(已求解{len(data):,}个算例)",
+                                               f"response to each axis ({len(data):,} solved cases)"))
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
@@ -119,22 +124,26 @@ def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
     for ax, variant in zip(panels[:, 0], variants):
         eff = tornado_effects(ok, sweep, variant)
         if eff.empty:
-            ax.text(0.5, 0.5, "no axis varies among the solved cases", ha="center", va="center",
+            ax.text(0.5, 0.5, bilingual("已求解算例中没有参数变化", "no axis varies among the solved cases"),
+                    ha="center", va="center",
                     transform=ax.transAxes)
             ax.set_yticks([])
         else:
             ref = float(eff["reference"].iloc[0])
             ys = range(len(eff))
-            ax.barh(ys, eff["low"] - ref, left=ref, color="C0", label="axis at its low end")
-            ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8, label="axis at its high end")
+            ax.barh(ys, eff["low"] - ref, left=ref, color="C0", label=bilingual("参数取低值", "axis at its low end"))
+            ax.barh(ys, eff["high"] - ref, left=ref, color="C3", alpha=0.8,
+                    label=bilingual("参数取高值", "axis at its high end"))
             ax.axvline(ref, color="k", lw=0.8)
             ax.set_yticks(list(ys))
-            ax.set_yticklabels([f"{a}\n{lo:.4g} → {hi:.4g}" for a, lo, hi in
+            ax.set_yticklabels([f"{a}\n{lo:,.4g} → {hi:,.4g}" for a, lo, hi in
                                 zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
-            ax.set_xlabel(f"objective (median of the variant's solved cases = {ref:,.0f})", fontsize=8)
+            ax.set_xlabel(bilingual(f"目标值(该方案已求解算例的中位数 = {ref:,.0f})",
+                                    f"objective (median of the variant's solved cases = {ref:,.0f})"), fontsize=8)
+            thousands(ax, "x")
             ax.legend(fontsize=7, loc="lower right")
-        ax.set_title(f"variant: {variant}", fontsize=9)
-    fig.suptitle(f"{sweep.name}: effect of each axis on the objective")
+        ax.set_title(bilingual(f"方案：{variant}", f"variant: {variant}"), fontsize=9)
+    fig.suptitle(f"{sweep.name}: " + bilingual("各参数对目标值的影响", "effect of each axis on the objective"))
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
@@ -166,11 +175,14 @@ def frequency(freq: pd.DataFrame, n_solved: int, path: Path, title: str) -> None
     ax.set_yticklabels([f"{u} ({p}, {c:,.0f})" for u, p, c in zip(top["unit_id"], top["product"], top["capacity"])],
                        fontsize=7)
     ax.set_xlim(0, 100)
-    ax.set_xlabel(f"share of the {n_solved} solved cases in which the unit exits (%)")
-    ax.set_title(f"{title}: {robust} unit(s) exit by choice in every case (green, {shown_robust} shown), "
-                 f"{len(chosen) - robust} in some (orange, {len(picked) - shown_robust} shown)\n"
-                 f"units forced out by a mandatory rule are left out; unit_frequency.csv lists every unit",
-                 fontsize=8)
+    ax.set_xlabel(bilingual(f"在{n_solved:,}个已求解算例中退出的比例(%)",
+                            f"share of the {n_solved:,} solved cases in which the unit exits (%)"))
+    zh = (f"{robust}个单位在全部算例中均选择退出(绿色,显示{shown_robust}个),{len(chosen) - robust}个在部分算例中"
+          f"退出(橙色,显示{len(picked) - shown_robust}个);强制退出的单位不列入,unit_frequency.csv列出全部单位")
+    en = (f"{robust} unit(s) exit by choice in every case (green, {shown_robust} shown), "
+          f"{len(chosen) - robust} in some (orange, {len(picked) - shown_robust} shown)\n"
+          f"units forced out by a mandatory rule are left out; unit_frequency.csv lists every unit")
+    ax.set_title(f"{title}: " + (f"{zh}\n{en}" if bilingual(zh, en) != en else en), fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     _save(fig, path)
