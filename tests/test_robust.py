@@ -38,7 +38,8 @@ from exitopt.solve import solve_instance
 from conftest import to_toml, write_scenario
 from test_bruteforce import feasible, price, random_spec, unit_options
 
-FILES = {"schedule.csv", "new_capacity.csv", "regret.csv", "regret.png", "constraints.csv", "run.json", "cases"}
+FILES = {"schedule.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
+         "run.json", "cases"}
 
 
 # --- random instances: a base scenario and its cases ------------------------------------------

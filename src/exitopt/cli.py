@@ -491,12 +491,16 @@ def robust(
         "--ledger", metavar="DIR", show_default=False,
         help="Folder of an `exitopt sweep` of this file, whose ledger gives the cases' own optima "
              "(default: ./<sweep name> when it holds one); cases it lacks are solved first.")] = None,
-    time_limit: TimeLimit = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.5, max=1e6, show_default=False, callback=_seconds,
+        help="Seconds for the whole command (every case's own optimum and the shared plan); default: the "
+             "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
+             "limit: exit 4, with the best shared plan found written when there is one.")] = None,
 ) -> None:
     """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
     (cases/*.toml), regret.csv and regret.png."""
     from .output import prepare_folder, write_folder
-    from .robust import files, lines, read_problem, solve_problem
+    from .robust import default_time_limit, files, lines, read_problem, solve_problem
 
     wall = time.time()
     problem = read_problem(sweep_file, objective)
@@ -504,7 +508,10 @@ def robust(
     target = out_dir if out_dir is not None else Path.cwd() / f"{problem.sweep.name}_robust"
     prepare_folder(target, force)
     ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
-    with _command_limit(time_limit, problem.base, wall), _working(f"one plan for {problem.sweep.name}"):
+    from .highs import limit
+
+    seconds = time_limit if time_limit is not None else default_time_limit(problem)
+    with limit(seconds, started=wall), _working(f"one plan for {problem.sweep.name}"):
         result = solve_problem(problem, ledger_folder=ledger, progress=_progress)
         content = files(result, target)
     write_folder(target, content, force=force)

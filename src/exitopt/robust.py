@@ -59,6 +59,7 @@ class RobustCase:
     own: float | None = None  # the case's own optimum (objective units)
     own_status: str = ""  # optimal | limit (the best plan found in time)
     own_source: str = ""  # ledger | solved
+    own_exits: dict[str, int] = field(default_factory=dict)  # {unit: exit year} of the case's own plan
     block: ExitModel | None = None
 
     @property
@@ -151,9 +152,10 @@ def read_problem(sweep_file: Path | str, objective: str | None = None) -> Robust
     return RobustProblem(sweep, base, cases, chosen)
 
 
-def ledger_optima(folder: Path, problem: RobustProblem) -> dict[str, float]:
-    """{case id: objective} of the cases a sweep folder's ledger holds solved to optimality, with
-    the same base tables and the same values; {} when there is no ledger or it is of other data."""
+def ledger_optima(folder: Path, problem: RobustProblem) -> dict[str, tuple[float, dict[str, int]]]:
+    """{case id: (objective, {unit: exit year})} of the cases a sweep folder's ledger holds solved
+    to optimality, with the same base tables and the same values; {} when there is no ledger or
+    it is of other data."""
     from .sweep.ledger import LEDGER
 
     path = Path(folder) / LEDGER
@@ -164,6 +166,9 @@ def ledger_optima(folder: Path, problem: RobustProblem) -> dict[str, float]:
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             rows = conn.execute("SELECT case_id, variant, params, status, objective FROM cases").fetchall()
+            exits: dict[str, dict[str, int]] = defaultdict(dict)
+            for case_id, unit, year in conn.execute("SELECT case_id, unit_id, exit_year FROM unit_exits"):
+                exits[case_id][unit] = int(year)
         finally:
             conn.close()
     except sqlite3.Error:
@@ -181,15 +186,24 @@ def ledger_optima(folder: Path, problem: RobustProblem) -> dict[str, float]:
                 continue
         except ValueError:
             continue
-        out[case_id] = float(objective)
+        out[case_id] = (float(objective), exits.get(case_id, {}))
     return out
+
+
+def default_time_limit(problem: RobustProblem) -> float:
+    """Seconds for the whole command when --time-limit is not given: the sweep's time per case
+    (its ``time_limit``, else the base scenario's ``[solver] time_limit``) for every case's own
+    optimum, and as much again for the shared plan."""
+    per_case = problem.sweep.spec.time_limit or problem.base.scenario.solver.time_limit
+    return float(per_case) * 2 * len(problem.cases)
 
 
 # --------------------------------------------------------------------------------------------
 # Each case's own optimum
 
 
-def own_optima(problem: RobustProblem, ledger: dict[str, float], progress=lambda _m: None) -> None:
+def own_optima(problem: RobustProblem, ledger: dict[str, tuple[float, dict[str, int]]],
+               progress=lambda _m: None) -> None:
     """Fill in every case's own optimum: from ``ledger`` where it has the case, else solved.
 
     A case without any plan of its own raises InfeasibleError naming it, with its diagnosis.
@@ -203,7 +217,7 @@ def own_optima(problem: RobustProblem, ledger: dict[str, float], progress=lambda
     todo = [rc for rc in problem.cases if rc.id not in ledger]
     for rc in problem.cases:
         if rc.id in ledger:
-            rc.own, rc.own_status, rc.own_source = ledger[rc.id], "optimal", "ledger"
+            (rc.own, rc.own_exits), rc.own_status, rc.own_source = ledger[rc.id], "optimal", "ledger"
     for i, rc in enumerate(todo):
         progress(f"{rc.id}: its own optimum ({i + 1} of {len(todo)})")
         d = highs.deadline()
@@ -219,6 +233,7 @@ def own_optima(problem: RobustProblem, ledger: dict[str, float], progress=lambda
             raise InfeasibleError(f"{rc.describe()} has no plan even on its own, so no plan can serve every "
                                   f"case.\n{e}", e.diagnosis) from None
         rc.own, rc.own_status, rc.own_source = res.objective, res.outcome.status, "solved"
+        rc.own_exits = {u: y for u, (y, _m) in res.exits().items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -558,6 +573,9 @@ def read_result(top: pyo.ConcreteModel, problem: RobustProblem, outcome: highs.O
         constraints = read_constraints(rc.block, rc.inst, {})
         plans.append(CasePlan(rc, reprice(sol.schedule, rc.inst, split), constraints, sol.jobs, sol.fiscal,
                               sol.objective))
+        if rc.own is not None and rc.own_status != "optimal" and sol.objective < rc.own:
+            # the case's own search stopped at the limit; the shared plan is a better plan of it
+            rc.own, rc.own_source = sol.objective, "shared plan"
     if problem.objective == "expected":
         value = sum(p.rc.weight * p.cost for p in plans)
     elif problem.objective == "worst":
@@ -583,6 +601,34 @@ def regret_table(result: RobustResult) -> pd.DataFrame:
                      "regret_share": (regret / abs(rc.own) if regret is not None and rc.own else None),
                      "binding": binding_text(p.constraints)})
     return pd.DataFrame(rows)
+
+
+def insurance_table(result: RobustResult) -> pd.DataFrame:
+    """insurance.csv: every unit that exits in the shared plan or in some case's own plan — in
+    how many cases' own plans it exits, and whether the shared plan retires it as every plan does
+    (``every plan``), beyond what some cases' own plans do (``insurance``), or keeps it."""
+    first = result.plans[0].schedule.set_index("unit_id")
+    n = len(result.plans)
+    counts: dict[str, int] = defaultdict(int)
+    for p in result.plans:
+        for u in p.rc.own_exits:
+            counts[u] += 1
+    shared = set(first.index[first["exit_year"].notna()])
+    rows = []
+    for u in first.index:
+        if u not in shared and not counts.get(u):
+            continue
+        k = counts.get(u, 0)
+        role = ("every plan" if u in shared and k == n else "insurance" if u in shared
+                else "kept by the shared plan")
+        rows.append({"unit_id": u, "name": first.at[u, "name"], "product": first.at[u, "product"],
+                     "capacity": first.at[u, "capacity"], "shared_exit_year": first.at[u, "exit_year"],
+                     "shared_mode": first.at[u, "mode"], "own_plans_retiring": k, "cases": n, "role": role})
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        order = {"every plan": 0, "insurance": 1, "kept by the shared plan": 2}
+        out = out.sort_values(["role", "product", "unit_id"], key=lambda c: c.map(order) if c.name == "role" else c)
+    return out.reset_index(drop=True)
 
 
 def regret_chart(table: pd.DataFrame, title: str) -> bytes:
@@ -660,6 +706,7 @@ def files(result: RobustResult, target: Path) -> dict:
         "schedule.csv": first.schedule,
         "new_capacity.csv": result.new_capacity,
         "regret.csv": table,
+        "insurance.csv": insurance_table(result),
         "constraints.csv": pd.concat(cons, ignore_index=True) if cons else pd.DataFrame(),
         "regret.png": regret_chart(table, f"{problem.sweep.name}: regret of the shared plan "
                                           f"({OBJECTIVE_TITLES[problem.objective]})"),
@@ -706,7 +753,15 @@ def lines(result: RobustResult) -> list[str]:
     if worst.regret is not None:
         out.append(f"worst regret {worst.regret:,.1f} in {worst.rc.id} (own optimum {worst.rc.own:,.1f})")
     n = int(p0[0].schedule["exit_year"].notna().sum())
-    out.append(f"{n} unit(s) exit in the shared plan")
+    ins = insurance_table(result)
+    extra = ins[ins["role"] == "insurance"] if not ins.empty else ins
+    held = float(extra["capacity"].sum()) if len(extra) else 0.0
+    out.append(f"{n} unit(s) exit in the shared plan; {len(extra)} of them ({held:,.0f} 万吨/yr) as insurance "
+               f"(some case's own plan keeps them)")
+    exp_own = sum(p.rc.weight * p.rc.own for p in p0 if p.rc.own is not None)
+    if all(p.rc.own is not None for p in p0):
+        out.append(f"one plan for all costs {sum(p.rc.weight * p.cost for p in p0) - exp_own:,.1f} more in the "
+                   f"expected case than each case's own plan")
     if result.note:
         out.append(f"note: {result.note}")
     return out
