@@ -219,6 +219,32 @@ def test_indicators_are_shared_and_checked_in_every_case(tmp_path):
         checked_in_every_case(result)
 
 
+def test_expected_cost_by_blocks_equals_the_whole_model(tmp_path, monkeypatch):
+    """Coal and clinker fall into blocks no rule ties together: the expected cost is solved block
+    by block (cases alike in a block counted once) and equals the one joint solve."""
+    import exitopt.robust as robust
+
+    units = MINES + [dict(unit_id="K1", product="clinker", capacity=100, workers=20),
+                     dict(unit_id="K2", product="clinker", capacity=120, workers=8),
+                     dict(unit_id="K3", product="clinker", capacity=90, workers=15)]
+    scen = {**BASE, "sectors": {**BASE["sectors"], "cement": {"resettlement_per_worker": 3.0}},
+            "utilisation": [{"name": "clinker use", "product": "clinker", "demand": {2018: 200.0},
+                             "min_utilisation": 0.8}]}
+    write_scenario(tmp_path, units, scen)
+    path = tmp_path / "sweep.toml"
+    path.write_text('name = "two_blocks"\nbase = "scenario.toml"\n[[axes]]\n'
+                    "path = 'targets[name=\"task\"].at_least'\nvalues = [60, 110]\n[[axes]]\n"
+                    "path = 'utilisation[name=\"clinker use\"].demand.2018'\nvalues = [150, 200]\n"
+                    "[robust]\nweights = { c0001 = 3, c0004 = 2 }\n", encoding="utf-8")
+    result = solve_problem(read_problem(path))
+    assert "independent blocks" in result.outcome.message
+    checked_in_every_case(result)
+    monkeypatch.setattr(robust, "block_groups", lambda problem: [])
+    whole = solve_problem(read_problem(path))
+    assert "independent blocks" not in whole.outcome.message
+    assert result.value == pytest.approx(whole.value, rel=1e-9)
+
+
 def test_own_optima_come_from_the_sweep_ledger(tmp_path):
     """A sweep run first leaves its optima in its ledger; robust takes them from there."""
     from exitopt.sweep import run_sweep

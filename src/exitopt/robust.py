@@ -414,7 +414,9 @@ def solve_problem(problem: RobustProblem, *, ledger_folder: Path | None = None,
     settings = problem.base.scenario.solver
     t_build = time.perf_counter() - t0 - t_own
     progress(f"the shared plan of {len(problem.cases)} case(s): solving ({OBJECTIVE_TITLES[problem.objective]})")
-    outcome = highs.solve(top, settings, warm=False)
+    outcome = by_blocks(top, problem, settings, progress) if problem.objective == "expected" else None
+    if outcome is None:
+        outcome = highs.solve(top, settings)
     if outcome.status == "infeasible":
         raise InfeasibleError(diagnose_shared(top, problem), None)
     highs.require_plan(outcome)
@@ -428,6 +430,90 @@ def solve_problem(problem: RobustProblem, *, ledger_folder: Path | None = None,
     result.timings = {"own_optima": t_own, "build": t_build, "solve": t_solve,
                       "report": time.perf_counter() - t0 - t_own - t_build - t_solve}
     return result
+
+
+def block_groups(problem: RobustProblem) -> list[frozenset[str]]:
+    """The product blocks (:mod:`exitopt.blocks`) that no case's rules tie together; [] when
+    some case does not split (a budget) or the cases split differently."""
+    from .blocks import product_blocks
+
+    groups = None
+    for rc in problem.cases:
+        mine = set(product_blocks(rc.inst))
+        if not mine or (groups is not None and mine != groups):
+            return []
+        groups = mine
+    return sorted(groups or [], key=lambda g: sorted(g))
+
+
+def by_blocks(top: pyo.ConcreteModel, problem: RobustProblem, settings, progress=lambda _m: None
+              ) -> highs.Outcome | None:
+    """The least expected cost block by block: the expected cost is a sum over the products'
+    blocks, so each block's shared plan is solved apart, over the cases that differ in it (cases
+    that leave a block alike count once, with their weights added). The blocks' plans are then
+    fixed in the whole model (a small LP) to check the rules that span blocks (worker caps).
+
+    Returns the outcome in ``top`` (its plan loaded), or None when the whole must be solved:
+    no blocks, a block without a plan, the joint check failing, or a gap wider than allowed.
+    """
+    from .blocks import block_key, sub_instance
+
+    groups = block_groups(problem)
+    if not groups:
+        return None
+    started = time.perf_counter()
+    d = highs.deadline()
+    size = {g: max(int(problem.base.units["product"].isin(g).sum()), 1) for g in groups}
+    exits: dict[tuple, float] = {}
+    built: dict[str, float] = {}
+    bound, limited, solver = 0.0, False, 0.0
+    for i, g in enumerate(groups):
+        merged: dict[str, RobustCase] = {}
+        for rc in problem.cases:
+            sub = sub_instance(rc.inst, g)
+            key = block_key(sub)
+            if key in merged:
+                merged[key].weight += rc.weight
+            else:
+                merged[key] = RobustCase(rc.case, sub, rc.weight)
+        part = RobustProblem(problem.sweep, problem.base, list(merged.values()), "expected")
+        progress(f"block {', '.join(sorted(g))}: {len(merged)} distinct case(s)")
+        share = d.share(size[g], sum(size[h] for h in groups[i:]) * 1.1)
+        sub_top = build_shared(part)
+        set_objective(sub_top, part)
+        outcome = highs.solve(sub_top, settings, time_limit=share, warm=False)
+        if not outcome.has_solution or outcome.bound is None:
+            return None
+        for k in sub_top.X:
+            exits[k] = round(sub_top.x[k].value or 0.0)
+        for j in sub_top.J:
+            built[j] = round(sub_top.a[j].value or 0.0)
+        bound += outcome.bound
+        limited |= outcome.status == "limit"
+        solver += outcome.solver_seconds or 0.0
+    fixed = []
+    for k in top.X:
+        if not top.x[k].fixed:
+            top.x[k].fix(exits.get(k, 0.0))
+            fixed.append(top.x[k])
+    for j in top.J:
+        if not top.a[j].fixed:
+            top.a[j].fix(built.get(j, 0.0))
+            fixed.append(top.a[j])
+    try:
+        check = highs.solve(top, settings, grace=True)
+    finally:
+        for v in fixed:
+            v.unfix()
+    if check.status != "optimal":
+        return None  # a rule across blocks (a worker cap) breaks: solve the whole, from scratch
+    gap = highs.gap(check.objective, bound)
+    if not limited and (gap is None or gap > settings.rel_gap + 1e-9):
+        return None
+    status = "limit" if limited else "optimal"
+    what = "one or more stopped at the time limit" if limited else "each solved to its gap"
+    return highs.Outcome(status, True, check.objective, bound, gap, time.perf_counter() - started,
+                         f"{len(groups)} independent blocks, {what}", solver + (check.solver_seconds or 0.0))
 
 
 def _integer_values(top: pyo.ConcreteModel) -> list:
