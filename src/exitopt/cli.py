@@ -482,9 +482,9 @@ def robust(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML): base scenario, axes, variants.")],
     objective: Annotated[str | None, typer.Option(
         "--objective", metavar="expected|worst|regret", show_default=False,
-        help="What the one plan minimises: the expected cost over the cases (weights from [robust] weights), "
-             "the worst case's cost, or the worst regret (cost above the case's own optimum). Default: "
-             "[robust] objective in the sweep file, else expected.")] = None,
+        help="What the one plan minimises: the expected cost over the cases (weighted as the sweep file's "
+             "robust table says), the worst case's cost, or the worst regret (cost above the case's own "
+             "optimum). Default: the objective of the sweep file's robust table, else expected.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<sweep name>_robust).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
     ledger_dir: Annotated[Path | None, typer.Option(
