@@ -731,6 +731,9 @@ def regret_chart(table: pd.DataFrame, title: str) -> bytes:
     ax.set_xticks(range(n))
     ax.set_xticklabels(table["case"], rotation=90 if n > 12 else 0, fontsize=7)
     ax.set_ylabel("regret (objective units)", fontsize=8)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.axhline(0, color="#333", linewidth=0.6)
     ax.set_title(title, fontsize=9)
     buf = io.BytesIO()
