@@ -146,3 +146,26 @@ def stops_at_first_plan(host: str, port: int, key: str) -> None:
                 result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
                 result["status"] = "Time limit reached"
             conn.send(("done", result))
+
+
+def every_search_at_the_limit(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but report every search (a job with integer decisions left free) as
+    stopped at the time limit with its plan in hand and a bound below it."""
+    from multiprocessing.connection import Client
+
+    import highspy
+
+    from exitopt.highs_worker import run
+
+    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+        while True:
+            job = conn.recv()
+            if job is None:
+                return
+            a = job["arrays"]
+            result = run(job, conn)
+            if bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any()) and result["has_solution"]:
+                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
+                result["status"] = "Time limit reached"
+                result["bound"] = result["objective"] - 0.05 * abs(result["objective"]) - 1.0
+            conn.send(("done", result))

@@ -483,6 +483,54 @@ def sweep(
 
 @command()
 @friendly
+def robust(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML): base scenario, axes, variants.")],
+    objective: Annotated[str | None, typer.Option(
+        "--objective", metavar="expected|worst|regret", show_default=False,
+        help="What the one plan minimises: the expected cost over the cases (weighted as the sweep file's "
+             "robust table says), the worst case's cost, or the worst regret (cost above the case's own "
+             "optimum). Default: the objective of the sweep file's robust table, else expected.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./<sweep name>_robust).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+    ledger_dir: Annotated[Path | None, typer.Option(
+        "--ledger", metavar="DIR", show_default=False,
+        help="Folder of an `exitopt sweep` of this file, whose ledger gives the cases' own optima "
+             "(default: ./<sweep name> when it holds one); cases it lacks are solved first.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.5, max=1e6, show_default=False, callback=_seconds,
+        help="Seconds for the whole command (every case's own optimum and the shared plan); default: the "
+             "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
+             "limit: exit 4, with the best shared plan found written when there is one.")] = None,
+) -> None:
+    """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
+    (cases/*.toml), regret.csv and regret.png."""
+    from .output import prepare_folder, write_folder
+    from .robust import default_time_limit, files, lines, read_problem, solve_problem
+
+    wall = time.time()
+    problem = read_problem(sweep_file, objective)
+    _start_solver()
+    target = out_dir if out_dir is not None else Path.cwd() / f"{problem.sweep.name}_robust"
+    prepare_folder(target, force)
+    ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
+    from .highs import limit
+
+    seconds = time_limit if time_limit is not None else default_time_limit(problem)
+    with limit(seconds, started=wall), _working(f"one plan for {problem.sweep.name}"):
+        result = solve_problem(problem, ledger_folder=ledger, progress=_progress)
+        content = files(result, target)
+    write_folder(target, content, force=force)
+    for line in lines(result):
+        say(line)
+    out.print(f"written to {target}", markup=False, soft_wrap=True)
+    if result.cut_short:
+        err.print("[yellow]stopped at the time limit:[/] the plan written is the best found in time (see status "
+                  "in run.json, and own_status in regret.csv for the cases' own optima).", soft_wrap=True)
+        raise typer.Exit(EXIT_LIMIT)
+
+
+@command()
+@friendly
 def template(
     out_file: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("exitopt_template.xlsx"),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,

@@ -17,6 +17,10 @@ A sweep file reads::
     name = "Hetaoyu approved"
     set = { "new_capacity.approve" = ["NEW-M0238"] }
 
+    [robust]                              # read by `exitopt robust` only
+    objective = "regret"                  # expected (default) | worst | regret
+    weights = { c0001 = 2, c0002 = 1 }    # case weights of the expected cost (1 when not given)
+
 A *path* names one value of the scenario: dotted keys (``objective.fiscal_weight``,
 ``caps.budget.2018``), list items by position (``concentration[0]``) or by a field
 (``utilisation[name="coal supply"]``). Cases are the axes' combinations, crossed with the
@@ -125,6 +129,24 @@ class Variant(_Strict):
     set: dict[str, Any] = Field(default_factory=dict, description="path -> value to set.")
 
 
+class Robust(_Strict):
+    """How ``exitopt robust`` chooses the one plan shared by every case (docs/model.md#robust)."""
+
+    objective: Literal["expected", "worst", "regret"] = Field(
+        "expected", description="expected (weighted mean cost), worst (highest cost) or regret (highest cost "
+                                "above the case's own optimum).")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Case id -> weight of the expected cost, 0 or more (1 when not given).")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, w: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in w.items() if not (v >= 0 and math.isfinite(v))]
+        if bad:
+            raise ValueError(f"the weight of {bad[0]} must be a number, 0 or more")
+        return w
+
+
 class SweepFile(_Strict):
     """The whole sweep file."""
 
@@ -137,6 +159,7 @@ class SweepFile(_Strict):
     time_limit: float | None = Field(None, gt=0, description="Seconds per case (default: the scenario's).")
     axes: list[Axis] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
+    robust: Robust = Field(default_factory=Robust)
 
     @field_validator("name")
     @classmethod
