@@ -193,6 +193,10 @@ CASES = [
     ("serve-bad-value", ["serve", "{bad_value}", "--no-open", "--port", "0"], 2, "attrition"),
     ("serve-missing-file", ["serve", "{missing}", "--no-open", "--port", "0"], 2, "no_such_file.toml"),
     ("serve-bad-port", ["serve", "{gansu}", "--no-open", "--port", "70000"], 2, "--port"),
+    ("serve-negative-time-limit", ["serve", "{gansu}", "--no-open", "--port", "0", "--time-limit", "-5"], 2,
+     "--time-limit"),
+    ("serve-nan-time-limit", ["serve", "{gansu}", "--no-open", "--port", "0", "--time-limit", "nan"], 2,
+     "from 0.5 to 1,000,000"),
     ("serve-address-not-here", ["serve", "{gansu}", "--no-open", "--port", "0", "--host", "203.0.113.1"], 2,
      "cannot listen"),
     # template
@@ -206,7 +210,7 @@ CASES = [
 def test_a_refusal_is_one_clean_message_and_nothing_after(files, args, code, words):
     argv = [a.format(**{k: v.as_posix() for k, v in files.items()}) for a in args]
     got, text, left = run(argv, files["dir"])
-    flat = " ".join(text.split())
+    flat = " ".join(text.replace("│", " ").split())  # a message in a box: its text, unboxed
     assert got == code, text
     assert "Traceback" not in text and "internal error" not in text, text
     assert "leaked" not in text and "Warning" not in text, text

@@ -103,11 +103,10 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 def _seconds(value: float | None) -> float | None:
-    """--time-limit: a number of seconds (the range check lets NaN through)."""
-    if value is not None and not (value > 0 and value < float("inf")):
-        raise typer.BadParameter(f"give a number of seconds, 0.5 or more (got {value:g}).")
+    """--time-limit: a number of seconds from 0.5 to 1,000,000 (NaN and inf refused too)."""
+    if value is not None and not (0.5 <= value <= 1e6):
+        raise typer.BadParameter(f"give a number of seconds from 0.5 to 1,000,000 (got {value:g}).")
     return value
-
 
 
 def friendly(fn: Callable) -> Callable:
@@ -139,7 +138,7 @@ def friendly(fn: Callable) -> Callable:
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 TimeLimit = Annotated[float | None, typer.Option(
-    "--time-limit", min=0.5, max=1e6, show_default=False, callback=_seconds,
+    "--time-limit", show_default=False, callback=_seconds,
     help="Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
          "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
 
@@ -560,7 +559,9 @@ def serve(
         "--host", help="Address to listen on. Only 127.0.0.1 (this computer) is private; any other address, "
                        "e.g. 0.0.0.0, serves the page to the network and needs the printed access token.")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the browser.")] = True,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", show_default=False, callback=_seconds,
+        help="Seconds per solve; overrides the scenario's.")] = None,
 ) -> None:
     """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
     import signal

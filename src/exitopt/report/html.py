@@ -1,9 +1,11 @@
 """briefing.html: one self-contained page (inline CSS, charts embedded as base64 data URIs, no
 link to anything outside the file), so it opens offline and can be mailed as one attachment.
 
-It shows the headline figures, exits by product, the plan itself (every unit that exits, by
-sector and year), the charts, and the rules that bind. Large type and tables that scroll
-sideways keep it readable on a phone and on a projector.
+It shows what a reader needs first at the top: the headline figures, exits by product, the charts
+and the rules that bind; then the plan itself (every unit that
+exits, by sector and year). Large type, cells that never break a word or a Chinese term into single
+characters, and tables that scroll sideways inside their box keep it readable on a phone and on a
+projector.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ h2 { font-size: 1.35em; border-bottom: 3px solid #9DB8DA; padding-bottom: 0.2em;
 h3 { font-size: 1.15em; margin: 1.2em 0 0.3em; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.95em; }
-th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; vertical-align: top; }
+th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; vertical-align: top; word-break: keep-all;
+         overflow-wrap: normal; }
 th { background: #DCE6F1; text-align: left; }
 td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -37,15 +40,21 @@ tr.total td { font-weight: bold; background: #f3f6fa; }
 table.plan td:nth-child(2), table.plan td:nth-child(4), table.plan td:nth-child(5) { white-space: nowrap; }
 table.plan td:nth-child(3) { min-width: 9em; }
 table.headline th { width: 22em; }
+table#binding td:nth-child(3), table#binding td:nth-child(5), table#binding td:last-child { white-space: nowrap; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 720px), 1fr)); gap: 0 1.2em; }
+p.hint { display: none; }
 figcaption { font-size: 0.9em; color: #444; }
 p.note { color: #7a4300; background: #fff4e0; padding: 0.4em 0.8em; }
 p.small { font-size: 0.85em; color: #444; }
 @media (max-width: 640px) {
   body { padding: 0.6em; }
-  table.headline th { width: auto; }
+  table.headline th { width: auto; white-space: normal; }
   th, td { padding: 0.3em 0.4em; }
+  p.hint { display: block; font-size: 0.85em; color: #444; }
+  .charts figure { overflow-x: auto; -webkit-overflow-scrolling: touch; }
+  .charts figure img { max-width: none; width: 600px; }
 }
 @media print { .scroll { overflow: visible; } }
 """
@@ -359,12 +368,13 @@ def data_uri(png: Path) -> str:
 
 
 def charts_section(charts: list[Chart], folder: Path) -> str:
-    """Every chart as an embedded image with its caption."""
+    """Every chart as an embedded image with its caption, in a grid (side by side on a screen wide
+    enough for two at a readable size; on a phone one under the other, each scrolling sideways)."""
     figs = []
     for ch in charts:
         figs.append(f'<figure><img alt="{escape(ch.title)}" src="{data_uri(Path(folder) / ch.file)}">'
                     f"<figcaption>{escape(ch.title)}</figcaption></figure>")
-    return "".join(figs)
+    return f'<div class="charts">{"".join(figs)}</div>' if figs else ""
 
 
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
@@ -380,13 +390,14 @@ def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, not
         headline_section(run, lang),
         f"<h3>{escape(labels.text('exits_by_product', lang))}</h3>",
         exits_section(run, lang),
-        f"<h2>{escape(labels.text('plan', lang))}</h2>",
-        plan_section(run, lang),
+        f'<p class="hint">{escape(labels.text("scroll_hint", lang))}</p>',
         f"<h2>{escape(labels.text('charts', lang))}</h2>",
         f'<p class="note">{escape(note)}</p>' if note else "",
         charts_section(charts, chart_folder),
         f"<h2>{escape(labels.text('binding', lang))}</h2>",
         binding_section(run, lang),
+        f"<h2>{escape(labels.text('plan', lang))}</h2>",
+        plan_section(run, lang),
         f'<p class="small">{escape(labels.text("source", lang))}: {escape(run_folder_name(run))}</p>',
         "</body></html>",
     ]

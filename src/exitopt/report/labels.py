@@ -162,6 +162,7 @@ TEXT = {
     "exits_by_product": ("分产品退出", "Exits by product"),
     "units": ("单位数", "Units"),
     "charts": ("图表", "Charts"),
+    "scroll_hint": ("表格较宽时可左右滑动查看。", "Wide tables scroll sideways."),
     "binding": ("起约束作用的规则", "Rules that bind"),
     "binding_none": ("没有起约束作用的规则。", "No rule binds."),
     "binding_note": (
