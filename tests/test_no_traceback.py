@@ -120,6 +120,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     f["infeasible"] = write_scenario(d / "infeasible", TINY_UNITS, {
         **TINY, "targets": [{"name": "coal 900", "product": "coal", "by": 2017, "at_least": 900.0}]})
     f["dir"] = d
+    f["repo"] = REPO
     return f
 
 
@@ -199,6 +200,12 @@ CASES = [
      "from 0.5 to 1,000,000"),
     ("serve-address-not-here", ["serve", "{gansu}", "--no-open", "--port", "0", "--host", "203.0.113.1"], 2,
      "cannot listen"),
+    # robust
+    ("robust-missing-file", ["robust", "{missing}", "--out", "{dir}/r1"], 2, "no_such_file.toml"),
+    ("robust-bad-objective", ["robust", "{repo}/models/sweeps/robust_2016.toml", "--objective", "best",
+                              "--out", "{dir}/r2"], 2, "choose expected, worst or regret"),
+    ("robust-bad-time-limit", ["robust", "{repo}/models/sweeps/robust_2016.toml", "--time-limit", "-3",
+                               "--out", "{dir}/r3"], 2, "from 0.5 to 1,000,000"),
     # template
     ("template-not-xlsx", ["template", "--out", "{dir}/template.txt"], 5, ".xlsx"),
     ("template-file-in-the-way", ["template", "--out", "{existing_file}"], 5, "--force"),

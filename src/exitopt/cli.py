@@ -496,7 +496,7 @@ def robust(
         help="Folder of an `exitopt sweep` of this file, whose ledger gives the cases' own optima "
              "(default: ./<sweep name> when it holds one); cases it lacks are solved first.")] = None,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", min=0.5, max=1e6, show_default=False, callback=_seconds,
+        "--time-limit", show_default=False, callback=_seconds,
         help="Seconds for the whole command (every case's own optimum and the shared plan); default: the "
              "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
              "limit: exit 4, with the best shared plan found written when there is one.")] = None,
@@ -508,9 +508,9 @@ def robust(
 
     wall = time.time()
     problem = read_problem(sweep_file, objective)
-    _start_solver()
     target = out_dir if out_dir is not None else Path.cwd() / f"{problem.sweep.name}_robust"
     prepare_folder(target, force)
+    _start_solver()
     ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
     from .highs import limit
 
