@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -173,3 +174,21 @@ def test_bad_fund_figures_are_refused_plainly(tmp_path, scenario_file, caps, wor
     done = exitopt("solve", path, "--out", tmp_path / "run")
     assert done.returncode == 2 and "Traceback" not in done.out and words in done.out, done.out
     assert not (tmp_path / "run").exists()
+
+
+def test_the_briefing_names_the_award_parts_and_the_fund(tmp_path, scenario_file):
+    # the run of test_base_and_ladder_parts_by_hand with a fund: its briefing, in each language,
+    # workbook heads the award's two parts and names the fund's row in its own words
+    scen = {"ladder": {"2016": 1.1}, "sectors": {"coal": {"award_per_capacity": 10.0, "award_base_share": 0.8}},
+            "mandatory": [dict(name="A goes", by=2016, where={"units": ["A"]})], "caps": {"award_fund": 5000.0}}
+    solved(tmp_path, scenario_file, [dict(unit_id="A")], scen)
+    for lang, words in (("en", ("Base award (10k yuan)", "Ladder award (10k yuan)", "award fund")),
+                        ("zh", ("基础奖补(万元)", "梯级奖补(万元)", "奖补资金总额上限"))):
+        done = exitopt("report", tmp_path / "run", "--lang", lang)
+        assert done.returncode == 0 and "Traceback" not in done.out, done.out
+        book = openpyxl.load_workbook(tmp_path / "run" / f"report_{lang}" / "briefing.xlsx", read_only=True)
+        cells = {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                 for v in row if v is not None}
+        book.close()
+        missing = [w for w in words if not any(w in c for c in cells)]
+        assert not missing, missing
