@@ -192,3 +192,15 @@ def test_the_briefing_names_the_award_parts_and_the_fund(tmp_path, scenario_file
         book.close()
         missing = [w for w in words if not any(w in c for c in cells)]
         assert not missing, missing
+
+
+def test_the_meeting_room_offers_the_fund_and_sets_it(tmp_path, make_instance):
+    from exitopt.serve import solving
+
+    inst = make_instance(tmp_path, [dict(unit_id="A")], {"sectors": {"coal": {"award_products": ["coal"]}}})
+    nums = {a.path: a for a in solving.adjustable(inst.scenario)}
+    assert nums["caps.award_fund"].value is None and nums["caps.award_fund_per_year.2017"].value is None
+    assert nums["sectors.coal.award_base_share"].value == 0.0
+    assert "sectors.coal.award_products" not in nums  # a list of products, not a number
+    changed = solving.variant(inst, [], {"caps.award_fund": 800.0, "caps.award_fund_per_year.2017": 300.0})
+    assert changed.scenario.caps.award_fund == 800.0 and changed.scenario.caps.award_fund_per_year == {2017: 300.0}

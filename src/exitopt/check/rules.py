@@ -41,6 +41,8 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
     objective = scen.objective.jobs_weight * jobs + scen.objective.fiscal_weight * fiscal
     cols = ["unit_id", "product", "capacity", "exit_year", "mode", "counted", "indicator",
             "workers_displaced", "outlay", "award", "losses_paid", "revenue_foregone", "stranded_value"]
+    if any(c.award_base_share > 0 for c in scen.sectors.values()):
+        cols[cols.index("award") + 1:cols.index("award") + 1] = ["award_base", "award_ladder"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
