@@ -204,3 +204,28 @@ def test_the_meeting_room_offers_the_fund_and_sets_it(tmp_path, make_instance):
     assert "sectors.coal.award_products" not in nums  # a list of products, not a number
     changed = solving.variant(inst, [], {"caps.award_fund": 800.0, "caps.award_fund_per_year.2017": 300.0})
     assert changed.scenario.caps.award_fund == 800.0 and changed.scenario.caps.award_fund_per_year == {2017: 300.0}
+
+
+def test_indicators_give_up_the_award_of_the_unit_that_yields_them(tmp_path, scenario_file):
+    # An approved coal project of 40 万吨/yr in 2016 needs 1.25 × 40 = 50 of indicators. State mine
+    # S (100, 10 per 万吨: 1,000) and private mine Q (100, a fixed 120 per mine: 1.2 per 万吨) both
+    # close in 2016. The indicators come from Q, which gives up 50 × 1.2 = 60 of its award:
+    # awards 1,000 + 60 = 1,060, fiscal −1,060 (from S they would give up 500).
+    units = [dict(unit_id="S"), dict(unit_id="Q", owner="private")]
+    scen = {"sectors": {"coal": {"award_per_capacity": 10.0, "award_nonstate_per_unit": 120.0}},
+            "replacement": [dict(product="coal", ratio=1.25)],
+            "mandatory": [dict(name="both go", by=2016, where={"units": ["S", "Q"]})]}
+    projects = [dict(project_id="P", capacity=40.0, status="approved")]
+    path = scenario_file(tmp_path / "in", units, scen, projects)
+    done = exitopt("solve", path, "--out", tmp_path / "run")
+    assert done.returncode == 0 and "Traceback" not in done.out, done.out
+    record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    s = pd.read_csv(tmp_path / "run" / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
+    assert record["fiscal"] == pytest.approx(-1060.0, rel=1e-9)
+    assert s.at["Q", "indicator"] == pytest.approx(50.0) and s.at["Q", "award"] == pytest.approx(60.0)
+    assert s.at["S", "indicator"] == 0.0 and s.at["S", "award"] == pytest.approx(1000.0)
+    # the checker allocates the indicators itself (lowest award per 万吨 first) and prices the same
+    plan = tmp_path / "plan.csv"
+    plan.write_text("unit_id,exit_year\nS,2016\nQ,2016\n", encoding="utf-8")
+    done = exitopt("check", path, plan)
+    assert done.returncode == 0 and "Fiscal: -1,060.0 万元" in done.out, done.out
