@@ -229,3 +229,11 @@ def test_indicators_give_up_the_award_of_the_unit_that_yields_them(tmp_path, sce
     plan.write_text("unit_id,exit_year\nS,2016\nQ,2016\n", encoding="utf-8")
     done = exitopt("check", path, plan)
     assert done.returncode == 0 and "Fiscal: -1,060.0 万元" in done.out, done.out
+
+
+def test_validate_names_the_fund(tmp_path, scenario_file):
+    path = scenario_file(tmp_path / "in", [dict(unit_id="A")],
+                         {"caps": {"award_fund": 2500.0, "award_fund_per_year": {"2016": 900.0}}})
+    done = exitopt("validate", path)
+    assert done.returncode == 0 and "Traceback" not in done.out, done.out
+    assert "award fund: 2,500 万元 over the plan, a limit in 1 year(s)" in done.out
