@@ -12,6 +12,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from exitopt.inputs import bind
+from exitopt.solve import solve_instance
+from exitopt.vocab import PRODUCT_SECTOR
+
 
 def exitopt(*args) -> subprocess.CompletedProcess:
     """The command as a real process; its whole console text is in .out."""
@@ -237,3 +241,22 @@ def test_validate_names_the_fund(tmp_path, scenario_file):
     done = exitopt("validate", path)
     assert done.returncode == 0 and "Traceback" not in done.out, done.out
     assert "award fund: 2,500 万元 over the plan, a limit in 1 year(s)" in done.out
+
+
+@pytest.mark.slow
+def test_gansu_with_the_award_keys_at_their_defaults_solves_as_before(gansu_result):
+    """Naming the new award keys at what their defaults mean — no base share, every product of
+    the sector, non-state units at the state rate, a net budget, a fund no plan reaches — leaves
+    the Gansu optimum and plan as they are."""
+    inst = gansu_result.inst
+    scen = inst.scenario
+    sectors = {s: c.model_copy(update={"award_base_share": 0.0, "award_nonstate_per_capacity": c.award_per_capacity,
+                                       "award_products": [p for p, of in PRODUCT_SECTOR.items() if of == s]})
+               for s, c in scen.sectors.items()}
+    caps = scen.caps.model_copy(update={"budget_basis": "net", "award_fund": 1e9})
+    again = solve_instance(bind(scen.model_copy(update={"sectors": sectors, "caps": caps}), inst.units,
+                                inst.projects, files=inst.files, scenario_path=inst.scenario_path))
+    assert again.objective == pytest.approx(gansu_result.objective, rel=1e-9)
+    cols = ["unit_id", "exit_year", "mode", "indicator", "outlay", "award"]
+    pd.testing.assert_frame_equal(again.schedule[cols], gansu_result.schedule[cols])
+    assert gansu_result.schedule["award"].gt(0).any()  # the award takes part in the plan
