@@ -37,7 +37,8 @@ SECTOR = {"coal": "coal", "clinker": "cement"}
 #: defaults (0 where a term does not apply)"
 SECTOR_DEFAULTS = {"resettlement_per_worker": 0.0, "exit_cost_per_capacity": {}, "redeployed_share": {},
                    "award_per_capacity": 0.0, "revenue_per_capacity": 0.0, "stranded_per_capacity": 0.0,
-                   "service_life": None, "relocate_stranded_share_kept": 0.0}
+                   "service_life": None, "relocate_stranded_share_kept": 0.0, "award_products": None,
+                   "award_base_share": 0.0, "award_nonstate_per_capacity": None, "award_nonstate_per_unit": None}
 TOL = 1e-7
 
 
@@ -194,6 +195,29 @@ def random_spec(seed: int) -> dict:
             u["fiscal_contribution"] = float(extra.randint(0, 30))
         if extra.random() < 0.25:
             u["stranded_value"] = float(extra.randint(0, 300))
+    # the award as its rules pay it, and the fund, from their own stream: a base share, the
+    # products that earn it, a non-state award per unit or per capacity, private units, a fund
+    # over the plan or per year, and a budget on outlay before the award
+    award = random.Random(seed + 4_000_037)
+    for sector, costs in scen["sectors"].items():
+        if award.random() < 0.4:
+            costs["award_base_share"] = award.choice([0.5, 0.8, 1.0])
+        if sector == "cement" and award.random() < 0.4:
+            costs["award_products"] = award.choice([["cement"], ["clinker"]])
+        kind = award.random()
+        if kind < 0.25:
+            costs["award_nonstate_per_unit"] = float(award.choice([0, 50, 120, 400]))
+        elif kind < 0.5:
+            costs["award_nonstate_per_capacity"] = float(award.choice([0, 2, 8, 20]))
+    for u in units:
+        if award.random() < 0.35:
+            u["owner"] = "private"
+    if award.random() < 0.25:
+        scen.setdefault("caps", {})["award_fund"] = float(award.randint(0, 3000))
+    if award.random() < 0.25:
+        scen.setdefault("caps", {})["award_fund_per_year"] = {award.choice(years): float(award.randint(0, 1500))}
+    if "budget" in scen.get("caps", {}) and award.random() < 0.4:
+        scen["caps"]["budget_basis"] = "gross"
     return {"units": units, "scenario": scen, "projects": projects}
 
 
@@ -290,6 +314,33 @@ def new_terms(spec: dict, plan: dict) -> tuple[float, float]:
     return foregone, stranded
 
 
+def award_of(c: dict, u: dict, y: int, ladder: float) -> float:
+    """万元 of award an exit in y earns: the rate a_u (0 off the award's products; a non-state unit's
+    own figure), base share unweighted, the rest × the ladder, on the whole capacity."""
+    if c["award_products"] is not None and u["product"] not in c["award_products"]:
+        return 0.0
+    rate = c["award_per_capacity"]
+    if u.get("owner", "state") != "state":
+        if c["award_nonstate_per_unit"] is not None:
+            rate = c["award_nonstate_per_unit"] / u["capacity"]
+        elif c["award_nonstate_per_capacity"] is not None:
+            rate = c["award_nonstate_per_capacity"]
+    b = c["award_base_share"]
+    return (b * rate + (1 - b) * ladder * rate) * u["capacity"]
+
+
+def awards(spec: dict, plan: dict) -> dict[int, float]:
+    """万元 of award paid per year (what the fund pays)."""
+    scen = spec["scenario"]
+    paid = {y: 0.0 for y in range(scen["first_year"], scen["last_year"] + 1)}
+    for u in spec["units"]:
+        if plan[u["unit_id"]] is not None:
+            y = plan[u["unit_id"]][0]
+            c = {**SECTOR_DEFAULTS, **scen["sectors"].get(SECTOR[u["product"]], {})}
+            paid[y] += award_of(c, u, y, scen["ladder"][y])
+    return paid
+
+
 def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[str, int], float]]:
     """(objective, undiscounted outlay by year, displaced workers by (region, year)) of a plan."""
     scen = spec["scenario"]
@@ -315,7 +366,7 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
         jobs += d
         displaced[u["region"], y] = displaced.get((u["region"], y), 0.0) + d
         outlay[y] += (c["resettlement_per_worker"] * d + c["exit_cost_per_capacity"].get(mode, 0.0) * u["capacity"]
-                      - c["award_per_capacity"] * scen["ladder"][y] * u["capacity"] + written_off(c, u, y, mode))
+                      - award_of(c, u, y, scen["ladder"][y]) + written_off(c, u, y, mode))
     w = scen["objective"]
     fiscal = sum(o * (1 + w["discount_rate"]) ** -(y - scen["first_year"]) for y, o in outlay.items())
     return w["jobs_weight"] * jobs + w["fiscal_weight"] * fiscal, outlay, displaced
@@ -380,8 +431,15 @@ def feasible(spec: dict, plan: dict, built: bool) -> bool:
                 return False
     _, outlay, displaced = price(spec, plan)
     caps = scen.get("caps", {})
+    paid = awards(spec, plan)
     for y, b in caps.get("budget", {}).items():
-        if not le(outlay[y], b):
+        spent = outlay[y] + paid[y] if caps.get("budget_basis") == "gross" else outlay[y]
+        if not le(spent, b):
+            return False
+    if "award_fund" in caps and not le(sum(paid.values()), caps["award_fund"]):
+        return False
+    for y, f in caps.get("award_fund_per_year", {}).items():
+        if not le(paid[y], f):
             return False
     for cap in caps.get("workers", []):
         regions = cap.get("regions") or {u["region"] for u in spec["units"]}
@@ -436,7 +494,7 @@ def load_spec(spec: dict, folder: Path, make_instance):
 
 def expected_path(spec: dict) -> str:
     """How a solve with blocks on must go about the instance, from blocks.py's rules: the products
-    fall into blocks unless a package ties them together ("blocks"); a yearly budget sends a
+    fall into blocks unless a package ties them together ("blocks"); a yearly budget or a fund sends a
     model that would split to the coupled solve ("coupled"); one product, or products tied by a
     package, make one model ("whole")."""
     scen = spec["scenario"]
@@ -446,7 +504,8 @@ def expected_path(spec: dict) -> str:
                for p in scen.get("packages", []))
     if len(products) < 2 or tied:
         return "whole"
-    return "coupled" if scen.get("caps", {}).get("budget") else "blocks"
+    caps = scen.get("caps", {})
+    return "coupled" if caps.get("budget") or "award_fund" in caps or caps.get("award_fund_per_year") else "blocks"
 
 
 def solve_matching(best: float | None, inst, path: str = "whole"):
@@ -581,11 +640,23 @@ def test_generator_covers_both_outcomes():
                 seen.add("unit figures")
             if any(c.get("service_life") for c in sectors.values()) and any("opening_year" in u for u in units):
                 seen.add("age term")
+            plan = optimum(spec, best)
+            paid = awards(spec, plan)
+            if any(c.get("award_base_share") for c in sectors.values()) and sum(paid.values()) > 0:
+                seen.add("base and ladder")
+            if any(u.get("owner") == "private" and plan[u["unit_id"]] is not None for u in units) and any(
+                    "award_nonstate_per_unit" in c or "award_nonstate_per_capacity" in c for c in sectors.values()):
+                seen.add("non-state award")
+            caps = spec["scenario"].get("caps", {})
+            if "award_fund" in caps and sum(paid.values()) > 0:
+                seen.add("fund")
+            if caps.get("budget_basis") == "gross":
+                seen.add("gross budget")
 
     collect()
     assert seen == {"infeasible", "negative", "feasible", "blocks", "coupled", "whole", "sector left out",
                     "figure left out", "mode left out", "revenue foregone", "stranded value", "unit figures",
-                    "age term"}
+                    "age term", "base and ladder", "non-state award", "fund", "gross budget"}
 
 
 # --- replacement: schedules enumerated, the indicator split by an LP --------------------------------

@@ -39,11 +39,12 @@ def cited(text: str) -> set[str]:
 
 #: (anchor, the `rule` values of its rows, its heading's rule number, its scenario key) per family
 REGISTERED = ([(f.key, f.rows, str(f.number), f"[[{f.key}]]") for f in FAMILIES]
-              + [("budget", ("budget",), "9a", "[caps]"), ("workers", ("workers",), "9b", "[[caps.workers]]")])
+              + [("budget", ("budget",), "9a", "[caps]"), ("workers", ("workers",), "9b", "[[caps.workers]]"),
+                 ("award-fund", ("award_fund",), "9c", "[caps]")])
 
 
 def test_the_caps_are_all_registered_here():
-    assert {rows[0] for key, rows, *_ in REGISTERED if key in ("budget", "workers")} == set(CAP_ROWS)
+    assert {rows[0] for key, rows, *_ in REGISTERED if key in ("budget", "workers", "award-fund")} == set(CAP_ROWS)
 
 
 def test_anchors_are_unique():

@@ -510,7 +510,7 @@ def with_names_zh(text: str) -> str:
 
 
 def scenario_2016(units: list[dict]) -> str:
-    """models/national_2016.toml: the national tasks split by province, the fund as yearly budgets."""
+    """models/national_2016.toml: the national tasks split by province, under the award fund."""
     def cap(product: str, prov: str, exitable: bool = True) -> float:
         return sum(float(u["capacity"]) for u in units if u["product"] == product and u["region"] == prov
                    and (not exitable or _exitable(u)))
@@ -533,20 +533,30 @@ def scenario_2016(units: list[dict]) -> str:
         'name = "national_2016"',
         'name_zh = "全国钢铁煤炭去产能任务(2016—2020年)"',
         'description = "National de-capacity task 2016–2020: State Council targets split by province, '
-        'the central award fund as yearly budgets (synthetic unit table)"',
+        'under the central award fund (synthetic unit table)"',
         'units = "../data/national/units.csv"', 'projects = "../data/national/projects.csv"',
         "first_year = 2016", "last_year = 2020",
         "attrition = 0.03",
-        "# award ladder: the fund pays more for early exits (the stepped bonus); as in Gansu",
+        "# award ladder: the fund pays more for early exits (the stepped bonus); as in Gansu. It",
+        "# weights the ladder part of the award only (award_base_share below).",
         "ladder = { 2016 = 1.1, 2017 = 1.0, 2018 = 0.9, 2019 = 0.8, 2020 = 0.7 }", "",
         "# ASSUMPTION: costs, weights and award rates are those of models/gansu_2016.toml, but for",
         "# the steel award: 100 万元 per 万吨 rather than 140, so that a steel exit beyond the task",
         "# does not pay for itself at national scale (with 140 × 1.1 in 2016 it does, and the plan",
         "# retires two and a half times the national steel task in 2016).",
+        "# The award as its national rules pay it (2016, revised 2018, as reported; shared/seed/digest.md):",
+        "# a base part of 80 % without year weight and a ladder part of 20 % weighted by the ladder;",
+        "# paid on the task's product only (coal capacity, crude steel; not pig iron or rolled steel);",
+        "# non-state firms a fixed award, 1.2 million 元 per coal mine (120 万元 per unit) and",
+        "# 140 元/t of steel capacity (140 万元 per 万吨). ASSUMPTION: the base part is paid on counted",
+        "# capacity alone (the rules split it between provinces by task 50 %, workers 30 %, hardship",
+        "# 20 %); the state rates stay those above.",
         "[objective]", "jobs_weight = 10.0", "fiscal_weight = 1.0", "discount_rate = 0.05", "",
         "[sectors.coal]", "resettlement_per_worker = 5.7", "award_per_capacity = 15.0",
+        'award_products = ["coal"]', "award_base_share = 0.8", "award_nonstate_per_unit = 120.0",
         "exit_cost_per_capacity = { close = 10.0 }", "redeployed_share = { close = 0.2 }", "",
         "[sectors.steel]", "resettlement_per_worker = 5.7", "award_per_capacity = 100.0",
+        'award_products = ["crude_steel"]', "award_base_share = 0.8", "award_nonstate_per_capacity = 140.0",
         "exit_cost_per_capacity = { close = 50.0, relocate = 20.0 }",
         "redeployed_share = { close = 0.3, relocate = 0.5 }", "",
         "[sectors.cement]", "resettlement_per_worker = 5.7", "award_per_capacity = 0.0",
@@ -587,14 +597,15 @@ def scenario_2016(units: list[dict]) -> str:
     rest = rest[:rest.index("[[packages]]")] + rest[rest.index("[[mandatory]]"):] if "[[packages]]" in rest else rest
     lines.append("# ---- Rules 2–6 as in the benchmark instance (data/national/build.py --benchmark) -------------")
     lines.append(rest)
-    lines += ["# ---- Rule 9: the fund as a yearly budget, and labour markets --------------------------------",
-              "# ASSUMPTION: the provinces match the central award 1 : 1 (Yunnan's figure), so the public",
-              "# outlay net of the award (resettlement, closure, subsidised losses) may be at most the",
-              "# year's tranche of the fund: 1,000亿元 = 10,000,000 万元 for 2016–2020, 2016 from the",
-              "# base award (Shandong's 19.23亿元 ≈ 7 % of it ⇒ ≈ 275亿元), the rest evenly.",
+    lines += ["# ---- Rule 9: the award fund, and labour markets ---------------------------------------------",
+              "# The central award fund is of fixed size: the awards it pays (base and ladder parts) are at",
+              "# most 1,000亿元 = 10,000,000 万元 for 2016–2020, and at most the year's tranche: 2016 from",
+              "# the base award (ASSUMPTION: Shandong's 19.23亿元 ≈ 7 % of it ⇒ ≈ 275亿元), the rest",
+              "# evenly over 2017–2020. No yearly budget on the provinces' own outlay is stated.",
               "# models/sweeps/national_fund.toml sweeps the fund's size."]
     caps = _caps(units, budget=False)
-    caps.insert(1, "budget = { " + ", ".join(f"{y} = {v:.0f}" for y, v in FUND.items()) + " }")
+    caps[1:1] = [f"award_fund = {sum(FUND.values()):.0f}",
+                 "award_fund_per_year = { " + ", ".join(f"{y} = {v:.0f}" for y, v in FUND.items()) + " }"]
     lines += caps
     lines += ["[solver]", "time_limit = 120", "rel_gap = 5e-3", "threads = 1", ""]
     return with_names_zh("\n".join(lines))

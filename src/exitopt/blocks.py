@@ -8,7 +8,8 @@ steel products, clinker, cement — and the cost is a sum over units. Two rules 
 
 * the yearly **budget** (outlay can be negative in one block and positive in another): with a
   budget, the model is solved whole, by :mod:`exitopt.decompose` (a Lagrangian relaxation of
-  the budget over these blocks);
+  the budget over these blocks); so is one with an **award fund** (the awards of every
+  product draw on it);
 * the **worker caps** per region: each block keeps the caps for its own units, which the joint
   cap implies (displaced workers are never negative), so the blocks together are a relaxation.
 
@@ -49,8 +50,8 @@ class BlockPlan:
 
 def product_blocks(inst: Instance) -> list[frozenset[str]]:
     """The products grouped so that no rule but the worker caps spans two groups; [] when the
-    model cannot be split (a budget, or a single group)."""
-    if inst.scenario.caps.budget:
+    model cannot be split (a budget or an award fund, or a single group)."""
+    if inst.scenario.caps.coupling:
         return []
     products = sorted(set(inst.units["product"]) | set(inst.projects["product"]))
     parent = {p: p for p in products}

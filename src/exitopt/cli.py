@@ -204,6 +204,9 @@ def validate(scenario: ScenarioArg) -> None:
             say(f"{family.key} ({len(rules)}): {names}")
     if s.caps.budget or s.caps.workers:
         out.print(f"caps: budget in {len(s.caps.budget)} year(s), {len(s.caps.workers)} worker cap(s)")
+    if s.caps.has_fund:
+        whole = f"{s.caps.award_fund:,.0f} 万元 over the plan" if s.caps.award_fund is not None else "no total"
+        out.print(f"award fund: {whole}, a limit in {len(s.caps.award_fund_per_year)} year(s)")
     out.print("[green]valid[/]")
 
 

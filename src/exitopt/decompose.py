@@ -1,4 +1,4 @@
-"""Coupled solves: a yearly budget (and worker caps) tying otherwise independent blocks.
+"""Coupled solves: a yearly budget or an award fund (and worker caps) tying otherwise independent blocks.
 
 Without a budget, the national model falls apart into blocks that no rule ties together
 (:mod:`exitopt.blocks`). A yearly budget row ``outlay[y] ≤ budget[y]`` sums the outlay of
@@ -62,14 +62,15 @@ SHARE_RESTRICTED, SHARE_BLOCKS = 0.35, 0.9
 
 
 def coupled(inst: Instance) -> bool:
-    """Whether ``inst`` splits into blocks once its yearly budget is set aside (the budget alone
-    keeps :func:`exitopt.blocks.product_blocks` from splitting it)."""
+    """Whether ``inst`` splits into blocks once its yearly budget and award fund are set aside
+    (they alone keep :func:`exitopt.blocks.product_blocks` from splitting it)."""
     from .blocks import product_blocks
 
     scen = inst.scenario
-    if not scen.caps.budget:
+    if not scen.caps.coupling:
         return False
-    free = scen.model_copy(update={"caps": scen.caps.model_copy(update={"budget": {}})})
+    free = scen.model_copy(update={"caps": scen.caps.model_copy(
+        update={"budget": {}, "award_fund": None, "award_fund_per_year": {}})})
     return bool(product_blocks(Instance(free, inst.units, inst.projects, inst.files, inst.scenario_path)))
 
 
@@ -365,7 +366,7 @@ class Coupled:
         return np.bincount(cols, weights=a["a_value"] * y[a["a_index"]], minlength=n)
 
     def _coupling_rows(self) -> np.ndarray:
-        rows = [self.c.row_of(r.con) for r in self.m.rows if r.rule in ("budget", "workers")]
+        rows = [self.c.row_of(r.con) for r in self.m.rows if r.rule in ("budget", "workers", "award_fund")]
         return np.array(sorted(i for i in rows if i is not None), dtype=np.int64)
 
     def run(self) -> highs.Outcome:

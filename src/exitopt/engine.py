@@ -30,7 +30,7 @@ from . import highs
 from .errors import InfeasibleError, LimitReached
 from .inputs import Instance, bind
 from .model import build
-from .model.cost import contribution, revenue_foregone, unit_exit_price
+from .model.cost import contribution, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
 from .model.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
@@ -121,8 +121,8 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
         if year is None:
             reason = f"protected: {protected[u]}" if u in protected else ""
             rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
-                             outlay=0.0, award=0.0, losses_paid=losses, revenue_foregone=0.0, stranded_value=0.0,
-                             reason=reason))
+                             outlay=0.0, award=0.0, award_base=0.0, award_ladder=0.0, losses_paid=losses,
+                             revenue_foregone=0.0, stranded_value=0.0, reason=reason))
             continue
         indicator = min(ind.get(u, 0.0), cap)
         p = unit_exit_price(scen, r, year, mode, indicator)
@@ -136,9 +136,12 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
         else:
             reason = "chosen"
         rows.append(dict(exit_year=year, mode=mode, counted=counted, indicator=indicator,
-                         workers_displaced=displaced, outlay=outlay, award=award, losses_paid=losses,
+                         workers_displaced=displaced, outlay=outlay, award=award, award_base=p.award_base,
+                         award_ladder=p.award_ladder, losses_paid=losses,
                          revenue_foregone=foregone, stranded_value=stranded, reason=reason))
     df = pd.DataFrame(rows, index=units.index)
+    if not splits_award(scen):  # one award, all of it weighted by the ladder: no split to show
+        df = df.drop(columns=["award_base", "award_ladder"])
     cols = ["unit_id", "name", "name_zh", "sector", "kind", "product", "firm", "group", "region", "capacity"]
     out = pd.concat([units[cols], df], axis=1).reset_index(drop=True)
     out["exit_year"] = out["exit_year"].astype("Int64")

@@ -18,7 +18,7 @@ Each :class:`Family` says, for one rule family:
   checks every one against the unit table;
 * ``notes(inst, rule)`` — for a rule with no row in the model, its line in ``constraints.csv``.
 
-The yearly caps (rule 9: budget and worker caps) are one scenario section, not a list; they are
+The yearly caps (rule 9: budget, worker caps and the award fund) are one scenario section, not a list; they are
 added last, after the cost they cap (see :func:`exitopt.model.build`).
 
 Adding a rule family: the README's "Adding a rule" names every place; ``tests/test_rules.py``
@@ -96,4 +96,4 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 #: the `rule` values of the yearly caps' rows (rule 9)
-CAP_ROWS = ("budget", "workers")
+CAP_ROWS = ("budget", "workers", "award_fund")

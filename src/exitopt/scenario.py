@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import InputError
 from .files import read_input
 from .selection import Selection
-from .vocab import PRODUCTS
+from .vocab import PRODUCT_SECTOR, PRODUCTS
 
 Sector = Literal["coal", "steel", "cement"]
 Product = Literal[PRODUCTS]  # type: ignore[valid-type]  # the products of exitopt.vocab
@@ -104,6 +104,25 @@ class SectorCosts(_Strict):
         0.0, ge=0, le=MAX_UNIT_COST,
         description="Central award, 万元 per 万吨/yr counted toward the task (before the ladder); 0–100,000.",
     )
+    award_products: list[Product] | None = Field(
+        None, description="Products whose counted capacity earns the award (the task's product: coal, "
+                          "crude_steel, …); none: every product of the sector.",
+    )
+    award_base_share: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of the award paid as the base part, without the ladder weight (the published rules: "
+                    "0.8); the rest is the ladder part, weighted by the exit year's ladder; 0–1.",
+    )
+    award_nonstate_per_capacity: float | None = Field(
+        None, ge=0, le=MAX_UNIT_COST,
+        description="Award for a unit whose owner is not state, 万元 per 万吨/yr counted; none: "
+                    "award_per_capacity; 0–100,000.",
+    )
+    award_nonstate_per_unit: float | None = Field(
+        None, ge=0, le=MAX_BUDGET,
+        description="Award for a unit whose owner is not state, 万元 per unit that exits (less its indicator "
+                    "share); none: per capacity; 0–10,000,000,000.",
+    )
     revenue_per_capacity: float = Field(
         0.0, ge=0, le=MAX_UNIT_COST,
         description="Fiscal contribution of a running unit that is not loss-making, 万元 per 万吨/yr per year, "
@@ -122,6 +141,13 @@ class SectorCosts(_Strict):
     relocate_stranded_share_kept: float = Field(
         0.0, ge=0, le=1, description="Share of the stranded value a relocation takes along (not written off), 0–1."
     )
+
+    @model_validator(mode="after")
+    def _one_nonstate_award(self) -> SectorCosts:
+        if self.award_nonstate_per_capacity is not None and self.award_nonstate_per_unit is not None:
+            raise ValueError("award_nonstate_per_capacity and award_nonstate_per_unit are both given; a non-state "
+                             "unit is paid one of the two: keep one")
+        return self
 
 
 class Target(_Strict):
@@ -249,7 +275,27 @@ class Caps(_Strict):
         description="万元 of outlay per year, at most; −10,000,000,000 to 10,000,000,000. A negative budget "
                     "asks the year to bring in money net (awards above costs).",
     )
+    budget_basis: Literal["net", "gross"] = Field(
+        "net", description="What the budget caps: 'net' = outlay net of the awards received (the default), "
+                           "'gross' = outlay before the award.",
+    )
+    award_fund: float | None = Field(
+        None, ge=0, le=MAX_BUDGET,
+        description="万元 of awards the fund pays over the whole plan, at most; none: no limit; 0–10,000,000,000.",
+    )
+    award_fund_per_year: YearTable(0, MAX_BUDGET) = Field(
+        default_factory=dict, description="万元 of awards the fund pays per year, at most; 0–10,000,000,000.",
+    )
     workers: list[WorkerCap] = Field(default_factory=list)
+
+    @property
+    def has_fund(self) -> bool:
+        return self.award_fund is not None or bool(self.award_fund_per_year)
+
+    @property
+    def coupling(self) -> bool:
+        """Whether a cap sums over every product (a budget, an award fund): the model is solved whole."""
+        return bool(self.budget) or self.has_fund
 
 
 class Projects(_Strict):
@@ -338,6 +384,13 @@ class Scenario(_Strict):
                 need(y, f"window '{w.name}'")
         for y in self.caps.budget:
             need(y, "caps.budget")
+        for y in self.caps.award_fund_per_year:
+            need(y, "caps.award_fund_per_year")
+        for sector, c in self.sectors.items():
+            foreign = [p for p in c.award_products or () if PRODUCT_SECTOR[p] != sector]
+            if foreign:
+                raise ValueError(f"sectors.{sector}.award_products: {', '.join(foreign)} is not a product of the "
+                                 f"{sector} sector; name products of {sector} only")
         seen: set[str] = set()
         for r in self.replacement:
             if r.product in seen:

@@ -76,7 +76,8 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
     ``outlay`` is the year's whole fiscal cost (万元, undiscounted): the exits' outlay (the
     stranded value written off included), the losses of the units still running and the
     revenue foregone of the units gone; ``revenue_foregone`` and ``stranded_value`` show those
-    two parts of it.
+    two parts of it; ``award_base`` and ``award_ladder`` the award's two parts, when a sector
+    gives a base share.
     """
     scen = inst.scenario
     units = inst.units
@@ -110,6 +111,9 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
                        demand=demand.get((p, y)), utilisation=None, concentration=None, concentration_k=None,
                        workers_displaced=float(exiting["workers_displaced"].sum()),
                        outlay=outlay, revenue_foregone=foregone, stranded_value=stranded)
+            if "award_base" in exiting:  # the award's base and ladder parts, when a sector splits it
+                row["award_base"] = float(exiting["award_base"].sum())
+                row["award_ladder"] = float(exiting["award_ladder"].sum())
             if row["demand"] is not None and left > 0:
                 row["utilisation"] = row["demand"] / left
             if p in conc:

@@ -75,10 +75,28 @@ def gather(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None) 
 
 
 def _award_rate(scen: Scenario, u: pd.DataFrame) -> pd.Series:
-    """Award per 万吨 counted: award_per_capacity[sector] × ladder[exit year] (0 for units that stay)."""
-    per_cap = u["sector"].map({s: scen.costs(s).award_per_capacity for s in u["sector"].unique()})
+    """Award per 万吨 counted (docs/model.md#cost), 0 for units that stay: the unit's rate — 0 for a
+    product the sector's award_products leaves out; for an owner other than state the sector's
+    award_nonstate_per_unit ÷ capacity, else its award_nonstate_per_capacity; else
+    award_per_capacity — times base_share + (1 − base_share) × ladder[exit year]. Sets the
+    columns ``award_per_capacity`` (the rate) and ``award_base_share`` (the sector's share)."""
+    costs = {s: scen.costs(s) for s in u["sector"].unique()}
+    rate = u["sector"].map({s: c.award_per_capacity for s, c in costs.items()}).astype(float)
+    owner = u["owner"].astype(str) if "owner" in u else pd.Series("state", index=u.index)
+    for s, c in costs.items():
+        private = (u["sector"] == s) & (owner != "state")
+        if c.award_nonstate_per_unit is not None:
+            cap = u.loc[private, "capacity"].astype(float)
+            rate[private] = (c.award_nonstate_per_unit / cap.where(cap > 0)).fillna(0.0)
+        elif c.award_nonstate_per_capacity is not None:
+            rate[private] = c.award_nonstate_per_capacity
+        if c.award_products is not None:
+            rate[(u["sector"] == s) & ~u["product"].isin(c.award_products)] = 0.0
+    base = u["sector"].map({s: c.award_base_share for s, c in costs.items()}).astype(float)
     ladder = u["gone_year"].map({y: scen.ladder_at(y) for y in scen.years}).fillna(0.0)
-    return (per_cap * ladder).where(u["exits"], 0.0).astype(float)
+    u["award_per_capacity"] = rate
+    u["award_base_share"] = base
+    return (rate * (base + (1.0 - base) * ladder)).where(u["exits"], 0.0).astype(float)
 
 
 def required_indicators(scen: Scenario, built: pd.DataFrame) -> dict[str, pd.Series]:
@@ -130,7 +148,8 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
 
     D = workers × (1 − attrition)^t × (1 − redeployed_share[sector][m]);
     outlay in y = resettlement_per_worker[sector] × D + exit_cost_per_capacity[sector][m] × capacity
-    − award_per_capacity[sector] × ladder[y] × counted, with counted = capacity − indicator;
+    − award rate (see :func:`_award_rate`) × counted, with counted = capacity − indicator, split into
+    award_base (base_share × rate × counted) and award_ladder (the rest);
     losses_paid = subsidised_loss × (years of the plan before the exit year) for loss-making units.
     The stranded value written off, in the exit year and part of its outlay: the unit's
     stranded_value, or stranded_per_capacity[sector] × capacity × max(0, 1 − max(0, y − opening_year)
@@ -149,6 +168,8 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     u["counted"] = (u["capacity"] - u["indicator"]).where(exits, 0.0)
     u["workers_displaced"] = (u["workers"] * (1 - scen.attrition) ** t * (1 - np.array(keep))).where(exits, 0.0)
     u["award"] = u["award_rate"] * u["counted"]
+    u["award_base"] = (u["award_base_share"] * u["award_per_capacity"] * u["counted"]).where(exits, 0.0)
+    u["award_ladder"] = u["award"] - u["award_base"]
     spent = resettle * u["workers_displaced"] + np.array(exit_cost) * u["capacity"]
     u["stranded"] = _stranded(scen, u, costs).where(exits, 0.0)
     u["outlay"] = (spent - u["award"] + u["stranded"]).where(exits, 0.0)
@@ -180,7 +201,8 @@ def _stranded(scen: Scenario, u: pd.DataFrame, costs: dict) -> pd.Series:
 
 
 def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
-    """Per year: exits, capacity exited, displaced workers, outlay (万元, undiscounted) and its present value."""
+    """Per year: exits, capacity exited, displaced workers, awards paid, outlay (万元, undiscounted) and its
+    present value."""
     ex = u[u["exits"]]
     g = ex.groupby("gone_year")
     years = pd.DataFrame(index=pd.Index(scen.years, name="year"))
@@ -193,6 +215,7 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
     payers = u[u["contribution"] > 0]
     years["revenue_foregone"] = [float(payers.loc[payers["gone_year"] <= y, "contribution"].sum()) for y in scen.years]
     years["stranded_value"] = g["stranded"].sum().reindex(scen.years, fill_value=0.0)
+    years["award"] = g["award"].sum().reindex(scen.years, fill_value=0.0)
     years["outlay"] = years["exit_outlay"] + years["losses_paid"] + years["revenue_foregone"]
     years["discount"] = [scen.discount(y) for y in scen.years]
     years["outlay_pv"] = years["outlay"] * years["discount"]

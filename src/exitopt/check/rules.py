@@ -28,7 +28,7 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
     Replacement indicators: for a product with a replacement rule where the plan gives no
     indicator on any unit, the checker allocates them itself, deterministically: eligible exited
     units of that product are taken in order of exit year, then lowest award per 万吨
-    (award_per_capacity × ladder[exit year]), then unit_id; going through the planning years in
+    (the unit's award rate at its exit year), then unit_id; going through the planning years in
     order, each unit gives as much of its capacity as that year's cumulative requirement
     (ratio × approved new capacity up to the year) still lacks, and no more. Where the plan gives
     an indicator on some unit of a product, empty cells of that product mean 0.
@@ -41,6 +41,8 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
     objective = scen.objective.jobs_weight * jobs + scen.objective.fiscal_weight * fiscal
     cols = ["unit_id", "product", "capacity", "exit_year", "mode", "counted", "indicator",
             "workers_displaced", "outlay", "award", "losses_paid", "revenue_foregone", "stranded_value"]
+    if any(c.award_base_share > 0 for c in scen.sectors.values()):
+        cols[cols.index("award") + 1:cols.index("award") + 1] = ["award_base", "award_ladder"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
@@ -319,8 +321,10 @@ def check_utilisation(f: Facts) -> list[Violation]:
 
 def check_budget(f: Facts) -> list[Violation]:
     """Budget (rule 9a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
-    stranded value and revenue foregone included, awards subtracted) is at most ``caps.budget[year]``."""
-    outlay = f.years.set_index("year")["outlay"]
+    stranded value and revenue foregone included, awards subtracted — or, with ``budget_basis =
+    "gross"``, not subtracted) is at most ``caps.budget[year]``."""
+    years = f.years.set_index("year")
+    outlay = years["outlay"] + years["award"] if f.scen.caps.budget_basis == "gross" else years["outlay"]
     out = []
     for y, budget in sorted(f.scen.caps.budget.items()):
         spent = float(outlay[y])
@@ -349,6 +353,28 @@ def check_workers(f: Facts) -> list[Violation]:
     return out
 
 
+def check_award_fund(f: Facts) -> list[Violation]:
+    """Award fund (rule 9c, docs/model.md#award-fund): the awards paid (base and ladder parts,
+    undiscounted) are at most ``caps.award_fund`` over the plan and ``caps.award_fund_per_year[year]``
+    in each year given."""
+    paid = f.years.set_index("year")["award"]
+    caps = f.scen.caps
+    out = []
+    if caps.award_fund is not None:
+        total = float(paid.sum())
+        if _above(total, caps.award_fund):
+            a, r = _pair(total, caps.award_fund)
+            out.append(Violation("award_fund", "caps.award_fund", None, None, caps.award_fund, total,
+                                 f"award fund: {a} 万元 of awards paid over the plan, at most {r} in the fund"))
+    for y, fund in sorted(caps.award_fund_per_year.items()):
+        spent = float(paid[y])
+        if _above(spent, fund):
+            a, r = _pair(spent, fund)
+            out.append(Violation("award_fund", "caps.award_fund_per_year", y, None, fund, spent,
+                                 f"award fund in {y}: {a} 万元 of awards paid, at most {r} in the fund"))
+    return out
+
+
 #: every rule family, in the order the report lists them
 RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_modes,
@@ -363,4 +389,5 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_utilisation,
     check_budget,
     check_workers,
+    check_award_fund,
 )

@@ -4,7 +4,7 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
 
     D[u, y, m]      = workers_u · (1 − attrition)^t · (1 − redeployed_share[s, m])      persons
     outlay[y]      += resettlement_per_worker[s] · D + exit_cost_per_capacity[s, m] · capacity_u
-                      − award_per_capacity[s] · ladder[y] · counted[u, y]
+                      − A[u, y] · counted[u, y]
                       + (1 − kept[s, m]) · stranded[u, y]                                万元
     counted[u, y]   = capacity_u · x[u, y, m] − ind[u, y]
     outlay[y]      += subsidised_loss_u   for every year y in which loss-making u still runs
@@ -18,13 +18,18 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
                       · max(0, 1 − max(0, y − opening_year_u) / service_life[s])
                       (no age term without a service life or an opening year)          万元
     kept[s, m]      = relocate_stranded_share_kept[s] for relocate, 0 for close
+    a[u]            = 0 for a product not in award_products[s]; for a unit whose owner is not
+                      state: award_nonstate_per_unit[s] / capacity_u, else
+                      award_nonstate_per_capacity[s]; else award_per_capacity[s]      万元 per 万吨/yr
+    A[u, y]         = base_share[s] · a[u] + (1 − base_share[s]) · ladder[y] · a[u]   (base + ladder)
+    award[y]        = Σ A[u, y] · counted[u, y]: what the fund pays in y (docs/model.md#award-fund)
 
     jobs   = Σ D · x                      (persons, not discounted)
     fiscal = Σ_y outlay[y] · (1 + discount_rate)^−t     (万元, present value)
     objective = jobs_weight · jobs + fiscal_weight · fiscal
 
-Expressions ``m.outlay[y]``, ``m.displaced[region, y]``, ``m.jobs`` and ``m.fiscal`` are kept
-for the yearly caps (rule 9) and the reports.
+Expressions ``m.outlay[y]``, ``m.award[y]``, ``m.displaced[region, y]``, ``m.jobs`` and
+``m.fiscal`` are kept for the yearly caps (rule 9) and the reports.
 """
 
 from __future__ import annotations
@@ -49,11 +54,46 @@ class ExitPrice:
     award: float  # 万元, included (negatively) in outlay
     counted: float  # 万吨/yr counted toward the targets
     stranded: float = 0.0  # 万元 written off in the exit year, included in outlay
+    award_base: float = 0.0  # 万元, the base part of award (no ladder weight)
+
+    @property
+    def award_ladder(self) -> float:
+        """万元, the ladder part of award (weighted by the exit year's ladder)."""
+        return self.award - self.award_base
 
 
-def award_rate(scen: Scenario, sector: str, y: int) -> float:
-    """万元 of award per 万吨/yr counted in year y."""
-    return scen.costs(sector).award_per_capacity * scen.ladder_at(y)
+def unit_award(scen: Scenario, unit) -> float:
+    """a[u]: 万元 of award per 万吨/yr counted, before the base/ladder split, for a unit-table row."""
+    c = scen.costs(unit["sector"])
+    if c.award_products is not None and unit["product"] not in c.award_products:
+        return 0.0
+    if str(unit.get("owner", "state") or "state") != "state":
+        if c.award_nonstate_per_unit is not None:
+            capacity = float(unit["capacity"])
+            return c.award_nonstate_per_unit / capacity if capacity > 0 else 0.0
+        if c.award_nonstate_per_capacity is not None:
+            return c.award_nonstate_per_capacity
+    return c.award_per_capacity
+
+
+def splits_award(scen: Scenario) -> bool:
+    """Whether some sector pays a base part: the run folder then shows award_base and award_ladder."""
+    return any(c.award_base_share > 0 for c in scen.sectors.values())
+
+
+def award_parts(scen: Scenario, sector: str, y: int, per_capacity: float) -> tuple[float, float]:
+    """(base, ladder) 万元 per 万吨/yr counted in year y, for a unit whose rate a[u] is ``per_capacity``."""
+    b = scen.costs(sector).award_base_share
+    return b * per_capacity, (1 - b) * scen.ladder_at(y) * per_capacity
+
+
+def award_rate(scen: Scenario, sector: str, y: int, per_capacity: float | None = None) -> float:
+    """A[u, y]: 万元 of award per 万吨/yr counted in year y (``per_capacity`` = a[u]; the sector's
+    award_per_capacity when not given)."""
+    if per_capacity is None:
+        per_capacity = scen.costs(sector).award_per_capacity
+    base, ladder = award_parts(scen, sector, y, per_capacity)
+    return base + ladder
 
 
 def _given(v) -> float | None:
@@ -102,29 +142,33 @@ def revenue_foregone(scen: Scenario, contribution_per_year: float, y: int) -> fl
 
 
 def exit_price(scen: Scenario, sector: str, workers: float, capacity: float, y: int, mode: str,
-               indicator: float = 0.0, stranded: float = 0.0) -> ExitPrice:
+               indicator: float = 0.0, stranded: float = 0.0, award_per_capacity: float | None = None) -> ExitPrice:
     """The one pricing of an exit, used by the model, the schedule and the explanations.
 
     ``indicator`` (万吨/yr, clipped to the capacity) is the part used as replacement indicators;
     ``stranded`` (万元) the unit's stranded value at exit (:func:`stranded_value`), of which the
-    mode's share is written off.
+    mode's share is written off; ``award_per_capacity`` the unit's a[u] (:func:`unit_award`; the
+    sector's award_per_capacity when not given).
     """
     c = scen.costs(sector)
     indicator = min(max(float(indicator), 0.0), capacity)
     counted = capacity - indicator
     displaced = workers * (1 - scen.attrition) ** scen.t(y) * (1 - c.redeployed_share.get(mode, 0.0))
-    award = award_rate(scen, sector, y) * counted
+    if award_per_capacity is None:
+        award_per_capacity = c.award_per_capacity
+    base_rate, ladder_rate = award_parts(scen, sector, y, award_per_capacity)
+    award = (base_rate + ladder_rate) * counted
     written_off = stranded * stranded_share(scen, sector, mode) if stranded else 0.0
     outlay = c.resettlement_per_worker * displaced + c.exit_cost_per_capacity.get(mode, 0.0) * capacity - award
     if written_off:
         outlay += written_off
-    return ExitPrice(displaced, outlay, award, counted, written_off)
+    return ExitPrice(displaced, outlay, award, counted, written_off, base_rate * counted)
 
 
 def unit_exit_price(scen: Scenario, unit, y: int, mode: str, indicator: float = 0.0) -> ExitPrice:
     """:func:`exit_price` of a unit-table row exiting in year y by mode."""
     return exit_price(scen, unit["sector"], unit["workers"], float(unit["capacity"]), y, mode, indicator,
-                      stranded_value(scen, unit, y))
+                      stranded_value(scen, unit, y), unit_award(scen, unit))
 
 
 def add_to(m: ExitModel, inst: Instance) -> None:
@@ -133,6 +177,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     region = units["region"].to_dict()
     sector = units["sector"].to_dict()
     outlay_terms: dict[int, list] = defaultdict(list)
+    award_terms: dict[int, list] = defaultdict(list)
     displaced_terms: dict[tuple[str, int], list] = defaultdict(list)
     m.coef_displaced = {}
     rows = {u: r for u, r in units.iterrows()}
@@ -141,11 +186,15 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         p = unit_exit_price(scen, rows[u], y, mode)  # award on the whole capacity
         m.coef_displaced[k] = p.displaced
         outlay_terms[y].append(p.outlay * m.x[k])
+        if p.award:
+            award_terms[y].append(p.award * m.x[k])
         displaced_terms[region[u], y].append(p.displaced * m.x[k])
-    for (c, y) in m.IND:  # the indicator part earns no award: give it back (one sector per class)
-        award = award_rate(scen, sector[m.ind_members[c][0]], y)
+    for (c, y) in m.IND:  # the indicator part earns no award: give it back (one rate per class)
+        first = m.ind_members[c][0]
+        award = award_rate(scen, sector[first], y, unit_award(scen, rows[first]))
         if award:
             outlay_terms[y].append(award * m.ind[c, y])
+            award_terms[y].append(-award * m.ind[c, y])
     losers = units.index[units["loss_making"] & (units["subsidised_loss"] > 0)]
     for u in losers:
         loss = float(units.at[u, "subsidised_loss"])
@@ -158,6 +207,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
             for y in inst.years:
                 outlay_terms[y] += [pays * m.x[k] for k in keys if k[1] <= y]
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
+    m.award = {y: pyo.quicksum(award_terms[y]) for y in inst.years if award_terms[y]}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}
     m.jobs = pyo.quicksum((m.coef_displaced[k] * m.x[k] for k in m.X))
     m.fiscal = pyo.quicksum((scen.discount(y) * m.outlay[y] for y in inst.years))

@@ -19,8 +19,8 @@ The indicator part counts toward no target and earns no award (see the cost in
 :mod:`exitopt.model.cost`). Products without a ratio take new capacity without offset.
 
 Formulation: the per-unit parts enter every rule only through sums over units that no rule
-tells apart — units of one product in the same targets' selections (the award per 万吨 is
-that of the product's sector). So the model holds one variable per such class c and year,
+tells apart — units of one product in the same targets' selections and with the same award
+per 万吨 (docs/model.md#cost). So the model holds one variable per such class c and year,
 ``ind[c, y] ≤ Σ_{u ∈ c} capacity_u · Σ_m x[u, y, m]``, which is exact: any class total splits
 back onto the class's units exiting that year (see :func:`unit_indicators`). It keeps the
 model small (a national instance has tens of thousands of eligible units, and a few dozen
@@ -35,12 +35,13 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from .base import add_row
+from .cost import unit_award
 from .exit_model import ExitModel
 
 
 def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
-    """{unit: class} for the units that can yield indicators; a class is a product and the set
-    of targets whose selection holds the unit."""
+    """{unit: class} for the units that can yield indicators; a class is a product, the set
+    of targets whose selection holds the unit, and the unit's award per 万吨 (a[u] of the cost)."""
     units = inst.units
     ratio = {r.product: r.ratio for r in inst.scenario.replacement}
     needs = {p for p in ratio if m.projects_of.get(p)}
@@ -48,7 +49,9 @@ def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
                 if u in m.by_unit]
     product = units["product"]
     selected = [(t.product, set(inst.select(t.where))) for t in inst.scenario.targets if t.product in needs]
-    signature = {u: (product[u], *(u in sel for p, sel in selected if p == product[u])) for u in eligible}
+    rows = units.loc[eligible]
+    rate = {u: unit_award(inst.scenario, r) for u, r in rows.iterrows()}
+    signature = {u: (product[u], *(u in sel for p, sel in selected if p == product[u]), rate[u]) for u in eligible}
     ids = {sig: i for i, sig in enumerate(sorted(set(signature.values())))}
     return {u: ids[signature[u]] for u in eligible}
 

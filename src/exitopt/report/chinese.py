@@ -46,6 +46,7 @@ REGIONS = {
 # Rules whose constraints.csv rows are named "<rule>: <unit or region>".
 PER_ITEM = ("mandatory", "workers")
 BUDGET_NAME = "fiscal outlay"  # the name of the budget rows (model/caps.py)
+FUND_NAME = "award fund"  # the name of the award fund's rows (model/caps.py)
 
 
 def _blank(v: object) -> bool:
@@ -143,6 +144,8 @@ def names_of(inst: Any) -> dict:
         rules.setdefault(cap.name, rule_name_zh("workers", cap, regions))
     if scen.caps.budget:
         rules.setdefault(BUDGET_NAME, labels.rule("budget", "zh"))
+    if scen.caps.has_fund:
+        rules.setdefault(FUND_NAME, labels.rule("award_fund", "zh"))
     projects: dict[str, str] = {}
     p = inst.projects
     if p is not None and not p.empty and "name_zh" in p.columns:

@@ -51,6 +51,8 @@ COLUMNS: dict[str, Column] = {
     "workers_displaced": C("分流职工(人)", "Workers displaced (persons)", "persons"),
     "outlay": C("退出当年财政支出(万元)", "Outlay in exit year (10k yuan)", "money"),
     "award": C("奖补资金(万元)", "Award (10k yuan)", "money"),
+    "award_base": C("基础奖补(万元)", "Base award (10k yuan)", "money"),
+    "award_ladder": C("梯级奖补(万元)", "Ladder award (10k yuan)", "money"),
     "losses_paid": C("亏损补贴(万元)", "Losses subsidised (10k yuan)", "money"),
     "revenue_foregone": C("减少的财政收入(万元,现值)", "Revenue foregone (10k yuan, present value)", "money"),
     "stranded_value": C("搁浅价值核销(万元,现值)", "Stranded value written off (10k yuan, present value)", "money"),
@@ -123,6 +125,7 @@ RULES = {
     "window": ("退出时间窗", "window"),
     "workers": ("职工安置上限", "labour-market cap"),
     "budget": ("财政预算上限", "budget cap"),
+    "award_fund": ("奖补资金总额上限", "award fund"),
 }
 
 MEASURES = {
@@ -238,6 +241,13 @@ KEYS = {
     "stranded_per_capacity": ("搁浅价值(万元/万吨)", "stranded value per capacity (10k yuan per 10 kt)"),
     "service_life": ("使用年限(年)", "service life (years)"),
     "relocate_stranded_share_kept": ("转移时保留的搁浅价值比例", "stranded share kept on relocation"),
+    "award_products": ("享受奖补的产品", "products earning the award"),
+    "award_base_share": ("基础奖补比例", "base award share"),
+    "award_nonstate_per_capacity": ("非国有企业奖补(万元/万吨)", "non-state award per capacity (10k yuan per 10 kt)"),
+    "award_nonstate_per_unit": ("非国有企业奖补(万元/个)", "non-state award per unit (10k yuan)"),
+    "award_fund": ("奖补资金总额(万元)", "award fund (10k yuan)"),
+    "award_fund_per_year": ("年度奖补资金(万元)", "award fund per year (10k yuan)"),
+    "budget_basis": ("预算口径(净额/总额)", "budget basis (net/gross)"),
 }
 
 

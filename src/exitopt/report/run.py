@@ -32,7 +32,7 @@ MAY_BE_EMPTY = ("constraints.csv", "new_capacity.csv")
 
 NUMERIC = {
     "capacity", "counted", "indicator", "workers_displaced", "outlay", "award", "losses_paid",
-    "revenue_foregone", "stranded_value",
+    "revenue_foregone", "stranded_value", "award_base", "award_ladder",
     "capacity_start", "new_capacity", "exits", "capacity_left", "demand", "utilisation", "concentration",
     "required", "achieved", "slack", "marginal_cost",
 }

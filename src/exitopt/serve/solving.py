@@ -101,6 +101,10 @@ def adjustable(scenario) -> list[Adjustable]:
     caps = data["caps"]
     for y in scenario.years:
         add(f"caps.budget.{y}", "caps", f"budget {y}", caps["budget"].get(y), _description(scenario.caps, "budget"))
+    add("caps.award_fund", "caps", "award fund", caps["award_fund"], _description(scenario.caps, "award_fund"))
+    for y in scenario.years:
+        add(f"caps.award_fund_per_year.{y}", "caps", f"award fund {y}", caps["award_fund_per_year"].get(y),
+            _description(scenario.caps, "award_fund_per_year"))
     for i, w in enumerate(caps["workers"]):
         sel, name = _item_selector(caps["workers"], i)
         add(f"caps.workers{sel}.per_year", "caps", f"{name} · per_year", w["per_year"],
@@ -113,6 +117,8 @@ def adjustable(scenario) -> list[Adjustable]:
     for sector, costs in data["sectors"].items():
         model = scenario.sectors[sector]
         for key, value in costs.items():
+            if key == "award_products":  # a list of products, not a number
+                continue
             if isinstance(value, dict):
                 for mode, v in value.items():
                     add(f"sectors.{sector}.{key}.{mode}", "costs", f"{sector} · {key} {mode}", v,
