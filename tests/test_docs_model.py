@@ -39,7 +39,7 @@ def cited(text: str) -> set[str]:
 
 #: (anchor, the `rule` values of its rows, its heading's rule number, its scenario key) per family
 REGISTERED = ([(f.key, f.rows, str(f.number), f"[[{f.key}]]") for f in FAMILIES]
-              + [("budget", ("budget",), "9a", "[caps]"), ("workers", ("workers",), "9b", "[[caps.workers]]")])
+              + [("budget", ("budget",), "10a", "[caps]"), ("workers", ("workers",), "10b", "[[caps.workers]]")])
 
 
 def test_the_caps_are_all_registered_here():

@@ -1,4 +1,4 @@
-"""Rule 9 — caps per year (docs/model.md#budget, docs/model.md#workers).
+"""Rule 10 — caps per year (docs/model.md#budget, docs/model.md#workers).
 
     outlay[y] ≤ budget[y]                         (万元, undiscounted, award netted, losses included)
     Σ_{u ∈ region r} D[u, y, m] · x[u, y, m] ≤ per_year    for each capped region r and year y
