@@ -164,3 +164,29 @@ def test_mip_with_works_links_equals_brute_force(seed, make_instance):
         res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
         checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst))
         assert checked.ok, checked.violations
+
+
+# --- no new capacity of a product (new_capacity.ban, docs/model.md#new-capacity) -----------------
+
+
+def _projects() -> list[dict]:
+    return [dict(project_id="P1", product="coal", capacity=50, year=2017, group="G1", status="candidate"),
+            dict(project_id="P2", product="coal", capacity=50, year=2017, group="G1", status="approved"),
+            dict(project_id="P3", product="clinker", capacity=50, year=2017, group="G1", status="candidate")]
+
+
+def test_a_banned_product_takes_no_project_whatever_the_table_says(tmp_path, make_instance):
+    units = [dict(unit_id="A", capacity=100), dict(unit_id="K", product="clinker", capacity=100)]
+    free = make_instance(tmp_path / "free", units, {}, _projects())
+    assert dict(free.projects["approval"]) == {"P1": "candidate", "P2": "approved", "P3": "candidate"}
+    banned = make_instance(tmp_path / "banned", units, {"new_capacity": {"ban": ["coal"]}}, _projects())
+    assert dict(banned.projects["approval"]) == {"P1": "rejected", "P2": "rejected", "P3": "candidate"}
+
+
+def test_approving_a_banned_project_is_refused_plainly(tmp_path, scenario_file):
+    units = [dict(unit_id="A", capacity=100)]
+    path = scenario_file(tmp_path, units, {"new_capacity": {"ban": ["coal"], "approve": ["P1"]}}, _projects())
+    run = subprocess.run([*EXITOPT, "validate", str(path)], capture_output=True, text=True)
+    out = run.stdout + run.stderr
+    assert run.returncode == 2, out
+    assert "P1" in out and "new_capacity.ban" in out and "Traceback" not in out

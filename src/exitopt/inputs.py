@@ -131,6 +131,15 @@ def _project_status(scen: Scenario, projects: pd.DataFrame, scen_file: Path | No
         status[projects["status"] == "approved"] = "approved"
     status[list(pol.approve)] = "approved"
     status[list(pol.reject)] = "rejected"
+    banned = projects["product"].isin(list(pol.ban))
+    named = [j for j in pol.approve if banned[j]]
+    if named:
+        raise InputError(
+            f"new_capacity.approve names project {named[0]} of {projects.at[named[0], 'product']}, a product "
+            f"new_capacity.ban allows no new capacity of. Take it out of approve, or the product out of ban.",
+            file=scen_file,
+        )
+    status[banned] = "rejected"
     return status
 
 

@@ -289,6 +289,11 @@ class Projects(_Strict):
         description="Project ids the model may approve; 'table' = the table's status column.",
     )
     reject: list[str] = Field(default_factory=list, description="Project ids refused outright.")
+    ban: list[Product] = Field(
+        default_factory=list,
+        description="Products that take no new capacity at all: every project of them is rejected; approving "
+                    "one is refused.",
+    )
 
 
 class Solver(_Strict):
