@@ -50,6 +50,17 @@ def test_a_dependent_exits_no_later_than_the_last_feeder_of_its_works(tmp_path, 
     assert (rows["achieved"] >= rows["required"] - 1e-9).all()
 
 
+def test_a_link_across_products_keeps_them_in_one_block(tmp_path, make_instance):
+    units = _works_units() + [dict(unit_id="C", product="cement", capacity=10, firm="X", role="other")]
+    free = make_instance(tmp_path / "free", units, _scenario())
+    assert sorted(sorted(b) for b in product_blocks(free)) == [["cement"], ["clinker"], ["coal"]]
+    linked = make_instance(tmp_path / "linked", units, _scenario(works=[NEEDS]))
+    assert sorted(sorted(b) for b in product_blocks(linked)) == [["cement"], ["clinker", "coal"]]
+    # solved by blocks, the linked instance keeps its link: the dependent goes with its feeder
+    res = solve_instance(linked, with_duals=False)
+    assert "independent blocks" in res.outcome.message and plan_of(res)["D"] == (2016, "close")
+
+
 def test_together_makes_a_works_exit_in_one_year(tmp_path, make_instance):
     together = {"name": "one works", "where": {"units": ["F", "D"]}, "relation": "together"}
     res = solve_instance(make_instance(tmp_path, _works_units(), _scenario(works=[together])), with_duals=False)
