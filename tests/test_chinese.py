@@ -223,10 +223,10 @@ def test_every_rule_of_the_shipped_scenarios_has_a_chinese_name():
 
 def test_gansu_briefing_uses_the_plans_wording(reports):
     page = html_text(reports["gansu", "zh"] / "briefing.html")
-    for words in ("压减生铁产能200万吨", "水泥产能集中度达到85%以上", "国家确定的13类落后小煤矿关闭退出"):
+    for words in ("不具备安全生产条件的小煤矿关闭退出", "水泥产能集中度达到85%以上", "国家确定的13类落后小煤矿关闭退出"):
         assert words in page
     book = _sheet(reports["gansu", "zh"], "退出计划")
-    assert "合成煤矿S016" in set(book["中文名称"]) and "Pingliang" not in set(book["地区"])
+    assert "合成煤矿S018" in set(book["中文名称"]) and "Pingliang" not in set(book["地区"])
     assert {"平凉市", "庆阳市", "山西省翼城县"} <= set(book["地区"])
 
 

@@ -39,8 +39,8 @@ def cited(text: str) -> set[str]:
 
 #: (anchor, the `rule` values of its rows, its heading's rule number, its scenario key) per family
 REGISTERED = ([(f.key, f.rows, str(f.number), f"[[{f.key}]]") for f in FAMILIES]
-              + [("budget", ("budget",), "9a", "[caps]"), ("workers", ("workers",), "9b", "[[caps.workers]]"),
-                 ("award-fund", ("award_fund",), "9c", "[caps]")])
+              + [("budget", ("budget",), "10a", "[caps]"), ("workers", ("workers",), "10b", "[[caps.workers]]"),
+                 ("award-fund", ("award_fund",), "10c", "[caps]")])
 
 
 def test_the_caps_are_all_registered_here():

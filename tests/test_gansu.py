@@ -47,8 +47,12 @@ def selected(units: pd.DataFrame, where) -> pd.Series:
         col = units[c.column]
         if c.op == "in":
             return col.isin(c.value)
+        if c.op == "not in":
+            return ~col.isin(c.value)
         if c.op == "startswith":
             return col.astype(str).str.startswith(c.value)
+        if c.op == "contains":  # a blank cell contains nothing
+            return col.fillna("").astype(str).str.contains(c.value, regex=False)
         if c.op in _COMPARE:
             return _COMPARE[c.op](col, c.value).fillna(False).astype(bool)  # a blank cell never matches
         raise AssertionError(f"operator {c.op!r} of the scenario is not worked out by this test")

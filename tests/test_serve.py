@@ -348,25 +348,25 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
             assert base_objective == pytest.approx(checked_objective(inst, session.plans[0].folder), abs=0.051)
 
             # pin a chosen mine to stay, from the units table, and solve
-            page.fill("#search", "COAL-S016")
-            assert page.text_content('tr[data-unit="COAL-S016"] td:nth-child(8)').strip() == "2016"
-            page.click('button[data-unit="COAL-S016"]')
-            page.select_option('select[data-unit="COAL-S016"]', "keep:")
-            assert "COAL-S016" in page.text_content("#draft")
+            page.fill("#search", "COAL-S018")
+            assert page.text_content('tr[data-unit="COAL-S018"] td:nth-child(8)').strip() == "2016"
+            page.click('button[data-unit="COAL-S018"]')
+            page.select_option('select[data-unit="COAL-S018"]', "keep:")
+            assert "COAL-S018" in page.text_content("#draft")
             page.click("#solve")
             page.wait_for_selector("#progress:not([hidden])")
             page.wait_for_selector('#plans li[data-plan="2"]', timeout=120_000)
             page.wait_for_selector("#changed-units")
             new_objective = float(page.text_content("#fig-objective").replace(",", ""))
-            # the new plan keeps COAL-S016: a plan of the scenario with that unit protected
-            pinned = apply(inst, [Pin("COAL-S016", "keep")])
+            # the new plan keeps COAL-S018: a plan of the scenario with that unit protected
+            pinned = apply(inst, [Pin("COAL-S018", "keep")])
             assert new_objective == pytest.approx(checked_objective(pinned, session.plans[1].folder), abs=0.051)
             assert new_objective > base_objective  # a pin can only cost
             change = page.text_content('td[data-fig="objective"]')
             assert change.startswith("+") and float(change[1:].replace(",", "")) == pytest.approx(
                 new_objective - base_objective, abs=0.11)
-            assert "COAL-S016" in page.text_content("#changed-units")
-            assert page.text_content('tr[data-unit="COAL-S016"] td:nth-child(8)').strip() == ""
+            assert "COAL-S018" in page.text_content("#changed-units")
+            assert page.text_content('tr[data-unit="COAL-S018"] td:nth-child(8)').strip() == ""
 
             # download the workbook of the new plan
             with page.expect_download() as dl:
@@ -554,7 +554,7 @@ def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
             assert "mines in protected areas" in page.text_content('select[data-unit="COAL-S009"] option.why')
             s007 = menu("COAL-S007")  # exit_years 2018–2020
             assert "keep:" in s007 and "exit:2018" in s007 and not {"exit:2016", "exit:2017"} & set(s007)
-            assert menu("COAL-S016")[:3] == ["", "keep:", "exit:"] and "exit:2016" in menu("COAL-S016")
+            assert menu("COAL-S018")[:3] == ["", "keep:", "exit:"] and "exit:2016" in menu("COAL-S018")
             page.fill("#search", "")
 
             # the rules that bind: none shows a marginal cost of 0.00; the coal replacement rule, with no

@@ -3,7 +3,8 @@
 Every rule of ``model.md`` but two speaks of one product: targets, replacement, concentration
 and utilisation each name a product, and mandatory exits, protected units and windows speak
 of single units. Packages tie the products of their members (the JISCO package ties pig iron,
-crude steel and rolled steel). So the products fall into blocks — in Gansu: coal, the three
+crude steel and rolled steel), and so do works links (a converter that needs the blast furnaces of
+its works ties crude steel to pig iron). So the products fall into blocks — in Gansu: coal, the three
 steel products, clinker, cement — and the cost is a sum over units. Two rules can tie blocks:
 
 * the yearly **budget** (outlay can be negative in one block and positive in another): with a
@@ -62,8 +63,12 @@ def product_blocks(inst: Instance) -> list[frozenset[str]]:
         return p
 
     product = inst.units["product"]
-    for pkg in inst.scenario.packages:
-        tied = sorted({product[u] for u in package_members(inst, pkg)})
+    groups_tied = [set(package_members(inst, pkg)) for pkg in inst.scenario.packages]
+    for family in FAMILIES:  # works links tie the products of each linked works
+        if family.ties is not None:
+            groups_tied += [g for rule in getattr(inst.scenario, family.key) for g in family.ties(inst, rule)]
+    for units in groups_tied:
+        tied = sorted({product[u] for u in units})
         for p in tied[1:]:
             parent[root(p)] = root(tied[0])
     groups: dict[str, set[str]] = {}

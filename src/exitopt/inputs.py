@@ -131,6 +131,15 @@ def _project_status(scen: Scenario, projects: pd.DataFrame, scen_file: Path | No
         status[projects["status"] == "approved"] = "approved"
     status[list(pol.approve)] = "approved"
     status[list(pol.reject)] = "rejected"
+    banned = projects["product"].isin(list(pol.ban))
+    named = [j for j in pol.approve if banned[j]]
+    if named:
+        raise InputError(
+            f"new_capacity.approve names project {named[0]} of {projects.at[named[0], 'product']}, a product "
+            f"new_capacity.ban allows no new capacity of. Take it out of approve, or the product out of ban.",
+            file=scen_file,
+        )
+    status[banned] = "rejected"
     return status
 
 
@@ -175,6 +184,13 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
             if u in member_of:
                 raise InputError(f"unit {u} is in two packages: '{member_of[u]}' and '{p.name}'.", file=f)
             member_of[u] = p.name
+    for w in scen.works:
+        if w.works_column and (w.works_column not in units.columns or w.works_column in INTERNAL_COLUMNS):
+            raise InputError(f"works link '{w.name}': works_column '{w.works_column}' is not a column of the unit "
+                             f"table. Name the column that says which works a unit belongs to (firm, group, …), "
+                             f"or \"\" for one works.", file=f)
+        if not inst.select(w.where):
+            raise InputError(f"works link '{w.name}' selects no unit. Check its where selection.", file=f)
 
     if projects is None or projects.empty:
         projects = pd.DataFrame(columns=[*PROJECT_COLUMNS, "approval"]).set_index("project_id", drop=False)

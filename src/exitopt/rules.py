@@ -16,9 +16,11 @@ Each :class:`Family` says, for one rule family:
   members);
 * ``selections(rule)`` — the selections a rule reads, each with a label for messages: bind
   checks every one against the unit table;
-* ``notes(inst, rule)`` — for a rule with no row in the model, its line in ``constraints.csv``.
+* ``notes(inst, rule)`` — for a rule with no row in the model, its line in ``constraints.csv``;
+* ``ties(inst, rule)`` — groups of units the rule ties together across products: the block
+  split keeps each group's products in one block (packages tie theirs through ``scope``).
 
-The yearly caps (rule 9: budget, worker caps and the award fund) are one scenario section, not a list; they are
+The yearly caps (rule 10: budget, worker caps and the award fund) are one scenario section, not a list; they are
 added last, after the cost they cap (see :func:`exitopt.model.build`).
 
 Adding a rule family: the README's "Adding a rule" names every place; ``tests/test_rules.py``
@@ -51,6 +53,7 @@ class Family:
     selections: Callable[[object], list[tuple[str, Selection]]]
     title: Callable[[object], str] = lambda rule: rule.name
     notes: Callable[[object, object], dict] | None = None
+    ties: Callable[[object, object], list[set[str]]] | None = None
 
     @property
     def module(self) -> ModuleType | None:
@@ -82,6 +85,28 @@ def _window_note(inst, rule) -> dict:
                 unit=f"{n} unit(s) may exit only in {', '.join(map(str, rule.years))}")
 
 
+def _works_selections(rule) -> list[tuple[str, Selection]]:
+    sides = [("", rule.where)]
+    return sides + [(f" ({side})", sel) for side, sel in (("feeders", rule.feeders), ("dependents", rule.dependents))
+                    if sel is not None]
+
+
+def works_of(inst, rule) -> dict[str, list[str]]:
+    """{works: its units that ``rule`` selects, by unit_id} (docs/model.md#works)."""
+    chosen = sorted(inst.select(rule.where))
+    if not rule.works_column:
+        return {"": chosen} if chosen else {}
+    column = inst.units[rule.works_column]
+    out: dict[str, list[str]] = {}
+    for u in chosen:
+        out.setdefault(str(column[u]), []).append(u)
+    return out
+
+
+def _works_ties(inst, rule) -> list[set[str]]:
+    return [set(units) for units in works_of(inst, rule).values() if len(units) > 1]
+
+
 #: the rule families, in the order the model adds them and constraints.csv lists their rows
 FAMILIES: tuple[Family, ...] = (
     Family("targets", "target", 1, ("target",), "targets", "product", _where),
@@ -93,7 +118,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("mandatory", "mandatory", 6, ("mandatory",), "mandatory", "units", _where),
     Family("protected", "protected", 7, ("protected",), None, "units", _where, notes=_protected_note),
     Family("windows", "window", 8, ("window",), None, "units", _where, notes=_window_note),
+    Family("works", "works link", 9, ("works",), "works", "units", _works_selections, ties=_works_ties),
 )
 
-#: the `rule` values of the yearly caps' rows (rule 9)
+#: the `rule` values of the yearly caps' rows (rule 10)
 CAP_ROWS = ("budget", "workers", "award_fund")

@@ -258,8 +258,36 @@ class Window(_Strict):
     years: list[Year]
 
 
+class Works(_Strict):
+    """Rule 9: units of one works that cannot run without each other."""
+
+    name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
+    where: Selection = Field(description="The units the rule links.")
+    works_column: str = Field(
+        "firm", max_length=100,
+        description="Column of the unit table whose value names a unit's works; \"\" puts every selected unit "
+                    "in one works.",
+    )
+    relation: Literal["needs", "together"] = Field(
+        "needs", description="needs: a dependent runs only while a feeder of its works runs; together: the "
+                             "units of a works exit in one year or not at all.",
+    )
+    feeders: Selection | None = Field(None, description="Units that feed (needs): blast furnaces, clinker lines.")
+    dependents: Selection | None = Field(None, description="Units that need them (needs): converters, grinding "
+                                                           "stations.")
+
+    @model_validator(mode="after")
+    def _sides(self) -> Works:
+        if self.relation == "needs" and (self.feeders is None or self.dependents is None):
+            raise ValueError("relation 'needs' takes both feeders and dependents")
+        if self.relation == "together" and (self.feeders is not None or self.dependents is not None):
+            raise ValueError("relation 'together' links every unit of a works; leave out feeders and dependents")
+        return self
+
+
 class WorkerCap(_Strict):
-    """Rule 9b: displaced workers per region per year."""
+    """Rule 10b: displaced workers per region per year."""
 
     name: str
     name_zh: str | None = Field(None, description=NAME_ZH)
@@ -268,7 +296,7 @@ class WorkerCap(_Strict):
 
 
 class Caps(_Strict):
-    """Rule 9: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
+    """Rule 10: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
 
     budget: YearTable(-MAX_BUDGET, MAX_BUDGET) = Field(
         default_factory=dict,
@@ -307,6 +335,11 @@ class Projects(_Strict):
         description="Project ids the model may approve; 'table' = the table's status column.",
     )
     reject: list[str] = Field(default_factory=list, description="Project ids refused outright.")
+    ban: list[Product] = Field(
+        default_factory=list,
+        description="Products that take no new capacity at all: every project of them is rejected; approving "
+                    "one is refused.",
+    )
 
 
 class Solver(_Strict):
@@ -342,6 +375,7 @@ class Scenario(_Strict):
     mandatory: list[Mandatory] = Field(default_factory=list)
     protected: list[Protected] = Field(default_factory=list)
     windows: list[Window] = Field(default_factory=list)
+    works: list[Works] = Field(default_factory=list)
     caps: Caps = Field(default_factory=Caps)
     solver: Solver = Field(default_factory=Solver)
 

@@ -1,6 +1,6 @@
 """The rule checks: each family takes the facts of a plan and returns the rules it breaks.
 
-Rules 1–9 of ``docs/model.md``, one function per family (``check_*``), listed in
+Rules 1–10 of ``docs/model.md``, one function per family (``check_*``), listed in
 :data:`RULE_FAMILIES` in the order the report gives them, and :func:`check_plan`, which works
 out the facts of a plan, runs every family and prices the plan. Comparisons allow a tolerance of
 ``REL_TOL × max(1, |required|)``.
@@ -319,8 +319,46 @@ def check_utilisation(f: Facts) -> list[Violation]:
     return out
 
 
+def check_works(f: Facts) -> list[Violation]:
+    """Works that run together (rule 9, docs/model.md#works): the selected units, grouped into works
+    by the ``works_column`` cell; with ``needs``, in every planning year each dependent of a works
+    that has feeders runs only while at least one of those feeders runs; with ``together``, the
+    units of a works exit in one year or none does."""
+    u = f.units
+    out = []
+    for w in f.scen.works:
+        chosen = u[w.where.mask(u)]
+        if w.works_column:
+            works = chosen.groupby(chosen[w.works_column].astype(str), sort=True)
+        else:
+            works = [("", chosen)] if len(chosen) else []
+        for name, members in works:
+            label = f"works '{name}'" if name else "the works"
+            if w.relation == "together":
+                years = sorted(set(members["gone_year"]))
+                if len(years) > 1:
+                    parts = "; ".join(f"{'stays' if y > f.scen.last_year else y}: {_ids(g.index)}"
+                                      for y, g in members.groupby("gone_year"))
+                    out.append(Violation("works", w.name, None, None, None, None,
+                                         f"'{w.name}': the units of {label} must exit in one year or not at "
+                                         f"all ({parts})"))
+                continue
+            feeders = members[w.feeders.mask(members)]
+            dependents = members[w.dependents.mask(members)]
+            if feeders.empty or dependents.empty:
+                continue
+            last_feeder = int(feeders["gone_year"].max())  # the year the last feeder is gone
+            for r in dependents[dependents["gone_year"] > last_feeder].itertuples():
+                when = f"exits only in {r.exit_year}" if r.exits else "does not exit"
+                out.append(Violation("works", w.name, last_feeder, r.product, float(last_feeder),
+                                     float(r.gone_year) if r.exits else None,
+                                     f"'{w.name}': unit {r.Index} of {label} needs {_ids(feeders.index)}, "
+                                     f"gone by {last_feeder}, but {when}"))
+    return out
+
+
 def check_budget(f: Facts) -> list[Violation]:
-    """Budget (rule 9a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
+    """Budget (rule 10a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
     stranded value and revenue foregone included, awards subtracted — or, with ``budget_basis =
     "gross"``, not subtracted) is at most ``caps.budget[year]``."""
     years = f.years.set_index("year")
@@ -336,7 +374,7 @@ def check_budget(f: Facts) -> list[Violation]:
 
 
 def check_workers(f: Facts) -> list[Violation]:
-    """Labour market (rule 9b, docs/model.md#workers): displaced workers per region per year are at
+    """Labour market (rule 10b, docs/model.md#workers): displaced workers per region per year are at
     most ``per_year`` in each region the cap names (every region when it names none)."""
     u = f.units
     by_region = u[u["exits"]].groupby(["region", "gone_year"])["workers_displaced"].sum()
@@ -354,7 +392,7 @@ def check_workers(f: Facts) -> list[Violation]:
 
 
 def check_award_fund(f: Facts) -> list[Violation]:
-    """Award fund (rule 9c, docs/model.md#award-fund): the awards paid (base and ladder parts,
+    """Award fund (rule 10c, docs/model.md#award-fund): the awards paid (base and ladder parts,
     undiscounted) are at most ``caps.award_fund`` over the plan and ``caps.award_fund_per_year[year]``
     in each year given."""
     paid = f.years.set_index("year")["award"]
@@ -387,6 +425,7 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_replacement,
     check_concentration,
     check_utilisation,
+    check_works,
     check_budget,
     check_workers,
     check_award_fund,

@@ -1,4 +1,4 @@
-"""Rule 9 — caps per year (docs/model.md#budget, docs/model.md#workers, docs/model.md#award-fund).
+"""Rule 10 — caps per year (docs/model.md#budget, docs/model.md#workers, docs/model.md#award-fund).
 
     outlay[y] ≤ budget[y]               (万元, undiscounted, award netted, losses included; "net")
     outlay[y] + award[y] ≤ budget[y]    (the outlay before the award; budget_basis = "gross")

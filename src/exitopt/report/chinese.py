@@ -44,7 +44,7 @@ REGIONS = {
 }
 
 # Rules whose constraints.csv rows are named "<rule>: <unit or region>".
-PER_ITEM = ("mandatory", "workers")
+PER_ITEM = ("mandatory", "workers", "works")
 BUDGET_NAME = "fiscal outlay"  # the name of the budget rows (model/caps.py)
 FUND_NAME = "award fund"  # the name of the award fund's rows (model/caps.py)
 
@@ -118,6 +118,8 @@ def rule_name_zh(family: str, rule: Any, regions: dict[str, str] | None = None, 
         return nth
     if family == "windows":
         return f"{nth}（" + "、".join(str(y) for y in rule.years) + "年）"
+    if family == "works":
+        return nth + ("（同时退出）" if rule.relation == "together" else "（依存设施先于或同时退出）")
     if family == "workers":
         return f"职工安置上限（每地区每年{number(rule.per_year)}人）"
     return labels.rule(family, "zh")
@@ -135,7 +137,8 @@ def names_of(inst: Any) -> dict:
                 if isinstance(r, str) and isinstance(zh, str) and zh.strip():
                     regions.setdefault(r, zh.strip())
     rules: dict[str, str] = {}
-    for family in ("targets", "concentration", "utilisation", "packages", "mandatory", "protected", "windows"):
+    for family in ("targets", "concentration", "utilisation", "packages", "mandatory", "protected", "windows",
+                   "works"):
         for i, rule in enumerate(getattr(scen, family), start=1):
             rules.setdefault(rule.name, rule_name_zh(family, rule, regions, i))
     for rule in scen.replacement:

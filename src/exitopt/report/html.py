@@ -162,7 +162,7 @@ def exits_section(run: Run, lang: str) -> str:
 
 def _family(rule: str, name: str) -> str:
     """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
-    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers") and ": " in name else name
+    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers", "works") and ": " in name else name
 
 
 def _span(values: list, kind: str) -> str:

@@ -123,6 +123,7 @@ RULES = {
     "mandatory": ("强制退出", "mandatory exit"),
     "protected": ("保留单位", "protected"),
     "window": ("退出时间窗", "window"),
+    "works": ("配套设施联动", "works link"),
     "workers": ("职工安置上限", "labour-market cap"),
     "budget": ("财政预算上限", "budget cap"),
     "award_fund": ("奖补资金总额上限", "award fund"),

@@ -59,7 +59,7 @@ PRICED = 1e-9
 
 def _family(rule: str, name: str) -> str:
     """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
-    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers") and ": " in name else name
+    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers", "works") and ": " in name else name
 
 
 def binding_groups(c: pd.DataFrame) -> dict[str, list[dict]]:
