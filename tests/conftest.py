@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from exitopt.toml_text import toml_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GANSU = ROOT / "models" / "gansu_2016.toml"
@@ -40,27 +41,9 @@ def project_row(project_id: str, **facts) -> dict:
     return row
 
 
-def _toml_value(v) -> str:
-    """A Python value as an inline TOML value (tables inline, keys quoted)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, Path):
-        return json.dumps(v.as_posix(), ensure_ascii=False)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(x)}"
-                                for k, x in v.items()) + " }"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
 def to_toml(data: dict) -> str:
     """A scenario dict as TOML text (every value inline on one line)."""
-    return "".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}\n" for k, v in data.items())
+    return toml_text(data)
 
 
 def write_scenario(folder: Path, units: list[dict], scenario: dict | None = None,
@@ -137,3 +120,30 @@ def gansu_result():
     from exitopt.solve import solve_instance
 
     return solve_instance(load(GANSU))
+
+
+def exitopt(*args):
+    """The command as a real process; its whole console text is in ``.out``."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import sys; from exitopt.cli import main; sys.argv[0] = 'exitopt'; "
+                           "main()", *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=300)
+    done.out = done.stdout + done.stderr
+    return done
+
+
+def run_with(monkeypatch, stand_in: str, args: list[str]):
+    """Run exitopt with ``args`` in this process, every solve going to the stand-in worker
+    ``stand_in`` (a function of tests/stand_ins.py); the CliRunner result."""
+    from typer.testing import CliRunner
+
+    from exitopt import highs
+    from exitopt.cli import app
+
+    highs._drop_worker()
+    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
+    try:
+        return CliRunner().invoke(app, args)
+    finally:
+        highs._drop_worker()

@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import exitopt
 from exitopt.inputs import bind
 from exitopt.solve import solve_instance
 from exitopt.vocab import PRODUCT_SECTOR
-
-
-def exitopt(*args) -> subprocess.CompletedProcess:
-    """The command as a real process; its whole console text is in .out."""
-    done = subprocess.run([sys.executable, "-c", "import sys; from exitopt.cli import main; sys.argv[0] = 'exitopt'; "
-                           "main()", *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=300)
-    done.out = done.stdout + done.stderr
-    return done
 
 
 def solved(folder, scenario_file, units, scen):

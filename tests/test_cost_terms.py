@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
+from conftest import exitopt
 from exitopt.inputs import bind
 from exitopt.solve import solve_instance
-
-
-def exitopt(*args) -> subprocess.CompletedProcess:
-    """The command as a real process; its whole console text is in .out."""
-    done = subprocess.run([sys.executable, "-c", "import sys; from exitopt.cli import main; sys.argv[0] = 'exitopt'; "
-                           "main()", *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=300)
-    done.out = done.stdout + done.stderr
-    return done
 
 
 def solved(folder, scenario_file, units, scen):

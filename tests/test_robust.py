@@ -26,16 +26,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-import exitopt.highs as highs
 from exitopt.check import check_plan, plan_from_frame
-from exitopt.cli import app
 from exitopt.errors import InfeasibleError
 from exitopt.robust import read_problem, solve_problem
 from exitopt.solve import solve_instance
 
-from conftest import to_toml, write_scenario
+from conftest import run_with, write_scenario
 from test_bruteforce import feasible, price, random_spec, unit_options
 
 FILES = {"schedule.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
@@ -344,16 +341,6 @@ def test_an_unknown_objective_flag_is_refused(tmp_path):
 
 
 # --- the time limit ---------------------------------------------------------------------------
-
-
-def run_with(monkeypatch, stand_in: str, args: list[str]):
-    """Run exitopt with every solve going to the stand-in worker ``stand_in`` (tests/stand_ins.py)."""
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
-    try:
-        return CliRunner().invoke(app, args)
-    finally:
-        highs._drop_worker()
 
 
 def test_a_solver_that_never_returns_ends_at_the_limit_with_nothing_written(monkeypatch, tmp_path):

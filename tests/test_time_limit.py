@@ -22,7 +22,7 @@ from exitopt.check import check_plan, read_plan, read_project_approvals
 from exitopt.cli import app
 from exitopt.inputs import load
 
-from conftest import GANSU, to_toml
+from conftest import GANSU, run_with, to_toml
 
 MINES = [dict(unit_id=u, capacity=c, workers=w) for u, c, w in
          (("A", 100, 10), ("B", 150, 30), ("C", 200, 25), ("D", 50, 4))]
@@ -109,17 +109,6 @@ def racing_clock(monkeypatch) -> RacingClock:
     monkeypatch.setattr(highs, "_get_worker", getting)
     monkeypatch.setattr(highs._Worker, "end", ending)
     return clock
-
-
-def run_with(monkeypatch, stand_in: str, args: list[str]):
-    """Run exitopt with ``args``, every solve going to the stand-in worker ``stand_in`` (a
-    function of tests/stand_ins.py); the result."""
-    highs._drop_worker()
-    monkeypatch.setattr(highs, "WORKER_MAIN", f"stand_ins:{stand_in}")
-    try:
-        return CliRunner().invoke(app, args)
-    finally:
-        highs._drop_worker()
 
 
 def ended_at_the_limit(clock: RacingClock) -> bool:

@@ -42,6 +42,7 @@ from .model import build
 from .model.cost import exit_price
 from .model.exit_model import ExitModel
 from .sweep.spec import Case, Sweep, apply, read_sweep
+from .toml_text import toml_text
 
 OBJECTIVES = ("expected", "worst", "regret")
 #: what each objective is called in the terminal, regret.csv and run.json
@@ -746,21 +747,6 @@ def regret_chart(table: pd.DataFrame, title: str) -> bytes:
     return buf.getvalue()
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(x)}"
-                                for k, x in v.items() if x is not None) + " }"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
 def scenario_toml(inst: Instance, folder: Path, rc: RobustCase) -> str:
     """A case's scenario as a TOML file that ``exitopt check`` reads from ``folder`` (its tables
     named relative to it, or absolute when on another drive)."""
@@ -776,7 +762,7 @@ def scenario_toml(inst: Instance, folder: Path, rc: RobustCase) -> str:
     if "projects" in data:
         data["projects"] = where(data["projects"])
     head = (f"# {rc.describe()}, written by exitopt robust; check the shared plan against it:\n#   exitopt check cases/{rc.id}.toml schedule.csv\n")
-    return head + "".join(f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(v)}\n" for k, v in data.items())
+    return head + toml_text(data)
 
 
 def files(result: RobustResult, target: Path) -> dict:
