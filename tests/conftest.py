@@ -122,6 +122,14 @@ def gansu_result():
     return solve_instance(load(GANSU))
 
 
+@pytest.fixture(scope="session")
+def gansu_run(gansu_result, tmp_path_factory):
+    """The Gansu baseline's run folder, written once for the whole session (read it, do not change it)."""
+    from exitopt.output import write_folder
+
+    return write_folder(tmp_path_factory.mktemp("gansu") / "run", gansu_result.files(), force=False)
+
+
 def exitopt(*args):
     """The command as a real process; its whole console text is in ``.out``."""
     import subprocess
@@ -147,3 +155,19 @@ def run_with(monkeypatch, stand_in: str, args: list[str]):
         return CliRunner().invoke(app, args)
     finally:
         highs._drop_worker()
+
+
+def solved(folder, scenario_file, units, scen):
+    """Write a scenario (the ``scenario_file`` fixture), solve it through the command; (scenario
+    path, run.json, schedule by unit, summary, constraints)."""
+    import json
+
+    path = scenario_file(folder / "in", units, scen)
+    done = exitopt("solve", path, "--out", folder / "run")
+    assert done.returncode == 0 and "Traceback" not in done.out, done.out
+    run = folder / "run"
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    schedule = pd.read_csv(run / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
+    summary = pd.read_csv(run / "summary.csv", encoding="utf-8-sig")
+    constraints = pd.read_csv(run / "constraints.csv", encoding="utf-8-sig")
+    return path, record, schedule, summary, constraints

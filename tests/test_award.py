@@ -11,23 +11,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import exitopt
+from conftest import exitopt, solved
 from exitopt.inputs import bind
 from exitopt.solve import solve_instance
 from exitopt.vocab import PRODUCT_SECTOR
-
-
-def solved(folder, scenario_file, units, scen):
-    """Solve through the command; (scenario path, run.json, schedule by unit, summary, constraints)."""
-    path = scenario_file(folder / "in", units, scen)
-    done = exitopt("solve", path, "--out", folder / "run")
-    assert done.returncode == 0 and "Traceback" not in done.out, done.out
-    run = folder / "run"
-    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
-    schedule = pd.read_csv(run / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
-    summary = pd.read_csv(run / "summary.csv", encoding="utf-8-sig")
-    constraints = pd.read_csv(run / "constraints.csv", encoding="utf-8-sig")
-    return path, record, schedule, summary, constraints
 
 
 def check(tmp_path, path, plan_rows: str) -> subprocess.CompletedProcess:

@@ -3,27 +3,14 @@ instances, through `exitopt solve` and `exitopt check` as the analyst runs them.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
 import pytest
 
-from conftest import exitopt
+from conftest import exitopt, solved
 from exitopt.inputs import bind
 from exitopt.solve import solve_instance
-
-
-def solved(folder, scenario_file, units, scen):
-    """Solve through the command; (run.json, schedule by unit, summary, console text)."""
-    path = scenario_file(folder / "in", units, scen)
-    done = exitopt("solve", path, "--out", folder / "run")
-    assert done.returncode == 0 and "Traceback" not in done.out, done.out
-    run = folder / "run"
-    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
-    schedule = pd.read_csv(run / "schedule.csv", encoding="utf-8-sig").set_index("unit_id")
-    summary = pd.read_csv(run / "summary.csv", encoding="utf-8-sig")
-    return path, record, schedule, summary, done.out
 
 
 def test_revenue_foregone_by_hand(tmp_path, scenario_file):

@@ -13,13 +13,6 @@ from office import needs_office, page_text, pages, to_pdf
 
 
 @pytest.fixture(scope="module")
-def gansu_run(gansu_result, tmp_path_factory):
-    from exitopt.output import write_folder
-
-    return write_folder(tmp_path_factory.mktemp("gansu") / "run", gansu_result.files(), force=False)
-
-
-@pytest.fixture(scope="module")
 def briefings(gansu_run, tmp_path_factory):
     """briefing.xlsx of the Gansu run in zh and en, made by `exitopt report`."""
     work = tmp_path_factory.mktemp("briefings")

@@ -51,13 +51,6 @@ def tiny_runs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gansu_run(gansu_result, tmp_path_factory):
-    from exitopt.output import write_folder
-
-    return write_folder(tmp_path_factory.mktemp("gansu") / "run", gansu_result.files(), force=False)
-
-
-@pytest.fixture(scope="module")
 def gansu_packs(gansu_run):
     """The Gansu briefing pack in zh and in en."""
     from exitopt.report import make_report

@@ -27,13 +27,6 @@ PROTECT = {"protected": [{"name": "keep 00123", "where": {"all": [["unit_id", "=
 
 
 @pytest.fixture(scope="module")
-def gansu_run(gansu_result, tmp_path_factory):
-    from exitopt.output import write_folder
-
-    return write_folder(tmp_path_factory.mktemp("gansu") / "run", gansu_result.files(), force=False)
-
-
-@pytest.fixture(scope="module")
 def word(gansu_run, tmp_path_factory):
     """briefing.docx of the Gansu run in zh and in en, made by `exitopt report --docx`."""
     work = tmp_path_factory.mktemp("word")
