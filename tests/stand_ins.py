@@ -42,53 +42,69 @@ def answers_two_jobs(host: str, port: int, key: str) -> None:
     _answers_then_hangs(host, port, key, 2)
 
 
-def loose_blocks_then_hangs(host: str, port: int, key: str) -> None:
-    """Solve as HiGHS would, but report the bound of the first two searches (two blocks) 10 %
-    below their plans, and hang on the third search (the whole model solved for a smaller gap).
-    Jobs with every integer decision fixed (the check of a plan) are answered as they come."""
+def _answer_each(host: str, port: int, key: str, answer) -> None:
+    """Join the parent and answer every job with ``answer(job, conn)`` (a result as
+    ``exitopt.highs_worker.run`` returns it) until the parent says it is done."""
     from multiprocessing.connection import Client
 
-    from exitopt.highs_worker import run
-
     with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        searches = 0
         while True:
             job = conn.recv()
             if job is None:
                 return
-            a = job["arrays"]
-            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
-            if search and searches >= 2:
-                while True:
-                    time.sleep(60)
-            result = run(job, conn)
-            if search:
-                searches += 1
-                result["bound"] = result["objective"] - 0.1 * abs(result["objective"])
-            conn.send(("done", result))
+            conn.send(("done", answer(job, conn)))
+
+
+def _searches(job) -> bool:
+    """Whether a job searches: some integer decision is left free (not the check of a plan)."""
+    a = job["arrays"]
+    return bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
+
+
+def _at_the_limit(result: dict) -> dict:
+    import highspy
+
+    result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
+    result["status"] = "Time limit reached"
+    return result
+
+
+def loose_blocks_then_hangs(host: str, port: int, key: str) -> None:
+    """Solve as HiGHS would, but report the bound of the first two searches (two blocks) 10 %
+    below their plans, and hang on the third search (the whole model solved for a smaller gap).
+    Jobs with every integer decision fixed (the check of a plan) are answered as they come."""
+    from exitopt.highs_worker import run
+
+    searches = 0
+
+    def answer(job, conn):
+        nonlocal searches
+        search = _searches(job)
+        if search and searches >= 2:
+            while True:
+                time.sleep(60)
+        result = run(job, conn)
+        if search:
+            searches += 1
+            result["bound"] = result["objective"] - 0.1 * abs(result["objective"])
+        return result
+
+    _answer_each(host, port, key, answer)
 
 
 def far_plans_unproven(host: str, port: int, key: str) -> None:
     """Solve as HiGHS would, but report every maximising search (the search for a far
     alternative) as stopped at the time limit with its plan in hand and a bound 5 above it, as
     when an alternative's share of the time runs out before its proof."""
-    from multiprocessing.connection import Client
-
-    import highspy
-
     from exitopt.highs_worker import run
 
-    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        while True:
-            job = conn.recv()
-            if job is None:
-                return
-            result = run(job, conn)
-            if job["arrays"]["maximize"] and result["has_solution"]:
-                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
-                result["status"] = "Time limit reached"
-                result["bound"] = result["objective"] + 5.0
-            conn.send(("done", result))
+    def answer(job, conn):
+        result = run(job, conn)
+        if job["arrays"]["maximize"] and result["has_solution"]:
+            _at_the_limit(result)["bound"] = result["objective"] + 5.0
+        return result
+
+    _answer_each(host, port, key, answer)
 
 
 def slow_search_then_no_plan(host: str, port: int, key: str) -> None:
@@ -96,29 +112,22 @@ def slow_search_then_no_plan(host: str, port: int, key: str) -> None:
     later search as stopped at the time limit without any plan (jobs with every integer decision
     fixed are answered as they come): a solve whose last step finds no plan after earlier steps
     took the time."""
-    from multiprocessing.connection import Client
-
-    import highspy
-
     from exitopt.highs_worker import run
 
-    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        searches = 0
-        while True:
-            job = conn.recv()
-            if job is None:
-                return
-            a = job["arrays"]
-            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
-            result = run(job, None)
-            if search:
-                searches += 1
-                if searches == 1:
-                    time.sleep(1.5)
-                else:
-                    result.update(model_status=int(highspy.HighsModelStatus.kTimeLimit), status="Time limit reached",
-                                  has_solution=False, objective=None, values=None, duals=None)
-            conn.send(("done", result))
+    searches = 0
+
+    def answer(job, conn):
+        nonlocal searches
+        result = run(job, None)
+        if _searches(job):
+            searches += 1
+            if searches == 1:
+                time.sleep(1.5)
+            else:
+                _at_the_limit(result).update(has_solution=False, objective=None, values=None, duals=None)
+        return result
+
+    _answer_each(host, port, key, answer)
 
 
 def stops_at_first_plan(host: str, port: int, key: str) -> None:
@@ -126,46 +135,31 @@ def stops_at_first_plan(host: str, port: int, key: str) -> None:
     the time limit there, as when the clock runs out just after HiGHS finds a plan (on any
     machine, however loaded). Jobs with nothing to search (the check of a plan, its duals) are
     answered as they come."""
-    from multiprocessing.connection import Client
-
     import highspy
 
     from exitopt.highs_worker import run
 
-    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        while True:
-            job = conn.recv()
-            if job is None:
-                return
-            a = job["arrays"]
-            search = bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any())
-            if search:
-                job = {**job, "options": {**job["options"], "mip_max_improving_sols": 1}}
-            result = run(job, conn)
-            if search and result["model_status"] == int(highspy.HighsModelStatus.kSolutionLimit):
-                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
-                result["status"] = "Time limit reached"
-            conn.send(("done", result))
+    def answer(job, conn):
+        search = _searches(job)
+        if search:
+            job = {**job, "options": {**job["options"], "mip_max_improving_sols": 1}}
+        result = run(job, conn)
+        if search and result["model_status"] == int(highspy.HighsModelStatus.kSolutionLimit):
+            _at_the_limit(result)
+        return result
+
+    _answer_each(host, port, key, answer)
 
 
 def every_search_at_the_limit(host: str, port: int, key: str) -> None:
     """Solve as HiGHS would, but report every search (a job with integer decisions left free) as
     stopped at the time limit with its plan in hand and a bound below it."""
-    from multiprocessing.connection import Client
-
-    import highspy
-
     from exitopt.highs_worker import run
 
-    with Client((host, port), authkey=bytes.fromhex(key)) as conn:
-        while True:
-            job = conn.recv()
-            if job is None:
-                return
-            a = job["arrays"]
-            result = run(job, conn)
-            if bool((a["integer"] & (a["col_lower"] != a["col_upper"])).any()) and result["has_solution"]:
-                result["model_status"] = int(highspy.HighsModelStatus.kTimeLimit)
-                result["status"] = "Time limit reached"
-                result["bound"] = result["objective"] - 0.05 * abs(result["objective"]) - 1.0
-            conn.send(("done", result))
+    def answer(job, conn):
+        result = run(job, conn)
+        if _searches(job) and result["has_solution"]:
+            _at_the_limit(result)["bound"] = result["objective"] - 0.05 * abs(result["objective"]) - 1.0
+        return result
+
+    _answer_each(host, port, key, answer)
