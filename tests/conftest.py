@@ -171,3 +171,17 @@ def solved(folder, scenario_file, units, scen):
     summary = pd.read_csv(run / "summary.csv", encoding="utf-8-sig")
     constraints = pd.read_csv(run / "constraints.csv", encoding="utf-8-sig")
     return path, record, schedule, summary, constraints
+
+
+def end_group(proc) -> None:
+    """Kill a command started with ``start_new_session=True`` and every process of its group (a
+    sweep's workers), whether or not it is still running."""
+    import os
+    import signal
+
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

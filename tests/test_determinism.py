@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import write_scenario
+from conftest import end_group, write_scenario
 
 # coal mines in pairs that cost the same; clinker lines held by five firms
 UNITS = [dict(unit_id=f"M{i}", capacity=c, workers=w) for i, (c, w) in
@@ -127,12 +127,7 @@ def test_a_killed_and_resumed_sweep_gives_every_case_the_same_plan(files, whole)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # its worker processes
-        except ProcessLookupError:
-            pass
+        end_group(proc)  # and its worker processes
     kept = _recorded(out / "ledger.sqlite")
     assert 2 <= kept < 24
     r = exitopt("sweep", str(sweep), "--out", str(out), "--workers", "2", "--long", "--resume", "--order",

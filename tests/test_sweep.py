@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +26,8 @@ from exitopt.errors import InputError
 from exitopt.sweep import read_sweep, run_sweep
 from exitopt.sweep.plots import pick_units
 from exitopt.sweep.spec import apply, latin_hypercube
+
+from conftest import end_group
 
 # unit_id: (capacity 万吨/yr, workers)
 MINES = {"A": (100, 10), "B": (150, 30), "C": (200, 25), "D": (50, 4), "E": (120, 9), "F": (80, 12)}
@@ -314,12 +315,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
         if held is not None:
             held.execute("COMMIT")
             held.close()
-        if proc.poll() is None:
-            proc.kill()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # its worker processes
-        except ProcessLookupError:
-            pass
+        end_group(proc)  # and its worker processes
     interrupted = _ledger_count(out / "ledger.sqlite")
     assert interrupted == counted and 3 <= interrupted < 60
     resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
