@@ -193,7 +193,9 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
             raise InputError(f"works link '{w.name}' selects no unit. Check its where selection.", file=f)
 
     if projects is None or projects.empty:
-        projects = pd.DataFrame(columns=[*PROJECT_COLUMNS, "approval"]).set_index("project_id", drop=False)
+        # no projects: an empty table with the columns' types, so sums over it are numbers
+        projects = pd.DataFrame(columns=[*PROJECT_COLUMNS, "approval"]).astype(
+            {"capacity": float, "year": int}).set_index("project_id", drop=False)
         if scen.new_capacity.approve or scen.new_capacity.reject:
             raise InputError("new_capacity names projects but the scenario gives no projects table.", file=f)
     else:

@@ -283,7 +283,6 @@ def check_concentration(f: Facts) -> list[Violation]:
         for y in c.years:
             held = units.loc[units["gone_year"] > y].groupby(c.by)["capacity"].sum()
             held = held.add(projects.loc[projects["year"] <= y].groupby(c.by)["capacity"].sum(), fill_value=0.0)
-            held = held.astype(float)  # an empty projects table has text columns
             total = float(held.sum())
             top = float(held.nlargest(c.top).sum())
             if _below(top, c.share * total):
