@@ -137,10 +137,14 @@ def friendly(fn: Callable) -> Callable:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
-TimeLimit = Annotated[float | None, typer.Option(
-    "--time-limit", show_default=False, callback=_seconds,
-    help="Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
-         "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
+def _time_limit(help: str):
+    """The --time-limit option (checked by :func:`_seconds`), with what the limit covers in ``help``."""
+    return Annotated[float | None, typer.Option("--time-limit", show_default=False, callback=_seconds, help=help)]
+
+
+TimeLimit = _time_limit(
+    "Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
+    "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")
 
 
 def _start_solver() -> None:
@@ -498,14 +502,14 @@ def robust(
         "--ledger", metavar="DIR", show_default=False,
         help="Folder of an `exitopt sweep` of this file, whose ledger gives the cases' own optima "
              "(default: ./<sweep name> when it holds one); cases it lacks are solved first.")] = None,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", show_default=False, callback=_seconds,
-        help="Seconds for the whole command (every case's own optimum and the shared plan); default: the "
-             "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
-             "limit: exit 4, with the best shared plan found written when there is one.")] = None,
+    time_limit: _time_limit(
+        "Seconds for the whole command (every case's own optimum and the shared plan); default: the "
+        "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
+        "limit: exit 4, with the best shared plan found written when there is one.") = None,
 ) -> None:
     """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
     (cases/*.toml), regret.csv and regret.png."""
+    from .highs import limit
     from .output import prepare_folder, write_folder
     from .robust import default_time_limit, files, lines, read_problem, solve_problem
 
@@ -515,8 +519,6 @@ def robust(
     prepare_folder(target, force)
     _start_solver()
     ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
-    from .highs import limit
-
     seconds = time_limit if time_limit is not None else default_time_limit(problem)
     with limit(seconds, started=wall), _working(f"one plan for {problem.sweep.name}"):
         result = solve_problem(problem, ledger_folder=ledger, progress=_progress)
@@ -562,9 +564,7 @@ def serve(
         "--host", help="Address to listen on. Only 127.0.0.1 (this computer) is private; any other address, "
                        "e.g. 0.0.0.0, serves the page to the network and needs the printed access token.")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the browser.")] = True,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", show_default=False, callback=_seconds,
-        help="Seconds per solve; overrides the scenario's.")] = None,
+    time_limit: _time_limit("Seconds per solve; overrides the scenario's.") = None,
 ) -> None:
     """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
     import signal
