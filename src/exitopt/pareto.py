@@ -475,22 +475,23 @@ def _place_labels(fig, ax, table: pd.DataFrame) -> None:
         covers = any(box.x0 - pad < x < box.x1 + pad and box.y0 - pad < y < box.y1 + pad for x, y in marks)
         return inside and not covers and not any(box.overlaps(t) for t in taken)
 
+    def label(text: str, r, spot):
+        dx, dy, ha, va = spot
+        return ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points", xytext=(dx, dy),
+                           ha=ha, va=va, fontsize=7, color="#333333")
+
     for _, r in table.iterrows():
         text = f"{int(r['point'])}: {point_label(str(r['label']))}"
-        for k, (dx, dy, ha, va) in enumerate(_LABEL_SPOTS):
-            note = ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points", xytext=(dx, dy),
-                               ha=ha, va=va, fontsize=7, color="#333333")
+        for spot in _LABEL_SPOTS:
+            note = label(text, r, spot)
             box = note.get_window_extent(renderer)
-            if free(box) or k == len(_LABEL_SPOTS) - 1:
-                if not free(box):  # no spot is free: the first one, as before
-                    note.remove()
-                    dx, dy, ha, va = _LABEL_SPOTS[0]
-                    note = ax.annotate(text, (r["jobs"], r["fiscal"]), textcoords="offset points",
-                                       xytext=(dx, dy), ha=ha, va=va, fontsize=7, color="#333333")
-                    box = note.get_window_extent(renderer)
-                taken.append(box)
+            if free(box):
                 break
             note.remove()
+        else:  # no spot is free: the first one
+            note = label(text, r, _LABEL_SPOTS[0])
+            box = note.get_window_extent(renderer)
+        taken.append(box)
 
 
 def plot_png(table: pd.DataFrame, title: str) -> bytes:
