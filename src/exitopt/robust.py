@@ -157,37 +157,32 @@ def ledger_optima(folder: Path, problem: RobustProblem) -> dict[str, tuple[float
     """{case id: (objective, {unit: exit year})} of the cases a sweep folder's ledger holds solved
     to optimality, with the same base tables and the same values; {} when there is no ledger or
     it is of other data."""
-    from .sweep.ledger import LEDGER
+    from .sweep.ledger import read_ledger
 
-    path = Path(folder) / LEDGER
-    if not path.is_file():
-        return {}
     try:
-        conn = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)
+        ledger = read_ledger(folder)
+        if ledger is None:
+            return {}
         try:
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            rows = conn.execute("SELECT case_id, variant, params, status, objective FROM cases").fetchall()
-            exits: dict[str, dict[str, int]] = defaultdict(dict)
-            for case_id, unit, year in conn.execute("SELECT case_id, unit_id, exit_year FROM unit_exits"):
-                exits[case_id][unit] = int(year)
+            meta, cases, unit_exits = ledger.meta(), ledger.cases(), ledger.unit_exits()
         finally:
-            conn.close()
-    except sqlite3.Error:
+            ledger.close()
+    except (sqlite3.Error, pd.errors.DatabaseError, ValueError):
         return {}
     if meta.get("base_sha256") != json.dumps(problem.base.hashes(), sort_keys=True):
         return {}
+    exits: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in unit_exits.itertuples():
+        exits[r.case_id][r.unit_id] = int(r.exit_year)
     by_id = {rc.id: rc.case for rc in problem.cases}
     out = {}
-    for case_id, variant, params, status, objective in rows:
-        case = by_id.get(case_id)
-        if case is None or status != "optimal" or objective is None or variant != case.variant:
+    for r in cases.itertuples():
+        case = by_id.get(r.case_id)
+        if case is None or r.status != "optimal" or pd.isna(r.objective) or r.variant != case.variant:
             continue
-        try:
-            if json.loads(params) != case.values:
-                continue
-        except ValueError:
+        if r.params != case.values:
             continue
-        out[case_id] = (float(objective), exits.get(case_id, {}))
+        out[r.case_id] = (float(r.objective), exits.get(r.case_id, {}))
     return out
 
 

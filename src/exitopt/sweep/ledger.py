@@ -64,8 +64,11 @@ FINISHED = ("optimal", "limit", "infeasible")
 class Ledger:
     """The ledger of one sweep folder (open it with :func:`open_ledger`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        if read_only:  # for a reader of a finished sweep: the file is neither made nor changed
+            self.conn = sqlite3.connect(f"file:{self.path.resolve().as_posix()}?mode=ro", uri=True)
+            return
         self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -197,3 +200,9 @@ def _now() -> str:
 
 def open_ledger(folder: Path) -> Ledger:
     return Ledger(Path(folder) / LEDGER)
+
+
+def read_ledger(folder: Path) -> Ledger | None:
+    """The ledger of a sweep folder, opened read-only; None when the folder holds none."""
+    path = Path(folder) / LEDGER
+    return Ledger(path, read_only=True) if path.is_file() else None
