@@ -33,3 +33,233 @@ def test_the_quick_start_commands_name_the_venv_path():
     for line in (line for at, line in _code_lines() if start <= at < end):
         if "exitopt " in line or "pytest" in line:
             assert ".venv" in line, line
+
+
+# ---- every example command, run as written, in order, on a fresh copy of the repository --------
+
+import os  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the first word of a line that is a command (output shown in a block, and toml or python blocks, are not)
+COMMAND = re.compile(r"^(exitopt|python3?|\.venv|py|mkdir|Copy-Item|notepad|start)\b")
+#: words in capitals that a synopsis line holds in place of the reader's own files and values
+SYNOPSIS = re.compile(r"\b(SCENARIO|RUN_DIR|RUN_A|SWEEP\.toml|UNIT)\b")
+#: installing is what every test run stands on: the copy's .venv is the environment of this run
+#: (tests/test_install.py checks that the plain install runs every command)
+INSTALL = ("python3 -m venv .venv", ".venv/bin/pip install", "py -m venv .venv", r".venv\Scripts\pip install")
+#: the examples too long for the suite, each with why (the time is that of a 2-core machine)
+NOT_RUN = {
+    r".venv/bin/python -m pytest": "the test suite itself",
+    r".venv\Scripts\python -m pytest": "the test suite itself (PowerShell)",
+    r".venv\Scripts\exitopt solve models\gansu_2016.toml --force": "the Linux quick start's solve, run above",
+    "exitopt solve models/national_2016.toml --time-limit 120":
+        "two minutes of solving; with --time-limit 15 no plan is found in time (exit 4)",
+    "exitopt sweep models/sweeps/national_fund.toml --workers 2": "five national cases, several minutes",
+    "exitopt sweep models/sweeps/coal_target_ratio.toml --workers 2":
+        "40 cases, 30-40 s on two cores (tests/test_sweep.py runs sweeps of the same machinery)",
+    "exitopt sweep models/sweeps/cost_weights_lhs.toml --scheduler tcp://10.1.2.3:37511 --out lhs":
+        "needs a Dask cluster at that address",
+    "exitopt robust models/sweeps/robust_2016.toml": "24 cases, about 100 s",
+    "exitopt robust models/sweeps/robust_2016.toml --objective regret": "24 cases, longer than expected cost",
+}
+#: a command the README gives in its text, with the output it shows in the block after it
+PINS = "exitopt solve models/gansu_2016.toml --keep COAL-S008 --exit COAL-S101=2017 --out gansu_2016_pins"
+
+
+def example_commands() -> list[tuple[int, str]]:
+    """(README line number, command) of every command line in a plain ``` block, in order; a
+    command chained with && is one entry per part, a trailing # comment is dropped."""
+    found, fence = [], None
+    for number, line in enumerate(README.splitlines(), start=1):
+        text = line.strip()
+        if text.startswith("```"):
+            fence = None if fence is not None else text[3:].strip()
+            continue
+        if fence != "" or not COMMAND.match(text):
+            continue
+        if not text.startswith((r".venv\Scripts", "py ", "Copy-Item", "notepad", "start", "mkdir")):
+            text = text.split("  #")[0].strip()
+        found += [(number, part.strip()) for part in text.split(" && ")]
+    return found
+
+
+def kind_of(command: str) -> str:
+    if command.startswith(INSTALL):
+        return "install"
+    if command in NOT_RUN:
+        return "not run"
+    if SYNOPSIS.search(command):
+        return "synopsis"
+    return "run"
+
+
+def test_every_example_command_is_run_or_said_why_not():
+    commands = example_commands()
+    assert len(commands) >= 25, commands
+    kinds = {c: kind_of(c) for _, c in commands}
+    assert sum(k == "run" for k in kinds.values()) >= 12, kinds
+    stale = set(NOT_RUN) - set(kinds)
+    assert not stale, f"NOT_RUN names commands the README no longer has: {stale}"
+    assert PINS in " ".join(README.split())
+
+
+def _windows(command: str) -> str:
+    """A PowerShell line of the README as a Linux shell types it: \\ between folders is /."""
+    return command.replace(".venv\\Scripts\\", "").replace("\\", "/")
+
+
+def _copy_repo(dest: Path) -> Path:
+    """The repository's files as a fresh clone holds them (no run folders, no caches), with the
+    environment of this test run as its .venv."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        files = [f for f in listed.decode("utf-8").split("\0") if f]
+    except (OSError, subprocess.CalledProcessError):
+        files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()
+                 and not {".git", ".venv", "__pycache__"} & set(p.relative_to(ROOT).parts)]
+    for f in files:
+        if (ROOT / f).is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dest / f)
+    (dest / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    return dest
+
+
+class Walk:
+    """The README's commands run one after another in one copy of the repository."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo, self.done = repo, {}
+        bin_ = Path(sys.executable).parent
+        exe = bin_ / ("exitopt.exe" if sys.platform == "win32" else "exitopt")
+        self.exitopt = [str(exe)] if exe.is_file() else [sys.executable, "-c", "from exitopt.cli import main; main()"]
+        self.env = {**os.environ, "PATH": f"{bin_}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "200"}
+
+    def run(self, command: str) -> subprocess.CompletedProcess | str:
+        windows = command.startswith((r".venv\Scripts", "Copy-Item", "notepad", "start", "mkdir"))
+        words = shlex.split(_windows(command) if windows else command)
+        if words[0] == "mkdir":
+            (self.repo / words[1]).mkdir()
+            return "made"
+        if words[0] == "Copy-Item":
+            shutil.copy(self.repo / words[1], self.repo / words[2])
+            return "copied"
+        if words[0] == "notepad":  # the edit step 3 describes, on the Gansu sheets of the template
+            path = self.repo / words[1]
+            text = re.sub(r'(?m)^units = .*$', 'units = "单位表.xlsx#example_units"', path.read_text(encoding="utf-8"))
+            text = re.sub(r'(?m)^projects = .*$', 'projects = "单位表.xlsx#example_projects"', text)
+            path.write_text(text, encoding="utf-8")
+            return "edited"
+        if words[0] == "start":
+            assert (self.repo / words[1]).is_file(), command
+            return "opened"
+        if words[0] == "exitopt":
+            argv = [*self.exitopt, *words[1:]]
+        elif words[0] == "python":
+            argv = [sys.executable, *words[1:]]
+        else:
+            argv = words
+        done = subprocess.run(argv, cwd=self.repo, capture_output=True, text=True, timeout=600, env=self.env)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stdout + done.stderr, command
+        return done
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory) -> Walk:
+    w = Walk(_copy_repo(tmp_path_factory.mktemp("readme")))
+    pins_at = README[:README.index("cost of the pins, objective units")].count("\n") + 1
+    for number, command in example_commands():
+        if PINS not in w.done and number > pins_at:
+            w.done[PINS] = w.run(PINS)  # the pins' example, given in the text before its output
+        if kind_of(command) == "run":
+            w.done[command] = w.run(command)
+    return w
+
+
+def _out(walk: Walk, command: str) -> str:
+    done = walk.done[command]
+    return done.stdout + done.stderr
+
+
+def test_quick_start_solves_the_baseline_as_the_readme_quotes_it(walk):
+    text = _out(walk, ".venv/bin/exitopt solve models/gansu_2016.toml --force")
+    assert "objective 194,558.7" in text and "jobs 17,048 persons" in text and "fiscal 24,078.0 万元" in text
+    assert (walk.repo / "gansu_2016" / "schedule.csv").is_file()
+
+
+def test_the_windows_workbook_steps_give_the_gansu_baseline(walk):
+    folder = walk.repo / "甘肃 方案"
+    assert "sheets units, projects, pins, plan, approvals" in _out(
+        walk, r'.venv\Scripts\exitopt template --out "甘肃 方案\单位表.xlsx"')
+    assert "valid" in _out(walk, r'.venv\Scripts\exitopt validate "甘肃 方案\情景.toml"')
+    solved = _out(walk, r'.venv\Scripts\exitopt solve "甘肃 方案\情景.toml" --out "甘肃 方案\结果"')
+    assert "objective 194,558.7" in solved  # "the result is the Gansu baseline (objective 194,558.7)"
+    assert (folder / "结果" / "report_zh" / "briefing.xlsx").is_file()  # "next to the page"
+    assert walk.done[r'start "甘肃 方案\结果\report_zh\briefing.html"'] == "opened"
+
+
+def test_national_build_writes_the_table_the_readme_describes(walk):
+    assert walk.done["python data/national/build.py"].returncode == 0
+    units = walk.repo / "data" / "national" / "units.csv"
+    assert round(units.stat().st_size / 1e6, 1) == 3.2  # "(3.2 MB)"
+    assert (walk.repo / "data" / "national" / "projects.csv").is_file()
+    kinds = pd.read_csv(units, usecols=["kind"])["kind"].value_counts()
+    # "10,800 coal mines, 1,750 clinker lines, 820 steel works" (a works: a blast furnace and a converter)
+    assert (kinds["coal_mine"], kinds["clinker_line"], kinds["converter"], kinds["blast_furnace"]) == (
+        10_800, 1_750, 820, 820)
+
+
+def _row(text: str, first: str) -> list[str]:
+    """The cells of the console table row that starts with ``first``."""
+    line = next(line for line in text.splitlines() if line.strip().startswith(first + " "))
+    return [c.strip() for c in re.split(r"[│┃]", line)[1:]]
+
+
+def test_the_realised_run_gives_the_readmes_table(walk):
+    base = _out(walk, "exitopt solve models/gansu_2016.toml --force")
+    real = _out(walk, "exitopt solve models/gansu_2016_realised.toml --force")
+    assert "objective 194,558.7" in base and "objective 223,477.2" in real
+    # coal exits 2016, 2017, 2018, 2020: 万吨 (mines)
+    assert _row(base, "coal") == ["432 (33)", "135 (13)", "435 (7)"]
+    assert _row(real, "coal") == ["423 (46)", "246 (10)", "438 (21)", ""]
+    check = _out(walk, "exitopt check models/gansu_2016_realised.toml gansu_2016_realised/schedule.csv "
+                       "--projects gansu_2016_realised/new_capacity.csv")
+    assert check.startswith("OK: the plan meets every rule") and "Objective: 223,477.2" in check
+    comp = _out(walk, "exitopt compare gansu_2016 gansu_2016_realised --out realised_vs_baseline.csv")
+    assert _row(comp, "objective (万元 equivalent)") == ["194,558.7", "223,477.2", "+28,918.4"]
+    jobs = _row(comp, "jobs (persons displaced)")
+    assert [round(float(v.replace(",", ""))) for v in jobs] == [17_048, 19_077, 2_029]
+    assert _row(comp, "fiscal outlay (万元, present value)") == ["24,078.0", "32,707.2", "+8,629.1"]
+    diff = pd.read_csv(walk.repo / "realised_vs_baseline.csv", encoding="utf-8-sig", dtype=str)
+    units = diff[diff["section"] == "unit"]
+    assert len(units) == 52 and f"units that differ ({len(units)})" in comp
+    moved = units["change"].value_counts()
+    assert (moved["exits only in B"], moved["exits only in A"]) == (28, 4)
+    assert moved.drop(["exits only in B", "exits only in A"]).sum() == 20
+    assert set(units.loc[units["change"] == "exits only in A", "key"]) == {
+        "COAL-M4788", "COAL-S008", "COAL-S010", "COAL-S017"}
+
+
+def _figures(line: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"[+-]?\d[\d,]*\.?\d*", line)]
+
+
+def test_the_pins_example_prints_what_the_readme_shows(walk):
+    """Re-solved costs move within the solver's gap (about 18 for Gansu, the README says); the
+    objective without any pin is the baseline's, to the digit."""
+    shown = README[README.index("cost of the pins, objective units"):].split("```")[0].strip().splitlines()
+    printed = [line for line in _out(walk, PINS).splitlines() if "costs" in line or line.startswith("cost of")]
+    assert len(printed) == len(shown) == 4
+    for mine, theirs in zip(printed, shown):
+        assert re.sub(r"[\d,.+-]+", "#", mine.strip()) == re.sub(r"[\d,.+-]+", "#", theirs.strip())
+        for a, b in zip(_figures(mine), _figures(theirs), strict=True):
+            assert abs(a - b) <= 18.0 or (abs(b) > 100 and abs(a - b) <= 0.001 * abs(b) + 18), (mine, theirs)
+    assert "194,558.7 without any" in printed[1]
