@@ -622,7 +622,66 @@ def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
             assert other.text_content('#plans li[data-plan="1"] .sub').endswith(f"{seconds:,.1f} 秒")
             assert other.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
             other.screenshot(path=str(shots / "baseline_390.png"), full_page=True)
+
+            # in Chinese, every rule, number, unit and region reads in Chinese (ids and figures aside),
+            # in the new session and in the first page's comparison of its two plans
+            from test_chinese import english_words
+
+            ids = set(base.schedule["unit_id"])
+            other.click('#numbers details[data-group="costs"] summary')
+            for part in ("#binding", "#binding-required", "#binding-idle", "#numbers", "#units", "#scenario"):
+                text = other.text_content(part)
+                assert text.strip() and not english_words(text, ids), (part, english_words(text, ids).most_common(5))
+            page.click("#lang-zh")
+            page.wait_for_selector("#changed-units")
+            assert "有何变化" in page.text_content("body")
+            for part in ("#changed", "#figures", "#draft"):
+                text = page.text_content(part)
+                assert not english_words(text, ids), (part, english_words(text, ids).most_common(5))
+            page.screenshot(path=str(shots / "compared_zh_390.png"), full_page=True)
             assert errors == []
             browser.close()
+    finally:
+        stop(server)
+
+
+# ---- the Chinese page: every rule, number, unit and region in Chinese -----------------------------
+
+ZH_UNITS = [dict(unit_id=f"M{i}", workers=10 * i, name_zh=f"{'一二三'[i - 1]}号矿", region_zh="一区") for i in (1, 2, 3)]
+ZH_SCENARIO = {"targets": [{"name": "coal 100", "name_zh": "压减煤炭产能", "product": "coal", "by": 2018,
+                            "at_least": 100.0},
+                           {"name": "coal count", "product": "coal", "by": 2018, "count_at_most": 2}]}
+
+
+def test_the_chinese_page_is_told_every_name_in_chinese(tmp_path):
+    """The words the page shows in Chinese hold no English word but unit ids: the numbers' labels,
+    the rules of the pin menus, the binding rules, the units' regions, and what changed."""
+    from conftest import write_scenario
+    from test_chinese import CJK, english_words
+
+    server = start(write_scenario(tmp_path / "zh", ZH_UNITS, ZH_SCENARIO), port=0)
+    serve_in_thread(server)
+    ids = {"M1", "M2", "M3"}
+    try:
+        c = Client(server.url)
+        c.settle()
+        _, setup = c.json("/api/setup")
+        labels = setup["labels_zh"]
+        assert set(labels) == {n["path"] for n in setup["numbers"]}
+        assert labels[TARGET] == "压减煤炭产能 · 不少于(万吨/年)"
+        assert labels['targets[name="coal count"].count_at_most'] == "煤炭2018年前退出 2 个单位（不多于） · 退出单位数不多于(个)"
+        assert not english_words(" ".join(labels.values()) + " ".join(setup["rules_zh"].values()), ids)
+        assert english_words(" ".join(n["label"] for n in setup["numbers"]))  # the English labels are English
+
+        _, plan = c.json("/api/plans/1")
+        assert [r["name_zh"] for r in plan["binding"]] == ["压减煤炭产能"]
+        assert {u["region_zh"] for u in plan["units"]} == {"一区"}
+        c.json("/api/solve", {"pins": [], "values": {TARGET: 200}, "parent": 1})
+        assert c.settle()["error"] is None
+        _, cmp = c.json("/api/compare/1/2")
+        assert [(r["name"], r["name_zh"]) for r in cmp["rules"]] == [("coal count", "煤炭2018年前退出 2 个单位（不多于）")]
+        assert [(u["unit_id"], u["name_zh"]) for u in cmp["units"]] == [("M2", "二号矿")]
+        shown = " ".join(str(x[k]) for x in cmp["rules"] + cmp["units"] for k in ("name_zh", "region_zh") if k in x)
+        assert CJK.search(shown) and not english_words(shown, ids)
     finally:
         stop(server)

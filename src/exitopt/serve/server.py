@@ -520,7 +520,7 @@ class App:
 
     def setup(self) -> dict:
         if self._setup is None:
-            from .views import words
+            from .views import setup_words_zh, words
 
             scen = self.base.inst.scenario
             units = self.base.inst.units
@@ -528,7 +528,7 @@ class App:
                 "scenario": scen.name, "description": scen.description, "file": self.base.path.name,
                 "years": scen.years, "numbers": [a.as_dict() for a in self.base.numbers], "words": words(),
                 "units": len(units), "time_limit": self.time_limit or scen.solver.time_limit,
-                "moves": self.base.moves(),
+                "moves": self.base.moves(), **setup_words_zh(self.base.inst, self.base.numbers),
             }
         return self._setup
 

@@ -30,7 +30,7 @@ from ..pins import Pin, check_pins
 
 #: scenario keys that hold years, ids or solver settings: not offered as numbers to change
 _NOT_ADJUSTABLE = {"first_year", "last_year", "by", "years", "solver", "new_capacity", "packages", "mandatory",
-                   "protected", "windows", "works", "units", "projects", "name", "description", "where"}
+                   "protected", "windows", "works", "units", "projects", "name", "name_zh", "description", "where"}
 
 #: the groups the page lists the numbers in, in this order
 GROUPS = ("targets", "replacement", "concentration", "utilisation", "caps", "objective", "costs")

@@ -3,18 +3,22 @@
 A plan: its headline figures (with the parts of the fiscal cost), exits by sector, product and
 region per year, every unit's row, and the rules that bind — those with something to do, apart
 from the exits the rules require and the rules with nothing to do. A comparison of two plans:
-:func:`exitopt.report.compare_runs` as lists.
+:func:`exitopt.report.compare_runs` as lists. Every rule, unit and region carries its Chinese
+name beside the run folder's (``name_zh``, ``region_zh``), as the Chinese briefing names them
+(:class:`exitopt.report.chinese.Names`), and the numbers a person may change their Chinese label.
 The words of both languages come from :mod:`exitopt.report.labels`.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
 
 from ..report import labels
+from ..report.chinese import Names, names_of, rule_name_zh
 from ..report.compare import compare_runs
 from ..report.run import Run
 
@@ -100,11 +104,30 @@ def _part(run: Run, key: str) -> float:
     return float(run.schedule[key].sum()) if key in run.schedule else 0.0
 
 
+def _name_rules(names: Names, groups: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Each binding row, required exit and idle rule with the Chinese name of its rule."""
+    for row in groups["binding"]:
+        row["name_zh"] = names.rule(row["rule"], row["name"], "zh", product=row["product"], required=row["required"],
+                                    sense=row["sense"], unit=row["unit"])
+    for entry in groups["required"] + groups["idle"]:
+        entry["name_zh"] = names.rule(entry["rule"], entry["name"], "zh", product=entry["product"])
+    return groups
+
+
+def _units(run: Run, columns: list[str]) -> list[dict]:
+    """Schedule rows with the Chinese name of each unit's region (``region_zh``)."""
+    names = run.names
+    rows = records(run.schedule, columns)
+    for row in rows:
+        row["region_zh"] = names.region(row.get("region"), "zh")
+    return rows
+
+
 def plan_view(run: Run) -> dict:
     """Everything the page shows of one plan."""
     r = run.record
     ex = run.exiting
-    groups = binding_groups(run.constraints)
+    groups = _name_rules(run.names, binding_groups(run.constraints))
     return {
         "figures": {
             "status": r.get("status"), "objective": plain(r.get("objective")), "gap": plain(r.get("gap")),
@@ -116,7 +139,7 @@ def plan_view(run: Run) -> dict:
         },
         "years": sorted({int(y) for y in run.summary["year"].dropna()}),
         "exits": {k: _exits_by(run, k) for k in ("sector", "product", "region")},
-        "units": records(run.schedule, UNIT_COLUMNS),
+        "units": _units(run, UNIT_COLUMNS),
         **groups,
     }
 
@@ -124,8 +147,78 @@ def plan_view(run: Run) -> dict:
 def compare_view(a: Run, b: Run) -> dict:
     """What changed from plan ``a`` to plan ``b``: figures, units, binding rules."""
     comp = compare_runs(a, b)
-    return {"figures": records(comp.figures), "units": records(comp.units), "rules": records(comp.rules),
-            "same": comp.same}
+    zh = {**dict(zip(a.schedule["unit_id"], a.schedule.get("name_zh", a.schedule["unit_id"]))),
+          **dict(zip(b.schedule["unit_id"], b.schedule.get("name_zh", b.schedule["unit_id"])))}
+    units = records(comp.units)
+    for u in units:
+        own = zh.get(u["unit_id"])
+        u["name_zh"] = own if isinstance(own, str) and own.strip() else u["name"]
+        u["region_zh"] = b.names.region(u.get("region"), "zh") or a.names.region(u.get("region"), "zh")
+    rules = records(comp.rules)
+    for row in rules:
+        named = (b if row.get("binding_b") else a).names
+        row["name_zh"] = named.rule(row["rule"], row["name"], "zh", product=row.get("product") or None)
+    return {"figures": records(comp.figures), "units": units, "rules": rules, "same": comp.same}
+
+
+#: a number's item, in its path: targets[name="coal exit 1,000"] · sectors.coal · caps.workers[0]
+_PATH = re.compile(r"^(?P<group>[a-z_]+)(?:\[(?P<sel>[^\]]*)\])?(?:\.(?P<rest>.*))?$")
+
+
+def _item(items: list, sel: str | None) -> tuple[int, Any] | None:
+    """The list item a path's selector picks (``name="x"``, ``product="x"`` or ``0``), with its index."""
+    if sel is None:
+        return None
+    if sel.isdigit():
+        i = int(sel)
+        return (i, items[i]) if i < len(items) else None
+    key, _, value = sel.partition("=")
+    value = value.strip('"')
+    return next(((i, x) for i, x in enumerate(items) if getattr(x, key, None) == value), None)
+
+
+def _key_words(rest: str) -> str:
+    """``at_least`` → 不少于(万吨/年); ``demand.2020`` → 需求(万吨) 2020年; ``resettlement_per_worker.relocate``
+    → … 转移."""
+    key, _, sub = rest.partition(".")
+    words = labels.key(key, "zh")
+    if sub.isdigit():
+        return f"{words} {sub}年"
+    return f"{words} {labels.mode(sub, 'zh')}" if sub else words
+
+
+def number_label_zh(scenario: Any, path: str, regions: dict[str, str] | None = None) -> str:
+    """The Chinese label of a number the page offers (a sweep path), as the Chinese briefing names
+    its rule: 压减煤炭产能 · 不少于(万吨/年). A path the words do not reach keeps its English form."""
+    m = _PATH.match(path)
+    if m is None:
+        return path
+    group, sel, rest = m["group"], m["sel"], m["rest"] or ""
+    if group in ("targets", "replacement", "concentration", "utilisation"):
+        got = _item(getattr(scenario, group), sel)
+        if got is None:
+            return path
+        return f"{rule_name_zh(group, got[1], regions, got[0] + 1)} · {_key_words(rest)}"
+    if group == "caps":
+        if rest.startswith("workers"):
+            inner = _PATH.match(rest)
+            got = _item(scenario.caps.workers, inner["sel"] if inner else None)
+            return f"{rule_name_zh('workers', got[1], regions)} · {_key_words('per_year')}" if got else path
+        return _key_words(rest)
+    if group == "sectors":
+        sector, _, key = rest.partition(".")
+        return f"{labels.sector(sector, 'zh')} · {_key_words(key)}"
+    if group == "objective":
+        return _key_words(rest)
+    return _key_words(path)  # attrition, ladder.2016
+
+
+def setup_words_zh(inst: Any, numbers: list) -> dict:
+    """What the page's setup adds for its Chinese view: the rules' Chinese names (by the name the
+    pin menus give) and the label of every number it offers."""
+    names = names_of(inst)
+    return {"rules_zh": names["rules"], "scenario_zh": names.get("scenario"),
+            "labels_zh": {n.path: number_label_zh(inst.scenario, n.path, names["regions"]) for n in numbers}}
 
 
 def words() -> dict:

@@ -324,7 +324,7 @@ function renderChanged(a, b, cmp) {
       el("thead", {}, el("tr", {}, el("th", { text: cols.unit_id }), el("th", { text: cols.name }),
         el("th", { text: cols.product }), el("th", { class: "num", text: cols.capacity }),
         el("th", { text: `${t("plan")} ${a.id}` }), el("th", { text: `${t("plan")} ${b.id}` }), el("th", { text: t("change") }))),
-      el("tbody", {}, cmp.units.map((u) => el("tr", {}, el("td", { text: u.unit_id }), el("td", { text: u.name }),
+      el("tbody", {}, cmp.units.map((u) => el("tr", {}, el("td", { text: u.unit_id }), el("td", { text: zhOr(u, "name") }),
         el("td", { text: W().products[u.product] || u.product }), el("td", { class: "num", text: num(u.capacity, 1) }),
         el("td", { text: planWords(u.year_a, u.mode_a) }), el("td", { text: planWords(u.year_b, u.mode_b) }),
         el("td", { text: UI[S.lang].changes_words[u.change] || u.change }))))));
@@ -332,9 +332,15 @@ function renderChanged(a, b, cmp) {
   if (cmp.rules.length) {
     parts.push(el("h3", { text: `${t("rules_changed")} (${cmp.rules.length})` }));
     parts.push(el("ul", { id: "changed-rules" }, cmp.rules.map((r) => el("li", {},
-      `${W().rules[r.rule] || r.rule}: ${r.name}${r.year ? " " + r.year : ""} — ${r.binding_b ? t("binds_only_in_B") : t("binds_only_in_A")}`))));
+      `${W().rules[r.rule] || r.rule}: ${zhOr(r, "name")}${r.year ? " " + r.year + (S.lang === "zh" ? "年" : "") : ""} — ${r.binding_b ? t("binds_only_in_B") : t("binds_only_in_A")}`))));
   }
   box.replaceChildren(...parts);
+}
+
+// In Chinese, a row's Chinese name (name_zh, region_zh) where the server gives one.
+function zhOr(row, key) {
+  const zh = row[`${key}_zh`];
+  return S.lang === "zh" && zh ? zh : row[key];
 }
 
 function describeChanges(p) {
@@ -538,6 +544,7 @@ function renderBinding(b) {
   const body = b.binding.map((r) => el("tr", {}, cols.map((c) => {
     let v = r[c];
     if (c === "rule") v = w.rules[v] || v;
+    else if (c === "name") v = zhOr(r, "name");
     else if (c === "product") v = w.products[v] || v || "";
     else if (c === "sense") v = w.senses[v] || v;
     else if (c === "unit") v = w.measures[v] || v;
@@ -553,7 +560,7 @@ function renderBinding(b) {
   $("binding").replaceChildren(el("thead", {}, head), el("tbody", {}, body.length ? body
     : [el("tr", {}, el("td", { colspan: cols.length, text: nothing ? w.text.binding_none : "—" }))]));
   const years = (ys) => ys.join(S.lang === "zh" ? "、" : ", ");
-  const rule = (e) => (S.lang === "zh" ? `${w.rules[e.rule] || e.rule}\u201c${e.name}\u201d` : `${w.rules[e.rule] || e.rule} "${e.name}"`);
+  const rule = (e) => (S.lang === "zh" ? `${w.rules[e.rule] || e.rule}\u201c${zhOr(e, "name")}\u201d` : `${w.rules[e.rule] || e.rule} "${e.name}"`);
   const notes = [];
   if (b.required.length) {
     notes.push(el("p", { class: "hint", text: t("required_title") }), el("ul", { id: "binding-required", class: "notes" },
@@ -592,7 +599,7 @@ function whyWords(m) {
   const w = UI[S.lang].why || UI.en.why;
   const out = m.why.map(([kind, rule, year]) => (kind === "years"
     ? (m.years.length ? w.years.replace("{years}", m.years.join(S.lang === "zh" ? "、" : ", ")) : w.never)
-    : (w[kind] || kind).replace("{rule}", rule || "").replace("{year}", year === null ? "" : String(year))));
+    : (w[kind] || kind).replace("{rule}", (S.lang === "zh" && S.setup.rules_zh && S.setup.rules_zh[rule]) || rule || "").replace("{year}", year === null ? "" : String(year))));
   return [...new Set(out)];
 }
 
@@ -641,7 +648,7 @@ function renderUnits(b) {
   const q = $("search").value.trim().toLowerCase();
   const only = $("only-exiting").checked;
   let rows = b.units.filter((u) => (!only || u.exit_year !== null) &&
-    (!q || [u.unit_id, u.name, u.name_zh, u.region, u.product, w.products[u.product], u.sector, u.reason].some((x) => x && String(x).toLowerCase().includes(q))));
+    (!q || [u.unit_id, u.name, u.name_zh, u.region, u.region_zh, u.product, w.products[u.product], u.sector, u.reason].some((x) => x && String(x).toLowerCase().includes(q))));
   const { key, dir } = S.sort;
   rows = rows.slice().sort((x, y) => {
     const a = x[key], c = y[key];
@@ -661,7 +668,7 @@ function renderUnits(b) {
     pinCell(u),
     UNIT_COLS.map((c) => {
       let v = u[c];
-      if (c === "name" && S.lang === "zh" && u.name_zh) v = u.name_zh;
+      if (c === "name" || c === "region") v = zhOr(u, c);
       else if (c === "sector") v = w.sectors[v] || v;
       else if (c === "product") v = w.products[v] || v;
       else if (c === "mode") v = UI[S.lang].modes[v] || v || "";
@@ -690,7 +697,8 @@ function refreshUnits() {
 
 function numberLabel(path) {
   const n = S.setup.numbers.find((x) => x.path === path);
-  return n ? n.label : path;
+  const zh = S.lang === "zh" && S.setup.labels_zh && S.setup.labels_zh[path];
+  return zh || (n ? n.label : path);
 }
 
 function renderNumbers() {
@@ -716,7 +724,7 @@ function renderNumbers() {
         input.parentElement.classList.toggle("changed", S.draft.values.has(n.path));
         renderDraft();
       });
-      return el("label", { class: "number" + (changed ? " changed" : ""), title: n.description }, el("span", { text: n.label }), input);
+      return el("label", { class: "number" + (changed ? " changed" : ""), title: n.description }, el("span", { text: numberLabel(n.path) }), input);
     })));
   $("numbers").replaceChildren(...parts);
 }
@@ -730,6 +738,8 @@ function applyLang() {
   for (const e of document.querySelectorAll("[data-tp]")) e.placeholder = t(e.dataset.tp);
   for (const b of document.querySelectorAll(".lang button")) b.classList.toggle("on", b.dataset.lang === S.lang);
   $("title").textContent = S.lang === "zh" ? "去产能方案 · 会商" : "Capacity exit · what if";
+  const scenario = S.lang === "zh" && S.setup.scenario_zh ? S.setup.scenario_zh : S.setup.scenario;
+  $("scenario").textContent = `${scenario} (${S.setup.file})`;
   renderDraft();
   renderNumbers();
   renderPlans();
