@@ -371,3 +371,53 @@ def test_scenario_keys_in_words():
     for k in sorted(numbers - {"by"}):
         assert CJK.search(labels.key(k, "zh")) and not CJK.search(labels.key(k, "en")), k
     assert "attrition" in Scenario.model_fields
+
+
+# ---- the console in Chinese (--lang zh) -------------------------------------------------------
+
+#: the command the Chinese console names as the next step, to be typed as it is
+CONSOLE_ALLOWED = ("exitopt report",)
+
+
+def _console_words(done, ids: set[str], *paths: Path) -> Counter:
+    text = done.stdout + done.stderr
+    for p in sorted(map(str, paths), key=len, reverse=True):
+        text = text.replace(p, " ")
+    return english_words(text, ids | set(CONSOLE_ALLOWED))
+
+
+def test_commands_print_their_summaries_in_chinese(tmp_path):
+    """validate, solve (with a pin, so its price is printed), check and report with --lang zh: no
+    English word but unit ids, file names and the command to type next; the same commands in
+    English are full of English words."""
+    scenario = write_scenario(tmp_path / "scenario", TINY_UNITS, TINY)
+    ids = {u["unit_id"] for u in TINY_UNITS}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"run_{lang}"
+        shown = [exitopt("validate", scenario, "--lang", lang, cwd=tmp_path),
+                 exitopt("solve", scenario, "--out", out, "--keep", "A2", "--lang", lang, cwd=tmp_path),
+                 exitopt("check", scenario, out / "schedule.csv", "--lang", lang, cwd=tmp_path),
+                 exitopt("report", out, "--lang", lang, cwd=tmp_path)]
+        words = [_console_words(done, ids, out / f"report_{lang}", out, scenario) for done in shown]
+        if lang == "zh":
+            assert all(not w for w in words), [w.most_common(5) for w in words]
+            assert "有效" in shown[0].stdout and "小型测试情景" in shown[0].stdout
+            assert "保留 A2：代价" in shown[1].stdout and "分流职工" in shown[1].stdout
+            assert shown[2].stdout.startswith("通过：方案满足情景“小型测试情景”的全部规则。")
+        else:
+            assert all(words) and sum(sum(w.values()) for w in words) > 20, words
+
+
+def test_gansu_validate_and_check_in_chinese(gansu_cli_run, tmp_path):
+    ids = ids_of(gansu_cli_run)
+    v = exitopt("validate", GANSU, "--lang", "zh", cwd=tmp_path)
+    c = exitopt("check", GANSU, gansu_cli_run / "schedule.csv", "--projects", gansu_cli_run / "new_capacity.csv",
+                "--lang", "zh", cwd=tmp_path)
+    for done in (v, c):
+        assert not _console_words(done, ids, gansu_cli_run, GANSU), _console_words(done, ids).most_common(5)
+    assert "不具备安全生产条件的小煤矿关闭退出" in v.stdout and "目标值：194,558.7" in c.stdout
+
+
+def test_a_language_the_console_does_not_speak_is_refused(tmp_path):
+    done = exitopt("validate", GANSU, "--lang", "fr", cwd=tmp_path, code=2)
+    assert "give zh (Chinese) or en (English)" in done.stderr

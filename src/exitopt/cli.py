@@ -137,6 +137,20 @@ def friendly(fn: Callable) -> Callable:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+
+
+def _lang(value: str) -> str:
+    if value not in ("en", "zh"):
+        raise typer.BadParameter(f"give zh (Chinese) or en (English) (got {value!r}).")
+    return value
+
+
+#: the language of what a command prints (report's --lang also chooses the briefing's)
+ConsoleLang = Annotated[str, typer.Option(
+    "--lang", callback=_lang, help="Language of what the command prints: en (English) or zh (Chinese). "
+                                   "Messages about bad input are in English in both.")]
+
+
 def _time_limit(help: str):
     """The --time-limit option (checked by :func:`_seconds`), with what the limit covers in ``help``."""
     return Annotated[float | None, typer.Option("--time-limit", show_default=False, callback=_seconds, help=help)]
@@ -189,11 +203,19 @@ def _summary_table(inst) -> Table:
 
 @command()
 @friendly
-def validate(scenario: ScenarioArg) -> None:
+def validate(scenario: ScenarioArg, lang: ConsoleLang = "en") -> None:
     """Load and check a scenario and its tables without solving; print what was read."""
     from .inputs import load
 
     inst = load(scenario)
+    if lang == "zh":
+        from . import console_zh
+
+        out.print(console_zh.summary_table(inst))
+        for line in console_zh.validate_lines(inst):
+            say(line)
+        out.print("[green]有效[/]")
+        return
     out.print(_summary_table(inst))
     s = inst.scenario
     approved = int((inst.projects["approval"] == "approved").sum()) if len(inst.projects) else 0
@@ -222,12 +244,17 @@ def headline(res) -> list[str]:
             f"jobs {res.jobs:,.0f} persons displaced; fiscal {res.fiscal:,.1f} 万元 (present value)"]
 
 
-def _print_result(res) -> None:
-    for line in headline(res):
+def _print_result(res, lang: str = "en") -> None:
+    from . import console_zh
+
+    for line in (console_zh.headline(res) if lang == "zh" else headline(res)):
         say(line)
     sched = res.schedule[res.schedule["exit_year"].notna()]
     if sched.empty:
-        out.print("no unit exits")
+        out.print("没有单位退出" if lang == "zh" else "no unit exits")
+        return
+    if lang == "zh":
+        out.print(console_zh.exits_table(sched, sorted(int(y) for y in sched["exit_year"].unique())))
         return
     t = Table(title="exits, 万吨/yr (units)", show_edge=False)
     years = sorted(int(y) for y in sched["exit_year"].unique())
@@ -258,6 +285,7 @@ def solve(
         "--pins", help="What-if pins from a CSV or book.xlsx#Sheet: unit_id, action (keep or exit), year (optional).")] = None,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Explain chosen exits against re-solved margins; writes margins.csv (many solves).")] = False,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Solve a scenario and write schedule.csv, summary.csv, constraints.csv and run.json
     (with pins: pins.csv, each pin's cost re-solved; with --explain: margins.csv)."""
@@ -275,25 +303,36 @@ def solve(
     prepare_folder(target, force)
     _start_solver()
     with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
-        run = solve_run(inst, pins, explain=explain, progress=_progress)
+        run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang))
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
     seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))
     write_folder(target, run.files, force=force)
-    _print_result(res)
-    for line in run.lines:
+    from . import console_zh
+
+    _print_result(res, lang)
+    for line in (console_zh.run_lines(run.files) if lang == "zh" else run.lines):
         say(line)
-    out.print(f"written to {target}", markup=False, soft_wrap=True)
-    nxt, why = f"next: exitopt report {_quoted(target)}", "(briefing workbook, charts and page)"
+    out.print(console_zh.written(target) if lang == "zh" else f"written to {target}", markup=False, soft_wrap=True)
+    nxt, why = (console_zh.next_step(f"exitopt report {_quoted(target)}") if lang == "zh" else
+                (f"next: exitopt report {_quoted(target)}", "(briefing workbook, charts and page)"))
     if cell_len(f"{nxt}   {why}") <= out.width:
         out.print(f"{nxt}   {why}", markup=False, soft_wrap=True)
     else:  # the command stays whole on its line, so that it can be copied
         out.print(nxt, markup=False, soft_wrap=True)
         say(f"      {why}")
+    if res.status == "limit" and lang == "zh":
+        gap = res.outcome.gap
+        err.print(console_zh.LIMIT["gap"].format(gap=f"{gap:.2%}") if gap is not None else console_zh.LIMIT["no_gap"],
+                  soft_wrap=True)
+        raise typer.Exit(EXIT_LIMIT)
     if res.status == "limit":
         err.print(f"[yellow]stopped at the time limit:[/] the plan written is the best found, "
                   f"within {res.outcome.gap:.2%} of the optimum at most." if res.outcome.gap is not None else
                   "[yellow]stopped at the time limit:[/] the plan written is the best found; its gap is unknown.")
+        raise typer.Exit(EXIT_LIMIT)
+    if run.cut_short and lang == "zh":
+        err.print(console_zh.LIMIT["cut_short"], soft_wrap=True)
         raise typer.Exit(EXIT_LIMIT)
     if run.cut_short:
         err.print("[yellow]stopped at the time limit:[/] the plan is optimal, but some of the re-solves that "
@@ -309,6 +348,7 @@ def check(
     plan: Annotated[Path, typer.Argument(help="Plan, CSV or book.xlsx#Sheet: unit_id, exit_year, mode (indicator optional).")],
     projects: Annotated[Path | None, typer.Option(
         "--projects", help="CSV or book.xlsx#Sheet of project_id, approved (e.g. a run's new_capacity.csv with a built column).")] = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Check any plan against every rule of a scenario, without the optimiser, and price it."""
     from .check import check_plan, format_report, read_plan, read_project_approvals
@@ -318,11 +358,21 @@ def check(
     p = read_plan(plan, inst)
     approved = read_project_approvals(projects, inst) if projects is not None else None
     result = check_plan(inst, p, approved)
-    if p.listed == 0:
+    if p.listed == 0 and lang == "zh":
+        err.print(f"[yellow]注意：[/]{escape(str(plan))} 没有列出任何单位（只有表头，或工作表为空），因此所有单位保留，"
+                  "以下检查的是不退出任何单位的方案。如要检查另一张工作表，请在 # 后写明（book.xlsx#Sheet）。", soft_wrap=True)
+    elif p.listed == 0:
         err.print(f"[yellow]note:[/] {escape(str(plan))} lists no unit (it has a header only, or the sheet is empty), so "
                   "every unit stays and what follows checks doing nothing. If you meant another sheet, "
                   "name it after # (book.xlsx#Sheet).", soft_wrap=True)
-    out.print(format_report(result, limit=5 if p.listed == 0 else None), markup=False, soft_wrap=True)
+    if lang == "zh":
+        from .console_zh import check_report
+        from .report.chinese import Names, names_of
+
+        text = check_report(result, Names.of({"names_zh": names_of(inst)}), limit=5 if p.listed == 0 else None)
+    else:
+        text = format_report(result, limit=5 if p.listed == 0 else None)
+    out.print(text, markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -347,9 +397,14 @@ def report(
     from .report import make_report
 
     rep = make_report(run_dir, lang, out_dir, force=force, docx=docx, compare=compare_dir)
-    out.print(f"written to {rep.folder}: {', '.join(rep.files)}")
+    if lang == "zh":
+        from .console_zh import report_written
+
+        out.print(report_written(rep.folder, rep.files), markup=False, soft_wrap=True)
+    else:
+        out.print(f"written to {rep.folder}: {', '.join(rep.files)}")
     if rep.note:
-        err.print(f"[yellow]note:[/] {rep.note}")
+        err.print(f"[yellow]{'注意：' if lang == 'zh' else 'note: '}[/]{rep.note}")
 
 
 @command()
@@ -399,6 +454,15 @@ def _progress(message: str) -> None:
     err.print(f"[dim]… {message}[/]", markup=True, soft_wrap=True)
     if _spinner:
         _spinner[-1](message)
+
+
+def _progress_in(lang: str) -> Callable[[str], None]:
+    """:func:`_progress` in ``lang``."""
+    if lang != "zh":
+        return _progress
+    from .console_zh import progress
+
+    return lambda message: _progress(progress(message))
 
 
 @command()
