@@ -685,3 +685,90 @@ def test_the_chinese_page_is_told_every_name_in_chinese(tmp_path):
         assert CJK.search(shown) and not english_words(shown, ids)
     finally:
         stop(server)
+
+
+# ---- the frontier of a plan's changes ------------------------------------------------------------
+
+#: three mines, a target of 100: the one of fewest workers (M1) keeps paying nothing; the loss-making
+#: one (M3) saves its subsidised losses when it goes: fewest jobs and least outlay are different plans
+FRONTIER_UNITS = [dict(unit_id="M1", workers=10), dict(unit_id="M2", workers=20, loss_making=True, subsidised_loss=4.0),
+                  dict(unit_id="M3", workers=40, loss_making=True, subsidised_loss=12.0)]
+FRONTIER_SCENARIO = {"last_year": 2018, "objective": {"jobs_weight": 1.0, "fiscal_weight": 1.0},
+                     "sectors": {"coal": {"exit_cost_per_capacity": {"close": 0.1}}},
+                     "targets": [{"name": "coal 100", "product": "coal", "by": 2018, "at_least": 100.0}]}
+
+
+def test_the_frontier_of_a_plans_changes_is_that_of_exitopt_pareto(tmp_path):
+    """The room's frontier is computed as a solve is (queued, in a solve process) and is the one
+    `exitopt pareto` finds for the same changes; no plan is added; bad point counts are refused."""
+    from conftest import write_scenario
+    from exitopt.engine import Pin, apply
+    from exitopt.inputs import load
+    from exitopt.pareto import frontier
+
+    path = write_scenario(tmp_path / "f", FRONTIER_UNITS, FRONTIER_SCENARIO)
+    server = start(path, port=0)
+    serve_in_thread(server)
+    try:
+        c = Client(server.url)
+        st = c.settle()
+        assert st["frontier"] is None and len(st["plans"]) == 1
+        for bad in (1, 10, 2.5, True, "5"):
+            status, body = c.json("/api/solve", {"pins": [], "values": {}, "parent": 1, "frontier": bad})
+            assert status == 400 and "frontier: give a whole number of points from 3 to 9" in body["error"]
+        pins = [{"unit": "M1", "action": "keep"}]
+        status, _ = c.json("/api/solve", {"pins": pins, "values": {}, "parent": 1, "frontier": 3})
+        assert status == 202
+        st = c.settle(timeout=120)
+        assert st["error"] is None and len(st["plans"]) == 1  # a frontier is no plan
+        f = st["frontier"]
+        assert f["plan"] == 1 and f["pins"] == [{"unit": "M1", "action": "keep", "year": None}]
+        own = frontier(apply(load(path), [Pin("M1", "keep")]), 3).table
+        got = [(p["jobs"], p["fiscal"]) for p in f["points"]]
+        assert [v for p in got for v in p] == pytest.approx([v for p in zip(own["jobs"], own["fiscal"]) for v in p],
+                                                            abs=1e-6)
+        # by hand, with M1 kept: the fewest workers when M2 alone exits (20 persons); the least outlay
+        # when both loss-making mines go (20 + 40), their losses no longer paid; outlay falls as jobs rise
+        assert got[0][0] == pytest.approx(20.0) and got[-1][0] == pytest.approx(60.0)
+        assert [p[1] for p in got] == sorted((p[1] for p in got), reverse=True) and got[-1][1] < got[0][1]
+        assert sum(bool(p["knee"]) for p in f["points"]) <= 1
+    finally:
+        stop(server)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_page_in_chromium_draws_the_frontier_it_computes(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from conftest import write_scenario
+    from test_chinese import english_words
+
+    server = start(write_scenario(tmp_path / "f", FRONTIER_UNITS, FRONTIER_SCENARIO), port=0)
+    serve_in_thread(server)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)  # in Chinese, as the page opens
+            page.wait_for_selector("#chart-exits svg rect", timeout=60_000)
+            assert page.text_content("#chart-frontier").strip() == "尚未计算前沿。"
+            page.click("#frontier-solve")
+            page.wait_for_selector("#chart-frontier circle.frontier-point", timeout=120_000)
+            (session,) = server.app.sessions.values()
+            points = session.frontier["points"]
+            drawn = page.eval_on_selector_all("#chart-frontier circle.frontier-point", "cs => cs.map(c => [Number("
+                                              "c.dataset.jobs), Number(c.dataset.fiscal), c.cx.baseVal.value, "
+                                              "c.cy.baseVal.value])")
+            assert [(j, f) for j, f, _, _ in drawn] == [(q["jobs"], q["fiscal"]) for q in points]
+            # on the chart's axes: more workers to the right, more outlay higher up (a smaller y)
+            for (j1, f1, x1, y1), (j2, f2, x2, y2) in zip(drawn, drawn[1:]):
+                assert (x2 > x1) == (j2 > j1) and (y2 < y1) == (f2 > f1)
+            assert page.locator('#chart-frontier polygon.plan-point[data-plan="1"]').count() == 1
+            text = page.text_content("#frontier-panel")
+            assert "分流职工与财政支出的前沿" in text and not english_words(text, {"M1", "M2", "M3", "exitopt pareto"})
+            assert len(session.plans) == 1 and errors == []
+            browser.close()
+    finally:
+        stop(server)

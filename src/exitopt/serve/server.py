@@ -84,7 +84,7 @@ LINGER_SECONDS = 2.0
 PID_FILE = "server.pid"
 ROOT_PREFIX = "exitopt-serve-"
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
-SOLVE_KEYS = {"pins", "values", "parent", "label"}
+SOLVE_KEYS = {"pins", "values", "parent", "label", "frontier"}
 LABEL_CHARS = 80  # the page's plan name box holds at most this many
 
 
@@ -274,6 +274,7 @@ class Session:
     plans: list[Plan] = field(default_factory=list)
     job: Job | None = None
     pending: dict | None = None  # a solve waiting in the server's queue: its pins, numbers, folder
+    frontier: dict | None = None  # the last jobs–fiscal frontier computed (views.frontier_view)
     job_info: dict = field(default_factory=dict)
     error: str | None = None
     seq: int = 0
@@ -394,10 +395,15 @@ class App:
 
     # ---- solving ------------------------------------------------------------------------------
 
-    def solve(self, s: Session, pins_raw: Any, values_raw: Any, parent: Any, label: Any) -> None:
+    def solve(self, s: Session, pins_raw: Any, values_raw: Any, parent: Any, label: Any,
+              frontier: Any = None) -> None:
         """Queue a solve of the scenario with these pins and numbers (it starts at once when fewer
         than max_solving run); InputError when they are wrong, RuntimeError when the session is
-        solving already."""
+        solving already. With ``frontier`` (a number of points), the jobs–fiscal frontier of those
+        changes instead of a plan: it becomes the session's frontier (see views.frontier_view)."""
+        from .views import parse_points
+
+        points = parse_points(frontier)
         pins = parse_pins(pins_raw)
         values = parse_values(values_raw, self.base.numbers)
         if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or parent < 1):
@@ -416,9 +422,11 @@ class App:
             parent_id = parent if parent is not None else (s.plans[-1].id if s.plans else None)
             info = {"label": label or "", "parent": parent_id,
                     "pins": [{"unit": p.unit, "action": p.action, "year": p.year} for p in pins], "values": values}
+            if points is not None:
+                info["frontier"] = points
             s.error = None
             s.job_info = info
-            s.pending = {"pins": pins, "values": values, "folder": folder, "queued": time.monotonic()}
+            s.pending = {"pins": pins, "values": values, "folder": folder, "queued": time.monotonic(), "frontier": points}
             s.settled.clear()
         with self.lock:
             self.queue.append(s)
@@ -438,7 +446,8 @@ class App:
                 if req is not None:
                     try:
                         s.job = Job(self.base, req["pins"], req["values"], req["folder"], time_limit=self.time_limit,
-                                    delay=self.test_delay, on_end=lambda job, s=s: self._ended(s, job))
+                                    delay=self.test_delay, on_end=lambda job, s=s: self._ended(s, job),
+                                    frontier=req.get("frontier"))
                         started = True
                     except Exception as e:  # no solve process could start: say so, keep serving
                         s.error = f"the solve could not start: {type(e).__name__}: {e}"
@@ -450,7 +459,11 @@ class App:
     def _ended(self, s: Session, job: Job) -> None:
         with s.lock:
             info = s.job_info
-            if job.state == "done":
+            if job.state == "done" and info.get("frontier"):
+                from .views import frontier_view
+
+                s.frontier = frontier_view(info, (job.outcome or {}).get("frontier") or {})
+            elif job.state == "done":
                 n = max((p.id for p in s.plans), default=0) + 1
                 label = info["label"] or ("baseline" if n == 1 else "")
                 s.plans.append(Plan(n, label, info["parent"], info["pins"], info["values"], job.folder, job.seconds))
@@ -516,7 +529,8 @@ class App:
                 position = next((i for i, x in enumerate(queue) if x is s), 0) + 1
                 running = {"stage": "queued", "position": position,
                            "seconds": round(time.monotonic() - pending["queued"], 1), **s.job_info}
-            return {"plans": [p.summary() for p in s.plans], "running": running, "error": s.error}
+            return {"plans": [p.summary() for p in s.plans], "running": running, "error": s.error,
+                    "frontier": s.frontier}
 
     def setup(self) -> dict:
         if self._setup is None:
@@ -892,7 +906,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(HTTPStatus.BAD_REQUEST, f"unknown key(s) {', '.join(unknown)}: a {parts[1]} request "
                                                          f"takes {', '.join(sorted(allowed)) or 'none'}.")
             if parts[1] == "solve":
-                self.app.solve(s, body.get("pins"), body.get("values"), body.get("parent"), body.get("label"))
+                self.app.solve(s, body.get("pins"), body.get("values"), body.get("parent"), body.get("label"),
+                               body.get("frontier"))
                 self._json(HTTPStatus.ACCEPTED, self.app.state(s))
             else:
                 cancelled = self.app.cancel(s)

@@ -307,6 +307,13 @@ def _child(conn) -> None:
             if engine is None:
                 engines.clear()  # one base at a time: a server has one scenario
                 engine = engines[job["base"]] = Engine(job["inst"])
+            if job.get("frontier"):
+                from ..pareto import frontier
+
+                conn.send(("stage", "frontier"))
+                front = frontier(inst, job["frontier"], time_limit=job["time_limit"])
+                conn.send(("done", {"frontier": {"points": front.table.to_dict("records"), "stopped": front.stopped}}))
+                continue
             conn.send(("stage", "solving"))
             res = solve_instance(inst, time_limit=job["time_limit"], engine=engine)
             files = dict(res.files())
@@ -395,7 +402,8 @@ class Job:
     """
 
     def __init__(self, base: Base, pins: list[Pin], values: dict[str, float | None], folder: Path, *,
-                 time_limit: float | None = None, delay: float = 0.0, on_end=None, standby: bool = True) -> None:
+                 time_limit: float | None = None, delay: float = 0.0, on_end=None, standby: bool = True,
+                 frontier: int | None = None) -> None:
         self.pins, self.values, self.folder = pins, values, Path(folder)
         self.state = "running"
         self.stage = "starting"
@@ -409,7 +417,7 @@ class Job:
         self._lock = threading.Lock()
         self.proc, self.conn = STANDBY.take()
         self.conn.send({"inst": base.inst, "base": base.key, "pins": pins, "values": values,
-                        "time_limit": time_limit, "folder": str(self.folder), "delay": delay})
+                        "time_limit": time_limit, "folder": str(self.folder), "delay": delay, "frontier": frontier})
         if standby:  # the next process imports on the other core while this one solves (HiGHS: 1 thread)
             STANDBY.refill()
         self._watcher = threading.Thread(target=self._watch, daemon=True)

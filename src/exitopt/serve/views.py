@@ -236,3 +236,32 @@ def words() -> dict:
             "text": {k: labels.text(k, lang) for k in labels.TEXT},
         }
     return out
+
+
+# ---- the jobs–fiscal frontier of a plan's changes ----------------------------------------------
+
+#: points a frontier may have in the meeting room (each between its ends is one MIP of the whole model)
+FRONTIER_POINTS = (3, 9)
+#: frontier.csv's columns the page draws and lists
+FRONTIER_COLUMNS = ["point", "jobs", "fiscal", "objective", "status", "gap", "units_exiting", "label", "knee"]
+
+
+def parse_points(raw: Any) -> int | None:
+    """The number of points asked for (None: a plain solve); InputError when it is not one the room computes."""
+    from ..errors import InputError
+
+    if raw is None:
+        return None
+    low, high = FRONTIER_POINTS
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise InputError(f"frontier: give a whole number of points from {low} to {high} (got {str(raw)[:40]}).")
+    return raw
+
+
+def frontier_view(info: dict, computed: dict) -> dict:
+    """A frontier as the page draws it: the plan whose changes it was computed for, the changes,
+    and its points (fewest workers first) as ``exitopt pareto`` writes them to frontier.csv;
+    ``stopped`` when the time limit cut it short."""
+    points = [{c: plain(p.get(c)) for c in FRONTIER_COLUMNS} for p in computed.get("points") or []]
+    return {"plan": info.get("parent"), "pins": info.get("pins") or [], "values": info.get("values") or {},
+            "points": points, "stopped": bool(computed.get("stopped"))}

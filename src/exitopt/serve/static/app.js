@@ -31,6 +31,10 @@ const UI = {
     nothing_to_replace: "无需置换:没有新建产能", nothing_required: "要求为0,实现为0", n_units: "{n}个单位",
     chart_exits: "分产品、分年度退出产能(万吨/年)", chart_change: "分产品退出产能(万吨/年):方案{a}与方案{b}",
     no_exits: "本方案没有单位退出。", persons: "人", of_fiscal: "占财政支出",
+    frontier: "分流职工与财政支出的前沿", frontier_solve: "计算前沿(5个点)", frontier_stage: "正在计算前沿",
+    frontier_hint: "以所示方案的改动,求从分流职工最少到财政支出最少的5个方案,每个都满足全部规则(与 exitopt pareto 相同);本次方案以菱形标出。",
+    frontier_none: "尚未计算前沿。", frontier_of: "方案{p}的改动下的前沿", frontier_stopped: "达到时间上限:部分点未证明最优或被略去。",
+    frontier_x: "分流职工(人)", frontier_y: "财政支出现值(万元)", knee: "拐点", point: "点",
     why: { protected: "受保护({rule}),不能退出", mandatory: "必须退出({rule},{year}年前)",
       package_required: "所属打包方案必须退出({rule},{year}年前)", package: "属于打包方案({rule}),与其他成员同年退出",
       years: "只能在{years}年退出", never: "任何年份都不能退出" },
@@ -66,6 +70,12 @@ const UI = {
     n_units: "{n} unit(s)", chart_exits: "Capacity exiting by product and year (10 kt/yr)",
     chart_change: "Capacity exiting per product (10 kt/yr): plan {a} against plan {b}",
     no_exits: "No unit exits in this plan.", persons: "persons", of_fiscal: "of the fiscal outlay",
+    frontier: "Workers displaced against fiscal outlay: the frontier", frontier_solve: "Compute the frontier (5 points)",
+    frontier_stage: "Computing the frontier",
+    frontier_hint: "With the changes of the plan shown: 5 plans from fewest workers displaced to least outlay, each meeting every rule (as exitopt pareto finds them); the session's plans are the diamonds.",
+    frontier_none: "No frontier computed yet.", frontier_of: "The frontier with the changes of plan {p}",
+    frontier_stopped: "Stopped at the time limit: some points are not proven or were left out.",
+    frontier_x: "workers displaced (persons)", frontier_y: "fiscal outlay, present value (10k yuan)", knee: "knee", point: "point",
     why: { protected: "protected ({rule}): cannot exit", mandatory: "must exit ({rule}, by {year})",
       package_required: "its package must exit ({rule}, by {year})", package: "in a package ({rule}): exits with the others, in one year",
       years: "may exit only in {years}", never: "cannot exit in any year" },
@@ -78,6 +88,7 @@ const S = {
   cache: new Map(), compare: new Map(),
   draft: { pins: new Map(), values: new Map() },
   exitsBy: "sector", allRows: false, sort: { key: "exit_year", dir: 1 }, polling: false, lastError: null,
+  frontier: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -168,11 +179,13 @@ async function refresh(known) {
   const before = S.plans.length;
   S.plans = st.plans;
   S.running = st.running;
+  if (JSON.stringify(st.frontier) !== JSON.stringify(S.frontier)) { S.frontier = st.frontier; renderFrontier(); }
   if (st.error && st.error !== S.lastError) showError(st.error);
   S.lastError = st.error;
   renderProgress();
   if (S.plans.length !== before) {
     renderPlans();
+    renderFrontier();
     if (S.plans.length > before) {
       const newest = S.plans[S.plans.length - 1];
       await select(newest.id, newest.parent, true);
@@ -199,8 +212,9 @@ function renderProgress() {
   const r = S.running;
   $("progress").hidden = !r;
   $("solve").disabled = !!r;
+  $("frontier-solve").disabled = !!r;
   if (!r) return;
-  const stage = r.stage.startsWith("waiting") ? t("waiting") : t(r.stage) || r.stage;
+  const stage = r.stage.startsWith("waiting") ? t("waiting") : r.stage === "frontier" ? t("frontier_stage") : t(r.stage) || r.stage;
   $("progress-text").textContent = `${stage}… ${num(r.seconds, 1)} ${t("seconds")}`;
 }
 
@@ -213,6 +227,22 @@ async function solve() {
     const st = await api("/api/solve", { pins, values, parent: S.view, label: $("plan-label").value || null });
     S.running = st.running;
     $("plan-label").value = "";
+    renderProgress();
+    if (!S.polling) poll();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// The frontier of the plan shown: its own changes, 5 points (the server runs it as it runs a solve).
+async function solveFrontier() {
+  showError("");
+  S.lastError = null;
+  const p = S.plans.find((x) => x.id === S.view);
+  if (!p) return;
+  try {
+    const st = await api("/api/solve", { pins: p.pins, values: p.values, parent: p.id, frontier: 5 });
+    S.running = st.running;
     renderProgress();
     if (!S.polling) poll();
   } catch (e) {
@@ -379,6 +409,7 @@ function redrawCharts() {
   renderSplit(a || null, b);
   renderChangeChart(a || null, b);
   renderExitsChart(b);
+  renderFrontier();
 }
 
 // ---- charts: inline SVG drawn here, nothing fetched ----------------------------------------------
@@ -419,6 +450,52 @@ function legend(items) {
     sw.style.background = colour;
     return el("span", {}, sw, label);
   }));
+}
+
+// The frontier: fiscal outlay against workers displaced, its points joined fewest workers first,
+// the knee ringed, and every plan of the session as a diamond on the same axes.
+function renderFrontier() {
+  const box = $("chart-frontier");
+  const f = S.frontier;
+  if (!f || !f.points.length) { box.replaceChildren(el("p", { class: "hint", text: t("frontier_none") })); return; }
+  const pts = f.points, plans = S.plans.filter((p) => p.jobs !== null && p.fiscal !== null);
+  const xs = [...pts.map((p) => p.jobs), ...plans.map((p) => p.jobs)], ys = [...pts.map((p) => p.fiscal), ...plans.map((p) => p.fiscal)];
+  const W_ = chartWidth(box), H = 260, left = 72, right = 12, top = 14, bottom = 40;
+  const span = (v) => { const lo = Math.min(...v), hi = Math.max(...v); const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1; return [lo - pad, hi + pad]; };
+  const [x0, x1] = span(xs), [y0, y1] = span(ys);
+  const x = (v) => left + (W_ - left - right) * (v - x0) / (x1 - x0);
+  const y = (v) => top + (H - top - bottom) * (1 - (v - y0) / (y1 - y0));
+  const parts = [];
+  for (const [lo, hi, axis] of [[y0, y1, "y"], [x0, x1, "x"]]) {
+    const step = niceStep(hi - lo);
+    for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
+      if (axis === "y") parts.push(svg("line", { x1: left, x2: W_ - right, y1: y(v), y2: y(v), class: "grid-line" }),
+        svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick", text: num(v) }));
+      else parts.push(svg("text", { x: x(v), y: H - bottom + 16, "text-anchor": "middle", class: "tick", text: num(v) }));
+    }
+  }
+  parts.push(svg("polyline", { points: pts.map((p) => `${x(p.jobs)},${y(p.fiscal)}`).join(" "), fill: "none", stroke: COLOURS[0], "stroke-width": 2 }));
+  for (const p of pts) {
+    parts.push(svg("circle", { cx: x(p.jobs), cy: y(p.fiscal), r: 5, fill: COLOURS[0], class: "frontier-point",
+      "data-point": p.point, "data-jobs": p.jobs, "data-fiscal": p.fiscal },
+    svg("title", { text: `${t("point")} ${p.point}: ${num(p.jobs)} ${t("persons")}, ${num(p.fiscal, 1)} · ${W().status[p.status] || p.status}` })));
+    if (p.knee) parts.push(svg("circle", { cx: x(p.jobs), cy: y(p.fiscal), r: 10, fill: "none", stroke: "#c0392b", "stroke-width": 2, class: "knee" },
+      svg("title", { text: t("knee") })));
+  }
+  for (const p of plans) {
+    const cx = x(p.jobs), cy = y(p.fiscal);
+    parts.push(svg("polygon", { points: `${cx},${cy - 6} ${cx + 6},${cy} ${cx},${cy + 6} ${cx - 6},${cy}`, fill: COLOURS[1],
+      class: "plan-point", "data-plan": p.id }, svg("title", { text: planName(p) })),
+    svg("text", { x: cx + 8, y: cy - 6, class: "value", text: String(p.id) }));
+  }
+  parts.push(svg("text", { x: (left + W_ - right) / 2, y: H - 4, "text-anchor": "middle", class: "tick", text: t("frontier_x") }),
+    svg("text", { x: 12, y: top + (H - top - bottom) / 2, "text-anchor": "middle", class: "tick",
+      transform: `rotate(-90 12 ${top + (H - top - bottom) / 2})`, text: t("frontier_y") }));
+  const title = t("frontier_of").replace("{p}", f.plan);
+  const chart = svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": title, class: "chart" }, parts);
+  box.replaceChildren(el("div", { class: "chart-title", text: title }), chart,
+    legend([[t("frontier"), COLOURS[0]], [t("plans"), COLOURS[1]]]),
+    f.stopped ? el("p", { class: "hint", text: t("frontier_stopped") }) : "");
 }
 
 // Capacity exiting by year, stacked by product: one bar per year of the plan.
@@ -745,6 +822,7 @@ function applyLang() {
   renderPlans();
   renderProgress();
   renderPlan();
+  renderFrontier();
 }
 
 // ---- start -----------------------------------------------------------------------------------
@@ -763,6 +841,7 @@ async function start() {
   $("scenario").textContent = `${S.setup.scenario} (${S.setup.file})`;
   $("solve").addEventListener("click", solve);
   $("cancel").addEventListener("click", cancel);
+  $("frontier-solve").addEventListener("click", solveFrontier);
   $("reset").addEventListener("click", () => { const p = S.plans.find((x) => x.id === S.view); setDraft(p || { pins: [], values: {} }); refreshUnits(); });
   $("error-close").addEventListener("click", () => showError(""));
   $("against").addEventListener("change", (e) => { S.against = e.target.value ? Number(e.target.value) : null; renderPlan(); });
