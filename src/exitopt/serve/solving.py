@@ -308,11 +308,15 @@ def _child(conn) -> None:
                 engines.clear()  # one base at a time: a server has one scenario
                 engine = engines[job["base"]] = Engine(job["inst"])
             if job.get("frontier"):
+                from ..highs import limit
                 from ..pareto import frontier
 
                 conn.send(("stage", "frontier"))
-                front = frontier(inst, job["frontier"], time_limit=job["time_limit"])
-                conn.send(("done", {"frontier": {"points": front.table.to_dict("records"), "stopped": front.stopped}}))
+                # one wall clock for all its solves: the room's time limit per solve (as `exitopt pareto`'s)
+                seconds = job["time_limit"] if job["time_limit"] is not None else inst.scenario.solver.time_limit
+                with limit(seconds):
+                    front = frontier(inst, job["frontier"])
+                conn.send(("done", {"frontier": {"points": front.table.to_dict("records"), "stopped": not front.complete}}))
                 continue
             conn.send(("stage", "solving"))
             res = solve_instance(inst, time_limit=job["time_limit"], engine=engine)

@@ -261,7 +261,7 @@ def parse_points(raw: Any) -> int | None:
 def frontier_view(info: dict, computed: dict) -> dict:
     """A frontier as the page draws it: the plan whose changes it was computed for, the changes,
     and its points (fewest workers first) as ``exitopt pareto`` writes them to frontier.csv;
-    ``stopped`` when the time limit cut it short."""
+    ``stopped`` when the time limit left a point out or unproven (status limit)."""
     points = [{c: plain(p.get(c)) for c in FRONTIER_COLUMNS} for p in computed.get("points") or []]
     return {"plan": info.get("parent"), "pins": info.get("pins") or [], "values": info.get("values") or {},
             "points": points, "stopped": bool(computed.get("stopped"))}
