@@ -632,6 +632,9 @@ def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
             for part in ("#binding", "#binding-required", "#binding-idle", "#numbers", "#units", "#scenario"):
                 text = other.text_content(part)
                 assert text.strip() and not english_words(text, ids), (part, english_words(text, ids).most_common(5))
+            # the whole page, but the button that switches to English and the command it names for more points
+            page_words = english_words(other.text_content("body"), ids | {"English", "exitopt pareto"})
+            assert not page_words, page_words.most_common(5)
             page.click("#lang-zh")
             page.wait_for_selector("#changed-units")
             assert "有何变化" in page.text_content("body")

@@ -5,7 +5,7 @@ const UI = {
   zh: {
     cancel: "取消", changes: "改动", changes_hint: "在单位表中固定单位,或在下方修改数值,然后求解。",
     label: "方案名称", solve: "求解", reset: "撤销改动", plans: "本次方案", numbers: "可调整的数值",
-    numbers_hint: "留空表示不设此项。改动的数值以黄色标出。", compare_with: "对比", dl_zip: "运行目录(zip)",
+    numbers_hint: "留空表示不设此项。改动的数值以黄色标出。", compare_with: "对比", dl_zip: "运行目录(压缩包)",
     dl_xlsx: "工作簿", dl_html: "简报页", what_changed: "有何变化", exits: "退出情况", by_sector: "分行业",
     by_product: "分产品", by_region: "分地区", binding: "起约束作用的规则", units: "单位", search: "搜索编号、名称、地区…",
     only_exiting: "只看退出的", show_all: "显示全部", baseline: "基准方案", no_changes: "没有改动:求解得到情景本身的方案。", pin: "固定", free: "不固定",
