@@ -226,16 +226,24 @@ def test_validate_names_the_fund(tmp_path, scenario_file):
 def test_gansu_with_the_award_keys_at_their_defaults_solves_as_before(gansu_result):
     """Naming the new award keys at what their defaults mean — no base share, every product of
     the sector, non-state units at the state rate, a net budget, a fund no plan reaches — leaves
-    the Gansu optimum and plan as they are."""
+    the Gansu optimum and plan as they are. The Gansu scenario sets these keys, so both solves
+    start from it with every award key left out (its default) but the rate."""
     inst = gansu_result.inst
     scen = inst.scenario
-    sectors = {s: c.model_copy(update={"award_base_share": 0.0, "award_nonstate_per_capacity": c.award_per_capacity,
+    unset = {"award_base_share": 0.0, "award_nonstate_per_capacity": None, "award_nonstate_per_unit": None,
+             "award_products": None}
+    plain = scen.model_copy(update={"sectors": {s: c.model_copy(update=unset) for s, c in scen.sectors.items()}})
+    sectors = {s: c.model_copy(update={**unset, "award_nonstate_per_capacity": c.award_per_capacity,
                                        "award_products": [p for p, of in PRODUCT_SECTOR.items() if of == s]})
                for s, c in scen.sectors.items()}
     caps = scen.caps.model_copy(update={"budget_basis": "net", "award_fund": 1e9})
-    again = solve_instance(bind(scen.model_copy(update={"sectors": sectors, "caps": caps}), inst.units,
-                                inst.projects, files=inst.files, scenario_path=inst.scenario_path))
-    assert again.objective == pytest.approx(gansu_result.objective, rel=1e-9)
+
+    def solved(s):
+        return solve_instance(bind(s, inst.units, inst.projects, files=inst.files, scenario_path=inst.scenario_path))
+
+    before = solved(plain)
+    again = solved(plain.model_copy(update={"sectors": sectors, "caps": caps}))
+    assert again.objective == pytest.approx(before.objective, rel=1e-9)
     cols = ["unit_id", "exit_year", "mode", "indicator", "outlay", "award"]
-    pd.testing.assert_frame_equal(again.schedule[cols], gansu_result.schedule[cols])
-    assert gansu_result.schedule["award"].gt(0).any()  # the award takes part in the plan
+    pd.testing.assert_frame_equal(again.schedule[cols], before.schedule[cols])
+    assert before.schedule["award"].gt(0).any()  # the award takes part in the plan

@@ -58,7 +58,7 @@ NUMBERS = [
     (r"^ladder = .*", "ladder = { 2016 = -1.0 }", "ladder.2016", "at least 0"),
     (r"^exit_cost_per_capacity = \{ close = 10.0 \}", "exit_cost_per_capacity = { close = nan }",
      "sectors.coal.exit_cost_per_capacity.close", "finite"),
-    (r"^award_per_capacity = 15.0", "award_per_capacity = 1e18", "sectors.coal.award_per_capacity", "at most"),
+    (r"^award_per_capacity = 58.4", "award_per_capacity = 1e18", "sectors.coal.award_per_capacity", "at most"),
     (r"^jobs_weight = 10.0", "jobs_weight = 1e18", "objective.jobs_weight", "at most 100,000"),
     (r"^jobs_weight = 10.0", "jobs_weight = inf", "objective.jobs_weight", "finite"),
     (r"^fiscal_weight = 1.0", "fiscal_weight = 1e300", "objective.fiscal_weight", "at most"),

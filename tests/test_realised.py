@@ -127,6 +127,18 @@ def test_named_mines_exit_in_2017_and_reserve_mines_in_2018(realised):
     assert (s.loc[reserve, "exit_year"] == 2018).all()
 
 
+def test_yugang_phase_1_is_gone_by_2016_with_the_plans_figures(realised):
+    """Yugang phase 1 closed in August 2016 (shared/seed/digest.md); the task counts the plan's
+    100 iron and 100 steel (§II.2.(2)), and the package takes the rest of JISCO's cut with it."""
+    s = schedule(realised)
+    yug1 = s[s.index.str.startswith("JISCO-YUG1-")]
+    assert len(yug1) == 4 and (yug1["exit_year"] <= 2016).all()
+    for product in ("pig_iron", "crude_steel"):
+        assert yug1.loc[yug1["product"] == product, "counted"].sum() >= 100.0 - 1e-6, product
+    package = s[s.index.str.startswith(("JISCO-YIG-", "JISCO-YUG1-"))]
+    assert package["exit_year"].nunique() == 1
+
+
 def test_baseline_plan_breaks_the_realised_rules(baseline):
     result = run("check", REALISED, baseline / "schedule.csv", "--projects", baseline / "new_capacity.csv")
     assert result.exit_code == 6, result.output
