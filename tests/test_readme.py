@@ -67,6 +67,8 @@ NOT_RUN = {
     "exitopt sweep models/sweeps/cost_weights_lhs.toml --scheduler tcp://10.1.2.3:37511 --out lhs":
         "needs a Dask cluster at that address",
     "exitopt robust models/sweeps/robust_2016.toml": "24 cases, about 100 s",
+    "exitopt solve models/gansu_2016.toml --out gansu_2016 --force --explain":
+        "about 30 re-solves, 40 s to several minutes on two shared cores (tests/test_solve_cli.py explains small runs)",
     "exitopt robust models/sweeps/robust_2016.toml --objective regret": "24 cases, longer than expected cost",
 }
 #: a command the README gives in its text, with the output it shows in the block after it
