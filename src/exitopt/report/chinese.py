@@ -13,7 +13,6 @@ where no Chinese one is known, except regions and rules of a known kind, which a
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
