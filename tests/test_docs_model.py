@@ -1,5 +1,6 @@
 """docs/model.md kept in step with the code: every rule family of the registry (the yearly caps
-included) has a section there, and the model's modules and the checker's functions cite theirs.
+included) has a section there, and the families' modules, the model's modules and the checker's
+functions cite theirs.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from pathlib import Path
 import pytest
 
 import exitopt.check
-from exitopt.check import RULE_FAMILIES, check_plan
-from exitopt.rules import CAP_ROWS, FAMILIES
+from exitopt.check import CHECKS, RULE_FAMILIES, check_plan
+from exitopt.rules import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
 MODEL = ROOT / "src" / "exitopt" / "model"
+RULES = ROOT / "src" / "exitopt" / "rules"
 CITE = re.compile(r"docs/model\.md#([a-z0-9-]+)")
 ANCHOR = re.compile(r'^<a id="([a-z0-9-]+)"></a>\s*$', re.M)
 
@@ -38,13 +40,12 @@ def cited(text: str) -> set[str]:
 
 
 #: (anchor, the `rule` values of its rows, its heading's rule number, its scenario key) per family
-REGISTERED = ([(f.key, f.rows, str(f.number), f"[[{f.key}]]") for f in FAMILIES]
-              + [("budget", ("budget",), "10a", "[caps]"), ("workers", ("workers",), "10b", "[[caps.workers]]"),
-                 ("award-fund", ("award_fund",), "10c", "[caps]")])
+REGISTERED = [(f.anchor, f.rows, f.number, f.scenario_key) for f in FAMILIES]
 
 
-def test_the_caps_are_all_registered_here():
-    assert {rows[0] for key, rows, *_ in REGISTERED if key in ("budget", "workers", "award-fund")} == set(CAP_ROWS)
+def test_the_caps_are_registered_with_their_keys_of_the_section():
+    caps = {anchor: key for anchor, _, number, key in REGISTERED if number.startswith("10")}
+    assert caps == {"budget": "[caps]", "workers": "[[caps.workers]]", "award-fund": "[caps]"}
 
 
 def test_anchors_are_unique():
@@ -68,23 +69,20 @@ def test_every_registered_family_has_its_section(key, rows, number, scenario_key
 
 def test_every_model_module_cites_a_section_that_exists():
     doc = sections()
-    for path in sorted(MODEL.glob("*.py")):
+    for path in sorted(MODEL.glob("*.py")) + sorted(RULES.glob("*.py")):
+        if path.name in ("__init__.py", "family.py") and path.parent == RULES:
+            continue  # the registry and the protocol: no rule of their own
         refs = cited(docstring_of_module(path))
         assert refs, f"{path.name}: its docstring cites no section of docs/model.md"
         assert refs <= set(doc), f"{path.name} cites {sorted(refs - set(doc))}, not in docs/model.md"
 
 
-@pytest.mark.parametrize("key, rows, number, scenario_key", REGISTERED, ids=[r[0] for r in REGISTERED])
-def test_the_module_that_adds_a_family_cites_its_section(key, rows, number, scenario_key):
-    family = next((f for f in FAMILIES if f.key == key), None)
-    if family is None:  # the yearly caps: added last, by model.caps
-        module = "caps"
-    elif family.module_name is None:  # a family that only shapes which exits exist
-        module = "domain"
-    else:
-        module = family.module_name
-    assert key in cited(docstring_of_module(MODEL / f"{module}.py")), \
-        f"model/{module}.py does not cite docs/model.md#{key}"
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.key for f in FAMILIES])
+def test_the_module_of_a_family_cites_its_section(family):
+    assert family.anchor in cited(docstring_of_module(RULES / f"{family.key}.py")), \
+        f"rules/{family.key}.py does not cite docs/model.md#{family.anchor}"
+    if family.add is None:  # a family that only shapes which exits exist: the domain cites it too
+        assert family.anchor in cited(docstring_of_module(MODEL / "domain.py"))
 
 
 def test_every_checker_function_cites_a_section_that_exists():
@@ -96,10 +94,11 @@ def test_every_checker_function_cites_a_section_that_exists():
     assert "cost" in cited(check_plan.__doc__ or "")
 
 
-@pytest.mark.parametrize("key", [r[0] for r in REGISTERED])
-def test_every_registered_family_has_a_check_of_its_own(key):
-    checks = [fn.__name__ for fn in RULE_FAMILIES if key in cited(fn.__doc__ or "")]
-    assert len(checks) == 1, f"the checker has {checks or 'no function'} for docs/model.md#{key}"
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.key for f in FAMILIES])
+def test_every_registered_family_has_a_check_of_its_own(family):
+    checks = [fn.__name__ for fn in RULE_FAMILIES if family.anchor in cited(fn.__doc__ or "")]
+    assert len(checks) == 1, f"the checker has {checks or 'no function'} for docs/model.md#{family.anchor}"
+    assert CHECKS[family.key].__name__ == checks[0]
 
 
 def test_the_checker_package_points_to_the_document():

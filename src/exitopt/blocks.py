@@ -1,18 +1,22 @@
 """Independent blocks: parts of the model that no rule ties together, solved one at a time.
 
-Every rule of ``model.md`` but two speaks of one product: targets, replacement, concentration
-and utilisation each name a product, and mandatory exits, protected units and windows speak
-of single units. Packages tie the products of their members (the JISCO package ties pig iron,
-crude steel and rolled steel), and so do works links (a converter that needs the blast furnaces of
-its works ties crude steel to pig iron). So the products fall into blocks — in Gansu: coal, the three
-steel products, clinker, cement — and the cost is a sum over units. Two rules can tie blocks:
+Which products a block must hold together comes from what the rules declare
+(:class:`exitopt.rules.Tie`, one per rule or part of one): the products each ties, and how a
+block keeps it —
 
-* the yearly **budget** (outlay can be negative in one block and positive in another): with a
-  budget, the model is solved whole, by :mod:`exitopt.decompose` (a Lagrangian relaxation of
-  the budget over these blocks); so is one with an **award fund** (the awards of every
-  product draw on it);
-* the **worker caps** per region: each block keeps the caps for its own units, which the joint
-  cap implies (displaced workers are never negative), so the blocks together are a relaxation.
+* ``exact``: the tied products share one block, whose rows are then the rule itself. Targets,
+  replacement, concentration and utilisation each name one product; mandatory exits, protected
+  units and windows speak of single units; a package ties the products of its members (the JISCO
+  package ties pig iron, crude steel and rolled steel), a works link those of each linked works (a
+  converter that needs the blast furnaces of its works ties crude steel to pig iron). So the
+  products fall into blocks — in Gansu: coal, the three steel products, clinker, cement — and the
+  cost is a sum over units;
+* ``relaxation``: the rule does not join blocks; each keeps its part over its own units, which
+  the rule implies (the worker caps per region: displaced workers are never negative), so the
+  blocks together are a relaxation;
+* ``coupling``: no block can keep it (the yearly **budget**, whose outlay can be negative in one
+  block and positive in another; the **award fund**, on which every product's awards draw): the
+  model is solved whole, by :mod:`exitopt.decompose` (a Lagrangian relaxation over these blocks).
 
 Solving each block to optimality and putting the plans together gives a plan whose cost is
 at most the optimum of the whole (a relaxation's optimum). If that plan meets the joint rules,
@@ -32,8 +36,7 @@ from dataclasses import dataclass
 from . import highs
 from .inputs import Instance
 from .model import build
-from .model.domain import package_members
-from .rules import FAMILIES
+from .rules import FAMILIES, Tie
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,18 @@ class BlockPlan:
     solver_seconds: float = 0.0  # HiGHS's own run time
 
 
-def product_blocks(inst: Instance) -> list[frozenset[str]]:
-    """The products grouped so that no rule but the worker caps spans two groups; [] when the
-    model cannot be split (a budget or an award fund, or a single group)."""
-    if inst.scenario.caps.coupling:
+def ties(inst: Instance) -> list[Tie]:
+    """Every tie the scenario's rules declare (:class:`exitopt.rules.Tie`), family by family."""
+    return [tie for family in FAMILIES for rule in family.rules_of(inst.scenario) for tie in family.ties(inst, rule)]
+
+
+def product_blocks(inst: Instance, *, coupling: bool = True) -> list[frozenset[str]]:
+    """The products grouped so that no rule kept exactly spans two groups; [] when the model
+    cannot be split (a rule no block can keep — a budget, an award fund —, or a single group).
+    With ``coupling`` False, the rules no block can keep are set aside: the blocks a coupled
+    solve would find (:func:`exitopt.decompose.coupled`)."""
+    declared = ties(inst)
+    if coupling and any(t.keeping == "coupling" for t in declared):
         return []
     products = sorted(set(inst.units["product"]) | set(inst.projects["product"]))
     parent = {p: p for p in products}
@@ -62,13 +73,10 @@ def product_blocks(inst: Instance) -> list[frozenset[str]]:
             p = parent[p]
         return p
 
-    product = inst.units["product"]
-    groups_tied = [set(package_members(inst, pkg)) for pkg in inst.scenario.packages]
-    for family in FAMILIES:  # works links tie the products of each linked works
-        if family.ties is not None:
-            groups_tied += [g for rule in getattr(inst.scenario, family.key) for g in family.ties(inst, rule)]
-    for units in groups_tied:
-        tied = sorted({product[u] for u in units})
+    for tie in declared:
+        if tie.keeping != "exact":
+            continue
+        tied = sorted(tie.products)
         for p in tied[1:]:
             parent[root(p)] = root(tied[0])
     groups: dict[str, set[str]] = {}
@@ -78,19 +86,17 @@ def product_blocks(inst: Instance) -> list[frozenset[str]]:
 
 
 def sub_instance(inst: Instance, products: frozenset[str]) -> Instance:
-    """The instance restricted to a block's products: its units, projects and rules."""
+    """The instance restricted to a block's products: its units, projects and rules (a rule of a
+    scenario list is kept when one of its ties lies in the block; the ``[caps]`` section is kept
+    whole: each block's rows of it are over its own units)."""
     scen = inst.scenario
     units = inst.units[inst.units["product"].isin(products)]
-    mine = set(units.index)
 
     def keeps(family, rule) -> bool:
-        if family.scope == "product":  # the rule names a product
-            return rule.product in products
-        if family.scope == "members":  # a package: all its members are in the block
-            return set(package_members(inst, rule)) <= mine
-        return bool(set(inst.select(rule.where)) & mine)  # it selects units: some are in the block
+        return any(tie.products & products for tie in family.ties(inst, rule))
 
-    sub = scen.model_copy(update={f.key: [r for r in getattr(scen, f.key) if keeps(f, r)] for f in FAMILIES})
+    sub = scen.model_copy(update={f.key: [r for r in f.rules_of(scen) if keeps(f, r)]
+                                  for f in FAMILIES if f.list_field})
     projects = inst.projects[inst.projects["product"].isin(products)]
     return Instance(sub, units, projects, inst.files, inst.scenario_path)
 

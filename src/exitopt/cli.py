@@ -223,8 +223,8 @@ def validate(scenario: ScenarioArg, lang: ConsoleLang = "en") -> None:
         f"{len(inst.projects)} new-capacity project(s), {approved} approved")
     from .rules import FAMILIES
 
-    for family in FAMILIES:
-        rules = getattr(s, family.key)
+    for family in FAMILIES:  # the lists of rules; the [caps] section below
+        rules = family.rules_of(s) if family.list_field else []
         if rules:
             names = ", ".join(family.title(r) for r in rules)
             say(f"{family.key} ({len(rules)}): {names}")

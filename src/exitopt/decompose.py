@@ -53,6 +53,7 @@ import numpy as np
 from . import highs
 from .inputs import Instance
 from .model.exit_model import ExitModel
+from .rules import coupling_rows
 
 #: a reduced cost above this (objective units per unit of the variable) prices a column out
 PRICED_OUT = 1e-7
@@ -62,16 +63,14 @@ SHARE_RESTRICTED, SHARE_BLOCKS = 0.35, 0.9
 
 
 def coupled(inst: Instance) -> bool:
-    """Whether ``inst`` splits into blocks once its yearly budget and award fund are set aside
-    (they alone keep :func:`exitopt.blocks.product_blocks` from splitting it)."""
-    from .blocks import product_blocks
+    """Whether ``inst`` has a rule no block can keep (a yearly budget, an award fund) and splits
+    into blocks once those are set aside (they alone keep :func:`exitopt.blocks.product_blocks`
+    from splitting it)."""
+    from .blocks import product_blocks, ties
 
-    scen = inst.scenario
-    if not scen.caps.coupling:
+    if not any(t.keeping == "coupling" for t in ties(inst)):
         return False
-    free = scen.model_copy(update={"caps": scen.caps.model_copy(
-        update={"budget": {}, "award_fund": None, "award_fund_per_year": {}})})
-    return bool(product_blocks(Instance(free, inst.units, inst.projects, inst.files, inst.scenario_path)))
+    return bool(product_blocks(inst, coupling=False))
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +365,8 @@ class Coupled:
         return np.bincount(cols, weights=a["a_value"] * y[a["a_index"]], minlength=n)
 
     def _coupling_rows(self) -> np.ndarray:
-        rows = [self.c.row_of(r.con) for r in self.m.rows if r.rule in ("budget", "workers", "award_fund")]
+        priced = coupling_rows()  # the rows of the families no block keeps exactly
+        rows = [self.c.row_of(r.con) for r in self.m.rows if r.rule in priced]
         return np.array(sorted(i for i in rows if i is not None), dtype=np.int64)
 
     def run(self) -> highs.Outcome:

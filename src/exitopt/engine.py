@@ -32,7 +32,7 @@ from .inputs import Instance, bind
 from .model import build
 from .model.cost import contribution, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
-from .model.replacement import unit_indicators
+from .rules.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
 from .model.exit_model import ExitModel

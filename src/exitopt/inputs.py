@@ -150,47 +150,17 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
     Also the way to make a variant of a loaded instance without touching its data:
     ``bind(inst.scenario.model_copy(update=...), inst.units, inst.projects, files=inst.files)``.
     """
-    from .rules import FAMILIES  # the registry reads the model, which reads this module
+    from .rules import FAMILIES
 
     f = scenario_path
     for family in FAMILIES:
-        for rule in getattr(scen, family.key):
+        for rule in family.rules_of(scen):
             for side, sel in family.selections(rule):
                 _check_selection(sel, f"{family.noun} '{rule.name}'{side}", units, f)
-    regions = set(units["region"])
-    for w in scen.caps.workers:
-        unknown = [r for r in (w.regions or []) if r not in regions]
-        if unknown:
-            raise InputError(f"caps.workers '{w.name}' names region(s) {', '.join(unknown)} that no unit is in.", file=f)
-
     inst = Instance(scen, units, pd.DataFrame(), files or {}, scenario_path)
-    member_of: dict[str, str] = {}
-    for p in scen.packages:
-        close = set(inst.select(p.close)) if p.close else set()
-        reloc = set(inst.select(p.relocate)) if p.relocate else set()
-        if not close and not reloc:
-            raise InputError(f"package '{p.name}' selects no unit. Check its close/relocate selections.", file=f)
-        both = close & reloc
-        if both:
-            raise InputError(f"package '{p.name}' lists {sorted(both)[0]} both to close and to relocate.", file=f)
-        not_reloc = [u for u in reloc if not units.at[u, "relocatable"]]
-        if not_reloc:
-            raise InputError(
-                f"package '{p.name}' relocates {sorted(not_reloc)[0]}, but the unit table says it is not "
-                f"relocatable. Set relocatable=true for it or move it to 'close'.",
-                file=f,
-            )
-        for u in close | reloc:
-            if u in member_of:
-                raise InputError(f"unit {u} is in two packages: '{member_of[u]}' and '{p.name}'.", file=f)
-            member_of[u] = p.name
-    for w in scen.works:
-        if w.works_column and (w.works_column not in units.columns or w.works_column in INTERNAL_COLUMNS):
-            raise InputError(f"works link '{w.name}': works_column '{w.works_column}' is not a column of the unit "
-                             f"table. Name the column that says which works a unit belongs to (firm, group, …), "
-                             f"or \"\" for one works.", file=f)
-        if not inst.select(w.where):
-            raise InputError(f"works link '{w.name}' selects no unit. Check its where selection.", file=f)
+    for family in FAMILIES:
+        if family.bind is not None:
+            family.bind(inst, f)
 
     if projects is None or projects.empty:
         # no projects: an empty table with the columns' types, so sums over it are numbers

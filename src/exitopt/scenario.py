@@ -12,71 +12,47 @@ import re
 import tomllib
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .errors import InputError
 from .files import read_input
-from .selection import Selection
-from .vocab import PRODUCT_SECTOR, PRODUCTS
+from .rules.award_fund import AwardFund
+from .rules.budget import Budget
+from .rules.concentration import Concentration
+from .rules.mandatory import Mandatory
+from .rules.packages import Package
+from .rules.protected import Protected
+from .rules.replacement import Replacement
+from .rules.targets import Target
+from .rules.utilisation import Utilisation
+from .rules.windows import Window
+from .rules.worker_caps import WorkerCap, WorkerCaps
+from .rules.works import Works
+from .schema import (  # noqa: F401  (the scenario's types, read from here by the other modules)
+    MAX_BUDGET,
+    MAX_CAPACITY,
+    MAX_PERSONS,
+    MAX_PLAN_YEARS,
+    MAX_UNIT_COST,
+    MODES,
+    NAME_ZH,
+    YEAR_MAX,
+    YEAR_MIN,
+    Mode,
+    Product,
+    Sector,
+    Year,
+    YearTable,
+    _Strict,
+    _year_keys,
+)
+from .selection import Selection  # noqa: F401
+from .vocab import PRODUCT_SECTOR
 
-Sector = Literal["coal", "steel", "cement"]
-Product = Literal[PRODUCTS]  # type: ignore[valid-type]  # the products of exitopt.vocab
-Mode = Literal["close", "relocate"]
-MODES: tuple[Mode, ...] = ("close", "relocate")
-
-#: Calendar years a plan, a rule or a table may name, and the longest plan. Checked before
-#: anything is built, so a mistyped year cannot make the model enormous.
-YEAR_MIN, YEAR_MAX = 1990, 2100
-MAX_PLAN_YEARS = 50
-
-#: Largest figures that mean something (and that the solver handles without losing precision):
-#: capacity 万吨/yr, money 万元, people persons. A figure above them is a typing error.
-MAX_CAPACITY = 1e7        # a target, a demand: ten times China's whole coal capacity
-MAX_UNIT_COST = 1e5       # 万元 per 万吨/yr or per worker
-MAX_BUDGET = 1e10         # 万元 in one year, either way (a budget may be negative)
-MAX_PERSONS = 1e8
-
-Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
-
-
-def _year_keys(value: Any) -> Any:
-    """``{ 2018 = … }``: every key a year written as a whole number, and no year given twice.
-
-    TOML keys are text, so ``2016`` and ``"02016"`` are two keys that name one year; pydantic
-    alone would keep the last silently. Years outside YEAR_MIN–YEAR_MAX are refused later.
-    """
-    if not isinstance(value, dict):
-        return value
-    out: dict = {}
-    written: dict[int, object] = {}
-    for key, v in value.items():
-        if isinstance(key, int) and not isinstance(key, bool):
-            year = key
-        elif isinstance(key, str) and key.strip().isdigit() and len(key.strip()) <= 6:
-            year = int(key.strip())
-        else:
-            raise ValueError(f"key {str(key)!r} is not a year; write a whole year such as 2018")
-        if year in written:
-            raise ValueError(f"year {year} is given twice (as {str(written[year])!r} and {str(key)!r}); keep one")
-        written[year] = key
-        out[year] = v
-    return out
-
-
-def YearTable(lo: float, hi: float) -> Any:  # noqa: N802 (a type, read like one)
-    """``{ year = figure }`` with whole-year keys, no year twice, and figures in [lo, hi]."""
-    return Annotated[dict[Year, Annotated[float, Field(ge=lo, le=hi)]], BeforeValidator(_year_keys)]
-
-
-NAME_ZH = ("Chinese name shown in the Chinese briefing (optional); without it a Chinese name is built "
-           "from the rule's facts.")
-
-
-class _Strict(BaseModel):
-    # nan and inf are refused everywhere: no rule or cost means anything with them
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+__all__ = ["AwardFund", "Budget", "Caps", "Concentration", "Mandatory", "Package", "Protected", "Replacement",
+           "Scenario", "Target", "Utilisation", "Window", "WorkerCap", "WorkerCaps", "Works"]
 
 
 class Objective(_Strict):
@@ -150,180 +126,10 @@ class SectorCosts(_Strict):
         return self
 
 
-class Target(_Strict):
-    """Rule 1: cumulative capacity counted toward the task by a year."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    product: Product
-    by: Year = Field(description="Year by which (inclusive) the exits count.")
-    at_least: float | None = Field(None, ge=0, le=MAX_CAPACITY, description="万吨/yr counted, at least; 0–10,000,000.")
-    at_most: float | None = Field(None, ge=0, le=MAX_CAPACITY, description="万吨/yr counted, at most; 0–10,000,000.")
-    count_at_least: int | None = Field(None, ge=0, le=10_000_000, description="Units exited, at least; 0–10,000,000.")
-    count_at_most: int | None = Field(None, ge=0, le=10_000_000, description="Units exited, at most; 0–10,000,000.")
-    where: Selection = Field(default_factory=Selection, description="Units that count (optional).")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Target:
-        if all(v is None for v in (self.at_least, self.at_most, self.count_at_least, self.count_at_most)):
-            raise ValueError("give at_least, at_most, count_at_least or count_at_most")
-        for lo, hi in (("at_least", "at_most"), ("count_at_least", "count_at_most")):
-            low, high = getattr(self, lo), getattr(self, hi)
-            if low is not None and high is not None and high < low:
-                raise ValueError(f"{hi} is below {lo}")
-        return self
-
-
-class Replacement(_Strict):
-    """Rule 2: new capacity of a product needs ratio × as much retired capacity as indicators."""
-
-    product: Product
-    ratio: float = Field(gt=1, le=100, description="Indicator capacity per unit of new capacity, 1 < ratio ≤ 100.")
-    name_zh: str | None = Field(None, description=NAME_ZH)
-
-
-class Concentration(_Strict):
-    """Rule 3: the top k firms or groups hold at least a share of remaining capacity."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    product: Product
-    by: Literal["firm", "group"] = "group"
-    top: int = Field(gt=0, le=100_000, description="k: how many of the largest count; 1–100,000.")
-    share: float = Field(gt=0, le=1, description="α: minimum share of remaining capacity, 0 < α ≤ 1.")
-    years: list[Year] = Field(description="Years in which the rule holds.")
-
-
-class Utilisation(_Strict):
-    """Rule 4: remaining capacity ≤ demand / min_utilisation, and ≥ demand × (1 + reserve)."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    product: Product
-    demand: YearTable(0, MAX_CAPACITY) = Field(
-        description="万吨 per year, by year, 0–10,000,000; years without demand are free."
-    )
-    min_utilisation: float | None = Field(None, gt=0, le=1, description="Minimum utilisation, 0 < u ≤ 1.")
-    reserve: float | None = Field(
-        None, ge=0, le=10, description="Supply floor: capacity ≥ demand × (1 + reserve); 0–10."
-    )
-
-    @model_validator(mode="after")
-    def _some(self) -> Utilisation:
-        if self.min_utilisation is None and self.reserve is None:
-            raise ValueError("give min_utilisation, reserve or both")
-        return self
-
-
-class Package(_Strict):
-    """Rule 5: units that exit together, in one year, each by its mode — or not at all."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    close: Selection | None = Field(None, description="Members that exit by closure.")
-    relocate: Selection | None = Field(None, description="Members that exit by relocation.")
-    required: bool = Field(False, description="The package must exit.")
-    by: Year | None = Field(None, description="Deadline year when required.")
-
-    @model_validator(mode="after")
-    def _members(self) -> Package:
-        if self.close is None and self.relocate is None:
-            raise ValueError("a package needs members: give close, relocate or both")
-        return self
-
-
-class Mandatory(_Strict):
-    """Rule 6: selected units must exit by a year."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    by: Year
-    where: Selection
-
-
-class Protected(_Strict):
-    """Rule 7: selected units may not exit."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    where: Selection
-
-
-class Window(_Strict):
-    """Rule 8: selected units may exit only in these years (on top of the unit table's exit_years)."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    where: Selection
-    years: list[Year]
-
-
-class Works(_Strict):
-    """Rule 9: units of one works that cannot run without each other."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    where: Selection = Field(description="The units the rule links.")
-    works_column: str = Field(
-        "firm", max_length=100,
-        description="Column of the unit table whose value names a unit's works; \"\" puts every selected unit "
-                    "in one works.",
-    )
-    relation: Literal["needs", "together"] = Field(
-        "needs", description="needs: a dependent runs only while a feeder of its works runs; together: the "
-                             "units of a works exit in one year or not at all.",
-    )
-    feeders: Selection | None = Field(None, description="Units that feed (needs): blast furnaces, clinker lines.")
-    dependents: Selection | None = Field(None, description="Units that need them (needs): converters, grinding "
-                                                           "stations.")
-
-    @model_validator(mode="after")
-    def _sides(self) -> Works:
-        if self.relation == "needs" and (self.feeders is None or self.dependents is None):
-            raise ValueError("relation 'needs' takes both feeders and dependents")
-        if self.relation == "together" and (self.feeders is not None or self.dependents is not None):
-            raise ValueError("relation 'together' links every unit of a works; leave out feeders and dependents")
-        return self
-
-
-class WorkerCap(_Strict):
-    """Rule 10b: displaced workers per region per year."""
-
-    name: str
-    name_zh: str | None = Field(None, description=NAME_ZH)
-    regions: list[str] | None = Field(None, description="Regions it applies to; all when omitted.")
-    per_year: float = Field(ge=0, le=MAX_PERSONS, description="Persons per region per year; 0–100,000,000.")
-
-
-class Caps(_Strict):
+# The [caps] section's keys are the caps families' own (exitopt.rules.budget, .award_fund and
+# .worker_caps), in that order (pydantic lists the fields of the last base first).
+class Caps(WorkerCaps, AwardFund, Budget):
     """Rule 10: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
-
-    budget: YearTable(-MAX_BUDGET, MAX_BUDGET) = Field(
-        default_factory=dict,
-        description="万元 of outlay per year, at most; −10,000,000,000 to 10,000,000,000. A negative budget "
-                    "asks the year to bring in money net (awards above costs).",
-    )
-    budget_basis: Literal["net", "gross"] = Field(
-        "net", description="What the budget caps: 'net' = outlay net of the awards received (the default), "
-                           "'gross' = outlay before the award.",
-    )
-    award_fund: float | None = Field(
-        None, ge=0, le=MAX_BUDGET,
-        description="万元 of awards the fund pays over the whole plan, at most; none: no limit; 0–10,000,000,000.",
-    )
-    award_fund_per_year: YearTable(0, MAX_BUDGET) = Field(
-        default_factory=dict, description="万元 of awards the fund pays per year, at most; 0–10,000,000,000.",
-    )
-    workers: list[WorkerCap] = Field(default_factory=list)
-
-    @property
-    def has_fund(self) -> bool:
-        return self.award_fund is not None or bool(self.award_fund_per_year)
-
-    @property
-    def coupling(self) -> bool:
-        """Whether a cap sums over every product (a budget, an award fund): the model is solved whole."""
-        return bool(self.budget) or self.has_fund
 
 
 class Projects(_Strict):
@@ -398,38 +204,21 @@ class Scenario(_Strict):
                     f"{where}: year {year} is outside the plan {self.first_year}–{self.last_year}"
                 )
 
+        from .rules import FAMILIES
+
         for y in self.ladder:
             need(y, "ladder")
-        for t in self.targets:
-            need(t.by, f"target '{t.name}'")
-        for c in self.concentration:
-            for y in c.years:
-                need(y, f"concentration '{c.name}'")
-        for u in self.utilisation:
-            for y in u.demand:
-                need(y, f"utilisation '{u.name}' demand")
-        for p in self.packages:
-            if p.by is not None:
-                need(p.by, f"package '{p.name}'")
-        for m in self.mandatory:
-            need(m.by, f"mandatory '{m.name}'")
-        for w in self.windows:
-            for y in w.years:
-                need(y, f"window '{w.name}'")
-        for y in self.caps.budget:
-            need(y, "caps.budget")
-        for y in self.caps.award_fund_per_year:
-            need(y, "caps.award_fund_per_year")
+        for family in FAMILIES:
+            if family.check_years is not None:
+                family.check_years(self, need)
         for sector, c in self.sectors.items():
             foreign = [p for p in c.award_products or () if PRODUCT_SECTOR[p] != sector]
             if foreign:
                 raise ValueError(f"sectors.{sector}.award_products: {', '.join(foreign)} is not a product of the "
                                  f"{sector} sector; name products of {sector} only")
-        seen: set[str] = set()
-        for r in self.replacement:
-            if r.product in seen:
-                raise ValueError(f"replacement for {r.product} is given twice")
-            seen.add(r.product)
+        for family in FAMILIES:
+            if family.check is not None:
+                family.check(self)
         return self
 
     def t(self, year: int) -> int:

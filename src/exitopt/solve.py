@@ -159,7 +159,7 @@ def read_constraints(m: ExitModel, inst: Instance, duals: dict) -> pd.DataFrame:
                          unit=r.unit))
     for family in FAMILIES:  # rules with no row in the model (protected units, windows)
         if family.notes is not None:
-            rows += [family.notes(inst, rule) for rule in getattr(inst.scenario, family.key)]
+            rows += [family.notes(inst, rule) for rule in family.rules_of(inst.scenario)]
     df = pd.DataFrame(rows)
     if not df.empty:
         df["year"] = df["year"].astype("Int64")

@@ -22,6 +22,7 @@ Comparisons allow a tolerance of ``REL_TOL × max(1, |required|)``.
 from .reading import REL_TOL, Plan, plan_from_frame, read_plan, read_project_approvals
 from .report import CheckResult, Violation, format_report
 from .rules import (
+    CHECKS,
     RULE_FAMILIES,
     check_budget,
     check_concentration,
@@ -39,7 +40,7 @@ from .rules import (
 )
 
 __all__ = [
-    "REL_TOL", "RULE_FAMILIES", "CheckResult", "Plan", "Violation", "check_budget", "check_concentration",
+    "CHECKS", "REL_TOL", "RULE_FAMILIES", "CheckResult", "Plan", "Violation", "check_budget", "check_concentration",
     "check_mandatory", "check_modes", "check_new_capacity", "check_packages", "check_plan", "check_protected",
     "check_replacement", "check_targets", "check_utilisation", "check_windows", "check_workers", "format_report",
     "plan_from_frame", "read_plan", "read_project_approvals",

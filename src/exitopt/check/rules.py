@@ -429,3 +429,20 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_workers,
     check_award_fund,
 )
+
+#: {rule family key of :data:`exitopt.rules.FAMILIES`: the check of that family}; the checks of
+#: what is no family (modes, new capacity) are in :data:`RULE_FAMILIES` only
+CHECKS: dict[str, Callable[[Facts], list[Violation]]] = {
+    "targets": check_targets,
+    "replacement": check_replacement,
+    "concentration": check_concentration,
+    "utilisation": check_utilisation,
+    "packages": check_packages,
+    "mandatory": check_mandatory,
+    "protected": check_protected,
+    "windows": check_windows,
+    "works": check_works,
+    "budget": check_budget,
+    "worker_caps": check_workers,
+    "award_fund": check_award_fund,
+}

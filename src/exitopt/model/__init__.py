@@ -1,10 +1,11 @@
-"""The exit-allocation MIP, one module per rule family of docs/model.md (docs/model.md#contract).
+"""The exit-allocation MIP: the decisions and the cost here, every rule family's rows from its
+module of :mod:`exitopt.rules` (docs/model.md#contract).
 
 ``build(inst)`` adds, in this visible order: the decisions (:mod:`.base`); every rule family's
 own variables (``add_variables``, e.g. the indicator split of rule 2), in the order of
-:data:`exitopt.rules.FAMILIES`; the cost and objective (:mod:`.cost`); every family's rows
-(``add_to``), in the same order; and last the yearly caps (:mod:`.caps`), which read the yearly
-outlay. A family reads the scenario and returns early when it has nothing to add.
+:data:`exitopt.rules.FAMILIES`; the cost and objective (:mod:`.cost`); and every family's rows
+(``add``), in the same order — the yearly caps last, as they read the yearly outlay. A family
+reads the scenario and returns early when it has nothing to add.
 
 The model is an :class:`~.exit_model.ExitModel`: every index a step keeps on it for later
 steps and for the readers is declared there, with its type and the step that sets it.
@@ -13,7 +14,7 @@ steps and for the readers is declared there, with its type and the step that set
 from __future__ import annotations
 
 from ..inputs import Instance
-from . import base, caps, cost
+from . import base, cost
 from .domain import build_domain
 from .exit_model import ExitModel
 
@@ -22,12 +23,10 @@ def steps() -> list:
     """The functions that build the model, in order (each takes the model and the instance)."""
     from ..rules import FAMILIES  # the registry lists this package's modules
 
-    with_rows = [f.module for f in FAMILIES if f.module is not None]
     return ([base.add_to]
-            + [mod.add_variables for mod in with_rows if hasattr(mod, "add_variables")]
+            + [f.add_variables for f in FAMILIES if f.add_variables is not None]
             + [cost.add_to]
-            + [mod.add_to for mod in with_rows]
-            + [caps.add_to])
+            + [f.add for f in FAMILIES if f.add is not None])
 
 
 def build(inst: Instance, *, grace: bool = False) -> ExitModel:

@@ -11,7 +11,7 @@ Shared expressions (built once, read by the families)
     ``remaining[p, y] = Σ_{u ∈ p} capacity_u − Σ_{y' ≤ y} exit_cap[p, y'] + Σ_{j ∈ p, year_j ≤ y}
     capacity_j · a_j`` — capacity still there in year y (a unit's capacity is gone from its
     exit year on; ``a_j`` is 1 for approved projects and a decision for candidates, see
-    :mod:`exitopt.model.replacement`).
+    :mod:`exitopt.rules.replacement`).
 
 Policy rows
     Every constraint that states a rule of the plan (targets, utilisation, concentration, …) is

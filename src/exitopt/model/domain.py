@@ -17,14 +17,9 @@ report lists these rules with the units they bind.
 from __future__ import annotations
 
 from ..inputs import Instance
-from ..scenario import Package
+from ..rules.packages import package_members
 
-
-def package_members(inst: Instance, pkg: Package) -> dict[str, str]:
-    """unit_id -> mode for every member of a package."""
-    members = {u: "close" for u in (inst.select(pkg.close) if pkg.close else [])}
-    members.update({u: "relocate" for u in (inst.select(pkg.relocate) if pkg.relocate else [])})
-    return members
+__all__ = ["allowed_years", "build_domain", "package_members", "protected_units"]
 
 
 def protected_units(inst: Instance) -> dict[str, str]:

@@ -86,7 +86,7 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     slack_up: pyo.Var
     slack_down: pyo.Var
 
-    # --- rule 2: replacement indicators (model.replacement) --------------------------------------
+    # --- rule 2: replacement indicators (rules.replacement) --------------------------------------
     #: {unit: indicator class}, the members, product and exit years of each class
     ind_class_of: dict[str, int]
     ind_members: dict[int, list[str]]
@@ -98,7 +98,7 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     ind_le_exit: pyo.Constraint
     ind_no_surplus: pyo.ConstraintList
 
-    # --- rule 5: packages (model.packages) -------------------------------------------------------
+    # --- rule 5: packages (rules.packages) -------------------------------------------------------
     #: {member unit: package name}
     package_of: dict[str, str]
     PZ: pyo.Set
@@ -106,7 +106,7 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     package_link: pyo.Constraint
     package_once: pyo.Constraint
 
-    # --- rule 6: mandatory exits (model.mandatory) -----------------------------------------------
+    # --- rule 6: mandatory exits (rules.mandatory) -----------------------------------------------
     #: {unit: name of the first mandatory rule that selects it}
     mandatory_of: dict[str, str]
 

@@ -13,12 +13,12 @@ where no Chinese one is known, except regions and rules of a known kind, which a
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from ..rules import BY_ROW, FAMILIES
 from . import labels
 
 # Kinds of unit (the unit table's ``kind``), approvals of projects, and how an exit came about.
@@ -43,10 +43,8 @@ REGIONS = {
     "Yicheng, Shanxi": "山西省翼城县",
 }
 
-# Rules whose constraints.csv rows are named "<rule>: <unit or region>".
-PER_ITEM = ("mandatory", "workers", "works")
-BUDGET_NAME = "fiscal outlay"  # the name of the budget rows (model/caps.py)
-FUND_NAME = "award fund"  # the name of the award fund's rows (model/caps.py)
+# How the rows of each rule are named in constraints.csv: "<rule>: <unit or region>" or "<rule>".
+PER_ITEM = {row: family.per_item for family in FAMILIES for row in family.rows if family.per_item}
 
 
 def _blank(v: object) -> bool:
@@ -63,11 +61,15 @@ def percent(x: float) -> str:
     return number(float(x) * 100) + "%"
 
 
-def _product(code: str) -> str:
+def product_zh(code: str) -> str:
+    """A product's Chinese name."""
     return labels.product(code, "zh")
 
 
-def _region_of(where: Any, regions: dict[str, str]) -> str:
+_product = product_zh
+
+
+def region_of(where: Any, regions: dict[str, str]) -> str:
     """The region a selection picks by ``region == R`` (in Chinese), or ""."""
     for c in getattr(where, "all", []) or []:
         if c.column == "region" and c.op == "==" and isinstance(c.value, str):
@@ -75,54 +77,21 @@ def _region_of(where: Any, regions: dict[str, str]) -> str:
     return ""
 
 
-def _selected(where: Any) -> bool:
+def selected(where: Any) -> bool:
     return bool(getattr(where, "all", None) or getattr(where, "any", None))
 
 
 def rule_name_zh(family: str, rule: Any, regions: dict[str, str] | None = None, number_in_family: int = 1) -> str:
     """The Chinese name of a scenario rule: its ``name_zh`` when given, else one built from its
-    facts (煤炭退出 1,000 万吨（不少于）). ``family`` is the scenario key: targets, replacement,
-    concentration, utilisation, packages, mandatory, protected, windows, workers; packages,
-    mandatory exits, protected units and windows, whose facts are their selections, are named by
-    their place in the family (``number_in_family``, from 1): 第2项（2018年前）, shown beside the
+    facts by its family (``name_zh`` of :class:`exitopt.rules.Family`: 煤炭退出 1,000 万吨（不少于）).
+    ``family`` is the family's key (targets, replacement, …, worker_caps); packages, mandatory
+    exits, protected units and windows, whose facts are their selections, are named by their
+    place in the family (``number_in_family``, from 1): 第2项（2018年前）, shown beside the
     rule's kind (强制退出)."""
     given = getattr(rule, "name_zh", None)
     if given and given.strip():
         return given.strip()
-    regions = regions or {}
-    if family == "targets":
-        where = _region_of(rule.where, regions)
-        bounds = [(rule.at_least, "万吨", "不少于"), (rule.at_most, "万吨", "不多于"),
-                  (rule.count_at_least, "个单位", "不少于"), (rule.count_at_most, "个单位", "不多于")]
-        parts = [f"{number(v)} {unit}（{sense}）" for v, unit, sense in bounds if v is not None]
-        scope = where or ("" if not _selected(rule.where) else "选定单位")
-        return f"{scope}{_product(rule.product)}{rule.by}年前退出 " + "、".join(parts)
-    if family == "replacement":
-        return f"{_product(rule.product)}减量置换 {number(rule.ratio)}:1"
-    if family == "concentration":
-        holder = "企业" if rule.by == "firm" else "集团"
-        return f"{_product(rule.product)}前{rule.top}家{holder}产能集中度不低于{percent(rule.share)}"
-    if family == "utilisation":
-        parts = []
-        if rule.min_utilisation is not None:
-            parts.append(f"产能利用率不低于{percent(rule.min_utilisation)}")
-        if rule.reserve is not None:
-            parts.append(f"供应保障（产能储备{percent(rule.reserve)}）")
-        return _product(rule.product) + "、".join(parts)
-    nth = f"第{number_in_family}项"
-    if family == "packages":
-        return nth + (f"（{rule.by}年前必须退出）" if rule.required and rule.by else "")
-    if family == "mandatory":
-        return f"{nth}（{rule.by}年前）"
-    if family == "protected":
-        return nth
-    if family == "windows":
-        return f"{nth}（" + "、".join(str(y) for y in rule.years) + "年）"
-    if family == "works":
-        return nth + ("（同时退出）" if rule.relation == "together" else "（依存设施先于或同时退出）")
-    if family == "workers":
-        return f"职工安置上限（每地区每年{number(rule.per_year)}人）"
-    return labels.rule(family, "zh")
+    return next(f for f in FAMILIES if f.key == family).name_zh(rule, regions or {}, number_in_family)
 
 
 def names_of(inst: Any) -> dict:
@@ -137,18 +106,9 @@ def names_of(inst: Any) -> dict:
                 if isinstance(r, str) and isinstance(zh, str) and zh.strip():
                     regions.setdefault(r, zh.strip())
     rules: dict[str, str] = {}
-    for family in ("targets", "concentration", "utilisation", "packages", "mandatory", "protected", "windows",
-                   "works"):
-        for i, rule in enumerate(getattr(scen, family), start=1):
-            rules.setdefault(rule.name, rule_name_zh(family, rule, regions, i))
-    for rule in scen.replacement:
-        rules.setdefault(f"{rule.product} replacement {rule.ratio:g}:1", rule_name_zh("replacement", rule))
-    for cap in scen.caps.workers:
-        rules.setdefault(cap.name, rule_name_zh("workers", cap, regions))
-    if scen.caps.budget:
-        rules.setdefault(BUDGET_NAME, labels.rule("budget", "zh"))
-    if scen.caps.has_fund:
-        rules.setdefault(FUND_NAME, labels.rule("award_fund", "zh"))
+    for family in FAMILIES:  # by the name the rows carry, as constraints.csv lists them
+        for i, rule in enumerate(family.rules_of(scen), start=1):
+            rules.setdefault(family.row_name(rule), rule_name_zh(family.key, rule, regions, i))
     projects: dict[str, str] = {}
     p = inst.projects
     if p is not None and not p.empty and "name_zh" in p.columns:
@@ -210,18 +170,17 @@ class Names:
         item = ""
         if str(rule) in PER_ITEM and ": " in text:
             text, item = text.rsplit(": ", 1)
-            if str(rule) == "workers":
+            if PER_ITEM[str(rule)] == "region":
                 item = self.region(item, "zh")
         zh = self.rules.get(text) or self._fallback(str(rule), text, product, required, sense, unit)
         return f"{zh}：{item}" if item else zh
 
     def _fallback(self, rule: str, name: str, product: object, required: object, sense: object,
                   unit: object) -> str:
-        m = re.fullmatch(r"(\w+) replacement ([\d.]+):1", name)
-        if rule == "replacement" and m:
-            return f"{_product(m.group(1))}减量置换 {m.group(2)}:1"
-        if rule == "budget":
-            return labels.rule("budget", "zh")
+        family = BY_ROW.get(rule)
+        own = family.fallback_zh(rule, name) if family is not None and family.fallback_zh is not None else None
+        if own is not None:
+            return own
         head = (_product(product) if not _blank(product) else "") + labels.rule(rule, "zh")
         if not _blank(required) and unit in ("万吨/yr", "万元", "persons"):
             head += f" {number(float(required))} {labels.measure(unit, 'zh')}"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..rules import BY_ROW, rule_of_row
 from . import labels
 from .charts import Chart
 from .run import PRODUCT_ORDER, Run, binding_flags, exit_totals, exits_by_product, headline, run_folder_name
@@ -161,8 +162,8 @@ def exits_section(run: Run, lang: str) -> str:
 
 
 def _family(rule: str, name: str) -> str:
-    """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
-    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers", "works") and ": " in name else name
+    """The rule a row belongs to (the rows of some families are named "<rule>: <unit or region>")."""
+    return rule_of_row(rule, name)
 
 
 def _span(values: list, kind: str) -> str:
@@ -266,7 +267,8 @@ def required_items(groups: dict[str, list[dict]], lang: str) -> list[str]:
     items = []
     for e in groups["required"]:
         n = len(e["rows"])
-        what = labels.text("required_units", lang).format(n=n) if e["rule"] == "mandatory" else ""
+        per_unit = BY_ROW[e["rule"]].per_item == "unit" if e["rule"] in BY_ROW else False  # a row per unit
+        what = labels.text("required_units", lang).format(n=n) if per_unit else ""
         items.append(_quoted(e, lang) + ((("：" if lang == "zh" else ": ") + what) if what else ""))
     return items
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..rules import FAMILIES
+
 LANGS = ("zh", "en")
 
 
@@ -113,21 +115,8 @@ PRODUCTS = {
 
 SECTORS = {"coal": ("煤炭", "Coal"), "steel": ("钢铁", "Steel"), "cement": ("水泥", "Cement")}
 
-RULES = {
-    "target": ("退出目标", "exit target"),
-    "replacement": ("减量置换", "replacement"),
-    "concentration": ("产能集中度", "concentration"),
-    "utilisation": ("产能利用率", "utilisation"),
-    "supply": ("供应保障", "supply"),
-    "package": ("整体退出包", "package"),
-    "mandatory": ("强制退出", "mandatory exit"),
-    "protected": ("保留单位", "protected"),
-    "window": ("退出时间窗", "window"),
-    "works": ("配套设施联动", "works link"),
-    "workers": ("职工安置上限", "labour-market cap"),
-    "budget": ("财政预算上限", "budget cap"),
-    "award_fund": ("奖补资金总额上限", "award fund"),
-}
+#: {the `rule` value of a constraints.csv row: (Chinese, English)}, from each rule family's module
+RULES = {row: label for family in FAMILIES for row, label in family.labels.items()}
 
 MEASURES = {
     "万吨/yr": ("万吨/年", "10 kt/yr"),

@@ -27,13 +27,11 @@ from typing import Any
 
 from ..errors import ExitoptError, InputError
 from ..pins import Pin, check_pins
+from ..rules import FAMILIES
 
-#: scenario keys that hold years, ids or solver settings: not offered as numbers to change
-_NOT_ADJUSTABLE = {"first_year", "last_year", "by", "years", "solver", "new_capacity", "packages", "mandatory",
-                   "protected", "windows", "works", "units", "projects", "name", "name_zh", "description", "where"}
-
-#: the groups the page lists the numbers in, in this order
-GROUPS = ("targets", "replacement", "concentration", "utilisation", "caps", "objective", "costs")
+#: the groups the page lists the numbers in, in this order: the rule families' (in the registry's
+#: order), then the objective and the costs
+GROUPS = (*dict.fromkeys(f.group for f in FAMILIES if f.group), "objective", "costs")
 
 
 @dataclass(frozen=True)
@@ -50,17 +48,6 @@ class Adjustable:
     def as_dict(self) -> dict:
         return {"path": self.path, "group": self.group, "label": self.label, "value": self.value,
                 "description": self.description, "integer": self.integer}
-
-
-def _item_selector(items: list, i: int, keys: tuple[str, ...] = ("name", "product")) -> tuple[str, str]:
-    """``[name="coal exit 1,000"]`` for list item ``i`` when that name is unique, else ``[i]``;
-    and the item's label."""
-    item = items[i]
-    for key in keys:
-        v = item.get(key) if isinstance(item, dict) else None
-        if isinstance(v, str) and '"' not in v and sum(1 for x in items if isinstance(x, dict) and x.get(key) == v) == 1:
-            return f'[{key}="{v}"]', v
-    return f"[{i}]", f"#{i + 1}"
 
 
 def _description(model: Any, key: str) -> str:
@@ -85,30 +72,9 @@ def adjustable(scenario) -> list[Adjustable]:
             out.append(Adjustable(path, group, label, None if value is None else float(value), desc,
                                   isinstance(value, int) and not isinstance(value, bool)))
 
-    for group in ("targets", "replacement", "concentration", "utilisation"):
-        items = data.get(group) or []
-        for i, item in enumerate(items):
-            sel, name = _item_selector(items, i)
-            model = getattr(scenario, group)[i]
-            for key, value in item.items():
-                if key in _NOT_ADJUSTABLE or key in ("name", "product"):
-                    continue
-                if isinstance(value, dict):
-                    for k, v in value.items():
-                        add(f"{group}{sel}.{key}.{k}", group, f"{name} · {key} {k}", v, _description(model, key))
-                else:
-                    add(f"{group}{sel}.{key}", group, f"{name} · {key}", value, _description(model, key))
-    caps = data["caps"]
-    for y in scenario.years:
-        add(f"caps.budget.{y}", "caps", f"budget {y}", caps["budget"].get(y), _description(scenario.caps, "budget"))
-    add("caps.award_fund", "caps", "award fund", caps["award_fund"], _description(scenario.caps, "award_fund"))
-    for y in scenario.years:
-        add(f"caps.award_fund_per_year.{y}", "caps", f"award fund {y}", caps["award_fund_per_year"].get(y),
-            _description(scenario.caps, "award_fund_per_year"))
-    for i, w in enumerate(caps["workers"]):
-        sel, name = _item_selector(caps["workers"], i)
-        add(f"caps.workers{sel}.per_year", "caps", f"{name} · per_year", w["per_year"],
-            _description(scenario.caps.workers[i], "per_year"))
+    for family in FAMILIES:  # what each rule family lets the page change
+        for e in family.editable(scenario):
+            add(e.path, family.group, e.label, e.value, _description(e.model, e.field))
     for key, value in data["objective"].items():
         add(f"objective.{key}", "objective", key, value, _description(scenario.objective, key))
     add("attrition", "costs", "attrition", data["attrition"], _description(scenario, "attrition"))

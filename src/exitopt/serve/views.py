@@ -21,6 +21,7 @@ from ..report import labels
 from ..report.chinese import Names, names_of, rule_name_zh
 from ..report.compare import compare_runs
 from ..report.run import Run
+from ..rules import rule_of_row
 
 #: schedule columns the units table of the page shows
 UNIT_COLUMNS = ["unit_id", "name", "name_zh", "sector", "product", "region", "capacity", "exit_year", "mode",
@@ -62,8 +63,8 @@ PRICED = 1e-9
 
 
 def _family(rule: str, name: str) -> str:
-    """The rule a row belongs to: mandatory and worker-cap rows are named "<rule>: <unit or region>"."""
-    return name.rsplit(": ", 1)[0] if rule in ("mandatory", "workers", "works") and ": " in name else name
+    """The rule a row belongs to (the rows of some families are named "<rule>: <unit or region>")."""
+    return rule_of_row(rule, name)
 
 
 def binding_groups(c: pd.DataFrame) -> dict[str, list[dict]]:

@@ -30,18 +30,31 @@ classes).
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-import pyomo.core as pyo
+from pydantic import Field
 
-from ..inputs import Instance
-from .base import add_row
-from .cost import unit_award
-from .exit_model import ExitModel
+from ..schema import NAME_ZH, Product, _Strict
+from .family import Family, item_numbers, product_tie
+
+if TYPE_CHECKING:
+    from ..inputs import Instance
+    from ..model.exit_model import ExitModel
+
+
+class Replacement(_Strict):
+    """Rule 2: new capacity of a product needs ratio × as much retired capacity as indicators."""
+
+    product: Product
+    ratio: float = Field(gt=1, le=100, description="Indicator capacity per unit of new capacity, 1 < ratio ≤ 100.")
+    name_zh: str | None = Field(None, description=NAME_ZH)
 
 
 def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
     """{unit: class} for the units that can yield indicators; a class is a product, the set
     of targets whose selection holds the unit, and the unit's award per 万吨 (a[u] of the cost)."""
+    from ..model.cost import unit_award
+
     units = inst.units
     ratio = {r.product: r.ratio for r in inst.scenario.replacement}
     needs = {p for p in ratio if m.projects_of.get(p)}
@@ -58,6 +71,8 @@ def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
 
 def add_variables(m: ExitModel, inst: Instance) -> None:
     """Create ``ind[c, y]`` (always, possibly empty) so that targets and cost can read it."""
+    import pyomo.core as pyo
+
     m.ind_class_of = indicator_classes(m, inst)
     members: dict[int, list[str]] = defaultdict(list)
     for u, c in m.ind_class_of.items():
@@ -108,6 +123,10 @@ def unit_indicators(m: ExitModel, chosen: dict[str, tuple[int, str]]) -> dict[st
 
 
 def add_to(m: ExitModel, inst: Instance) -> None:
+    import pyomo.core as pyo
+
+    from ..model.base import add_row
+
     m.ind_no_surplus = pyo.ConstraintList()
     for r in inst.scenario.replacement:
         projects = m.projects_of.get(r.product, [])
@@ -125,6 +144,44 @@ def add_to(m: ExitModel, inst: Instance) -> None:
                 (m.ind[c, yy] for (c, yy) in m.IND if yy <= y and m.ind_product[c] == r.product)
             )
             need = pyo.quicksum((r.ratio * m.project_cap[j] * m.a[j] for j in new))
-            add_row(m, rule="replacement", name=f"{r.product} replacement {r.ratio:g}:1", year=y,
+            add_row(m, rule="replacement", name=row_name(r), year=y,
                     product=r.product, lhs=supply - need, sense=">=", rhs=0.0, unit="万吨/yr",
                     scale=r.ratio * sum(m.project_cap[j] for j in new), achieved=supply, required=need)
+
+
+def row_name(rule: Replacement) -> str:
+    """``coal replacement 1.5:1``: the name of the rule's rows."""
+    return f"{rule.product} replacement {rule.ratio:g}:1"
+
+
+def _check(scen) -> None:
+    seen: set[str] = set()
+    for r in scen.replacement:
+        if r.product in seen:
+            raise ValueError(f"replacement for {r.product} is given twice")
+        seen.add(r.product)
+
+
+def name_zh(rule: Replacement, regions: dict[str, str], nth: int) -> str:
+    from ..report import chinese as zh
+
+    return f"{zh.product_zh(rule.product)}减量置换 {zh.number(rule.ratio)}:1"
+
+
+def fallback_zh(row: str, name: str) -> str | None:
+    """A row of a run that does not name its rule: its product and ratio, read from its name."""
+    import re
+
+    from ..report import chinese as zh
+
+    got = re.fullmatch(r"(\w+) replacement ([\d.]+):1", name)
+    return f"{zh.product_zh(got.group(1))}减量置换 {got.group(2)}:1" if got else None
+
+
+FAMILY = Family(
+    key="replacement", noun="replacement", number="2", anchor="replacement", scenario_key="[[replacement]]",
+    schema=Replacement, labels={"replacement": ("减量置换", "replacement")}, keeping="exact", ties=product_tie,
+    name_zh=name_zh, title=lambda rule: f"{rule.product} {rule.ratio:g}:1", check=_check,
+    add_variables=add_variables, add=add_to, row_name=row_name, fallback_zh=fallback_zh,
+    editable=lambda scen: item_numbers("replacement", scen), group="replacement",
+)

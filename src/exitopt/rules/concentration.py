@@ -29,12 +29,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
+from typing import TYPE_CHECKING, Literal
 
-import pyomo.core as pyo
+from pydantic import Field
 
-from ..inputs import Instance
-from .base import Computed, add_row, remaining, value_of
-from .exit_model import ExitModel
+from ..schema import NAME_ZH, Product, Year, _Strict
+from .family import Family, item_numbers, product_tie
+
+if TYPE_CHECKING:
+    from ..inputs import Instance
+    from ..model.exit_model import ExitModel
+
+
+class Concentration(_Strict):
+    """Rule 3: the top k firms or groups hold at least a share of remaining capacity."""
+
+    name: str
+    name_zh: str | None = Field(None, description=NAME_ZH)
+    product: Product
+    by: Literal["firm", "group"] = "group"
+    top: int = Field(gt=0, le=100_000, description="k: how many of the largest count; 1–100,000.")
+    share: float = Field(gt=0, le=1, description="α: minimum share of remaining capacity, 0 < α ≤ 1.")
+    years: list[Year] = Field(description="Years in which the rule holds.")
 
 
 def holder_parts(m: ExitModel, inst: Instance, product: str, by: str, year: int
@@ -42,6 +58,8 @@ def holder_parts(m: ExitModel, inst: Instance, product: str, by: str, year: int
     """{holder: (capacity of its units that cannot exit, [(capacity, fraction still there in
     ``year``)] for its units that can exit and its projects)}; a fraction is ``1 − e[u, year]``
     for a unit and ``a[j]`` for a project of ``year`` or before."""
+    import pyomo.core as pyo
+
     units = inst.units[inst.units["product"] == product]
     fixed: dict[str, float] = defaultdict(float)
     parts: dict[str, list] = defaultdict(list)
@@ -70,6 +88,10 @@ def max_holding(m: ExitModel, inst: Instance, product: str, by: str) -> dict[str
 
 
 def add_to(m: ExitModel, inst: Instance) -> None:
+    import pyomo.core as pyo
+
+    from ..model.base import Computed, add_row, remaining
+
     for i, rule in enumerate(inst.scenario.concentration):
         most = max_holding(m, inst, rule.product, rule.by)
         holders = sorted(most)
@@ -103,7 +125,30 @@ def add_to(m: ExitModel, inst: Instance) -> None:
 def top_share(held: dict[str, tuple[float, list]], k: int, total) -> float:
     """The share of ``total`` the k largest holders hold in the plan the model holds (NaN when
     nothing is left)."""
+    from ..model.base import value_of
+
     sizes = sorted((fixed + sum(cap * value_of(there) for cap, there in parts)
                     for fixed, parts in held.values()), reverse=True)
     left = value_of(total)
     return sum(sizes[:k]) / left if left > 0 else float("nan")
+
+
+def _years(scen, need) -> None:
+    for c in scen.concentration:
+        for y in c.years:
+            need(y, f"concentration '{c.name}'")
+
+
+def name_zh(rule: Concentration, regions: dict[str, str], nth: int) -> str:
+    from ..report import chinese as zh
+
+    holder = "企业" if rule.by == "firm" else "集团"
+    return f"{zh.product_zh(rule.product)}前{rule.top}家{holder}产能集中度不低于{zh.percent(rule.share)}"
+
+
+FAMILY = Family(
+    key="concentration", noun="concentration", number="3", anchor="concentration",
+    scenario_key="[[concentration]]", schema=Concentration,
+    labels={"concentration": ("产能集中度", "concentration")}, keeping="exact", ties=product_tie, name_zh=name_zh,
+    check_years=_years, add=add_to, editable=lambda scen: item_numbers("concentration", scen), group="concentration",
+)
