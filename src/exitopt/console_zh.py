@@ -21,12 +21,6 @@ from .report.chinese import Names, names_of, number, rule_name_zh
 
 LANGS = ("en", "zh")
 
-#: the scenario's rule families in Chinese (validate lists the rules family by family)
-FAMILIES = {"targets": "退出目标", "replacement": "减量置换", "concentration": "产能集中度",
-            "utilisation": "产能利用率与供应", "packages": "整体退出包", "mandatory": "强制退出",
-            "protected": "保留单位", "windows": "退出时间窗", "works": "配套设施联动"}
-
-
 def scenario_name(inst) -> str:
     return inst.scenario.name_zh or inst.scenario.name
 
@@ -53,10 +47,11 @@ def validate_lines(inst) -> list[str]:
     approved = int((inst.projects["approval"] == "approved").sum()) if len(inst.projects) else 0
     lines = [f"规划年份 {s.first_year}–{s.last_year}；新建产能项目 {len(inst.projects)} 个，其中已批准 {approved} 个"]
     for family in REGISTRY:
-        rules = getattr(s, family.key)
+        rules = family.rules_of(s) if family.list_field else []
         if rules:
             names = "、".join(rule_name_zh(family.key, r, regions, i) for i, r in enumerate(rules, start=1))
-            lines.append(f"{FAMILIES.get(family.key, family.key)}（{len(rules)}条）：{names}")
+            title = "与".join(zh for zh, _ in family.labels.values())
+            lines.append(f"{title}（{len(rules)}条）：{names}")
     if s.caps.budget or s.caps.workers:
         lines.append(f"上限：{len(s.caps.budget)}个年度的财政预算，{len(s.caps.workers)}项职工安置上限")
     if s.caps.has_fund:

@@ -99,8 +99,8 @@ def item_numbers(key: str, scen: Any, skip: frozenset[str] = frozenset()) -> lis
     return out
 
 
-#: fields of a rule that are not numbers to change: names, products, years, selections
-NOT_NUMBERS = frozenset({"name", "product", "by", "years", "where"})
+#: fields of a rule that are not numbers to change: names (English and Chinese), products, years, selections
+NOT_NUMBERS = frozenset({"name", "name_zh", "product", "by", "years", "where"})
 
 
 def item_selector(items: list, i: int, keys: tuple[str, ...] = ("name", "product")) -> tuple[str, str]:

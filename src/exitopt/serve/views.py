@@ -191,20 +191,23 @@ def _key_words(rest: str) -> str:
 def number_label_zh(scenario: Any, path: str, regions: dict[str, str] | None = None) -> str:
     """The Chinese label of a number the page offers (a sweep path), as the Chinese briefing names
     its rule: 压减煤炭产能 · 不少于(万吨/年). A path the words do not reach keeps its English form."""
+    from ..rules import FAMILIES
+
+    for family in FAMILIES:  # a rule's number: the rule's Chinese name and the number's words
+        for e in family.editable(scenario):
+            if e.path != path:
+                continue
+            rest = path.split("].", 1)[1] if "]." in path else path.split(".", 1)[1]
+            if e.model is scenario.caps:  # a number of the [caps] section itself (a year's budget)
+                return _key_words(rest)
+            rules = family.rules_of(scenario) if family.list_field else list(getattr(scenario.caps, "workers", []))
+            nth = next((i for i, r in enumerate(rules, start=1) if r is e.model), 1)
+            return f"{rule_name_zh(family.key, e.model, regions, nth)} · {_key_words(rest)}"
     m = _PATH.match(path)
     if m is None:
         return path
-    group, sel, rest = m["group"], m["sel"], m["rest"] or ""
-    if group in ("targets", "replacement", "concentration", "utilisation"):
-        got = _item(getattr(scenario, group), sel)
-        if got is None:
-            return path
-        return f"{rule_name_zh(group, got[1], regions, got[0] + 1)} · {_key_words(rest)}"
+    group, rest = m["group"], m["rest"] or ""
     if group == "caps":
-        if rest.startswith("workers"):
-            inner = _PATH.match(rest)
-            got = _item(scenario.caps.workers, inner["sel"] if inner else None)
-            return f"{rule_name_zh('workers', got[1], regions)} · {_key_words('per_year')}" if got else path
         return _key_words(rest)
     if group == "sectors":
         sector, _, key = rest.partition(".")
