@@ -35,7 +35,7 @@ from exitopt.solve import solve_instance
 from conftest import run_with, write_scenario
 from test_bruteforce import feasible, price, random_spec, unit_options
 
-FILES = {"schedule.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
+FILES = {"schedule.csv", "summary.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
          "run.json", "cases"}
 
 

@@ -112,6 +112,8 @@ def scenario_toml(inst: Instance, folder: Path, rc: RobustCase) -> str:
 def files(result: RobustResult, target: Path) -> dict:
     """{relative path: content} of the robust run folder."""
     from ..output import versions
+    from ..report.chinese import names_of
+    from ..solve import summarise
 
     problem = result.problem
     first = result.plans[0]
@@ -123,6 +125,7 @@ def files(result: RobustResult, target: Path) -> dict:
         cons.append(c)
     out: dict = {
         "schedule.csv": first.schedule,
+        "summary.csv": summarise(first.schedule, result.new_capacity, first.rc.inst),
         "new_capacity.csv": result.new_capacity,
         "regret.csv": table,
         "insurance.csv": insurance_table(result),
@@ -131,7 +134,14 @@ def files(result: RobustResult, target: Path) -> dict:
                                           f"({OBJECTIVE_TITLES[problem.objective]})"),
     }
     o = result.outcome
+    names = names_of(first.rc.inst)
+    names.pop("scenario", None)  # the base scenario's name is not the sweep's
     out["run.json"] = {
+        "scenario": problem.sweep.name,
+        # the headline figures `exitopt report` reads: the weighted means over the cases
+        "objective": float(sum(p.rc.weight * p.cost for p in result.plans)),
+        "jobs": float(sum(p.rc.weight * p.jobs for p in result.plans)),
+        "fiscal": float(sum(p.rc.weight * p.fiscal for p in result.plans)),
         "sweep": problem.sweep.name,
         "robust_objective": problem.objective,
         "value": result.value,
@@ -151,6 +161,7 @@ def files(result: RobustResult, target: Path) -> dict:
         "seconds": {k: round(v, 3) for k, v in result.timings.items()},
         "versions": versions(),
         "sha256": {**problem.base.hashes(), "sweep": problem.sweep.sha256},
+        "names_zh": names,
     }
     cases = Path(target).resolve() / "cases"
     for p in result.plans:
