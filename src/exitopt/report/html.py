@@ -382,22 +382,10 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
     return f'<div class="charts">{"".join(figs)}</div>' if figs else ""
 
 
-def regret_section(run: Run, lang: str) -> str:
-    """A robust run's regret by case as a table (id="regret"), with what the figures are; "" for a
-    plain run (the chart is among the charts)."""
-    if run.regret is None:
-        return ""
-    from .regret import table_cells, word
-
-    heads, cells = table_cells(run.regret, lang)
-    first = str(run.regret["case"].iloc[0])
-    return (f"<h2>{escape(word('section', lang))}</h2>"
-            f'<p class="note">{escape(word("note", lang).format(first=first))}</p>'
-            + _scroll(_table(heads, cells, "regret").replace("<table", '<table id="regret"', 1)))
-
-
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
+    from .regret import regret_section
+
     title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [
         "<!DOCTYPE html>",

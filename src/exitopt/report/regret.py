@@ -183,3 +183,49 @@ def chart_regret(table: pd.DataFrame, lang: str):
     fig.suptitle(word("chart", lang))
     fig.tight_layout()
     return fig
+
+
+def regret_section(run, lang: str) -> str:
+    """A robust run's regret by case as a table (id="regret"), with what the figures are; "" for a
+    plain run (the chart is among the charts)."""
+    if run.regret is None:
+        return ""
+    from html import escape
+
+    from .html import _scroll, _table
+
+    heads, cells = table_cells(run.regret, lang)
+    first = str(run.regret["case"].iloc[0])
+    return (f"<h2>{escape(word('section', lang))}</h2>"
+            f'<p class="note">{escape(word("note", lang).format(first=first))}</p>'
+            + _scroll(_table(heads, cells, "regret").replace("<table", '<table id="regret"', 1)))
+
+
+def write_regret(wb, fmt, run, lang: str) -> None:
+    """A robust run's sheet of regret by case: the values that make it, weight, the shared plan's
+    cost, the case's own optimum, regret and its share, as numbers."""
+    from ..printing import set_up_printing
+    from .workbook import _write_cell, print_title
+
+    t = run.regret
+    ws = wb.add_worksheet(word("sheet", lang))
+    cols = ["case", *value_columns(t), "weight", "cost", "own_optimum", "regret", "regret_share"]
+    kinds = {"weight": "share", "regret_share": "share", "cost": "money", "own_optimum": "money", "regret": "money"}
+    for c, col in enumerate(cols):
+        ws.write_string(0, c, word(col, lang) if col in ("case", "weight", "cost", "own_optimum", "regret",
+                                                           "regret_share") else col, fmt.header)
+    for r, (_, row) in enumerate(t.iterrows(), start=1):
+        for c, col in enumerate(cols):
+            v = row.get(col)
+            kind = kinds.get(col, "text" if col == "case" else "number")
+            if kind == "number":
+                try:
+                    v = float(v)
+                except (TypeError, ValueError):
+                    kind = "text"
+            _write_cell(ws, r, c, v, kind, fmt, lang)
+    ws.set_column(0, len(cols) - 1, 16)
+    ws.set_row(0, 32)
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, len(t), len(cols) - 1)
+    set_up_printing(ws, print_title(run, lang), lang)

@@ -236,35 +236,6 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
     set_up_printing(ws, print_title(run, lang), lang)
 
 
-def write_regret(wb, fmt: _Formats, run: Run, lang: str) -> None:
-    """A robust run's sheet of regret by case: the values that make it, weight, the shared plan's
-    cost, the case's own optimum, regret and its share, as numbers."""
-    from .regret import value_columns, word
-
-    t = run.regret
-    ws = wb.add_worksheet(word("sheet", lang))
-    cols = ["case", *value_columns(t), "weight", "cost", "own_optimum", "regret", "regret_share"]
-    kinds = {"weight": "share", "regret_share": "share", "cost": "money", "own_optimum": "money", "regret": "money"}
-    for c, col in enumerate(cols):
-        ws.write_string(0, c, word(col, lang) if col in ("case", "weight", "cost", "own_optimum", "regret",
-                                                           "regret_share") else col, fmt.header)
-    for r, (_, row) in enumerate(t.iterrows(), start=1):
-        for c, col in enumerate(cols):
-            v = row.get(col)
-            kind = kinds.get(col, "text" if col == "case" else "number")
-            if kind == "number":
-                try:
-                    v = float(v)
-                except (TypeError, ValueError):
-                    kind = "text"
-            _write_cell(ws, r, c, v, kind, fmt, lang)
-    ws.set_column(0, len(cols) - 1, 16)
-    ws.set_row(0, 32)
-    ws.freeze_panes(1, 1)
-    ws.autofilter(0, 0, len(t), len(cols) - 1)
-    set_up_printing(ws, print_title(run, lang), lang)
-
-
 def write_workbook(run: Run, path: Path, lang: str) -> Path:
     """Write briefing.xlsx for ``run`` in ``lang`` (zh or en) at ``path``.
 
@@ -283,6 +254,8 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
             write_table(wb, fmt, name, shown_table(run, name, lang), lang, FROZEN_COLUMNS[name],
                         print_title(run, lang))
         if run.regret is not None:
+            from .regret import write_regret
+
             write_regret(wb, fmt, run, lang)
     finally:
         wb.close()

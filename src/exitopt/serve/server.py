@@ -31,6 +31,9 @@ header, or the cookie the server sets when the page is first opened with the tok
 served only from a fixed list: the page's static files and a plan's three downloads, each made
 once from its own run folder and then served from what was written.
 
+Run folders given with ``--plans`` (:meth:`App.add_plan`) are read and copied once at the start and
+listed after the baseline in every session, as plans of its own that no request can change.
+
 The temporary root holds a pid file; a later start removes the roots of servers no longer running.
 """
 
