@@ -304,7 +304,8 @@ class Session:
 
     @property
     def only_baseline(self) -> bool:
-        """Holds nothing the analyst made: no plan, or the scenario's own plan alone."""
+        """Holds nothing the analyst made: no plan, or the scenario's own plan alone (with the run
+        folders given with --plans)."""
         return (not self.busy and all(p.id == 1 or p.given for p in self.plans)
                 and not any(p.changed for p in self.plans))
 
@@ -354,7 +355,7 @@ class App:
         from .views import plan_view
 
         source = Path(folder)
-        run = read_run(source)
+        read_run(source)  # names what is wrong before anything is copied
         copy = self.root / f"given{len(self.given) + 1}"
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns("report_*"))
         run = read_run(copy)
