@@ -35,7 +35,7 @@ from exitopt.solve import solve_instance
 from conftest import run_with, write_scenario
 from test_bruteforce import feasible, price, random_spec, unit_options
 
-FILES = {"schedule.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
+FILES = {"schedule.csv", "summary.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
          "run.json", "cases"}
 
 
@@ -219,7 +219,7 @@ def test_indicators_are_shared_and_checked_in_every_case(tmp_path):
 def test_expected_cost_by_blocks_equals_the_whole_model(tmp_path, monkeypatch):
     """Coal and clinker fall into blocks no rule ties together: the expected cost is solved block
     by block (cases alike in a block counted once) and equals the one joint solve."""
-    import exitopt.robust as robust
+    import exitopt.robust.solving as robust
 
     units = MINES + [dict(unit_id="K1", product="clinker", capacity=100, workers=20),
                      dict(unit_id="K2", product="clinker", capacity=120, workers=8),

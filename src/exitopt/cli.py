@@ -629,6 +629,10 @@ def serve(
                        "e.g. 0.0.0.0, serves the page to the network and needs the printed access token.")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the browser.")] = True,
     time_limit: _time_limit("Seconds per solve; overrides the scenario's.") = None,
+    plans: Annotated[list[Path] | None, typer.Option(
+        "--plans", metavar="DIR", show_default=False,
+        help="A run folder to list in every session's plans after the baseline: one `exitopt robust` wrote "
+             "(shown with its regret by case) or one of `exitopt solve`. Give it once per folder.")] = None,
 ) -> None:
     """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
     import signal
@@ -640,7 +644,7 @@ def serve(
     def _stop(signum, frame):  # a polite kill ends it like Ctrl+C: solves ended, folders removed
         raise KeyboardInterrupt
 
-    server = start(scenario, host=host, port=port, time_limit=time_limit)
+    server = start(scenario, host=host, port=port, time_limit=time_limit, plans=plans)
     signal.signal(signal.SIGTERM, _stop)
     try:
         err.print("[dim]… solving the scenario once, so that the page opens on its plan[/]")

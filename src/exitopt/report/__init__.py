@@ -9,6 +9,9 @@
 - ``briefing.docx`` (with ``docx=True``): the briefing as a Word document, with what differs from
   another run when given ``compare``.
 
+A folder that ``exitopt robust`` wrote gets the same pack with its regret across the cases
+added (:mod:`.regret`): the chart, a table in the page and the Word briefing, a workbook sheet.
+
 ``compare_runs(run_a, run_b)`` lists what differs between two run folders.
 """
 

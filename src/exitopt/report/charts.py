@@ -352,4 +352,13 @@ def make_charts(run: Run, folder: Path, lang: str) -> tuple[list[Chart], str | N
             finally:
                 plt.close(fig)
             written.append(Chart(file, labels.text(title, chart_lang)))
+        if run.regret is not None:  # a robust run folder: the regret across its cases
+            from .regret import chart_regret, word
+
+            fig = chart_regret(run.regret, chart_lang)
+            try:
+                fig.savefig(Path(folder) / "regret.png", dpi=DPI)
+            finally:
+                plt.close(fig)
+            written.append(Chart("regret.png", word("chart", chart_lang)))
     return written, note

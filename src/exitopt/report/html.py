@@ -100,7 +100,8 @@ def _table(heads: list[str], rows: list[list[tuple[str, bool]]], cls: str = "",
 
 
 HEADLINE_KINDS = {"objective": "decimal1", "jobs": "persons", "fiscal": "decimal1", "units_exiting": "count",
-                  "gap": "gap", "revenue_foregone": "decimal1", "stranded_value": "decimal1"}
+                  "gap": "gap", "revenue_foregone": "decimal1", "stranded_value": "decimal1",
+                  "robust_value": "decimal1", "cases": "count", "worst_cost": "decimal1", "worst_regret": "decimal1"}
 
 
 def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
@@ -111,6 +112,10 @@ def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
             text = labels.status(value, lang)
         elif key == "projects_built":
             text = value or labels.text("none", lang)
+        elif key == "robust_objective":
+            from .regret import objective_name
+
+            text = objective_name(value, lang)
         else:
             text = fmt_number(value, HEADLINE_KINDS.get(key, "text"))
         rows.append((key, labels.text(key, lang), str(text)))
@@ -381,6 +386,8 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
 
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
+    from .regret import regret_section
+
     title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [
         "<!DOCTYPE html>",
@@ -396,6 +403,7 @@ def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, not
         f"<h2>{escape(labels.text('charts', lang))}</h2>",
         f'<p class="note">{escape(note)}</p>' if note else "",
         charts_section(charts, chart_folder),
+        regret_section(run, lang),
         f"<h2>{escape(labels.text('binding', lang))}</h2>",
         binding_section(run, lang),
         f"<h2>{escape(labels.text('plan', lang))}</h2>",

@@ -51,6 +51,8 @@ class Run:
     constraints: pd.DataFrame
     new_capacity: pd.DataFrame
     record: dict = field(default_factory=dict)
+    #: regret.csv of a folder written by ``exitopt robust`` (:mod:`.regret`); None for a plain run
+    regret: pd.DataFrame | None = None
 
     @property
     def exiting(self) -> pd.DataFrame:
@@ -153,8 +155,18 @@ def read_run(folder: Path | str) -> Run:
         p = folder / name
         tables[name] = read_table(p, cols) if p.exists() else pd.DataFrame(columns=cols)
     record = read_record(folder / "run.json")
-    return Run(folder, tables["schedule.csv"], tables["summary.csv"], tables["constraints.csv"],
-               tables["new_capacity.csv"], record)
+    regret = None
+    constraints = tables["constraints.csv"]
+    from .regret import is_robust, read_regret
+
+    if is_robust(record):
+        # a robust folder: the shared plan's tables as its first case sees them, every case's rows
+        regret = read_regret(folder)
+        if "case" in constraints.columns:
+            first = str(regret["case"].iloc[0])
+            constraints = constraints[constraints["case"] == first].drop(columns="case").reset_index(drop=True)
+    return Run(folder, tables["schedule.csv"], tables["summary.csv"], constraints,
+               tables["new_capacity.csv"], record, regret)
 
 
 def run_folder_name(run: Run) -> str:
@@ -226,4 +238,8 @@ def headline(run: Run, lang: str = "en") -> list[tuple[str, object]]:
         ("units_exiting", int(run.exiting.shape[0])),
         ("projects_built", ", ".join(map(str, built))),
     ]
+    if run.regret is not None:
+        from .regret import headline_rows
+
+        rows += headline_rows(r, run.regret)
     return rows

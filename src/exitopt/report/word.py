@@ -482,6 +482,18 @@ def _charts(w: _Writer, charts: list[Chart], folder: Path, lang: str, note: str 
         w.figure(Path(folder) / ch.file, ch.title)
 
 
+def _regret(w: _Writer, run: Run, lang: str) -> None:
+    """A robust run's regret by case (its chart is among the charts)."""
+    if run.regret is None:
+        return
+    from .regret import table_cells, word
+
+    w.section(word("section", lang))
+    w.para(word("note", lang).format(first=str(run.regret["case"].iloc[0])))
+    heads, cells = table_cells(run.regret, lang)
+    w.table(word("t_regret", lang), heads, cells)
+
+
 def _signed(x: float, kind: str) -> str:
     text = fmt_number(abs(x), kind)
     if _blank(x) or text == fmt_number(0.0, kind):
@@ -561,6 +573,7 @@ def write_docx(run: Run, charts: list[Chart], chart_folder: Path, path: Path, la
     _units(w, run, lang)
     _binding(w, run, lang)
     _charts(w, charts, chart_folder, lang, note)
+    _regret(w, run, lang)
     if comparison is not None:
         _comparison(w, comparison, lang)
     w.para(f"{labels.text('source', lang)}: {run_folder_name(run)}")

@@ -183,8 +183,14 @@ def _headline_value(key: str, value: object, lang: str):
         return value, "persons"
     if key in ("objective", "fiscal", "revenue_foregone", "stranded_value"):
         return value, "money"
-    if key == "units_exiting":
+    if key in ("units_exiting", "cases"):
         return value, "count"
+    if key in ("robust_value", "worst_cost", "worst_regret"):
+        return value, "money"
+    if key == "robust_objective":
+        from .regret import objective_name
+
+        return objective_name(value, lang), "text"
     if key == "projects_built":
         return (value or labels.text("none", lang)), "text"
     return value, "text"
@@ -247,6 +253,10 @@ def write_workbook(run: Run, path: Path, lang: str) -> Path:
         for name in ("schedule", "summary", "constraints", "new_capacity"):
             write_table(wb, fmt, name, shown_table(run, name, lang), lang, FROZEN_COLUMNS[name],
                         print_title(run, lang))
+        if run.regret is not None:
+            from .regret import write_regret
+
+            write_regret(wb, fmt, run, lang)
     finally:
         wb.close()
     Path(path).write_bytes(book.getvalue())

@@ -31,6 +31,9 @@ header, or the cookie the server sets when the page is first opened with the tok
 served only from a fixed list: the page's static files and a plan's three downloads, each made
 once from its own run folder and then served from what was written.
 
+Run folders given with ``--plans`` (:meth:`App.add_plan`) are read and copied once at the start and
+listed after the baseline in every session, as plans of its own that no request can change.
+
 The temporary root holds a pid file; a later start removes the roots of servers no longer running.
 """
 
@@ -244,12 +247,14 @@ class Plan:
     seconds: float
     run: Any = None  # exitopt.report.Run, read on first use
     view: dict | None = None  # what /api/plans/<id> sends, made on first use
+    given: bool = False  # a run folder given with --plans, shown in every session, never solved here
 
     def summary(self) -> dict:
         rec = self.read().record
         return {"id": self.id, "label": self.label, "parent": self.parent, "pins": self.pins, "values": self.values,
                 "seconds": round(self.seconds, 2), "status": rec.get("status"), "objective": rec.get("objective"),
-                "jobs": rec.get("jobs"), "fiscal": rec.get("fiscal"), "units_exiting": rec.get("units_exiting")}
+                "jobs": rec.get("jobs"), "fiscal": rec.get("fiscal"), "units_exiting": rec.get("units_exiting"),
+                "given": self.given, "cases": rec.get("cases") if "robust_objective" in rec else None}
 
     def read(self):
         if self.run is None:
@@ -300,8 +305,10 @@ class Session:
 
     @property
     def only_baseline(self) -> bool:
-        """Holds nothing the analyst made: no plan, or the scenario's own plan alone."""
-        return not self.busy and len(self.plans) <= 1 and not any(p.changed for p in self.plans)
+        """Holds nothing the analyst made: no plan, or the scenario's own plan alone (with the run
+        folders given with --plans)."""
+        return (not self.busy and all(p.id == 1 or p.given for p in self.plans)
+                and not any(p.changed for p in self.plans))
 
 
 class SessionsFull(Exception):
@@ -339,6 +346,31 @@ class App:
         self._setup = None
         self._build_locks: dict[Path, threading.Lock] = {}
         self._closed = False
+        self.given: list[Plan] = []  # run folders given with --plans: every session lists them
+
+    def add_plan(self, folder: Path | str) -> Plan:
+        """Show a run folder (of `exitopt solve`, or of `exitopt robust` with its regret) in every
+        session's plan list, after the baseline. The folder is read now (InputError naming what is
+        wrong) and copied into the server's root, so the page shows and downloads what was read."""
+        from ..report import read_run
+        from .views import plan_view
+
+        source = Path(folder)
+        read_run(source)  # names what is wrong before anything is copied
+        copy = self.root / f"given{len(self.given) + 1}"
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("report_*"))
+        run = read_run(copy)
+        label = str(run.record.get("scenario") or source.resolve().name)
+        plan = Plan(len(self.given) + 2, label, None, [], {}, copy, float(sum(
+            v for v in (run.record.get("seconds") or {}).values() if isinstance(v, (int, float)))),
+            run=run, view=plan_view(run), given=True)
+        self.given.append(plan)
+        return plan
+
+    def _list_given(self, s: Session) -> None:
+        """Add the given run folders to a session's plans, after its baseline (plan 1)."""
+        for g in self.given:
+            s.plans.append(Plan(g.id, g.label, None, [], {}, g.folder, g.seconds, run=g.run, view=g.view, given=True))
 
     # ---- sessions -----------------------------------------------------------------------------
 
@@ -361,6 +393,7 @@ class App:
             s.seq = 1
             s.plans.append(Plan(1, "baseline", None, [], {}, self.template, self.template_seconds,
                                 run=self.template_run, view=self.template_view))
+            self._list_given(s)
         else:
             self.solve(s, [], {}, None, "baseline")
         return s
@@ -471,6 +504,8 @@ class App:
                     template = self.root / "baseline"
                     shutil.copytree(job.folder, template, dirs_exist_ok=True)
                     self._share_baseline(s.plans[-1], template)
+                if n == 1:
+                    self._list_given(s)
             elif job.state == "cancelled":
                 s.error = None
             else:
@@ -1009,13 +1044,20 @@ class Server(ThreadingHTTPServer):
 
 
 def start(scenario: Path | str, *, host: str = "127.0.0.1", port: int = 8765, time_limit: float | None = None,
-          root: Path | None = None, test_delay: float = 0.0) -> Server:
-    """Load the scenario and bind the server (not yet serving). InputError for a bad scenario or
-    an address that cannot be used."""
+          root: Path | None = None, test_delay: float = 0.0, plans: list[Path] | None = None) -> Server:
+    """Load the scenario and bind the server (not yet serving); ``plans`` are run folders every
+    session lists after the baseline. InputError for a bad scenario or run folder, or an address
+    that cannot be used."""
     base = Base.load(scenario)
     local = is_loopback(host)
     app = App(base, time_limit=time_limit, token=None if local else secrets.token_urlsafe(18), local=local,
               root=root, test_delay=test_delay)
+    try:
+        for folder in plans or []:
+            app.add_plan(folder)
+    except BaseException:
+        app.close()
+        raise
     try:
         server = Server(app, host, port)
     except OSError as e:

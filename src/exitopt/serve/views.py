@@ -1,8 +1,9 @@
 """What the page shows, as JSON-ready dicts, read from run folders (:func:`exitopt.report.read_run`).
 
 A plan: its headline figures (with the parts of the fiscal cost), exits by sector, product and
-region per year, every unit's row, and the rules that bind — those with something to do, apart
-from the exits the rules require and the rules with nothing to do. A comparison of two plans:
+region per year, every unit's row, the rules that bind — those with something to do, apart from
+the exits the rules require and the rules with nothing to do — and, for a folder of ``exitopt
+robust``, the regret by case. A comparison of two plans:
 :func:`exitopt.report.compare_runs` as lists. Every rule, unit and region carries its Chinese
 name beside the run folder's (``name_zh``, ``region_zh``), as the Chinese briefing names them
 (:class:`exitopt.report.chinese.Names`), and the numbers a person may change their Chinese label.
@@ -142,7 +143,18 @@ def plan_view(run: Run) -> dict:
         "exits": {k: _exits_by(run, k) for k in ("sector", "product", "region")},
         "units": _units(run, UNIT_COLUMNS),
         **groups,
+        "regret": regret_view(run),
     }
+
+
+def regret_view(run: Run) -> dict | None:
+    """A robust run's regret by case (what the page's regret chart draws); None for a plain run."""
+    if run.regret is None:
+        return None
+    r = run.record
+    return {"objective": r.get("robust_objective"), "value": plain(r.get("value")),
+            "worst_regret": plain(r.get("worst_regret")), "worst_cost": plain(r.get("worst_cost")),
+            "cases": records(run.regret, ["case", "weight", "cost", "own_optimum", "regret"])}
 
 
 def compare_view(a: Run, b: Run) -> dict:

@@ -30,6 +30,9 @@ const UI = {
     required_title: "规则要求的退出(按要求完成):", idle_title: "本方案中无事可做的规则:",
     nothing_to_replace: "无需置换:没有新建产能", nothing_required: "要求为0,实现为0", n_units: "{n}个单位",
     chart_exits: "分产品、分年度退出产能(万吨/年)", chart_change: "分产品退出产能(万吨/年):方案{a}与方案{b}",
+    regret: "各情形下的后悔值", chart_regret: "统一方案在各情形下的后悔值(成本减该情形自身最优,万元当量)",
+    robust_n: "统一方案,{n}个情形", regret_hint: "统一方案是所有情形共用的一个退出方案;上文的数字为各情形按权重的平均值,方案与规则为其在第一个情形下的结果。",
+    cost_own: "成本 {c},自身最优 {o}",
     no_exits: "本方案没有单位退出。", persons: "人", of_fiscal: "占财政支出",
     frontier: "分流职工与财政支出的前沿", frontier_solve: "计算前沿(5个点)", frontier_stage: "正在计算前沿",
     frontier_hint: "以所示方案的改动,求从分流职工最少到财政支出最少的5个方案,每个都满足全部规则(与 exitopt pareto 相同);本次方案以菱形标出。",
@@ -69,6 +72,9 @@ const UI = {
     nothing_to_replace: "nothing to replace: no new capacity", nothing_required: "nothing required, nothing done",
     n_units: "{n} unit(s)", chart_exits: "Capacity exiting by product and year (10 kt/yr)",
     chart_change: "Capacity exiting per product (10 kt/yr): plan {a} against plan {b}",
+    regret: "Regret across the cases", chart_regret: "Regret of the shared plan in each case (its cost less the case's own optimum, 10k yuan eq.)",
+    robust_n: "one plan for {n} cases", regret_hint: "The shared plan is one exit plan for every case; the figures above are the means over the cases, weighted; the plan and rules are as its first case sees them.",
+    cost_own: "cost {c}, own optimum {o}",
     no_exits: "No unit exits in this plan.", persons: "persons", of_fiscal: "of the fiscal outlay",
     frontier: "Workers displaced against fiscal outlay: the frontier", frontier_solve: "Compute the frontier (5 points)",
     frontier_stage: "Computing the frontier",
@@ -159,7 +165,8 @@ function showError(msg, note = false) {
 // the baseline's name in the page's language; plans the user named keep their names
 function planName(p) {
   const label = p.label === "baseline" ? t("baseline") : p.label;
-  return `${t("plan")} ${p.id}` + (label ? `: ${label}` : "");
+  const robust = p.cases ? ` (${t("robust_n").replace("{n}", p.cases)})` : "";
+  return `${t("plan")} ${p.id}` + (label ? `: ${label}` : "") + robust;
 }
 
 async function plan(id) {
@@ -187,7 +194,8 @@ async function refresh(known) {
     renderPlans();
     renderFrontier();
     if (S.plans.length > before) {
-      const newest = S.plans[S.plans.length - 1];
+      // the newest plan solved here (the folders given with --plans are listed, not opened)
+      const newest = [...S.plans].reverse().find((p) => !p.given) || S.plans[S.plans.length - 1];
       await select(newest.id, newest.parent, true);
     }
   }
@@ -309,6 +317,7 @@ async function renderPlan() {
   renderChangeChart(a, b);
   renderExits(b);
   renderExitsChart(b);
+  renderRegretChart(b);
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));  // figures on screen first
   if (S.view !== b.id) return;
   renderBinding(b);
@@ -410,6 +419,7 @@ function redrawCharts() {
   renderChangeChart(a || null, b);
   renderExitsChart(b);
   renderFrontier();
+  renderRegretChart(b);
 }
 
 // ---- charts: inline SVG drawn here, nothing fetched ----------------------------------------------
@@ -535,6 +545,39 @@ function renderExitsChart(b) {
   const chart = svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": t("chart_exits"), class: "chart" }, parts);
   box.replaceChildren(el("div", { class: "chart-title", text: t("chart_exits") }), chart,
     legend(products.map((k) => [W().products[k] || k, colour(k)])));
+}
+
+// A robust run's regret by case: one bar a row, the worst in red; hidden for a plain plan.
+function renderRegretChart(b) {
+  const panel = $("regret-panel"), box = $("chart-regret");
+  const r = b.regret;
+  panel.hidden = !r;
+  if (!r) { box.replaceChildren(); return; }
+  const rows = r.cases;
+  const W_ = chartWidth(box), label = 64, valueW = 180, row = 18, top = 4;
+  const H = top + row * rows.length + 22;
+  const worst = Math.max(0, ...rows.map((c) => c.regret || 0));
+  const step = niceStep(worst);
+  const max = Math.ceil(worst / step) * step || step;
+  const x = (v) => label + (W_ - label - valueW) * Math.max(0, v) / max;
+  const parts = [];
+  for (let v = 0; v <= max + 1e-9; v += step) {
+    parts.push(svg("line", { x1: x(v), x2: x(v), y1: top, y2: H - 18, class: "grid-line" }),
+      svg("text", { x: x(v), y: H - 4, "text-anchor": "middle", class: "tick", text: num(v) }));
+  }
+  rows.forEach((c, i) => {
+    const y0 = top + row * i;
+    const isWorst = c.regret !== null && c.regret >= worst - 1e-9 * Math.max(1, worst);
+    const detail = t("cost_own").replace("{c}", num(c.cost, 1)).replace("{o}", num(c.own_optimum, 1));
+    parts.push(svg("text", { x: label - 6, y: y0 + 13, "text-anchor": "end", class: "tick", text: c.case }),
+      svg("rect", { x: label, y: y0 + 3, width: Math.max(0.5, x(c.regret || 0) - label), height: 12,
+        fill: isWorst ? "#c0392b" : "#5b7fa6", "data-case": c.case, "data-value": c.regret },
+      svg("title", { text: `${c.case}: ${num(c.regret, 1)} (${detail})` })),
+      svg("text", { x: x(c.regret || 0) + 4, y: y0 + 13, class: "value", text: `${num(c.regret, 1)} · ${detail}` }));
+  });
+  box.replaceChildren(el("div", { class: "chart-title", text: t("chart_regret") }),
+    svg("svg", { width: W_, height: H, viewBox: `0 0 ${W_} ${H}`, role: "img", "aria-label": t("chart_regret"), class: "chart" }, parts),
+    el("p", { class: "hint", text: t("regret_hint") }));
 }
 
 // Capacity exiting per product, the compared plan (a) against the plan shown (b): two bars a row.
