@@ -212,7 +212,7 @@ def number_label_zh(scenario: Any, path: str, regions: dict[str, str] | None = N
             rest = path.split("].", 1)[1] if "]." in path else path.split(".", 1)[1]
             if e.model is scenario.caps:  # a number of the [caps] section itself (a year's budget)
                 return _key_words(rest)
-            rules = family.rules_of(scenario) if family.list_field else list(getattr(scenario.caps, "workers", []))
+            rules = family.rules_of(scenario) if family.list_field else []  # a cap is named by its facts
             nth = next((i for i, r in enumerate(rules, start=1) if r is e.model), 1)
             return f"{rule_name_zh(family.key, e.model, regions, nth)} · {_key_words(rest)}"
     m = _PATH.match(path)
