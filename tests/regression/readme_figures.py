@@ -72,7 +72,8 @@ def coal_summary(repo: Path, run: str) -> str:
     coal = s[(s["sector"] == "coal") & s["exit_year"].notna()]
     by18 = coal[coal["exit_year"] <= 2018]
     state = by18[by18["unit_id"].map(owner) == "state"]
-    return (f"by 2018 {by18['capacity'].sum():,.0f} ({len(by18)} mines), in all {coal['capacity'].sum():,.0f} "
+    rf = s["revenue_foregone"].sum()
+    return (f"revenue foregone {rf:,.1f} 万元; by 2018 {by18['capacity'].sum():,.0f} ({len(by18)} mines), in all {coal['capacity'].sum():,.0f} "
             f"({len(coal)} mines); state-owned by 2018 {state['capacity'].sum():,.0f} ({len(state)} mines)")
 
 
