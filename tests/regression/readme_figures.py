@@ -66,15 +66,16 @@ def coal_years(text: str) -> dict[str, str]:
 
 
 def coal_summary(repo: Path, run: str) -> str:
-    """Coal exited by 2018 and in all, and the state-owned part by 2018, from schedule.csv."""
+    """Revenue foregone, coal exited by 2018 and in all, and the state-owned part by 2018 (schedule.csv)."""
     s = pd.read_csv(repo / run / "schedule.csv", encoding="utf-8-sig")
     owner = pd.read_csv(repo / "data/gansu/units.csv", encoding="utf-8-sig").set_index("unit_id")["owner"]
     coal = s[(s["sector"] == "coal") & s["exit_year"].notna()]
     by18 = coal[coal["exit_year"] <= 2018]
     state = by18[by18["unit_id"].map(owner) == "state"]
     rf = s["revenue_foregone"].sum()
-    return (f"revenue foregone {rf:,.1f} 万元; by 2018 {by18['capacity'].sum():,.0f} ({len(by18)} mines), in all {coal['capacity'].sum():,.0f} "
-            f"({len(coal)} mines); state-owned by 2018 {state['capacity'].sum():,.0f} ({len(state)} mines)")
+    return (f"revenue foregone {rf:,.1f} 万元; coal by 2018 {by18['capacity'].sum():,.0f} ({len(by18)} mines), "
+            f"in all {coal['capacity'].sum():,.0f} ({len(coal)} mines); "
+            f"state-owned by 2018 {state['capacity'].sum():,.0f} ({len(state)} mines)")
 
 
 def blocks(text: str) -> list[str]:
@@ -158,11 +159,11 @@ def main() -> None:
         print("##   the calibration table's `calibrated` column; What actually happened)")
         print(f"  objective {b[0]}, jobs {b[1]} persons, fiscal {b[2]} 万元")
         print(f"  coal exits per year (万吨 (mines)): {coal_years(base)}")
-        print(f"  coal {coal_summary(repo, 'gansu_2016')}")
+        print(f"  {coal_summary(repo, 'gansu_2016')}")
         print("## Realised (What actually happened: table `realised` column, prose)")
         print(f"  objective {r[0]}, jobs {r[1]} persons, fiscal {r[2]} 万元")
         print(f"  coal exits per year (万吨 (mines)): {coal_years(real)}")
-        print(f"  coal {coal_summary(repo, 'gansu_2016_realised')}")
+        print(f"  {coal_summary(repo, 'gansu_2016_realised')}")
         print("## exitopt check (What actually happened)")
         print("  " + "\n  ".join(check.strip().splitlines()))
         print("## exitopt compare (What actually happened: table `change` column, `compare lists …`)")
