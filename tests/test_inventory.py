@@ -22,11 +22,14 @@ UNIT_COLUMNS = [
     "group", "region", "region_zh", "counts_in", "workers", "owner", "opening_year", "accident",
     "accident_year", "protected_area", "backward_class", "banned_method", "standards_failed",
     "loss_making", "subsidised_loss", "relocatable", "indicator_eligible", "exit_years",
+    "coal_kgce_per_t", "power_kwh_per_t", "nox_mg_m3", "dust_mg_m3", "waste_heat",
     "source", "source_ref",
 ]
 PROJECT_COLUMNS = [
     "project_id", "name", "name_zh", "sector", "product", "capacity", "year", "opening_year",
-    "firm", "group", "region", "region_zh", "status", "source", "source_ref",
+    "firm", "group", "region", "region_zh", "status",
+    "coal_kgce_per_t", "power_kwh_per_t", "nox_mg_m3", "dust_mg_m3", "waste_heat",
+    "source", "source_ref",
 ]
 KIND_PRODUCT = {
     "coal_mine": "coal", "blast_furnace": "pig_iron", "converter": "crude_steel",
@@ -436,6 +439,37 @@ def test_cement_concentration(units):
     qls = lines[lines["group"] == "Qilianshan Cement"]
     assert 1 <= qls["relocatable"].sum() <= 4
     assert not lines.loc[lines["group"] != "Qilianshan Cement", "relocatable"].any()
+
+
+#: the 2015 fleet averages data/gansu/README.md states (assumed; capacity-weighted over the 52 lines)
+FLEET_2015 = {"coal_kgce_per_t": 106.0, "power_kwh_per_t": 61.0, "nox_mg_m3": 360.0, "dust_mg_m3": 24.0}
+EFFICIENCY = [*FLEET_2015, "waste_heat"]
+
+
+def test_clinker_line_efficiency_is_calibrated_to_the_stated_2015_averages(raw_units):
+    lines = raw_units[raw_units["kind"] == "clinker_line"]
+    cap = lines["capacity"].astype(float)
+    for col, average in FLEET_2015.items():
+        v = lines[col].astype(float)  # every line has a figure
+        assert abs(float((v * cap).sum() / cap.sum()) - average) <= 0.05, col
+        assert v.nunique() > 20  # drawn line by line, not one figure for all
+    heat = lines["waste_heat"]
+    assert set(heat) == {"0", "1"} and (heat == "1").sum() == 38  # 73 % of lines, the plan wants 80 %
+    # lines failing the energy standard use more coal than the fleet, as do the smallest kilns
+    coal = lines["coal_kgce_per_t"].astype(float)
+    assert coal[lines["standards_failed"].str.contains("energy")].min() > FLEET_2015["coal_kgce_per_t"]
+    tpd = lines["spec"].str.extract(r"^(\d+)")[0].astype(int)
+    assert coal[tpd <= 1500].mean() > coal[tpd >= 4000].mean() + 5
+    assert lines["source_ref"].str.contains("efficiency and emissions synthetic").all()
+    others = raw_units[raw_units["kind"] != "clinker_line"]
+    assert (others[EFFICIENCY] == "").all().all()  # only clinker lines carry the figures
+
+
+def test_the_announced_line_carries_its_own_figures(raw_projects):
+    line = raw_projects[raw_projects["project_id"] == "NEW-CEM-01"].iloc[0]
+    assert [float(line[c]) for c in EFFICIENCY] == [100.0, 55.0, 300.0, 15.0, 1.0]
+    coal = raw_projects[raw_projects["product"] == "coal"]
+    assert (coal[EFFICIENCY] == "").all().all()
 
 
 def test_small_cement_lines_failing(units):

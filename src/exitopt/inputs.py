@@ -158,9 +158,6 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
             for side, sel in family.selections(rule):
                 _check_selection(sel, f"{family.noun} '{rule.name}'{side}", units, f)
     inst = Instance(scen, units, pd.DataFrame(), files or {}, scenario_path)
-    for family in FAMILIES:
-        if family.bind is not None:
-            family.bind(inst, f)
 
     if projects is None or projects.empty:
         # no projects: an empty table with the columns' types, so sums over it are numbers
@@ -182,6 +179,9 @@ def bind(scen: Scenario, units: pd.DataFrame, projects: pd.DataFrame | None = No
                 file=f,
             )
     inst.projects = projects
+    for family in FAMILIES:  # what a family checks against the tables, the projects' approval known
+        if family.bind is not None:
+            family.bind(inst, f)
     return inst
 
 

@@ -21,6 +21,7 @@ from .files import read_input
 from .rules.award_fund import AwardFund
 from .rules.budget import Budget
 from .rules.concentration import Concentration
+from .rules.fleet import Fleet
 from .rules.mandatory import Mandatory
 from .rules.packages import Package
 from .rules.protected import Protected
@@ -129,7 +130,7 @@ class SectorCosts(_Strict):
 # The [caps] section's keys are the caps families' own (exitopt.rules.budget, .award_fund and
 # .worker_caps), in that order (pydantic lists the fields of the last base first).
 class Caps(WorkerCaps, AwardFund, Budget):
-    """Rule 10: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
+    """Rule 11: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
 
 
 class Projects(_Strict):
@@ -182,6 +183,7 @@ class Scenario(_Strict):
     protected: list[Protected] = Field(default_factory=list)
     windows: list[Window] = Field(default_factory=list)
     works: list[Works] = Field(default_factory=list)
+    fleet: list[Fleet] = Field(default_factory=list)
     caps: Caps = Field(default_factory=Caps)
     solver: Solver = Field(default_factory=Solver)
 

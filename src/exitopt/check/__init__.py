@@ -3,7 +3,7 @@
 A plan says, for each unit, the year it exits (or that it stays), the mode, and optionally how
 much of its capacity is used as a replacement indicator. It may come from ``exitopt solve``
 (its ``schedule.csv`` is a valid plan) or be typed by hand in Excel. This package reads it,
-tests rules 1–9 of ``docs/model.md`` and adds up the cost exactly as ``docs/model.md`` defines it, using
+tests rules 1–11 of ``docs/model.md`` and adds up the cost exactly as ``docs/model.md`` defines it, using
 pandas on the unit table only: it shares no code with the optimisation model (it imports
 neither ``exitopt.model`` nor the engine or the solver), so that it is an independent check of
 what the model reports.

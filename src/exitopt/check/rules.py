@@ -1,6 +1,6 @@
 """The rule checks: each family takes the facts of a plan and returns the rules it breaks.
 
-Rules 1–10 of ``docs/model.md``, one function per family (``check_*``), listed in
+Rules 1–11 of ``docs/model.md``, one function per family (``check_*``), listed in
 :data:`RULE_FAMILIES` in the order the report gives them, and :func:`check_plan`, which works
 out the facts of a plan, runs every family and prices the plan. Comparisons allow a tolerance of
 ``REL_TOL × max(1, |required|)``.
@@ -356,8 +356,51 @@ def check_works(f: Facts) -> list[Violation]:
     return out
 
 
+def check_fleet(f: Facts) -> list[Violation]:
+    """Fleet averages (rule 10, docs/model.md#fleet): in each listed year, the average of the rule's
+    column over the selected units of the product not yet exited, and (unless ``projects = false``)
+    the product's projects built by then, each weighted by its capacity (or 1 with ``weight =
+    "units"``), is at most / at least the limit: the figure given, or (1 + change) × the average
+    over every selected unit of the table before any exit. Nothing left: the rule holds."""
+    u = f.units
+    out = []
+    for r in f.scen.fleet:
+        mine = u[r.where.mask(u) & (u["product"] == r.product)]
+        value = pd.to_numeric(mine[r.column].astype(str).str.replace(",", ""), errors="coerce").astype(float)
+        weight = mine["capacity"].astype(float) if r.weight == "capacity" else pd.Series(1.0, index=mine.index)
+        base = float((weight * value).sum() / weight.sum())
+        change = r.at_most_change if r.at_most_change is not None else r.at_least_change
+        given = r.at_most if r.at_most is not None else r.at_least
+        limit = given if given is not None else (1.0 + change) * base
+        most = r.at_most is not None or r.at_most_change is not None
+        built = f.projects[f.projects["product"] == r.product] if r.projects else f.projects.iloc[0:0]
+        for y in sorted(set(r.years)):
+            left = mine["gone_year"] > y
+            w, v = list(weight[left]), list(value[left])
+            new = built[built["year"] <= y]
+            if len(new):
+                w += list(new["capacity"].astype(float) if r.weight == "capacity" else [1.0] * len(new))
+                v += list(pd.to_numeric(new[r.column].astype(str).str.replace(",", ""), errors="coerce"))
+            total = float(np.sum(w))
+            if total <= 0:
+                continue
+            average = float(np.dot(w, v)) / total
+            # the rule as model.md writes it: Σ w (v − L) against 0, tolerance on the scale of Σ w·|L|
+            slack = float(np.dot(w, np.array(v) - limit))
+            bad = slack > tol(total * abs(limit)) if most else slack < -tol(total * abs(limit))
+            if bad:
+                a, b = _pair(average, limit)
+                unit = r.unit or r.column
+                out.append(Violation("fleet", r.name, y, r.product, limit, average,
+                                     f"fleet rule '{r.name}' ({r.product}, {r.column}) in {y}: the "
+                                     f"{'capacity-weighted' if r.weight == 'capacity' else 'per-unit'} average "
+                                     f"over what remains is {a} {unit}, {'at most' if most else 'at least'} {b} "
+                                     f"required"))
+    return out
+
+
 def check_budget(f: Facts) -> list[Violation]:
-    """Budget (rule 10a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
+    """Budget (rule 11a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
     stranded value and revenue foregone included, awards subtracted — or, with ``budget_basis =
     "gross"``, not subtracted) is at most ``caps.budget[year]``."""
     years = f.years.set_index("year")
@@ -373,7 +416,7 @@ def check_budget(f: Facts) -> list[Violation]:
 
 
 def check_workers(f: Facts) -> list[Violation]:
-    """Labour market (rule 10b, docs/model.md#workers): displaced workers per region per year are at
+    """Labour market (rule 11b, docs/model.md#workers): displaced workers per region per year are at
     most ``per_year`` in each region the cap names (every region when it names none)."""
     u = f.units
     by_region = u[u["exits"]].groupby(["region", "gone_year"])["workers_displaced"].sum()
@@ -391,7 +434,7 @@ def check_workers(f: Facts) -> list[Violation]:
 
 
 def check_award_fund(f: Facts) -> list[Violation]:
-    """Award fund (rule 10c, docs/model.md#award-fund): the awards paid (base and ladder parts,
+    """Award fund (rule 11c, docs/model.md#award-fund): the awards paid (base and ladder parts,
     undiscounted) are at most ``caps.award_fund`` over the plan and ``caps.award_fund_per_year[year]``
     in each year given."""
     paid = f.years.set_index("year")["award"]
@@ -425,6 +468,7 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_concentration,
     check_utilisation,
     check_works,
+    check_fleet,
     check_budget,
     check_workers,
     check_award_fund,
@@ -442,6 +486,7 @@ CHECKS: dict[str, Callable[[Facts], list[Violation]]] = {
     "protected": check_protected,
     "windows": check_windows,
     "works": check_works,
+    "fleet": check_fleet,
     "budget": check_budget,
     "worker_caps": check_workers,
     "award_fund": check_award_fund,

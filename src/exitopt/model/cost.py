@@ -29,7 +29,7 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
     objective = jobs_weight · jobs + fiscal_weight · fiscal
 
 Expressions ``m.outlay[y]``, ``m.award[y]``, ``m.displaced[region, y]``, ``m.jobs`` and
-``m.fiscal`` are kept for the yearly caps (rule 9) and the reports.
+``m.fiscal`` are kept for the yearly caps (rule 11) and the reports.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     #: 万元 spent in each year; persons displaced in each (region, year)
     outlay: dict[int, Expr]
     displaced: dict[tuple[str, int], Expr]
-    #: 万元 of award paid in each year that has some (what the award fund pays; rule 10c)
+    #: 万元 of award paid in each year that has some (what the award fund pays; rule 11c)
     award: dict[int, Expr]
     #: persons displaced over the plan; 万元 of outlay in present value
     jobs: Expr

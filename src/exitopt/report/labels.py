@@ -126,11 +126,15 @@ MEASURES = {
     "unit": ("个(单位)", "unit"),
     "units": ("个(单位)", "units"),
     "package": ("个(整体退出包)", "package"),
+    "kgce/t": ("千克标准煤/吨", "kgce/t"),
+    "kWh/t": ("千瓦时/吨", "kWh/t"),
+    "mg/m³": ("毫克/立方米", "mg/m³"),
+    "share of lines": ("生产线比例", "share of lines"),
 }
 
 # The unit of a constraints.csv row → the kind of its required/achieved/slack figures.
 MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
-                 "unit": "count", "units": "count", "package": "count"}
+                 "unit": "count", "units": "count", "package": "count", "share of lines": "share"}
 
 MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
 
