@@ -31,16 +31,21 @@ def test_trivial_and_required_exits():
 
 
 def test_gansu_constraints_and_explain_agree(gansu_result):
-    """constraints.csv and --explain's reading of it call the same rows binding."""
+    """constraints.csv and --explain's reading of it call the same rows binding. The Gansu cement
+    concentration rule is met with room once independent lines merge into the large groups
+    (docs/model.md#mergers), so neither names it; met to the tolerance, both would."""
     from exitopt.explain import _binding_elsewhere
 
     c = gansu_result.constraints
     conc = c[c["rule"] == "concentration"].iloc[0]
-    assert 0 < conc["achieved"] - conc["required"] < 1e-4 and conc["binding"]
     expected = [bool(binds(r, a)) if b is not None else False
                 for r, a, b in zip(c["required"], c["achieved"], c["binding"])]
     assert c["binding"].fillna(False).astype(bool).tolist() == expected
-    assert _binding_elsewhere(c, "clinker", 2016) == [conc["name"]]
+    assert bool(conc["binding"]) == bool(binds(conc["required"], conc["achieved"]))
+    assert _binding_elsewhere(c, "clinker", 2016) == ([conc["name"]] if conc["binding"] else [])
+    tight = c.copy()  # the share met to within the tolerance: binding, and named
+    tight.loc[tight["rule"] == "concentration", "achieved"] = conc["required"] + 1e-7
+    assert _binding_elsewhere(tight, "clinker", 2016) == [conc["name"]]
     # a share that falls short of binding is not named
     loose = c.copy()
     loose.loc[loose["rule"] == "concentration", "achieved"] = conc["required"] + 0.01
