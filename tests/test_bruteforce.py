@@ -38,7 +38,8 @@ SECTOR = {"coal": "coal", "clinker": "cement"}
 SECTOR_DEFAULTS = {"resettlement_per_worker": 0.0, "exit_cost_per_capacity": {}, "redeployed_share": {},
                    "award_per_capacity": 0.0, "revenue_per_capacity": 0.0, "stranded_per_capacity": 0.0,
                    "service_life": None, "relocate_stranded_share_kept": 0.0, "award_products": None,
-                   "award_base_share": 0.0, "award_nonstate_per_capacity": None, "award_nonstate_per_unit": None}
+                   "award_base_share": 0.0, "award_nonstate_per_capacity": None, "award_nonstate_per_unit": None,
+                   "merge_cost_per_capacity": 0.0, "merge_displaced_share": 0.0}
 TOL = 1e-7
 
 
@@ -258,17 +259,33 @@ def unit_options(spec: dict) -> dict[str, list]:
             ys = set()
         modes = ["close", "relocate"] if u["relocatable"] else ["close"]
         out[uid] = [None] + [(y, m) for y in sorted(ys) for m in modes]
+        for r in scen.get("mergers", []):  # a merger: (year, "merge", acquirer), never into its own group
+            if uid in r["where"]["units"]:
+                out[uid] += [(y, "merge", g) for y in r.get("years", years) for g in r["acquirers"]
+                             if g != u["group"]]
     return out
 
 
-def remaining(spec: dict, plan: dict, built: bool, product: str, year: int, key: str | None = None) -> dict:
-    """Capacity of a product left in a year, by holder (``key``) or in total (key None → {None: total})."""
+def split(choice: dict) -> tuple[dict, dict]:
+    """A choice per unit as (the exits: None or (year, mode); the mergers: {unit: (year, acquirer)})."""
+    plan = {u: c if c is None or len(c) == 2 else None for u, c in choice.items()}
+    merges = {u: (c[0], c[2]) for u, c in choice.items() if c is not None and len(c) == 3}
+    return plan, merges
+
+
+def remaining(spec: dict, plan: dict, built: bool, product: str, year: int, key: str | None = None,
+              merges: dict | None = None) -> dict:
+    """Capacity of a product left in a year, by holder (``key``) or in total (key None → {None: total});
+    by group, a unit merged in or before the year is its acquirer's."""
     left: dict = {}
+    merges = merges or {}
     for u in spec["units"]:
         if u["product"] != product:
             continue
         holder = u.get(key, f"firm {u['unit_id']}") if key == "group" else (
             f"firm {u['unit_id']}" if key == "firm" else None)
+        if key == "group" and u["unit_id"] in merges and merges[u["unit_id"]][0] <= year:
+            holder = merges[u["unit_id"]][1]
         left.setdefault(holder, 0.0)
         exit_ = plan[u["unit_id"]]
         if exit_ is None or exit_[0] > year:
@@ -341,7 +358,8 @@ def awards(spec: dict, plan: dict) -> dict[int, float]:
     return paid
 
 
-def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[str, int], float]]:
+def price(spec: dict, plan: dict, merges: dict | None = None
+          ) -> tuple[float, dict[int, float], dict[tuple[str, int], float]]:
     """(objective, undiscounted outlay by year, displaced workers by (region, year)) of a plan."""
     scen = spec["scenario"]
     years = list(range(scen["first_year"], scen["last_year"] + 1))
@@ -351,6 +369,12 @@ def price(spec: dict, plan: dict) -> tuple[float, dict[int, float], dict[tuple[s
     for u in spec["units"]:
         c = {**SECTOR_DEFAULTS, **scen["sectors"].get(SECTOR[u["product"]], {})}
         exit_ = plan[u["unit_id"]]
+        if merges and u["unit_id"] in merges:  # merged in y: a share of its workers, an outlay per capacity
+            y = merges[u["unit_id"]][0]
+            d = u["workers"] * (1 - scen["attrition"]) ** (y - scen["first_year"]) * c["merge_displaced_share"]
+            jobs += d
+            displaced[u["region"], y] = displaced.get((u["region"], y), 0.0) + d
+            outlay[y] += c["resettlement_per_worker"] * d + c["merge_cost_per_capacity"] * u["capacity"]
         if u["loss_making"]:
             for y in years:
                 if exit_ is None or y < exit_[0]:
@@ -376,7 +400,7 @@ def le(a: float, b: float) -> bool:
     return a <= b + TOL * max(1.0, abs(b))
 
 
-def feasible(spec: dict, plan: dict, built: bool) -> bool:
+def feasible(spec: dict, plan: dict, built: bool, merges: dict | None = None) -> bool:
     """Every rule of model.md (no replacement here), checked on one plan."""
     scen = spec["scenario"]
     last = scen["last_year"]
@@ -424,12 +448,12 @@ def feasible(spec: dict, plan: dict, built: bool) -> bool:
                 return False
     for r in scen.get("concentration", []):
         for y in r["years"]:
-            held = remaining(spec, plan, built, r["product"], y, r["by"])
+            held = remaining(spec, plan, built, r["product"], y, r["by"], merges)
             total = sum(held.values())
             top = sum(sorted(held.values(), reverse=True)[: r["top"]])
             if not le(r["share"] * total, top):
                 return False
-    _, outlay, displaced = price(spec, plan)
+    _, outlay, displaced = price(spec, plan, merges)
     caps = scen.get("caps", {})
     paid = awards(spec, plan)
     for y, b in caps.get("budget", {}).items():
@@ -463,11 +487,11 @@ def brute_force(spec: dict) -> float | None:
     builds = build_choices(spec)
     best = None
     for combo in itertools.product(*(options[u] for u in ids)):
-        plan = dict(zip(ids, combo))
+        plan, merges = split(dict(zip(ids, combo)))
         cost = None
         for built in builds:
-            if feasible(spec, plan, built):
-                cost = price(spec, plan)[0]
+            if feasible(spec, plan, built, merges):
+                cost = price(spec, plan, merges)[0]
                 break
         if cost is not None and (best is None or cost < best):
             best = cost
@@ -608,6 +632,91 @@ def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
     if res is not None:
         assert feasible(spec, plan_of(res), bool(res.new_capacity["built"].any())
                         if not res.new_capacity.empty else False)
+
+
+def with_mergers(spec: dict, seed: int) -> dict:
+    """``spec`` with a [[mergers]] rule of one or two candidates into groups of the table, and the
+    merger figures per sector, from their own stream (a concentration rule by group, often)."""
+    rnd = random.Random(seed + 5_000_011)
+    scen = spec["scenario"]
+    years = list(range(scen["first_year"], scen["last_year"] + 1))
+    ids = [u["unit_id"] for u in spec["units"]]
+    groups = sorted({u["group"] for u in spec["units"]})
+    rule = {"name": "merge", "where": {"units": rnd.sample(ids, rnd.randint(1, 2))},
+            "acquirers": rnd.sample(groups, rnd.randint(1, min(2, len(groups))))}
+    if rnd.random() < 0.5:
+        rule["years"] = sorted(rnd.sample(years, rnd.randint(1, len(years))))
+    scen["mergers"] = [rule]
+    for costs in scen["sectors"].values():
+        costs["merge_cost_per_capacity"] = float(rnd.choice([0, 0.5, 2, 5]))
+        costs["merge_displaced_share"] = rnd.choice([0.0, 0.1, 0.3])
+    if rnd.random() < 0.5:  # the concentration rule alone, half the time, so that it is what binds
+        for key in ("targets", "utilisation", "mandatory", "packages", "caps"):
+            scen.pop(key, None)
+    if rnd.random() < 0.8:  # on a candidate's product, where a merger can lift the share
+        product = next(u["product"] for u in spec["units"] if u["unit_id"] == rule["where"]["units"][0])
+        scen["concentration"] = [{"name": "top", "product": product, "by": "group",
+                                  "top": 1, "share": rnd.choice([0.6, 0.7, 0.8]),
+                                  "years": [rnd.choice(years)]}]
+    return spec
+
+
+def merges_of(res) -> dict:
+    """unit_id -> (merger year, acquirer) from a result's schedule."""
+    s = res.schedule
+    return {u: (int(y), g) for u, m, y, g in zip(s["unit_id"], s["mode"], s["merge_year"], s["acquirer"])
+            if m == "merge"}
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mergers_mip_equals_brute_force(seed, make_instance):
+    """Mergers (docs/model.md#mergers) enumerated with the exits: each candidate may also merge in
+    one of the rule's years into one of its acquirers; the MIP, the checker and the brute force agree."""
+    spec = with_mergers(random_spec(seed), seed)
+    best = brute_force(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        inst = load_spec(spec, Path(folder), make_instance)
+        res = solve_matching(best, inst, expected_path(spec))
+        if res is None:
+            return
+        res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
+        approved = set(res.new_capacity.loc[res.new_capacity["built"], "project_id"]) if not res.new_capacity.empty \
+            else set()
+        checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst), approved)
+        assert checked.ok, checked.violations
+        assert checked.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    plan, merges = plan_of(res), merges_of(res)
+    built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
+    assert feasible(spec, plan, built, merges), (plan, merges)
+    objective, outlay, _ = price(spec, plan, merges)
+    assert objective == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+    assert res.schedule["workers_displaced"].sum() == pytest.approx(res.jobs, abs=1e-6)
+    assert res.summary.groupby("year")["outlay"].sum().to_dict() == pytest.approx(outlay, abs=1e-6)
+
+
+def test_merger_instances_merge_sometimes():
+    """The merger instances are not all alike: in some the optimum merges a unit, in some the
+    mergers change the optimum (a merger beats the exits or the stay it replaces)."""
+    merged = moved = 0
+    for seed in range(60):
+        spec = with_mergers(random_spec(seed), seed)
+        best = brute_force(spec)
+        if best is None:
+            continue
+        options = unit_options(spec)
+        for combo in itertools.product(*options.values()):
+            plan, merges = split(dict(zip(options, combo)))
+            if merges and any(feasible(spec, plan, b, merges) for b in build_choices(spec)) \
+                    and price(spec, plan, merges)[0] <= best + TOL * max(1, abs(best)):
+                merged += 1
+                break
+        spec["scenario"].pop("mergers")
+        alone = brute_force(spec)
+        if alone is None or alone > best + 1e-6:
+            moved += 1
+    assert merged >= 5 and moved >= 3, (merged, moved)
 
 
 def test_generator_covers_both_outcomes():

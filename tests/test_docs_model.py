@@ -44,7 +44,7 @@ REGISTERED = [(f.anchor, f.rows, f.number, f.scenario_key) for f in FAMILIES]
 
 
 def test_the_caps_are_registered_with_their_keys_of_the_section():
-    caps = {anchor: key for anchor, _, number, key in REGISTERED if number.startswith("11")}
+    caps = {anchor: key for anchor, _, number, key in REGISTERED if number.startswith("12")}
     assert caps == {"budget": "[caps]", "workers": "[[caps.workers]]", "award-fund": "[caps]"}
 
 

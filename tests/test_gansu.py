@@ -80,7 +80,11 @@ def exited_by(sched: pd.DataFrame, year: int) -> pd.Series:
 def left_in(res, sched: pd.DataFrame, product: str, year: int, by: str = "group") -> pd.Series:
     """Capacity of a product left in a year, by holder: units not exited plus projects built (万吨/yr)."""
     units = sched[(sched["product"] == product) & ~exited_by(sched, year)]
-    held = res.inst.units.loc[units.index].groupby(by)["capacity"].sum()
+    holder = res.inst.units.loc[units.index, by]
+    if by == "group" and "merge_year" in units:  # a merged unit is its acquirer's from its merger year
+        joined = (units["mode"] == "merge") & (units["merge_year"] <= year)
+        holder = holder.where(~joined, units["acquirer"])
+    held = res.inst.units.loc[units.index, "capacity"].groupby(holder).sum()
     new = res.new_capacity
     built = new[new["built"] & (new["product"] == product) & (new["year"] <= year)]
     if not built.empty:
@@ -126,7 +130,11 @@ def test_every_unit_once(res, scen, sched):
     exits = sched[sched["exit_year"].notna()]
     assert exits["mode"].isin(["close", "relocate"]).all()
     assert exits["exit_year"].between(scen.first_year, scen.last_year).all()
-    assert (sched.loc[sched["exit_year"].isna(), "mode"] == "").all()
+    stays = sched[sched["exit_year"].isna()]
+    assert stays["mode"].isin(["", "merge"]).all()
+    merged = stays[stays["mode"] == "merge"]  # a merger (docs/model.md#mergers): a year and a group, no exit
+    assert merged["merge_year"].between(scen.first_year, scen.last_year).all()
+    assert (merged["acquirer"] != "").all() and (merged["acquirer"] != merged["group"]).all()
 
 
 def test_exit_targets_met_with_counted_capacity(res, scen, sched):

@@ -454,7 +454,7 @@ def test_scenario_window_meets_table_window(tmp_path, make_instance):
         == approx(2)
 
 
-# --- rule 11: caps --------------------------------------------------------------------------------
+# --- rule 12: caps --------------------------------------------------------------------------------
 
 
 def test_budget_cap(tmp_path, make_instance):

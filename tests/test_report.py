@@ -80,7 +80,7 @@ def test_workbook_holds_every_unit_with_translated_headers(gansu_run, gansu_pack
     headers = [c.value for c in ws[1]]
     # the Chinese sheet names a unit by its Chinese name only, and leaves out firm and group, which
     # the Gansu table names in English only (tests/test_chinese.py)
-    shown = [c for c in sched.columns if lang == "en" or c not in ("name", "firm", "group")]
+    shown = [c for c in sched.columns if lang == "en" or c not in ("name", "firm", "group", "acquirer")]
     assert headers == [labels.header(c, lang, "schedule") for c in shown]
     for sheet in names[1:]:
         for h in (c.value for c in wb[sheet][1]):
@@ -205,7 +205,8 @@ def _priced_rules(run: Path) -> list[str]:
         if abs(r.required) < 1e-9 and abs(r.achieved) < 1e-9:
             continue
         # rows named "<rule>: <unit or region>" count under their rule
-        names.append(r.name.rsplit(": ", 1)[0] if r.rule in ("works", "workers") and ": " in r.name else r.name)
+        names.append(r.name.rsplit(": ", 1)[0] if r.rule in ("works", "workers", "merger") and ": " in r.name
+                     else r.name)
     return list(dict.fromkeys(names))
 
 
@@ -214,7 +215,8 @@ def test_gansu_rules_that_bind_one_line_per_rule(gansu_run, gansu_packs):
     cement concentration rule no longer binds (the lines the fleet rules retire lift it to 91.7 %), nor
     does a fleet rule (whole lines leave each average a little short of its limit); the single-mine
     mandatory rows and the idle coal replacement rule are not under "loosening any of them may lower
-    the cost"; a rule priced 0 reads "not priced"."""
+    the cost"; the merger rule's rows (a line exits or merges, once at most) hold with equality for
+    the candidates that exit; a rule priced 0 reads "not priced"."""
     cons = pd.read_csv(gansu_run / "constraints.csv", encoding="utf-8-sig")
     conc = cons[cons["rule"] == "concentration"].iloc[0]
     assert conc["achieved"] - conc["required"] > 0.05 and not conc["binding"]
@@ -223,7 +225,7 @@ def test_gansu_rules_that_bind_one_line_per_rule(gansu_run, gansu_packs):
     most = fleet[fleet["sense"] == "at most"]
     assert (most["achieved"] <= most["required"]).all()
     binding = ["clinker replacement 1.25:1", "converters need the blast furnaces of their works",
-               "blast furnaces need the converters of their works"]
+               "blast furnaces need the converters of their works", "cement consolidation"]
     assert list(_priced_rules(gansu_run)) == binding
     page = (gansu_packs["en"].folder / "briefing.html").read_text(encoding="utf-8")
     table = page.split('<table id="binding">', 1)[1].split("</table>", 1)[0]

@@ -31,12 +31,13 @@ block as it was), and an unchanged block is not solved again (``cache``).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import highs
 from .inputs import Instance
 from .model import build
 from .rules import FAMILIES, Tie
+from .rules.mergers import merged
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class BlockPlan:
     seconds: float
     status: str  # optimal, or limit (a plan, not proven within the gap)
     solver_seconds: float = 0.0  # HiGHS's own run time
+    merges: dict[str, tuple[int, str]] = field(default_factory=dict)  # {unit: (year, acquirer)}
 
 
 def ties(inst: Instance) -> list[Tie]:
@@ -118,7 +120,7 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
 
     m = build(sub)
     if start is not None:
-        put(m, start.exits, start.built)
+        put(m, start.exits, start.built, start.merges)
     outcome = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
     if outcome.status not in ("optimal", "limit") or not outcome.has_solution:
         return None
@@ -126,7 +128,7 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
     built = frozenset(j for j in m.J if (m.a[j].value or 0.0) > 0.5)
     bound = float(outcome.bound) if outcome.bound is not None else None
     return BlockPlan(exits, built, float(outcome.objective), bound, outcome.seconds, outcome.status,
-                     outcome.solver_seconds or 0.0)
+                     outcome.solver_seconds or 0.0, merged(m))
 
 
 def by_size(inst: Instance, groups: list[frozenset[str]]) -> tuple[list[frozenset[str]], dict[frozenset[str], int]]:

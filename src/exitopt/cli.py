@@ -249,6 +249,11 @@ def _print_result(res, lang: str = "en") -> None:
 
     for line in (console_zh.headline(res) if lang == "zh" else headline(res)):
         say(line)
+    merged = res.schedule[res.schedule["mode"] == "merge"]
+    if not merged.empty:  # mergers (rule 11): units that join an acquiring group and run on
+        cap, n, groups = merged["capacity"].sum(), len(merged), merged["acquirer"].nunique()
+        say(f"兼并重组 {cap:,.0f} 万吨/年（{n} 个单位）并入 {groups} 个集团" if lang == "zh" else
+            f"merged {cap:,.0f} 万吨/yr ({n} units) into {groups} acquiring group(s)")
     sched = res.schedule[res.schedule["exit_year"].notna()]
     if sched.empty:
         out.print("没有单位退出" if lang == "zh" else "no unit exits")

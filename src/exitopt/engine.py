@@ -30,8 +30,9 @@ from . import highs
 from .errors import InfeasibleError, LimitReached
 from .inputs import Instance, bind
 from .model import build
-from .model.cost import contribution, revenue_foregone, splits_award, unit_exit_price
+from .model.cost import contribution, merge_price, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
+from .rules.mergers import merged
 from .rules.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
@@ -111,6 +112,7 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
             chosen[k[0]] = (k[1], k[2])
     ind = unit_indicators(m, chosen)
     protected = protected_units(inst)
+    joined = merged(m)
     rows = []
     for u, r in units.iterrows():
         year, mode = chosen.get(u, (None, None))
@@ -118,6 +120,14 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
         losses = 0.0
         if r["loss_making"]:
             losses = float(r["subsidised_loss"]) * sum(1 for y in inst.years if year is None or y < year)
+        if u in joined:  # merged (docs/model.md#mergers): it runs on, held by its acquirer
+            when, acquirer = joined[u]
+            displaced, spent = merge_price(scen, r, when)
+            rows.append(dict(exit_year=None, mode="merge", merge_year=when, acquirer=acquirer, counted=0.0,
+                             indicator=0.0, workers_displaced=displaced, outlay=spent, award=0.0, award_base=0.0,
+                             award_ladder=0.0, losses_paid=losses, revenue_foregone=0.0, stranded_value=0.0,
+                             reason=f"merger: {m.merge_rule[m.merge_of[u]]}"))
+            continue
         if year is None:
             reason = f"protected: {protected[u]}" if u in protected else ""
             rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
@@ -142,9 +152,17 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
     df = pd.DataFrame(rows, index=units.index)
     if not splits_award(scen):  # one award, all of it weighted by the ladder: no split to show
         df = df.drop(columns=["award_base", "award_ladder"])
+    if scen.mergers:  # the merger year and acquiring group, after the mode; no columns without mergers
+        at = list(df.columns).index("mode") + 1
+        df.insert(at, "merge_year", df.pop("merge_year") if "merge_year" in df else None)
+        df.insert(at + 1, "acquirer", df.pop("acquirer").fillna("") if "acquirer" in df else "")
+    else:
+        df = df.drop(columns=["merge_year", "acquirer"], errors="ignore")
     cols = ["unit_id", "name", "name_zh", "sector", "kind", "product", "firm", "group", "region", "capacity"]
     out = pd.concat([units[cols], df], axis=1).reset_index(drop=True)
     out["exit_year"] = out["exit_year"].astype("Int64")
+    if "merge_year" in out:
+        out["merge_year"] = out["merge_year"].astype("Int64")
     return out
 
 
@@ -158,12 +176,17 @@ def read_new_capacity(m: ExitModel, inst: Instance) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def put(m: ExitModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = ()) -> None:
+def put(m: ExitModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = (),
+        merges: dict[str, tuple[int, str]] | None = None) -> None:
     """Set a plan as the model's values (the next solve's MIP start): the exits ``{unit: (year,
-    mode)}`` and the candidate projects ``built``."""
+    mode)}``, the candidate projects ``built`` and the mergers ``{unit: (year, acquirer)}``."""
     built = set(built)
     for k in m.X:
         m.x[k].set_value(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0, skip_validation=True)
+    merges = merges or {}
+    for k in m.MG:
+        first = m.merge_members[k[0]][0]
+        m.mg[k].set_value(1.0 if merges.get(first) == (k[1], k[2]) else 0.0, skip_validation=True)
     for j in m.J:
         if not m.a[j].fixed:
             m.a[j].set_value(1.0 if j in built else 0.0, skip_validation=True)
@@ -305,18 +328,19 @@ class Engine:
 
     def _restore(self, m: ExitModel, inst: Instance) -> highs.Outcome:
         """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
-        exits, built, bound = self._held
-        outcome = self._fixed(m, inst, exits, built)
+        exits, built, bound, merges = self._held
+        outcome = self._fixed(m, inst, exits, built, merges)
         return highs.Outcome("limit", outcome.has_solution, outcome.objective, bound,
                              highs.gap(outcome.objective, bound), outcome.seconds,
                              "independent blocks; the whole model, solved for a smaller gap, ran out of time",
                              outcome.solver_seconds)
 
-    def _fixed(self, m: ExitModel, inst: Instance, exits: dict, built: set) -> highs.Outcome:
-        """Solve ``m`` with every exit and project fixed as given (a small LP; it may use the grace
-        period, so that the clock running out does not throw a plan away)."""
-        put(m, exits, built)
-        fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] if not v.fixed]
+    def _fixed(self, m: ExitModel, inst: Instance, exits: dict, built: set, merges: dict | None = None
+               ) -> highs.Outcome:
+        """Solve ``m`` with every exit, project and merger fixed as given (a small LP; it may use the
+        grace period, so that the clock running out does not throw a plan away)."""
+        put(m, exits, built, merges)
+        fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] + list(m.mg.values()) if not v.fixed]
         for v in fixed:
             v.fix()
         try:
@@ -339,7 +363,8 @@ class Engine:
         m = build(inst, grace=True)  # the blocks' plans are in hand: do not lose them to the clock
         exits = {u: e for p in plans for u, e in p.exits.items()}
         built = set().union(*(p.built for p in plans))
-        outcome = self._fixed(m, inst, exits, built)
+        merges = {u: g for p in plans for u, g in p.merges.items()}
+        outcome = self._fixed(m, inst, exits, built, merges)
         if outcome.status != "optimal":
             return None, m  # the blocks' plans break a joint worker cap: solve the whole
         bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
@@ -352,7 +377,7 @@ class Engine:
                                  solver), m
         if gap is None or gap > inst.scenario.solver.rel_gap + 1e-9:
             # blocks of opposite sign can add up to a wider gap: solve the whole, from this plan
-            self._held = (exits, built, bound)
+            self._held = (exits, built, bound, merges)
             return None, m
         return highs.Outcome("optimal", True, outcome.objective, bound, gap, seconds,
                              f"{len(plans)} independent blocks, each solved to its gap", solver), m

@@ -23,6 +23,7 @@ from .rules.budget import Budget
 from .rules.concentration import Concentration
 from .rules.fleet import Fleet
 from .rules.mandatory import Mandatory
+from .rules.mergers import Merger
 from .rules.packages import Package
 from .rules.protected import Protected
 from .rules.replacement import Replacement
@@ -52,7 +53,7 @@ from .schema import (  # noqa: F401  (the scenario's types, read from here by th
 from .selection import Selection  # noqa: F401
 from .vocab import PRODUCT_SECTOR
 
-__all__ = ["AwardFund", "Budget", "Caps", "Concentration", "Mandatory", "Package", "Protected", "Replacement",
+__all__ = ["AwardFund", "Budget", "Caps", "Concentration", "Mandatory", "Merger", "Package", "Protected", "Replacement",
            "Scenario", "Target", "Utilisation", "Window", "WorkerCap", "WorkerCaps", "Works"]
 
 
@@ -118,6 +119,14 @@ class SectorCosts(_Strict):
     relocate_stranded_share_kept: float = Field(
         0.0, ge=0, le=1, description="Share of the stranded value a relocation takes along (not written off), 0–1."
     )
+    merge_cost_per_capacity: float = Field(
+        0.0, ge=0, le=MAX_UNIT_COST,
+        description="Outlay of merging a unit into an acquiring group, 万元 per 万吨/yr merged, in the merger "
+                    "year; 0–100,000.",
+    )
+    merge_displaced_share: float = Field(
+        0.0, ge=0, le=1, description="Share of a merged unit's workers displaced by the merger, 0–1."
+    )
 
     @model_validator(mode="after")
     def _one_nonstate_award(self) -> SectorCosts:
@@ -130,7 +139,7 @@ class SectorCosts(_Strict):
 # The [caps] section's keys are the caps families' own (exitopt.rules.budget, .award_fund and
 # .worker_caps), in that order (pydantic lists the fields of the last base first).
 class Caps(WorkerCaps, AwardFund, Budget):
-    """Rule 11: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
+    """Rule 12: yearly fiscal budget (万元, undiscounted) and labour-market absorption."""
 
 
 class Projects(_Strict):
@@ -184,6 +193,7 @@ class Scenario(_Strict):
     windows: list[Window] = Field(default_factory=list)
     works: list[Works] = Field(default_factory=list)
     fleet: list[Fleet] = Field(default_factory=list)
+    mergers: list[Merger] = Field(default_factory=list)
     caps: Caps = Field(default_factory=Caps)
     solver: Solver = Field(default_factory=Solver)
 

@@ -103,13 +103,17 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
             foregone = float(sum(pays[u] for u in s.loc[gone_now, "unit_id"]))
             stranded = float(exiting["stranded_value"].sum()) / scen.discount(y)  # the schedule's is discounted
             outlay = float(exiting["outlay"].sum()) + losses
+            merging = s[s["merge_year"] == y] if "merge_year" in s else s.iloc[:0]  # mergers of the year
+            if not merging.empty:
+                outlay += float(merging["outlay"].sum())
             if foregone:
                 outlay += foregone
             row = dict(year=y, product=p, capacity_start=start, new_capacity=new_now,
                        exits=float(exiting["capacity"].sum()), counted=float(exiting["counted"].sum()),
                        indicator=float(exiting["indicator"].sum()), capacity_left=left,
                        demand=demand.get((p, y)), utilisation=None, concentration=None, concentration_k=None,
-                       workers_displaced=float(exiting["workers_displaced"].sum()),
+                       workers_displaced=float(exiting["workers_displaced"].sum())
+                       + float(merging["workers_displaced"].sum()),
                        outlay=outlay, revenue_foregone=foregone, stranded_value=stranded)
             if "award_base" in exiting:  # the award's base and ladder parts, when a sector splits it
                 row["award_base"] = float(exiting["award_base"].sum())
@@ -118,7 +122,10 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
                 row["utilisation"] = row["demand"] / left
             if p in conc:
                 c = conc[p]
-                holders = s.loc[~gone_now].groupby(c.by)["capacity"].sum()
+                holder = s[c.by]
+                if c.by == "group" and "merge_year" in s:  # a merged unit is its acquirer's (mergers)
+                    holder = holder.where(~(s["merge_year"] <= y).fillna(False), s["acquirer"])
+                holders = s.loc[~gone_now].groupby(holder[~gone_now])["capacity"].sum()
                 if not b.empty:
                     nb = b[b["year"] <= y].merge(inst.projects[[c.by]], left_on="project_id", right_index=True)
                     holders = holders.add(nb.groupby(c.by)["capacity"].sum(), fill_value=0)

@@ -71,6 +71,7 @@ def gather(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None) 
     given = decisions["indicator"] if "indicator" in decisions else pd.Series(np.nan, index=u.index)
     u["indicator"], allocated = _indicators(scen, u, given, built)
     _price(scen, u)
+    _price_mergers(scen, u, decisions)
     return Facts(inst, scen, u, approved, built, _remaining(scen, u, built), _yearly(scen, u), allocated)
 
 
@@ -186,6 +187,27 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     u["stranded_value"] = (u["stranded"] * u["gone_year"].map(disc).fillna(0.0)).where(exits, 0.0)
 
 
+def _price_mergers(scen: Scenario, u: pd.DataFrame, decisions: pd.DataFrame) -> None:
+    """Mergers (docs/model.md#mergers): columns ``merges``, ``merge_year``, ``acquirer`` and
+    ``event_year`` (the exit or merger year; past the plan for a unit that does neither). A unit
+    merged in year y displaces workers × (1 − attrition)^t × merge_displaced_share[sector] and
+    spends, in y, resettlement_per_worker[sector] × those + merge_cost_per_capacity[sector] ×
+    capacity; it earns no award, strands nothing and goes on paying (or being paid for) as it runs."""
+    year = decisions["merge_year"] if "merge_year" in decisions else pd.Series(pd.NA, index=u.index)
+    u["merge_year"] = year.astype("Int64")
+    u["merges"] = u["merge_year"].notna() & ~u["exits"]
+    u["acquirer"] = (decisions["acquirer"] if "acquirer" in decisions else pd.Series("", index=u.index)).fillna("")
+    u["event_year"] = u["gone_year"].where(~u["merges"], u["merge_year"].astype(float).fillna(0).astype(int))
+    if not u["merges"].any():
+        return
+    for r in u[u["merges"]].itertuples():
+        c = scen.costs(r.sector)
+        displaced = float(r.workers) * (1 - scen.attrition) ** (int(r.merge_year) - scen.first_year) \
+            * c.merge_displaced_share
+        u.at[r.Index, "workers_displaced"] = displaced
+        u.at[r.Index, "outlay"] = c.resettlement_per_worker * displaced + c.merge_cost_per_capacity * float(r.capacity)
+
+
 def _stranded(scen: Scenario, u: pd.DataFrame, costs: dict) -> pd.Series:
     """万元 written off at exit (see :func:`_price`), the mode's share applied."""
     per_cap = u["sector"].map({s: c.stranded_per_capacity for s, c in costs.items()}).astype(float)
@@ -217,6 +239,11 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
     years["stranded_value"] = g["stranded"].sum().reindex(scen.years, fill_value=0.0)
     years["award"] = g["award"].sum().reindex(scen.years, fill_value=0.0)
     years["outlay"] = years["exit_outlay"] + years["losses_paid"] + years["revenue_foregone"]
+    merged = u[u["merges"]]
+    if not merged.empty:  # the mergers' outlay and displaced workers, in their merger years
+        m = merged.groupby("event_year")
+        years["outlay"] += m["outlay"].sum().reindex(scen.years, fill_value=0.0).values
+        years["workers_displaced"] += m["workers_displaced"].sum().reindex(scen.years, fill_value=0.0).values
     years["discount"] = [scen.discount(y) for y in scen.years]
     years["outlay_pv"] = years["outlay"] * years["discount"]
     return years.reset_index()

@@ -25,8 +25,10 @@ from ..scenario import MODES
 #: relative tolerance of every comparison the checker makes: ``REL_TOL × max(1, |required|)``
 REL_TOL = 1e-6
 
-#: the columns of a plan that the checker reads (any other column is ignored)
-_PLAN_COLUMNS = tuple(c.name for c in PLAN)
+#: the columns of a plan that the checker reads (any other column is ignored); a merger
+#: (docs/model.md#mergers) is mode ``merge`` with its ``merge_year`` and ``acquirer``
+_PLAN_COLUMNS = (*(c.name for c in PLAN), "merge_year", "acquirer")
+MERGE = "merge"
 #: words accepted in the ``mode`` column for a unit that stays (with an empty ``exit_year``)
 _STAY_WORDS = ("", "stay", "stays")
 
@@ -106,8 +108,11 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
             f"A unit that stays beyond the plan has an empty exit_year.", file)
 
     mode = cells["mode"].str.lower() if "mode" in cells else pd.Series("", index=cells.index)
+    merge = _mergers(cells, mode, given, scen, file)
+    mode = mode.where(~merge, "")
     _reject(cells, ~mode.isin([*MODES, *_STAY_WORDS]), "mode",
-            f"'{{mode}}' is not an exit mode. Write one of {', '.join(MODES)} (empty means close).", file)
+            f"'{{mode}}' is not an exit mode. Write one of {', '.join(MODES)} (empty means close), "
+            f"or {MERGE} for a merger.", file)
     _reject(cells, ~given & mode.isin(MODES), "mode",
             "says '{mode}' but exit_year is empty. Give the exit year, or clear the mode for a unit that stays.", file)
     _reject(cells, given & mode.isin(_STAY_WORDS[1:]), "mode",
@@ -135,7 +140,35 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     out["exit_year"] = pd.Series(year_num.where(given).values, index=ids.values).reindex(units.index).astype("Int64")
     out["mode"] = pd.Series(mode.values, index=ids.values).reindex(units.index).fillna("")
     out["indicator"] = pd.Series(ind.values, index=ids.values, dtype=float).reindex(units.index)
+    out["mode"] = out["mode"].where(~pd.Series(merge.values, index=ids.values).reindex(units.index, fill_value=False),
+                                    MERGE)
+    merge_year = numbers(cells["merge_year"]) if "merge_year" in cells else pd.Series(np.nan, index=cells.index)
+    out["merge_year"] = pd.Series(merge_year.where(merge).values, index=ids.values).reindex(units.index).astype("Int64")
+    acquirer = cells["acquirer"] if "acquirer" in cells else pd.Series("", index=cells.index)
+    out["acquirer"] = pd.Series(acquirer.where(merge, "").values, index=ids.values).reindex(units.index).fillna("")
     return Plan(out, file, listed=len(cells))
+
+
+def _mergers(cells: pd.DataFrame, mode: pd.Series, given: pd.Series, scen, file: Path | None) -> pd.Series:
+    """Which rows are mergers (mode ``merge``), their cells checked: no exit year, a merger year
+    of the plan, an acquiring group."""
+    merge = mode.eq(MERGE)
+    if not merge.any():
+        return merge
+    _reject(cells, merge & given, "exit_year",
+            "gives a year but the mode is merge: a merged unit does not exit. Clear exit_year and give the "
+            "merger year in merge_year.", file)
+    if "merge_year" not in cells or "acquirer" not in cells:
+        first = int(cells.loc[merge, "row"].iloc[0])
+        raise InputError(f"row {first} says mode merge, but the plan lacks a merge_year or acquirer column. "
+                         f"Add both columns: the year of the merger and the acquiring group.", file=file)
+    year = numbers(cells["merge_year"])
+    _reject(cells, merge & (year.isna() | (year != year.round()) | ~year.isin(scen.years)), "merge_year",
+            f"'{{merge_year}}' is not a year of the plan {scen.first_year}–{scen.last_year}. Write the merger "
+            f"year as a number such as 2017.", file)
+    _reject(cells, merge & cells["acquirer"].eq(""), "acquirer",
+            "is empty but the mode is merge; name the acquiring group.", file)
+    return merge
 
 
 def _reject(cells: pd.DataFrame, bad: pd.Series, column: str, message: str, file: Path | None, *,

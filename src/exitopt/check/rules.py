@@ -43,6 +43,8 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
             "workers_displaced", "outlay", "award", "losses_paid", "revenue_foregone", "stranded_value"]
     if any(c.award_base_share > 0 for c in scen.sectors.values()):
         cols[cols.index("award") + 1:cols.index("award") + 1] = ["award_base", "award_ladder"]
+    if scen.mergers:
+        cols[cols.index("mode") + 1:cols.index("mode") + 1] = ["merge_year", "acquirer"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
@@ -281,7 +283,11 @@ def check_concentration(f: Facts) -> list[Violation]:
         units = u[u["product"] == c.product]
         projects = f.projects[f.projects["product"] == c.product]
         for y in c.years:
-            held = units.loc[units["gone_year"] > y].groupby(c.by)["capacity"].sum()
+            holder = units[c.by]
+            if c.by == "group":  # a merged unit is held by its acquirer from its merger year on
+                holder = holder.where(~(units["merges"] & (units["event_year"] <= y)), units["acquirer"])
+            left = units["gone_year"] > y
+            held = units.loc[left].groupby(holder[left])["capacity"].sum()
             held = held.add(projects.loc[projects["year"] <= y].groupby(c.by)["capacity"].sum(), fill_value=0.0)
             total = float(held.sum())
             top = float(held.nlargest(c.top).sum())
@@ -400,7 +406,7 @@ def check_fleet(f: Facts) -> list[Violation]:
 
 
 def check_budget(f: Facts) -> list[Violation]:
-    """Budget (rule 11a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
+    """Budget (rule 12a, docs/model.md#budget): outlay in a year (undiscounted, subsidised losses,
     stranded value and revenue foregone included, awards subtracted — or, with ``budget_basis =
     "gross"``, not subtracted) is at most ``caps.budget[year]``."""
     years = f.years.set_index("year")
@@ -416,10 +422,10 @@ def check_budget(f: Facts) -> list[Violation]:
 
 
 def check_workers(f: Facts) -> list[Violation]:
-    """Labour market (rule 11b, docs/model.md#workers): displaced workers per region per year are at
+    """Labour market (rule 12b, docs/model.md#workers): displaced workers per region per year are at
     most ``per_year`` in each region the cap names (every region when it names none)."""
     u = f.units
-    by_region = u[u["exits"]].groupby(["region", "gone_year"])["workers_displaced"].sum()
+    by_region = u[u["exits"] | u["merges"]].groupby(["region", "event_year"])["workers_displaced"].sum()
     out = []
     for cap in f.scen.caps.workers:
         for (region, y), displaced in by_region.items():
@@ -434,7 +440,7 @@ def check_workers(f: Facts) -> list[Violation]:
 
 
 def check_award_fund(f: Facts) -> list[Violation]:
-    """Award fund (rule 11c, docs/model.md#award-fund): the awards paid (base and ladder parts,
+    """Award fund (rule 12c, docs/model.md#award-fund): the awards paid (base and ladder parts,
     undiscounted) are at most ``caps.award_fund`` over the plan and ``caps.award_fund_per_year[year]``
     in each year given."""
     paid = f.years.set_index("year")["award"]
@@ -455,6 +461,49 @@ def check_award_fund(f: Facts) -> list[Violation]:
     return out
 
 
+def check_mergers(f: Facts) -> list[Violation]:
+    """Mergers (docs/model.md#mergers): a merged unit is a candidate of a ``[[mergers]]`` rule, merged
+    in one of its years into one of its acquirers that is not the unit's own group; with
+    ``whole_firm``, the rule's candidates of one firm merge all in one year into one acquirer, or
+    none of them does. (A merged unit has no exit year: the plan cannot both exit and merge it.)"""
+    u = f.units
+    merged = u[u["merges"]]
+    out = []
+    rule_of: dict[str, object] = {}
+    for mg in f.scen.mergers:
+        for unit in u.index[mg.where.mask(u)]:
+            rule_of.setdefault(unit, mg)
+    for r in merged.itertuples():
+        mg = rule_of.get(r.Index)
+        year = int(r.merge_year)
+        if mg is None:
+            out.append(Violation("merger", r.Index, year, r.product, None, None,
+                                 f"unit {r.Index} is merged in {year}, but no merger rule selects it"))
+            continue
+        years = mg.years or f.scen.years
+        if year not in years:
+            out.append(Violation("merger", mg.name, year, r.product, None, float(year),
+                                 f"merger '{mg.name}': unit {r.Index} is merged in {year}, but the rule allows only "
+                                 f"{_years(years)}"))
+        if r.acquirer not in mg.acquirers or r.acquirer == str(r.group):
+            why = "its own group" if r.acquirer == str(r.group) else "not an acquirer of the rule"
+            out.append(Violation("merger", mg.name, year, r.product, None, None,
+                                 f"merger '{mg.name}': unit {r.Index} is merged into '{r.acquirer}', {why} "
+                                 f"({', '.join(mg.acquirers)})"))
+    for mg in f.scen.mergers:
+        if not mg.whole_firm:
+            continue
+        chosen = u[mg.where.mask(u)]
+        for firm, members in chosen.groupby(chosen["firm"].astype(str), sort=True):
+            ways = {(int(y), a) if m else None for m, y, a in zip(members["merges"], members["merge_year"],
+                                                                  members["acquirer"])}
+            if len(ways) > 1:
+                out.append(Violation("merger", mg.name, None, None, None, None,
+                                     f"merger '{mg.name}': the units of firm '{firm}' merge as one, but "
+                                     f"{_ids(members.index)} do not all merge in one year into one group"))
+    return out
+
+
 #: every rule family, in the order the report lists them
 RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_modes,
@@ -469,6 +518,7 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_utilisation,
     check_works,
     check_fleet,
+    check_mergers,
     check_budget,
     check_workers,
     check_award_fund,
@@ -487,6 +537,7 @@ CHECKS: dict[str, Callable[[Facts], list[Violation]]] = {
     "windows": check_windows,
     "works": check_works,
     "fleet": check_fleet,
+    "mergers": check_mergers,
     "budget": check_budget,
     "worker_caps": check_workers,
     "award_fund": check_award_fund,

@@ -24,12 +24,16 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
     A[u, y]         = base_share[s] · a[u] + (1 − base_share[s]) · ladder[y] · a[u]   (base + ladder)
     award[y]        = Σ A[u, y] · counted[u, y]: what the fund pays in y (docs/model.md#award-fund)
 
-    jobs   = Σ D · x                      (persons, not discounted)
+    merger of u in y into g (docs/model.md#mergers), μ[c(u), y, g]:
+    outlay[y]      += resettlement_per_worker[s] · Dm + merge_cost_per_capacity[s] · capacity_u
+    Dm[u, y]        = workers_u · (1 − attrition)^t · merge_displaced_share[s]          persons
+
+    jobs   = Σ D · x + Σ Dm · μ           (persons, not discounted)
     fiscal = Σ_y outlay[y] · (1 + discount_rate)^−t     (万元, present value)
     objective = jobs_weight · jobs + fiscal_weight · fiscal
 
 Expressions ``m.outlay[y]``, ``m.award[y]``, ``m.displaced[region, y]``, ``m.jobs`` and
-``m.fiscal`` are kept for the yearly caps (rule 11) and the reports.
+``m.fiscal`` are kept for the yearly caps (rule 12) and the reports.
 """
 
 from __future__ import annotations
@@ -171,6 +175,15 @@ def unit_exit_price(scen: Scenario, unit, y: int, mode: str, indicator: float = 
                       stranded_value(scen, unit, y), unit_award(scen, unit))
 
 
+def merge_price(scen: Scenario, unit, y: int) -> tuple[float, float]:
+    """(persons displaced, 万元 of outlay in year y) of merging a unit-table row in year y
+    (docs/model.md#mergers): D = workers × (1 − attrition)^t × merge_displaced_share[s], outlay =
+    resettlement_per_worker[s] × D + merge_cost_per_capacity[s] × capacity."""
+    c = scen.costs(unit["sector"])
+    displaced = float(unit["workers"]) * (1 - scen.attrition) ** scen.t(y) * c.merge_displaced_share
+    return displaced, c.resettlement_per_worker * displaced + c.merge_cost_per_capacity * float(unit["capacity"])
+
+
 def add_to(m: ExitModel, inst: Instance) -> None:
     scen = inst.scenario
     units = inst.units
@@ -206,10 +219,22 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         if pays:
             for y in inst.years:
                 outlay_terms[y] += [pays * m.x[k] for k in keys if k[1] <= y]
+    merge_jobs = []
+    for k in m.MG:  # mergers: displaced workers and the merger outlay, in the merger year
+        _, y, _ = k
+        for u in m.merge_members[k[0]]:
+            displaced, spent = merge_price(scen, rows[u], y)
+            if spent:
+                outlay_terms[y].append(spent * m.mg[k])
+            if displaced:
+                displaced_terms[region[u], y].append(displaced * m.mg[k])
+                merge_jobs.append(displaced * m.mg[k])
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
     m.award = {y: pyo.quicksum(award_terms[y]) for y in inst.years if award_terms[y]}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}
     m.jobs = pyo.quicksum((m.coef_displaced[k] * m.x[k] for k in m.X))
+    if merge_jobs:
+        m.jobs = m.jobs + pyo.quicksum(merge_jobs)
     m.fiscal = pyo.quicksum((scen.discount(y) * m.outlay[y] for y in inst.years))
     w = scen.objective
     m.cost = pyo.Objective(expr=w.jobs_weight * m.jobs + w.fiscal_weight * m.fiscal, sense=pyo.minimize)

@@ -110,13 +110,24 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     #: {unit: name of the first mandatory rule that selects it}
     mandatory_of: dict[str, str]
 
+    # --- rule 11: mergers (rules.mergers) --------------------------------------------------------
+    #: {merge class: its member units}, {unit: its merge class}, {merge class: its keys (c, y, g)}
+    merge_members: dict[str, list[str]]
+    merge_of: dict[str, str]
+    #: {merge class: the name of its [[mergers]] rule}
+    merge_rule: dict[str, str]
+    merges_of: dict[str, list[tuple[str, int, str]]]
+    MG: pyo.Set
+    #: mg[c, y, g] = 1 when merge class c merges into group g in year y
+    mg: pyo.Var
+
     # --- the cost (model.cost) -------------------------------------------------------------------
     #: persons displaced by each decision
     coef_displaced: dict[Key, float]
     #: 万元 spent in each year; persons displaced in each (region, year)
     outlay: dict[int, Expr]
     displaced: dict[tuple[str, int], Expr]
-    #: 万元 of award paid in each year that has some (what the award fund pays; rule 11c)
+    #: 万元 of award paid in each year that has some (what the award fund pays; rule 12c)
     award: dict[int, Expr]
     #: persons displaced over the plan; 万元 of outlay in present value
     jobs: Expr

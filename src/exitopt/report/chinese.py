@@ -25,7 +25,8 @@ from . import labels
 KINDS = {"coal_mine": "煤矿", "blast_furnace": "高炉", "converter": "转炉(炼钢炉)", "rolling_mill": "轧钢生产线",
          "clinker_line": "熟料生产线", "grinding_station": "水泥粉磨站"}
 APPROVALS = {"candidate": "候选", "approved": "已批准", "rejected": "不予批准", "announced": "已公告"}
-REASONS = {"chosen": "优化选择", "mandatory": "强制退出", "package": "整体退出包", "protected": "保留单位"}
+REASONS = {"chosen": "优化选择", "mandatory": "强制退出", "package": "整体退出包", "protected": "保留单位",
+           "merger": "兼并重组"}
 
 # Regions named in the Chinese views when the data gives no region_zh: China's provinces, and the
 # prefectures of Gansu, as run folders of the national and Gansu tables name them.

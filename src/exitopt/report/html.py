@@ -387,6 +387,7 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
     from .regret import regret_section
+    from .merger_html import merger_section
 
     title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [
@@ -408,6 +409,7 @@ def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, not
         binding_section(run, lang),
         f"<h2>{escape(labels.text('plan', lang))}</h2>",
         plan_section(run, lang),
+        merger_section(run, lang),
         f'<p class="small">{escape(labels.text("source", lang))}: {escape(run_folder_name(run))}</p>',
         "</body></html>",
     ]

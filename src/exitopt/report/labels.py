@@ -48,6 +48,8 @@ COLUMNS: dict[str, Column] = {
     "capacity": C("产能(万吨/年)", "Capacity (10 kt/yr)", "capacity"),
     "exit_year": C("退出年份", "Exit year", "year"),
     "mode": C("退出方式", "Exit mode"),
+    "merge_year": C("兼并年份", "Merger year", "year"),
+    "acquirer": C("兼并方(集团)", "Acquiring group"),
     "counted": C("计入任务产能(万吨/年)", "Counted toward target (10 kt/yr)", "capacity"),
     "indicator": C("用作置换指标(万吨/年)", "Used as replacement indicator (10 kt/yr)", "capacity"),
     "workers_displaced": C("分流职工(人)", "Workers displaced (persons)", "persons"),
@@ -136,7 +138,8 @@ MEASURES = {
 MEASURE_KINDS = {"share": "share", "persons": "persons", "万吨/yr": "capacity", "万元": "money",
                  "unit": "count", "units": "count", "package": "count", "share of lines": "share"}
 
-MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad")}
+MODES = {"close": ("关闭", "close"), "relocate": ("转移(国际产能合作)", "relocate abroad"),
+         "merge": ("兼并重组", "merged")}
 
 STATUS = {"optimal": ("最优", "optimal"), "limit": ("达到时间上限(非最优)", "stopped at limit"),
           "infeasible": ("无可行方案", "infeasible"), "killed": ("已中止", "stopped")}
@@ -189,6 +192,13 @@ TEXT = {
                   "Every unit that exits, by sector and year; workers are those displaced, outlay is in the "
                   "exit year (10k yuan, undiscounted)."),
     "year_total": ("{year}年小计", "{year} subtotal"),
+    "merger_table": ("兼并重组", "Mergers: units that join an acquiring group"),
+    "merger_rules": ("集中度规则:{rules}。", " Concentration rules: {rules}."),
+    "merger_note": ("兼并单位继续生产,不计入退出任务;自兼并年份起计入兼并方集团的产能集中度。职工为分流人数,"
+                    "支出为兼并当年的财政支出(万元,未折现)。",
+                    "A merged unit keeps running and counts toward no exit target; from its merger year it "
+                    "counts for its acquirer in the concentration rules. Workers are those displaced, outlay "
+                    "is in the merger year (10k yuan, undiscounted)."),
     "source": ("数据来源:运行目录", "Source: run folder"),
     "total": ("合计", "Total"),
     "yes": ("是", "yes"),
@@ -236,6 +246,8 @@ KEYS = {
     "award_per_capacity": ("奖补资金(万元/万吨)", "award per capacity (10k yuan per 10 kt)"),
     "exit_cost_per_capacity": ("退出费用(万元/万吨)", "exit cost per capacity (10k yuan per 10 kt)"),
     "redeployed_share": ("内部转岗比例", "redeployed share"),
+    "merge_cost_per_capacity": ("兼并重组支出(万元/万吨)", "merger outlay per capacity (10k yuan per 10 kt)"),
+    "merge_displaced_share": ("兼并重组分流职工比例", "share of a merged unit's workers displaced"),
     "revenue_per_capacity": ("每年财政收入(万元/万吨)", "revenue per capacity (10k yuan per 10 kt a year)"),
     "stranded_per_capacity": ("搁浅价值(万元/万吨)", "stranded value per capacity (10k yuan per 10 kt)"),
     "service_life": ("使用年限(年)", "service life (years)"),

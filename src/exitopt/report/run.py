@@ -36,7 +36,7 @@ NUMERIC = {
     "capacity_start", "new_capacity", "exits", "capacity_left", "demand", "utilisation", "concentration",
     "required", "achieved", "slack", "marginal_cost",
 }
-INTEGER = {"exit_year", "year", "concentration_k"}
+INTEGER = {"exit_year", "year", "concentration_k", "merge_year"}
 FLAGS = {"binding", "built"}
 RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
 PRODUCT_ORDER = PRODUCTS  # the order reports list products in

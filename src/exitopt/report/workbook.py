@@ -134,7 +134,8 @@ def shown_table(run: Run, name: str, lang: str) -> pd.DataFrame:
         if "name_zh" in out.columns:
             out["name_zh"] = [chinese.unit_name(n, z, lang) for n, z in zip(out["name"], out["name_zh"])]
             out = out.drop(columns="name")
-        out = out.drop(columns=[c for c in ("firm", "group") if c in out.columns and not _has_chinese(out[c])])
+        out = out.drop(columns=[c for c in ("firm", "group", "acquirer") if c in out.columns
+                               and not _has_chinese(out[c])])
     if name == "constraints" and "name" in out.columns:
         out["name"] = [names.rule(r, n, lang, product=p, required=q, sense=s, unit=u) for r, n, p, q, s, u in
                        zip(out["rule"], out["name"], out.get("product", [None] * len(out)),

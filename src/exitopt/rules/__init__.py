@@ -7,7 +7,7 @@ validation, what each rule ties and how a block keeps it (:class:`~.family.Tie`)
 notes line for constraints.csv, its Chinese names, and which of its numbers the meeting room
 may change. The scenario, the model, the block split, the coupled solve, constraints.csv, the
 Chinese names, the briefing and the meeting room read all of it from :data:`FAMILIES`; no
-family is named outside its module. The yearly caps (rule 11: budget, worker caps, award fund)
+family is named outside its module. The yearly caps (rule 12: budget, worker caps, award fund)
 are families too, whose keys are parts of the scenario's ``[caps]`` section.
 
 To add a family:
@@ -37,6 +37,7 @@ from . import (
     concentration,
     fleet,
     mandatory,
+    mergers,
     packages,
     protected,
     replacement,
@@ -53,7 +54,7 @@ from .works import works_of
 #: the rule families, in the order the model adds them and constraints.csv lists their rows
 #: (the caps last: they read the cost, which is added after every family's variables)
 FAMILIES: tuple[Family, ...] = tuple(mod.FAMILY for mod in (
-    targets, replacement, concentration, utilisation, packages, mandatory, protected, windows, works, fleet,
+    targets, replacement, concentration, utilisation, packages, mandatory, protected, windows, works, fleet, mergers,
     budget, worker_caps, award_fund,
 ))
 

@@ -1,4 +1,4 @@
-"""Rule 11c — the award fund (docs/model.md#award-fund).
+"""Rule 12c — the award fund (docs/model.md#award-fund).
 
     Σ_y award[y] ≤ award_fund,   award[y] ≤ award_fund_per_year[y]     (万元 the fund pays)
 
@@ -80,7 +80,7 @@ def name_zh(caps, regions: dict[str, str], nth: int) -> str:
 
 
 FAMILY = Family(
-    key="award_fund", noun="award fund", number="11c", anchor="award-fund", scenario_key="[caps]",
+    key="award_fund", noun="award fund", number="12c", anchor="award-fund", scenario_key="[caps]",
     schema=AwardFund, labels={"award_fund": ("奖补资金总额上限", "award fund")}, keeping="coupling", ties=_ties,
     name_zh=name_zh, rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years,
     add=add_to, row_name=lambda caps: ROW_NAME, editable=_editable, group="caps",

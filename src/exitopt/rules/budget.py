@@ -1,4 +1,4 @@
-"""Rule 11a — the yearly budget (docs/model.md#budget).
+"""Rule 12a — the yearly budget (docs/model.md#budget).
 
     outlay[y] ≤ budget[y]               (万元, undiscounted, award netted, losses included; "net")
     outlay[y] + award[y] ≤ budget[y]    (the outlay before the award; budget_basis = "gross")
@@ -75,7 +75,7 @@ def name_zh(caps, regions: dict[str, str], nth: int) -> str:
 
 
 FAMILY = Family(
-    key="budget", noun="budget", number="11a", anchor="budget", scenario_key="[caps]", schema=Budget,
+    key="budget", noun="budget", number="12a", anchor="budget", scenario_key="[caps]", schema=Budget,
     labels={"budget": ("财政预算上限", "budget cap")}, keeping="coupling", ties=_ties, name_zh=name_zh,
     rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years, add=add_to,
     row_name=lambda caps: ROW_NAME, fallback_zh=lambda row, name: FAMILY.labels["budget"][0],

@@ -23,6 +23,10 @@ each unit that can exit and each project gets ``v ≥ 0`` with::
 At whole-number s, x, a the largest v is the product, so the rule is the same; the linear
 relaxation is tighter than ``w ≤ r``, ``w ≤ R_g · s`` on the sums (the national clinker block,
 with hundreds of holders, is proven in seconds rather than tens of seconds).
+
+Mergers (docs/model.md#mergers): by group, a candidate that may have merged by y is split into
+a part ``1 − e[u, y] − Σ_g μ[u, ≤y, g]`` held by its own group and a part ``Σ μ[u, ≤y, g]`` held by
+each acquirer g, each a term ``capacity_u · v`` as above.
 """
 
 from __future__ import annotations
@@ -60,12 +64,23 @@ def holder_parts(m: ExitModel, inst: Instance, product: str, by: str, year: int
     for a unit and ``a[j]`` for a project of ``year`` or before."""
     import pyomo.core as pyo
 
+    from . import mergers
+
     units = inst.units[inst.units["product"] == product]
     fixed: dict[str, float] = defaultdict(float)
     parts: dict[str, list] = defaultdict(list)
+    # mergers (docs/model.md#mergers): by group, a merged unit is its acquirer's from its merger year
+    by_group = by == "group"
+    for g in (mergers.acquirers(m, units.index) if by_group else ()):
+        fixed[g] += 0.0
     for u, g, c in zip(units.index, units[by], units["capacity"]):
         ks = [k for k in m.by_unit.get(u, ()) if k[1] <= year]
-        if ks:
+        moved = mergers.moves(m, u, year) if by_group else {}
+        if moved:
+            parts[g].append((float(c), 1 - pyo.quicksum(m.x[k] for k in ks) - pyo.quicksum(moved.values())))
+            for a, there in moved.items():
+                parts[a].append((float(c), there))
+        elif ks:
             parts[g].append((float(c), 1 - pyo.quicksum(m.x[k] for k in ks)))
         else:
             fixed[g] += float(c)
@@ -81,6 +96,12 @@ def max_holding(m: ExitModel, inst: Instance, product: str, by: str) -> dict[str
     """{holder: the most it can ever hold}: all its units and all its projects."""
     units = inst.units[inst.units["product"] == product]
     most = units.groupby(by)["capacity"].sum().to_dict()
+    if by == "group":  # an acquirer may come to hold the units merged into it
+        from . import mergers
+
+        for u, c in zip(units.index, units["capacity"]):
+            for a in mergers.acquirers(m, [u]):
+                most[a] = most.get(a, 0.0) + float(c)
     for j in m.projects_of.get(product, []):
         g = inst.projects.at[j, by]
         most[g] = most.get(g, 0.0) + m.project_cap[j]

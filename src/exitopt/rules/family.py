@@ -122,7 +122,7 @@ class Family:
         ``key`` — the scenario's list that holds its rules (``[[targets]]`` → ``targets``), or,
         for a family of the ``[caps]`` section, a name of its own (``list_field`` False);
         ``noun`` — how a message names one rule; ``number`` — its rule number in docs/model.md
-        ("1", "11a"); ``anchor`` — its section there (``docs/model.md#<anchor>``);
+        ("1", "12a"); ``anchor`` — its section there (``docs/model.md#<anchor>``);
         ``scenario_key`` — how the scenario file writes it (``[[targets]]``, ``[caps]``);
         ``schema`` — the pydantic class of one rule (the section's part, for a cap);
         ``rules(scen)`` — its rules in a scenario (for a cap: ``[scen.caps]`` when set, or none);

@@ -1,4 +1,4 @@
-"""Rule 11b — worker caps: displaced workers per region per year (docs/model.md#workers).
+"""Rule 12b — worker caps: displaced workers per region per year (docs/model.md#workers).
 
     Σ_{u ∈ region r} D[u, y, m] · x[u, y, m] ≤ per_year    for each capped region r and year y
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class WorkerCap(_Strict):
-    """Rule 11b: displaced workers per region per year."""
+    """Rule 12b: displaced workers per region per year."""
 
     name: str
     name_zh: str | None = Field(None, description=NAME_ZH)
@@ -90,7 +90,7 @@ def name_zh(rule: WorkerCap, regions: dict[str, str], nth: int) -> str:
 
 
 FAMILY = Family(
-    key="worker_caps", noun="worker cap", number="11b", anchor="workers", scenario_key="[[caps.workers]]",
+    key="worker_caps", noun="worker cap", number="12b", anchor="workers", scenario_key="[[caps.workers]]",
     schema=WorkerCap, labels={"workers": ("职工安置上限", "labour-market cap")}, keeping="relaxation", ties=_ties,
     name_zh=name_zh, rules=lambda scen: list(scen.caps.workers), list_field=False, bind=_bind, add=add_to,
     per_item="region", editable=_editable, group="caps",
