@@ -256,6 +256,16 @@ def test_the_calibration_table_quotes_the_baseline_as_it_is_solved(walk):
         years[y] for y in ("2016", "2018", "2020"))
 
 
+def test_the_efficiency_targets_run_gives_the_readmes_figures(walk):
+    text = _out(walk, "exitopt solve models/gansu_2016_efficiency.toml --out gansu_2016_efficiency --force")
+    section = README[README.index('<a id="efficiency-targets"></a>'):]
+    assert _headline(text) == _quoted(r"gives ([\d,.]+) \(([\d,]+) persons, ([\d,.]+) 万元\)", section)
+    left = pd.read_csv(walk.repo / "gansu_2016_efficiency" / "summary.csv", encoding="utf-8-sig")
+    clinker = left[(left["product"] == "clinker") & (left["year"] == 2020)].iloc[0]
+    shown, = _quoted(r"the clinker left in 2020, ([\d,]+) 万吨", section)
+    assert f"{round(clinker['capacity_left']):,}" == shown and clinker["capacity_left"] < clinker["demand"]
+
+
 def test_the_windows_workbook_steps_give_the_gansu_baseline(walk):
     folder = walk.repo / "甘肃 方案"
     assert "sheets units, projects, pins, plan, approvals" in _out(

@@ -176,7 +176,9 @@ def test_compare_names_the_differences(baseline, realised, tmp_path):
         assert float(figures.loc[key, "change"]) == pytest.approx(b[key] - a[key], abs=1e-3)
     # units listed = units whose exit year or mode differs, computed from the two schedules
     sa, sb = schedule(baseline), schedule(realised)
-    plan = lambda s: s["exit_year"].fillna(0).astype(int).astype(str) + s["mode"].fillna("")  # noqa: E731
+    def plan(s):  # a unit's exit, or its merger (year and acquiring group)
+        merger = [s[c].astype("string").fillna("") if c in s else "" for c in ("merge_year", "acquirer")]
+        return s["exit_year"].fillna(0).astype(int).astype(str) + s["mode"].fillna("") + merger[0] + merger[1]
     differ = set(sa.index[plan(sa) != plan(sb.loc[sa.index])])
     assert set(table.loc[table["section"] == "unit", "key"]) == differ
     assert set(NAMED_2017) <= differ

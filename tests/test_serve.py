@@ -339,8 +339,9 @@ def test_page_in_chromium_pin_solve_download_cancel(tmp_path):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server.url)
-            page.click("#lang-en")
             page.wait_for_selector("#fig-objective", timeout=120_000)
+            page.click("#lang-en")  # once the page is set up: its buttons answer from then on
+            page.wait_for_selector('html[lang="en"]')
             base_objective = float(page.text_content("#fig-objective").replace(",", ""))
             # the page shows, to 0.1, the objective at which the plan checker prices the plan it holds
             (session,) = server.app.sessions.values()

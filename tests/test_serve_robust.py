@@ -104,8 +104,9 @@ def test_page_in_chromium_draws_the_regret_chart(room):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.url)
-        page.click("#lang-en")
         page.wait_for_selector("#plans li[data-plan='2']", timeout=60_000)
+        page.click("#lang-en")  # once the page is set up: its buttons answer from then on
+        page.wait_for_selector('html[lang="en"]')
         assert page.is_hidden("#regret-panel")  # the baseline has no regret
         assert "one plan for 3 cases" in page.text_content("#plans li[data-plan='2']")
         page.click("#plans li[data-plan='2']")

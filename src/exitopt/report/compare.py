@@ -25,6 +25,7 @@ ONLY_B = "exits only in B"
 YEAR = "exit year differs"
 MODE = "exit mode differs"
 YEAR_MODE = "exit year and mode differ"
+MERGER = "merger differs"
 NOT_IN_A = "not in A's unit table"
 NOT_IN_B = "not in B's unit table"
 
@@ -74,8 +75,8 @@ def _change(row: pd.Series) -> str | None:
         return ONLY_A
     if eb and not ea:
         return ONLY_B
-    if not ea:
-        return None
+    if not ea:  # neither exits: a merger (year, acquiring group) in one run and not the same in the other
+        return MERGER if _merger(row, "a") != _merger(row, "b") else None
     dy, dm = int(row["year_a"]) != int(row["year_b"]), str(row["mode_a"]) != str(row["mode_b"])
     if dy and dm:
         return YEAR_MODE
@@ -86,22 +87,39 @@ def _change(row: pd.Series) -> str | None:
     return None
 
 
+def _merger(row, side: str) -> tuple | None:
+    """(merge year, acquiring group) of a unit that merges in run ``side``, else None."""
+    if str(row[f"mode_{side}"]) != "merge":
+        return None
+    return (row[f"merge_year_{side}"], row[f"acquirer_{side}"])
+
+
+def _with_mergers(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The schedule with merge_year and acquirer columns (empty for a run without mergers)."""
+    out = schedule.copy()
+    for c in ("merge_year", "acquirer"):
+        if c not in out.columns:
+            out[c] = pd.NA
+    return out
+
+
 def compare_units(a: Run, b: Run) -> pd.DataFrame:
-    """Units whose exit (whether, when, how) differs, one row each, sorted by change and id."""
-    cols = ["unit_id", "exit_year", "mode"]
-    left = a.schedule[cols + ["name", "product", "region", "capacity"]].rename(
-        columns={"exit_year": "year_a", "mode": "mode_a"})
-    right = b.schedule[cols + ["name", "product", "region", "capacity"]].rename(
-        columns={"exit_year": "year_b", "mode": "mode_b", "name": "name_b", "product": "product_b",
-                 "region": "region_b", "capacity": "capacity_b"})
+    """Units whose exit (whether, when, how) or merger differs, one row each, sorted by change and id."""
+    cols = ["unit_id", "exit_year", "mode", "merge_year", "acquirer"]
+    left = _with_mergers(a.schedule)[cols + ["name", "product", "region", "capacity"]].rename(
+        columns={"exit_year": "year_a", "mode": "mode_a", "merge_year": "merge_year_a", "acquirer": "acquirer_a"})
+    right = _with_mergers(b.schedule)[cols + ["name", "product", "region", "capacity"]].rename(
+        columns={"exit_year": "year_b", "mode": "mode_b", "merge_year": "merge_year_b", "acquirer": "acquirer_b",
+                 "name": "name_b", "product": "product_b", "region": "region_b", "capacity": "capacity_b"})
     m = left.merge(right, on="unit_id", how="outer", indicator=True)
     for c in ("name", "product", "region", "capacity"):
         m[c] = m[c].where(m[c].notna(), m[f"{c}_b"])
     m["change"] = m.apply(_change, axis=1) if len(m) else pd.Series(dtype=object)
     out = m[m["change"].notna()]
-    order = {k: i for i, k in enumerate((ONLY_A, ONLY_B, YEAR_MODE, YEAR, MODE, NOT_IN_A, NOT_IN_B))}
+    order = {k: i for i, k in enumerate((ONLY_A, ONLY_B, YEAR_MODE, YEAR, MODE, MERGER, NOT_IN_A, NOT_IN_B))}
     out = out.assign(_o=out["change"].map(order)).sort_values(["_o", "unit_id"])
-    keep = ["unit_id", "name", "product", "region", "capacity", "year_a", "mode_a", "year_b", "mode_b", "change"]
+    keep = ["unit_id", "name", "product", "region", "capacity", "year_a", "mode_a", "year_b", "mode_b",
+            "merge_year_a", "acquirer_a", "merge_year_b", "acquirer_b", "change"]
     return out[keep].reset_index(drop=True)
 
 
@@ -132,8 +150,10 @@ def compare_runs(run_a: Path | str | Run, run_b: Path | str | Run) -> Comparison
     return Comparison(a, b, compare_figures(a, b), compare_units(a, b), compare_rules(a, b))
 
 
-def _plan(year: object, mode: object) -> str:
-    """A unit's plan in words: "2018 close", or "stays"."""
+def _plan(year: object, mode: object, merge_year: object = None, acquirer: object = None) -> str:
+    """A unit's plan in words: "2018 close", "2020 merge into G02", or "stays"."""
+    if str(mode) == "merge" and not pd.isna(merge_year):
+        return f"{int(merge_year)} merge into {acquirer}"
     if pd.isna(year):
         return "stays"
     return f"{int(year)} {mode}".strip()
@@ -143,8 +163,10 @@ def as_table(comp: Comparison) -> pd.DataFrame:
     """Every difference as one long table: section, key, name, a, b, change (for a CSV file)."""
     rows = [dict(section="figure", key=r.figure, name=r.label, a=round(r.a, 4), b=round(r.b, 4),
                  change=round(r.change, 4)) for r in comp.figures.itertuples()]  # numbers stay numbers
-    rows += [dict(section="unit", key=u.unit_id, name=u.name, a=_plan(u.year_a, u.mode_a),
-                  b=_plan(u.year_b, u.mode_b), change=u.change) for u in comp.units.itertuples()]
+    rows += [dict(section="unit", key=u.unit_id, name=u.name,
+                  a=_plan(u.year_a, u.mode_a, u.merge_year_a, u.acquirer_a),
+                  b=_plan(u.year_b, u.mode_b, u.merge_year_b, u.acquirer_b), change=u.change)
+             for u in comp.units.itertuples()]
     rows += [dict(section="rule", key=r.rule,
                   name=" ".join(str(x) for x in (r.name, "" if pd.isna(r.year) else int(r.year)) if x != ""),
                   a="binding" if r.binding_a else "not binding", b="binding" if r.binding_b else "not binding",
@@ -195,7 +217,8 @@ def render(comp: Comparison):
     if comp.units.empty:
         parts.append(Text("units: the same units exit in the same years by the same modes"))
     else:
-        rows = [(str(r.unit_id), _plan(r.year_a, r.mode_a), _plan(r.year_b, r.mode_b), r.change, str(r.product),
+        rows = [(str(r.unit_id), _plan(r.year_a, r.mode_a, r.merge_year_a, r.acquirer_a),
+                 _plan(r.year_b, r.mode_b, r.merge_year_b, r.acquirer_b), r.change, str(r.product),
                  "" if pd.isna(r.capacity) else f"{r.capacity:,.1f}", str(r.region), str(r.name))
                 for r in comp.units.itertuples()]
         # the plan columns keep their cells whole; on a narrow terminal the change, region and name

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import labels
 from .charts import Chart
-from .compare import (MODE, NOT_IN_A, NOT_IN_B, ONLY_A, ONLY_B, YEAR, YEAR_MODE, Comparison)
+from .compare import (MERGER, MODE, NOT_IN_A, NOT_IN_B, ONLY_A, ONLY_B, YEAR, YEAR_MODE, Comparison)
 from .html import (HEADLINE_KINDS, Cells, binding_rules, binding_table, exits_table, fmt_number,
                    headline_rows, idle_items, plan_tables, required_items)
 from .run import PRODUCT_ORDER, Run, run_folder_name
@@ -95,6 +95,7 @@ CHANGES = {
     YEAR_MODE: ("退出年份和方式不同", "exit year and mode differ"),
     YEAR: ("退出年份不同", "exit year differs"),
     MODE: ("退出方式不同", "exit mode differs"),
+    MERGER: ("兼并重组不同", "merger differs"),
     NOT_IN_A: ("比较方案的单位表中没有", "not in the compared run's unit table"),
     NOT_IN_B: ("本方案的单位表中没有", "not in this plan's unit table"),
 }
@@ -501,7 +502,9 @@ def _signed(x: float, kind: str) -> str:
     return ("+" if x > 0 else "−") + text
 
 
-def _plan_words(year: object, mode: object, lang: str) -> str:
+def _plan_words(year: object, mode: object, lang: str, merge_year: object = None) -> str:
+    if str(mode) == "merge" and not _blank(merge_year):
+        return f"{int(merge_year)}年{labels.mode(mode, lang)}" if lang == "zh" else f"{int(merge_year)} merge"
     if _blank(year):
         return _t("stays", lang)
     if lang == "zh":
@@ -544,8 +547,9 @@ def _comparison(w: _Writer, comp: Comparison, lang: str) -> None:
         names = _chinese_names(comp) if lang == "zh" else {}
         rows = [[(str(u.unit_id), False), (names.get(u.unit_id) or str(u.name), False),
                  (labels.product(u.product, lang), False),
-                 (fmt_number(u.capacity, "capacity"), True), (_plan_words(u.year_a, u.mode_a, lang), False),
-                 (_plan_words(u.year_b, u.mode_b, lang), False), (_pick(CHANGES[u.change], lang), False)]
+                 (fmt_number(u.capacity, "capacity"), True),
+                 (_plan_words(u.year_a, u.mode_a, lang, u.merge_year_a), False),
+                 (_plan_words(u.year_b, u.mode_b, lang, u.merge_year_b), False), (_pick(CHANGES[u.change], lang), False)]
                 for u in comp.units.itertuples()]
         w.table(_t("t_cmp_units", lang), heads, rows)
     if comp.rules.empty:
