@@ -567,23 +567,31 @@ def plan_of(res) -> dict:
     return {u: None if pd.isna(y) else (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"])}
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(spec=instances())
-def test_mip_equals_brute_force(spec, make_instance):
-    best = brute_force(spec)
+def solved_and_checked(spec, best: float, make_instance):
+    """The MIP's result on ``spec`` (None when it has no plan, as the brute force found), with the
+    independent checker pricing the plan it returns as the brute force does."""
     with tempfile.TemporaryDirectory() as folder:
         inst = load_spec(spec, Path(folder), make_instance)
         res = solve_matching(best, inst, expected_path(spec))
         if res is None:
-            return
-        # the independent checker prices the plan the MIP returns as the brute force does
+            return None
         res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
         approved = set(res.new_capacity.loc[res.new_capacity["built"], "project_id"]) if not res.new_capacity.empty \
             else set()
         checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst), approved)
         assert checked.ok, checked.violations
         assert checked.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    return res
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec=instances())
+def test_mip_equals_brute_force(spec, make_instance):
+    best = brute_force(spec)
+    res = solved_and_checked(spec, best, make_instance)
+    if res is None:
+        return
     plan = plan_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built), plan
@@ -676,17 +684,9 @@ def test_mergers_mip_equals_brute_force(seed, make_instance):
     one of the rule's years into one of its acquirers; the MIP, the checker and the brute force agree."""
     spec = with_mergers(random_spec(seed), seed)
     best = brute_force(spec)
-    with tempfile.TemporaryDirectory() as folder:
-        inst = load_spec(spec, Path(folder), make_instance)
-        res = solve_matching(best, inst, expected_path(spec))
-        if res is None:
-            return
-        res.schedule.to_csv(Path(folder) / "plan.csv", index=False)
-        approved = set(res.new_capacity.loc[res.new_capacity["built"], "project_id"]) if not res.new_capacity.empty \
-            else set()
-        checked = check_plan(inst, read_plan(Path(folder) / "plan.csv", inst), approved)
-        assert checked.ok, checked.violations
-        assert checked.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    res = solved_and_checked(spec, best, make_instance)
+    if res is None:
+        return
     plan, merges = plan_of(res), merges_of(res)
     built = bool(res.new_capacity["built"].any()) if not res.new_capacity.empty else False
     assert feasible(spec, plan, built, merges), (plan, merges)
