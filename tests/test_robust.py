@@ -366,3 +366,31 @@ def test_plans_stopped_at_the_limit_are_written_and_flagged(monkeypatch, tmp_pat
     assert record["status"] == "limit" and record["gap"] > 0
     table = pd.read_csv(out / "regret.csv", encoding="utf-8-sig")
     assert set(table["own_status"]) == {"limit"}
+
+
+def test_mergers_are_shared_like_exits(tmp_path):
+    """Mergers are decisions of the one plan. Clinker: A (group G1) 100 万吨, independents I1 and I2
+    of 50 (40 and 60 workers); the top group must hold 60 % in 2017 in one case, 50 % in the other.
+    Merging I1 into G1 costs 0.1 × 40 persons + 0.02 × 50 万元 = 5 (I2: 7; closing I1: 40). Alone, the
+    50 % case needs nothing (0); one plan for both merges I1 in both: 5 in each case, 5 expected."""
+    units = [dict(unit_id="A", product="clinker", capacity=100, workers=10, group="G1", firm="F1"),
+             dict(unit_id="I1", product="clinker", capacity=50, workers=40, group="", firm="I1"),
+             dict(unit_id="I2", product="clinker", capacity=50, workers=60, group="", firm="I2")]
+    scen = {"sectors": {"cement": {"merge_cost_per_capacity": 0.02, "merge_displaced_share": 0.1}},
+            "concentration": [dict(name="top 1", product="clinker", by="group", top=1, share=0.6, years=[2017])],
+            "mergers": [dict(name="consolidation", where={"all": [["group", "!=", "G1"]]}, acquirers=["G1"],
+                             years=[2017])]}
+    write_scenario(tmp_path, units, scen)
+    path = tmp_path / "sweep.toml"
+    path.write_text('name = "tiny_sweep"\nbase = "scenario.toml"\n[[axes]]\n'
+                    "path = 'concentration[name=\"top 1\"].share'\nvalues = [0.5, 0.6]\n", encoding="utf-8")
+    result = solve_problem(read_problem(path, "expected"))
+    assert result.value == pytest.approx(5.0, abs=1e-6)
+    for p in result.plans:
+        assert p.cost == pytest.approx(5.0, abs=1e-6)
+        i1 = p.schedule.set_index("unit_id").loc["I1"]
+        assert (i1["mode"], i1["merge_year"], i1["acquirer"]) == ("merge", 2017, "G1")
+        assert p.schedule["exit_year"].isna().all()
+        cols = ["unit_id", "exit_year", "mode", "merge_year", "acquirer", "indicator"]
+        checked = check_plan(p.rc.inst, plan_from_frame(p.schedule[cols], p.rc.inst), None)
+        assert checked.ok and checked.objective == pytest.approx(5.0, abs=1e-6), checked.violations

@@ -1,9 +1,9 @@
 """The shared-plan model and its objectives (docs/model.md#robust).
 
 Every case's own model (:func:`exitopt.model.build`) is a block of one Pyomo model; the blocks'
-exit decisions ``x[u, y, m]`` and projects ``a[j]`` are tied to one master copy by equalities, and
-the replacement indicators to master variables ``ind[r, y]`` on the classes every case agrees on.
-Each block keeps its own cost and rows. The objectives, over the cases c with weights w_c
+exit decisions ``x[u, y, m]``, mergers ``mg[c, y, g]`` and projects ``a[j]`` are tied to one
+master copy by equalities, and the replacement indicators to master variables ``ind[r, y]`` on
+the classes every case agrees on. Each block keeps its own cost and rows. The objectives, over the cases c with weights w_c
 (summing to 1) and costs C_c:
 
 * ``expected``: min sum_c w_c C_c;
@@ -94,8 +94,25 @@ def build_shared(problem: RobustProblem) -> pyo.ConcreteModel:
                 top.link.add(blk.a[j] == top.a[j])
             elif not blk.a[j].fixed:
                 blk.a[j].fix(0)
+    _share_mergers(top, blocks)
     _share_indicators(top, blocks)
     return top
+
+
+def _share_mergers(top: pyo.ConcreteModel, blocks: list[ExitModel]) -> None:
+    """Mergers (docs/model.md#mergers) are decisions of the plan like exits: a master ``mg[c, y, g]``
+    for every merger that every case allows, the others fixed at 0 in every case."""
+    common = set(blocks[0].MG)
+    for blk in blocks[1:]:
+        common &= set(blk.MG)
+    top.MG = pyo.Set(initialize=[k for k in blocks[0].MG if k in common], dimen=3, ordered=True)
+    top.mg = pyo.Var(top.MG, domain=pyo.Binary)
+    for blk in blocks:
+        for k in blk.MG:
+            if k in common:
+                top.link.add(blk.mg[k] == top.mg[k])
+            else:
+                blk.mg[k].fix(0)
 
 
 def _share_indicators(top: pyo.ConcreteModel, blocks: list[ExitModel]) -> None:

@@ -95,6 +95,7 @@ def by_blocks(top: pyo.ConcreteModel, problem: RobustProblem, settings, progress
     size = {g: max(int(problem.base.units["product"].isin(g).sum()), 1) for g in groups}
     exits: dict[tuple, float] = {}
     built: dict[str, float] = {}
+    merges: dict[tuple, float] = {}
     bound, limited, solver = 0.0, False, 0.0
     for i, g in enumerate(groups):
         merged: dict[str, RobustCase] = {}
@@ -117,6 +118,8 @@ def by_blocks(top: pyo.ConcreteModel, problem: RobustProblem, settings, progress
             exits[k] = round(sub_top.x[k].value or 0.0)
         for j in sub_top.J:
             built[j] = round(sub_top.a[j].value or 0.0)
+        for k in sub_top.MG:
+            merges[k] = round(sub_top.mg[k].value or 0.0)
         bound += outcome.bound
         limited |= outcome.status == "limit"
         solver += outcome.solver_seconds or 0.0
@@ -129,6 +132,10 @@ def by_blocks(top: pyo.ConcreteModel, problem: RobustProblem, settings, progress
         if not top.a[j].fixed:
             top.a[j].fix(built.get(j, 0.0))
             fixed.append(top.a[j])
+    for k in top.MG:
+        if not top.mg[k].fixed:
+            top.mg[k].fix(merges.get(k, 0.0))
+            fixed.append(top.mg[k])
     try:
         check = highs.solve(top, settings, grace=True)
     finally:
@@ -147,7 +154,7 @@ def by_blocks(top: pyo.ConcreteModel, problem: RobustProblem, settings, progress
 
 def _integer_values(top: pyo.ConcreteModel) -> list:
     """[(master decision, its value)] of the plan the model holds."""
-    return [(v, v.value) for v in list(top.x.values()) + list(top.a.values())]
+    return [(v, v.value) for v in list(top.x.values()) + list(top.a.values()) + list(top.mg.values())]
 
 
 def _second_stage(top: pyo.ConcreteModel, problem: RobustProblem, settings, first: highs.Outcome) -> str:
