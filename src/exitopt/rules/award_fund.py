@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from ..schema import MAX_BUDGET, YearTable, _Strict
-from .family import Editable, Family, Tie
+from .family import Editable, Family, every_product
 
 if TYPE_CHECKING:
     from ..inputs import Instance
@@ -62,11 +62,6 @@ def _years(scen, need) -> None:
         need(y, "caps.award_fund_per_year")
 
 
-def _ties(inst: Instance, caps) -> list[Tie]:
-    """The fund ties every product that earns an award."""
-    return [Tie(frozenset(inst.units["product"]) | frozenset(inst.projects["product"]), "coupling")]
-
-
 def _editable(scen) -> list[Editable]:
     """The fund over the plan, and its limit in every planning year."""
     caps = scen.caps
@@ -81,7 +76,7 @@ def name_zh(caps, regions: dict[str, str], nth: int) -> str:
 
 FAMILY = Family(
     key="award_fund", noun="award fund", number="12c", anchor="award-fund", scenario_key="[caps]",
-    schema=AwardFund, labels={"award_fund": ("奖补资金总额上限", "award fund")}, keeping="coupling", ties=_ties,
-    name_zh=name_zh, rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years,
+    schema=AwardFund, labels={"award_fund": ("奖补资金总额上限", "award fund")}, keeping="coupling",
+    ties=every_product, name_zh=name_zh, rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years,
     add=add_to, row_name=lambda caps: ROW_NAME, editable=_editable, group="caps",
 )

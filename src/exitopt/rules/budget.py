@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from ..schema import MAX_BUDGET, YearTable, _Strict
-from .family import Editable, Family, Tie
+from .family import Editable, Family, every_product
 
 if TYPE_CHECKING:
     from ..inputs import Instance
@@ -59,11 +59,6 @@ def _years(scen, need) -> None:
         need(y, "caps.budget")
 
 
-def _ties(inst: Instance, caps) -> list[Tie]:
-    """The budget ties every product (the outlay of one block can pay for another's)."""
-    return [Tie(frozenset(inst.units["product"]) | frozenset(inst.projects["product"]), "coupling")]
-
-
 def _editable(scen) -> list[Editable]:
     """The budget of every planning year (a year without one is listed with no value)."""
     return [Editable(f"caps.budget.{y}", f"budget {y}", scen.caps.budget.get(y), scen.caps, "budget")
@@ -76,7 +71,7 @@ def name_zh(caps, regions: dict[str, str], nth: int) -> str:
 
 FAMILY = Family(
     key="budget", noun="budget", number="12a", anchor="budget", scenario_key="[caps]", schema=Budget,
-    labels={"budget": ("财政预算上限", "budget cap")}, keeping="coupling", ties=_ties, name_zh=name_zh,
+    labels={"budget": ("财政预算上限", "budget cap")}, keeping="coupling", ties=every_product, name_zh=name_zh,
     rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years, add=add_to,
     row_name=lambda caps: ROW_NAME, fallback_zh=lambda row, name: FAMILY.labels["budget"][0],
     editable=_editable, group="caps",

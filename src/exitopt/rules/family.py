@@ -51,6 +51,12 @@ class Editable:
     field: str
 
 
+def every_product(inst: Any, rule: Any) -> list[Tie]:
+    """A rule over the outlay or the awards of the whole plan: it ties every product, and no block
+    can keep it alone (one block's outlay can pay for another's)."""
+    return [Tie(frozenset(inst.units["product"]) | frozenset(inst.projects["product"]), "coupling")]
+
+
 def no_selections(rule: Any) -> list[tuple[str, Selection]]:
     return []
 

@@ -174,20 +174,8 @@ def compare_view(a: Run, b: Run) -> dict:
     return {"figures": records(comp.figures), "units": units, "rules": rules, "same": comp.same}
 
 
-#: a number's item, in its path: targets[name="coal exit 1,000"] · sectors.coal · caps.workers[0]
-_PATH = re.compile(r"^(?P<group>[a-z_]+)(?:\[(?P<sel>[^\]]*)\])?(?:\.(?P<rest>.*))?$")
-
-
-def _item(items: list, sel: str | None) -> tuple[int, Any] | None:
-    """The list item a path's selector picks (``name="x"``, ``product="x"`` or ``0``), with its index."""
-    if sel is None:
-        return None
-    if sel.isdigit():
-        i = int(sel)
-        return (i, items[i]) if i < len(items) else None
-    key, _, value = sel.partition("=")
-    value = value.strip('"')
-    return next(((i, x) for i, x in enumerate(items) if getattr(x, key, None) == value), None)
+#: a number's group and the rest of its path: sectors.coal.resettlement_per_worker · objective.jobs_weight
+_PATH = re.compile(r"^(?P<group>[a-z_]+)(?:\.(?P<rest>.*))?$")
 
 
 def _key_words(rest: str) -> str:
