@@ -244,7 +244,8 @@ class Scenario(_Strict):
         return self.ladder.get(year, 1.0)
 
     def costs(self, sector: str) -> SectorCosts:
-        return self.sectors.get(sector, SectorCosts())  # type: ignore[arg-type]
+        c = self.sectors.get(sector)  # the default made only when needed: it is called per decision
+        return c if c is not None else SectorCosts()  # type: ignore[call-arg]
 
 
 def _where(loc: tuple, data: object) -> str:

@@ -53,18 +53,24 @@ class Replacement(_Strict):
 def indicator_classes(m: ExitModel, inst: Instance) -> dict[str, int]:
     """{unit: class} for the units that can yield indicators; a class is a product, the set
     of targets whose selection holds the unit, and the unit's award per 万吨 (a[u] of the cost)."""
-    from ..model.cost import unit_award
+    from ..model.cost import records, unit_award
 
     units = inst.units
     ratio = {r.product: r.ratio for r in inst.scenario.replacement}
     needs = {p for p in ratio if m.projects_of.get(p)}
     eligible = [u for u in units.index[units["indicator_eligible"] & units["product"].isin(needs)]
                 if u in m.by_unit]
-    product = units["product"]
-    selected = [(t.product, set(inst.select(t.where))) for t in inst.scenario.targets if t.product in needs]
-    rows = units.loc[eligible]
-    rate = {u: unit_award(inst.scenario, r) for u, r in rows.iterrows()}
-    signature = {u: (product[u], *(u in sel for p, sel in selected if p == product[u]), rate[u]) for u in eligible}
+    # plain dicts, not pandas lookups: a national table has tens of thousands of eligible units
+    product = units["product"].to_dict()
+    selected: dict[str, list[set[str]]] = defaultdict(list)
+    for t in inst.scenario.targets:
+        if t.product in needs:
+            selected[t.product].append(set(inst.select(t.where)))
+    rows = records(units.loc[eligible])
+    signature = {}
+    for u in eligible:
+        p = product[u]
+        signature[u] = (p, *(u in sel for sel in selected.get(p, ())), unit_award(inst.scenario, rows[u]))
     ids = {sig: i for i, sig in enumerate(sorted(set(signature.values())))}
     return {u: ids[signature[u]] for u in eligible}
 
