@@ -292,8 +292,12 @@ class _Worker:
     def _accept(self) -> None:
         from multiprocessing import AuthenticationError
 
+        from .highs_worker import no_delay
+
         try:
-            self.conn = self.listener.accept()
+            conn = self.listener.accept()
+            no_delay(conn)
+            self.conn = conn
         except (OSError, EOFError, AuthenticationError):
             pass  # ended before it joined
         finally:
@@ -323,13 +327,8 @@ class _Worker:
             self.conn.close()
 
     def close(self) -> None:
-        """Ask a worker that has joined to finish, and end it (at once when it has not joined)."""
-        if self.conn is not None and self.alive():
-            try:
-                self.conn.send(None)
-                self.process.wait(2)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
-                pass
+        """End the worker when the process exits: at once, without waiting for it to wind down
+        (it holds nothing that needs keeping; a worker whose parent is gone ends itself)."""
         self.end()
 
 

@@ -106,6 +106,21 @@ def run(job: dict, conn: Connection | None) -> dict:
     return result
 
 
+def no_delay(conn: Connection) -> None:
+    """Send each message at once on the connection's socket (TCP_NODELAY).
+
+    A message over 16 KiB goes out as a header and a body; with Nagle's algorithm the body then
+    waits for the header's acknowledgement, which the other side delays by up to 40 ms: every
+    job, plan and result would stall that long."""
+    import socket
+
+    s = socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM)  # a duplicate of the descriptor
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    finally:
+        s.close()
+
+
 def serve(conn: Connection) -> None:
     """The worker's loop: a job in, messages out, until the parent sends None or goes away."""
     while True:
@@ -155,6 +170,7 @@ def main(host: str, port: int, key: str) -> None:
     _watch_parent()
     try:
         with Client((host, port), authkey=bytes.fromhex(key)) as conn:
+            no_delay(conn)
             serve(conn)
     except (OSError, EOFError, AuthenticationError):
         os._exit(0)  # the parent is gone, or closed the socket before this process joined
