@@ -12,6 +12,7 @@ L is ``at_most`` / ``at_least``, or (1 + change) × the base average Σ_T w_u v_
 table's stock. Nothing left: 0, and the row holds. constraints.csv shows the average reached
 against L, in the column's own unit (kgce/t, …); the figures come from :func:`fleet_data`,
 which also refuses a column that is missing or holds no finite number for a unit it averages.
+The meeting room offers the bound each rule gives, labelled with the column's unit.
 An upgrade (rule 10b, :mod:`exitopt.rules.upgrades`) that changes the column adds
 ``w_u U[u, y] (v'_u − v_u)`` to the unit's term, and the average shown takes the upgraded values.
 """
@@ -27,7 +28,7 @@ from pydantic import Field, model_validator
 from ..errors import InputError
 from ..schema import NAME_ZH, Product, Year, _Strict
 from ..selection import Selection
-from .family import Family, product_tie, where
+from .family import Editable, Family, item_selector, product_tie, where
 from .upgrades import shifts
 
 if TYPE_CHECKING:
@@ -206,6 +207,19 @@ def _bind(inst: Instance, f) -> None:
         fleet_data(inst, rule)
 
 
+def _editable(scen) -> list[Editable]:
+    """The bound each fleet rule gives, in its own unit: the column's (kgce/t, mg/m³), or a share
+    for a change from the base average. The other bounds are not offered: a rule states one."""
+    items = [r.model_dump() for r in scen.fleet]
+    out = []
+    for i, rule in enumerate(scen.fleet):
+        sel, name = item_selector(items, i)
+        key = next(k for k in BOUNDS if getattr(rule, k) is not None)
+        unit = "share" if key.endswith("_change") else (rule.unit or rule.column)
+        out.append(Editable(f"fleet{sel}.{key}", f"{name} · {key} ({unit})", getattr(rule, key), rule, key, unit))
+    return out
+
+
 def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
     from ..report import chinese as zh
 
@@ -220,5 +234,5 @@ def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
 FAMILY = Family(
     key="fleet", noun="fleet rule", number="10", anchor="fleet", scenario_key="[[fleet]]", schema=Fleet,
     labels={"fleet": ("存续产能平均指标", "fleet average")}, keeping="exact", ties=product_tie, name_zh=name_zh,
-    selections=where, check_years=_years, bind=_bind, add=add_to,
+    selections=where, check_years=_years, bind=_bind, add=add_to, editable=_editable, group="fleet",
 )

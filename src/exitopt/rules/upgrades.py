@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 from ..errors import InputError
 from ..schema import NAME_ZH, Year, _Strict
 from ..selection import Selection
-from .family import Family, unit_ties, where
+from .family import Editable, Family, item_selector, unit_ties, where
 
 if TYPE_CHECKING:
     from ..inputs import Instance
@@ -177,6 +177,27 @@ def _bind(inst: Instance, f) -> None:
                                      f"±{MAX_UPGRADE_VALUE:,.0f}. Give a smaller change.", file=f)
 
 
+def _editable(scen) -> list[Editable]:
+    """Each upgrade's cost (万元/万吨), its values after the upgrade (in the unit a fleet rule over the
+    column gives, else the column's name) and its changes (a share)."""
+    items = [r.model_dump() for r in scen.upgrades]
+    unit_of = {f.column: f.unit for f in scen.fleet if f.unit}
+    out = []
+    for i, rule in enumerate(scen.upgrades):
+        sel, name = item_selector(items, i, ("name",))
+        out.append(Editable(f"upgrades{sel}.cost_per_capacity", f"{name} · cost_per_capacity (万元/万吨)",
+                            rule.cost_per_capacity, rule, "cost_per_capacity", "万元/万吨"))
+        for column, v in rule.values.items():
+            unit = unit_of.get(column, "")
+            shown = f" ({unit})" if unit else ""
+            out.append(Editable(f"upgrades{sel}.values.{column}", f"{name} · values {column}{shown}", v, rule,
+                                "values", unit))
+        for column, v in rule.changes.items():
+            out.append(Editable(f"upgrades{sel}.changes.{column}", f"{name} · changes {column} (share)", v, rule,
+                                "changes", "share"))
+    return out
+
+
 def name_zh(rule: Upgrade, regions: dict[str, str], nth: int) -> str:
     return rule.name_zh or f"第{nth}项（技术改造）"
 
@@ -185,4 +206,5 @@ FAMILY = Family(
     key="upgrades", noun="upgrade", number="10b", anchor="upgrades", scenario_key="[[upgrades]]", schema=Upgrade,
     labels={"upgrade": ("技术改造", "upgrade")}, keeping="exact", ties=unit_ties, name_zh=name_zh,
     selections=where, check_years=_years, bind=_bind, add_variables=add_variables, add=add_to, per_item="unit",
+    editable=_editable, group="upgrades",
 )
