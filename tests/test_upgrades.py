@@ -390,3 +390,22 @@ def test_page_in_chromium_edits_a_fleet_limit_and_solves(tmp_path, scenario_file
             browser.close()
     finally:
         stop(server)
+
+
+@pytest.mark.parametrize("budget, objective, upgraded", [(5.0, 25.0, False), (20.0, 15.0, True)])
+def test_a_budget_over_two_products_is_solved_coupled_with_the_upgrades(tmp_path, make_instance, budget, objective,
+                                                                        upgraded):
+    # the clinker lines of the tests above and a coal mine M (5 workers) that a coal target closes:
+    # a yearly budget of 5 leaves no room for A's upgrade (10), so C closes too (5 + 20 = 25);
+    # one of 20 lets A be upgraded (10 + 5 = 15). The budget ties coal and clinker: the coupled solve.
+    from exitopt import decompose
+
+    scen = {"fleet": [_rule(at_most=108.0)], "upgrades": [_offer()],
+            "targets": [{"name": "coal", "product": "coal", "by": 2018, "at_least": 100.0}],
+            "caps": {"budget": {"2016": budget, "2017": budget, "2018": budget}}}
+    inst = make_instance(tmp_path, _lines(), scen)
+    assert decompose.coupled(inst)
+    for blocks in (True, False):
+        res = solve_instance(inst, with_duals=False, blocks=blocks)
+        assert res.objective == pytest.approx(objective)
+        assert bool(_upgrades(res)) == upgraded and ("C" in _exits(res)) != upgraded and "M" in _exits(res)
