@@ -263,7 +263,18 @@ def test_the_efficiency_targets_run_gives_the_readmes_figures(walk):
     left = pd.read_csv(walk.repo / "gansu_2016_efficiency" / "summary.csv", encoding="utf-8-sig")
     clinker = left[(left["product"] == "clinker") & (left["year"] == 2020)].iloc[0]
     shown, = _quoted(r"the clinker left in 2020, ([\d,]+) 万吨", section)
-    assert f"{round(clinker['capacity_left']):,}" == shown and clinker["capacity_left"] < clinker["demand"]
+    assert f"{round(clinker['capacity_left']):,}" == shown and clinker["capacity_left"] >= clinker["demand"]
+    schedule = pd.read_csv(walk.repo / "gansu_2016_efficiency" / "schedule.csv", encoding="utf-8-sig",
+                           keep_default_na=False)
+    lines = schedule[schedule["product"] == "clinker"]
+    lifted = lines[lines["upgrade"] != ""]
+    closed = lines[lines["exit_year"] != ""]
+    assert _quoted(r"([\d,]+) lines\s+with waste-heat power are upgraded in 2020 \(([\d,.]+) 万吨, ([\d,.]+) 万元\)",
+                   section) == (str(len(lifted)), f"{lifted['capacity'].sum():,.1f}",
+                                f"{lifted['upgrade_outlay'].sum():,.1f}")
+    assert set(lifted["upgrade_year"].astype(int)) == {2020} and (lifted["exit_year"] == "").all()
+    assert _quoted(r"([\d,]+) lines close \(([\d,.]+)\s+万吨", section) == (
+        str(len(closed)), f"{closed['capacity'].sum():,.1f}")
 
 
 def test_the_windows_workbook_steps_give_the_gansu_baseline(walk):

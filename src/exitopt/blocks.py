@@ -38,6 +38,7 @@ from .inputs import Instance
 from .model import build
 from .rules import FAMILIES, Tie
 from .rules.mergers import merged
+from .rules.upgrades import upgraded
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class BlockPlan:
     status: str  # optimal, or limit (a plan, not proven within the gap)
     solver_seconds: float = 0.0  # HiGHS's own run time
     merges: dict[str, tuple[int, str]] = field(default_factory=dict)  # {unit: (year, acquirer)}
+    upgrades: dict[str, tuple[int, str]] = field(default_factory=dict)  # {unit: (year, upgrade rule)}
 
 
 def ties(inst: Instance) -> list[Tie]:
@@ -120,7 +122,7 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
 
     m = build(sub)
     if start is not None:
-        put(m, start.exits, start.built, start.merges)
+        put(m, start.exits, start.built, start.merges, start.upgrades)
     outcome = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
     if outcome.status not in ("optimal", "limit") or not outcome.has_solution:
         return None
@@ -128,7 +130,7 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
     built = frozenset(j for j in m.J if (m.a[j].value or 0.0) > 0.5)
     bound = float(outcome.bound) if outcome.bound is not None else None
     return BlockPlan(exits, built, float(outcome.objective), bound, outcome.seconds, outcome.status,
-                     outcome.solver_seconds or 0.0, merged(m))
+                     outcome.solver_seconds or 0.0, merged(m), upgraded(m))
 
 
 def by_size(inst: Instance, groups: list[frozenset[str]]) -> tuple[list[frozenset[str]], dict[frozenset[str], int]]:

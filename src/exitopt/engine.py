@@ -33,6 +33,7 @@ from .model import build
 from .model.cost import contribution, merge_price, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
 from .rules.mergers import merged
+from .rules.upgrades import upgrade_outlay, upgraded
 from .rules.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
@@ -113,6 +114,8 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
     ind = unit_indicators(m, chosen)
     protected = protected_units(inst)
     joined = merged(m)
+    lifted = upgraded(m)
+    offer = {r.name: r for r in scen.upgrades}
     rows = []
     for u, r in units.iterrows():
         year, mode = chosen.get(u, (None, None))
@@ -130,6 +133,8 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
             continue
         if year is None:
             reason = f"protected: {protected[u]}" if u in protected else ""
+            if u in lifted:  # upgraded (docs/model.md#upgrades): it runs on with its new figures
+                reason = f"upgrade: {lifted[u][1]}"
             rows.append(dict(exit_year=None, mode="", counted=0.0, indicator=0.0, workers_displaced=0.0,
                              outlay=0.0, award=0.0, award_base=0.0, award_ladder=0.0, losses_paid=losses,
                              revenue_foregone=0.0, stranded_value=0.0, reason=reason))
@@ -150,10 +155,17 @@ def read_schedule(m: ExitModel, inst: Instance) -> pd.DataFrame:
                          award_ladder=p.award_ladder, losses_paid=losses,
                          revenue_foregone=foregone, stranded_value=stranded, reason=reason))
     df = pd.DataFrame(rows, index=units.index)
+    if scen.upgrades:  # the upgrade (docs/model.md#upgrades) after the mode, before any merger columns
+        at = list(df.columns).index("mode") + 1
+        df.insert(at, "upgrade", [lifted[u][1] if u in lifted else "" for u in units.index])
+        df.insert(at + 1, "upgrade_year", pd.array([lifted[u][0] if u in lifted else None for u in units.index],
+                                                   dtype="Int64"))
+        df.insert(at + 2, "upgrade_outlay", [upgrade_outlay(offer[lifted[u][1]], units.at[u, "capacity"])
+                                             if u in lifted else 0.0 for u in units.index])
     if not splits_award(scen):  # one award, all of it weighted by the ladder: no split to show
         df = df.drop(columns=["award_base", "award_ladder"])
     if scen.mergers:  # the merger year and acquiring group, after the mode; no columns without mergers
-        at = list(df.columns).index("mode") + 1
+        at = list(df.columns).index("upgrade_outlay" if scen.upgrades else "mode") + 1
         df.insert(at, "merge_year", df.pop("merge_year") if "merge_year" in df else None)
         df.insert(at + 1, "acquirer", df.pop("acquirer").fillna("") if "acquirer" in df else "")
     else:
@@ -177,9 +189,11 @@ def read_new_capacity(m: ExitModel, inst: Instance) -> pd.DataFrame:
 
 
 def put(m: ExitModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = (),
-        merges: dict[str, tuple[int, str]] | None = None) -> None:
+        merges: dict[str, tuple[int, str]] | None = None, upgrades: dict[str, tuple[int, str]] | None = None
+        ) -> None:
     """Set a plan as the model's values (the next solve's MIP start): the exits ``{unit: (year,
-    mode)}``, the candidate projects ``built`` and the mergers ``{unit: (year, acquirer)}``."""
+    mode)}``, the candidate projects ``built``, the mergers ``{unit: (year, acquirer)}`` and the
+    upgrades ``{unit: (year, rule)}``."""
     built = set(built)
     for k in m.X:
         m.x[k].set_value(1.0 if exits.get(k[0]) == (k[1], k[2]) else 0.0, skip_validation=True)
@@ -187,6 +201,9 @@ def put(m: ExitModel, exits: dict[str, tuple[int, str]], built: Iterable[str] = 
     for k in m.MG:
         first = m.merge_members[k[0]][0]
         m.mg[k].set_value(1.0 if merges.get(first) == (k[1], k[2]) else 0.0, skip_validation=True)
+    upgrades = upgrades or {}
+    for k in m.UP:
+        m.up[k].set_value(1.0 if upgrades.get(k[0], (None,))[0] == k[1] else 0.0, skip_validation=True)
     for j in m.J:
         if not m.a[j].fixed:
             m.a[j].set_value(1.0 if j in built else 0.0, skip_validation=True)
@@ -328,19 +345,20 @@ class Engine:
 
     def _restore(self, m: ExitModel, inst: Instance) -> highs.Outcome:
         """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
-        exits, built, bound, merges = self._held
-        outcome = self._fixed(m, inst, exits, built, merges)
+        exits, built, bound, merges, upgrades = self._held
+        outcome = self._fixed(m, inst, exits, built, merges, upgrades)
         return highs.Outcome("limit", outcome.has_solution, outcome.objective, bound,
                              highs.gap(outcome.objective, bound), outcome.seconds,
                              "independent blocks; the whole model, solved for a smaller gap, ran out of time",
                              outcome.solver_seconds)
 
-    def _fixed(self, m: ExitModel, inst: Instance, exits: dict, built: set, merges: dict | None = None
-               ) -> highs.Outcome:
+    def _fixed(self, m: ExitModel, inst: Instance, exits: dict, built: set, merges: dict | None = None,
+               upgrades: dict | None = None) -> highs.Outcome:
         """Solve ``m`` with every exit, project and merger fixed as given (a small LP; it may use the
         grace period, so that the clock running out does not throw a plan away)."""
-        put(m, exits, built, merges)
-        fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] + list(m.mg.values()) if not v.fixed]
+        put(m, exits, built, merges, upgrades)
+        fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] + list(m.mg.values()) + list(m.up.values())
+                 if not v.fixed]
         for v in fixed:
             v.fix()
         try:
@@ -364,7 +382,8 @@ class Engine:
         exits = {u: e for p in plans for u, e in p.exits.items()}
         built = set().union(*(p.built for p in plans))
         merges = {u: g for p in plans for u, g in p.merges.items()}
-        outcome = self._fixed(m, inst, exits, built, merges)
+        upgrades = {u: g for p in plans for u, g in p.upgrades.items()}
+        outcome = self._fixed(m, inst, exits, built, merges, upgrades)
         if outcome.status != "optimal":
             return None, m  # the blocks' plans break a joint worker cap: solve the whole
         bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
@@ -377,7 +396,7 @@ class Engine:
                                  solver), m
         if gap is None or gap > inst.scenario.solver.rel_gap + 1e-9:
             # blocks of opposite sign can add up to a wider gap: solve the whole, from this plan
-            self._held = (exits, built, bound, merges)
+            self._held = (exits, built, bound, merges, upgrades)
             return None, m
         return highs.Outcome("optimal", True, outcome.objective, bound, gap, seconds,
                              f"{len(plans)} independent blocks, each solved to its gap", solver), m

@@ -24,6 +24,7 @@ from .rules.concentration import Concentration
 from .rules.fleet import Fleet
 from .rules.mandatory import Mandatory
 from .rules.mergers import Merger
+from .rules.upgrades import Upgrade
 from .rules.packages import Package
 from .rules.protected import Protected
 from .rules.replacement import Replacement
@@ -194,6 +195,7 @@ class Scenario(_Strict):
     works: list[Works] = Field(default_factory=list)
     fleet: list[Fleet] = Field(default_factory=list)
     mergers: list[Merger] = Field(default_factory=list)
+    upgrades: list[Upgrade] = Field(default_factory=list)
     caps: Caps = Field(default_factory=Caps)
     solver: Solver = Field(default_factory=Solver)
 

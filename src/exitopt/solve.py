@@ -106,6 +106,8 @@ def summarise(schedule: pd.DataFrame, new: pd.DataFrame, inst: Instance) -> pd.D
             merging = s[s["merge_year"] == y] if "merge_year" in s else s.iloc[:0]  # mergers of the year
             if not merging.empty:
                 outlay += float(merging["outlay"].sum())
+            if "upgrade_year" in s:  # upgrades of the year (docs/model.md#upgrades)
+                outlay += float(s.loc[s["upgrade_year"] == y, "upgrade_outlay"].sum())
             if foregone:
                 outlay += foregone
             row = dict(year=y, product=p, capacity_start=start, new_capacity=new_now,

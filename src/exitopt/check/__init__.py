@@ -39,10 +39,11 @@ from .rules import (
     check_windows,
     check_workers,
 )
+from .upgrades import check_upgrades
 
 __all__ = [
     "CHECKS", "REL_TOL", "RULE_FAMILIES", "CheckResult", "Plan", "Violation", "check_budget", "check_concentration",
     "check_mandatory", "check_mergers", "check_modes", "check_new_capacity", "check_packages", "check_plan", "check_protected",
-    "check_replacement", "check_targets", "check_utilisation", "check_windows", "check_workers", "format_report",
+    "check_replacement", "check_targets", "check_upgrades", "check_utilisation", "check_windows", "check_workers", "format_report",
     "plan_from_frame", "read_plan", "read_project_approvals",
 ]

@@ -72,6 +72,7 @@ def gather(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None) 
     u["indicator"], allocated = _indicators(scen, u, given, built)
     _price(scen, u)
     _price_mergers(scen, u, decisions)
+    _price_upgrades(scen, u, decisions)
     return Facts(inst, scen, u, approved, built, _remaining(scen, u, built), _yearly(scen, u), allocated)
 
 
@@ -208,6 +209,19 @@ def _price_mergers(scen: Scenario, u: pd.DataFrame, decisions: pd.DataFrame) -> 
         u.at[r.Index, "outlay"] = c.resettlement_per_worker * displaced + c.merge_cost_per_capacity * float(r.capacity)
 
 
+def _price_upgrades(scen: Scenario, u: pd.DataFrame, decisions: pd.DataFrame) -> None:
+    """Upgrades (docs/model.md#upgrades): columns ``upgrade`` (the rule's name, '' for none),
+    ``upgrade_year`` and ``upgrade_outlay``: cost_per_capacity of the named rule × capacity, spent in
+    the upgrade year; an upgrade displaces no one and earns no award."""
+    name = decisions["upgrade"] if "upgrade" in decisions else pd.Series("", index=u.index)
+    u["upgrade"] = name.fillna("").astype(str)
+    year = decisions["upgrade_year"] if "upgrade_year" in decisions else pd.Series(pd.NA, index=u.index)
+    u["upgrade_year"] = year.astype("Int64").where(u["upgrade"].ne(""), pd.NA)
+    rate = {r.name: r.cost_per_capacity for r in scen.upgrades}
+    u["upgrade_outlay"] = (u["upgrade"].map(rate).fillna(0.0) * u["capacity"].astype(float)).where(
+        u["upgrade"].ne(""), 0.0)
+
+
 def _stranded(scen: Scenario, u: pd.DataFrame, costs: dict) -> pd.Series:
     """万元 written off at exit (see :func:`_price`), the mode's share applied."""
     per_cap = u["sector"].map({s: c.stranded_per_capacity for s, c in costs.items()}).astype(float)
@@ -244,6 +258,10 @@ def _yearly(scen: Scenario, u: pd.DataFrame) -> pd.DataFrame:
         m = merged.groupby("event_year")
         years["outlay"] += m["outlay"].sum().reindex(scen.years, fill_value=0.0).values
         years["workers_displaced"] += m["workers_displaced"].sum().reindex(scen.years, fill_value=0.0).values
+    lifted = u[u["upgrade"].ne("")]
+    if not lifted.empty:  # the upgrades' outlay, in their upgrade years
+        spent = lifted.groupby(lifted["upgrade_year"].astype(int))["upgrade_outlay"].sum()
+        years["outlay"] += spent.reindex(scen.years, fill_value=0.0).values
     years["discount"] = [scen.discount(y) for y in scen.years]
     years["outlay_pv"] = years["outlay"] * years["discount"]
     return years.reset_index()

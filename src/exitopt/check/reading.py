@@ -27,7 +27,7 @@ REL_TOL = 1e-6
 
 #: the columns of a plan that the checker reads (any other column is ignored); a merger
 #: (docs/model.md#mergers) is mode ``merge`` with its ``merge_year`` and ``acquirer``
-_PLAN_COLUMNS = (*(c.name for c in PLAN), "merge_year", "acquirer")
+_PLAN_COLUMNS = (*(c.name for c in PLAN), "merge_year", "acquirer", "upgrade", "upgrade_year")
 MERGE = "merge"
 #: words accepted in the ``mode`` column for a unit that stays (with an empty ``exit_year``)
 _STAY_WORDS = ("", "stay", "stays")
@@ -146,7 +146,34 @@ def plan_from_frame(df: pd.DataFrame, inst: Instance, *, file: Path | str | None
     out["merge_year"] = pd.Series(merge_year.where(merge).values, index=ids.values).reindex(units.index).astype("Int64")
     acquirer = cells["acquirer"] if "acquirer" in cells else pd.Series("", index=cells.index)
     out["acquirer"] = pd.Series(acquirer.where(merge, "").values, index=ids.values).reindex(units.index).fillna("")
+    name, when = _upgrades(cells, scen, file)
+    out["upgrade"] = pd.Series(name.values, index=ids.values).reindex(units.index).fillna("")
+    out["upgrade_year"] = pd.Series(when.values, index=ids.values).reindex(units.index).astype("Int64")
     return Plan(out, file, listed=len(cells))
+
+
+def _upgrades(cells: pd.DataFrame, scen, file: Path | None) -> tuple[pd.Series, pd.Series]:
+    """The upgrade (docs/model.md#upgrades) of each row, its cells checked: the name of an
+    ``[[upgrades]]`` rule and a year of the plan, both or neither. Whether the rule offers the
+    unit that year is a rule the checker reports."""
+    name = cells["upgrade"] if "upgrade" in cells else pd.Series("", index=cells.index)
+    text = cells["upgrade_year"] if "upgrade_year" in cells else pd.Series("", index=cells.index)
+    has = name.ne("")
+    if has.any() and "upgrade_year" not in cells:
+        first = int(cells.loc[has, "row"].iloc[0])
+        raise InputError(f"row {first} names an upgrade, but the plan lacks an upgrade_year column. Add it: the "
+                         f"year of each unit's upgrade.", file=file)
+    known = [u.name for u in scen.upgrades]
+    _reject(cells, has & ~name.isin(known), "upgrade",
+            "'{upgrade}' is not an upgrade of the scenario" + (f" ({', '.join(known)})" if known else " (it has none)")
+            + ". Write the name of an [[upgrades]] rule, or leave the cell empty.", file)
+    year = numbers(text)
+    _reject(cells, has & (year.isna() | (year != year.round()) | ~year.isin(scen.years)), "upgrade_year",
+            f"'{{upgrade_year}}' is not a year of the plan {scen.first_year}–{scen.last_year}. Write the upgrade "
+            f"year as a number such as 2017.", file)
+    _reject(cells, ~has & text.ne(""), "upgrade_year",
+            "gives a year but the upgrade cell is empty. Name the upgrade, or clear the year.", file)
+    return name.where(has, ""), year.where(has)
 
 
 def _mergers(cells: pd.DataFrame, mode: pd.Series, given: pd.Series, scen, file: Path | None) -> pd.Series:

@@ -17,6 +17,7 @@ from ..inputs import Instance
 from .facts import Facts, gather, required_indicators, tol
 from .reading import Plan
 from .report import CheckResult, Violation
+from .upgrades import after_upgrades, check_upgrades
 
 
 def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None = None) -> CheckResult:
@@ -45,6 +46,8 @@ def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | No
         cols[cols.index("award") + 1:cols.index("award") + 1] = ["award_base", "award_ladder"]
     if scen.mergers:
         cols[cols.index("mode") + 1:cols.index("mode") + 1] = ["merge_year", "acquirer"]
+    if scen.upgrades:
+        cols[cols.index("mode") + 1:cols.index("mode") + 1] = ["upgrade", "upgrade_year", "upgrade_outlay"]
     return CheckResult(scen.name, violations, facts.units[cols].reset_index(drop=True), facts.years,
                        jobs, fiscal, objective, facts.allocated)
 
@@ -367,7 +370,8 @@ def check_fleet(f: Facts) -> list[Violation]:
     column over the selected units of the product not yet exited, and (unless ``projects = false``)
     the product's projects built by then, each weighted by its capacity (or 1 with ``weight =
     "units"``), is at most / at least the limit: the figure given, or (1 + change) × the average
-    over every selected unit of the table before any exit. Nothing left: the rule holds."""
+    over every selected unit of the table before any exit. A unit upgraded by the year counts with
+    its value after the upgrade (rule 10b, upgrades). Nothing left: the rule holds."""
     u = f.units
     out = []
     for r in f.scen.fleet:
@@ -382,7 +386,8 @@ def check_fleet(f: Facts) -> list[Violation]:
         built = f.projects[f.projects["product"] == r.product] if r.projects else f.projects.iloc[0:0]
         for y in sorted(set(r.years)):
             left = mine["gone_year"] > y
-            w, v = list(weight[left]), list(value[left])
+            now = after_upgrades(f, r.column, value, y) if f.scen.upgrades else value
+            w, v = list(weight[left]), list(now[left])
             new = built[built["year"] <= y]
             if len(new):
                 w += list(new["capacity"].astype(float) if r.weight == "capacity" else [1.0] * len(new))
@@ -518,6 +523,7 @@ RULE_FAMILIES: tuple[Callable[[Facts], list[Violation]], ...] = (
     check_utilisation,
     check_works,
     check_fleet,
+    check_upgrades,
     check_mergers,
     check_budget,
     check_workers,
@@ -537,6 +543,7 @@ CHECKS: dict[str, Callable[[Facts], list[Violation]]] = {
     "windows": check_windows,
     "works": check_works,
     "fleet": check_fleet,
+    "upgrades": check_upgrades,
     "mergers": check_mergers,
     "budget": check_budget,
     "worker_caps": check_workers,

@@ -28,6 +28,9 @@ For unit u exiting in year y by mode m, t = y − first year, s = u's sector::
     outlay[y]      += resettlement_per_worker[s] · Dm + merge_cost_per_capacity[s] · capacity_u
     Dm[u, y]        = workers_u · (1 − attrition)^t · merge_displaced_share[s]          persons
 
+    upgrade of u in y (docs/model.md#upgrades), u[u, y]:
+    outlay[y]      += cost_per_capacity · capacity_u
+
     jobs   = Σ D · x + Σ Dm · μ           (persons, not discounted)
     fiscal = Σ_y outlay[y] · (1 + discount_rate)^−t     (万元, present value)
     objective = jobs_weight · jobs + fiscal_weight · fiscal
@@ -45,6 +48,7 @@ import pyomo.core as pyo
 
 from ..inputs import Instance
 from ..scenario import Scenario
+from ..rules.upgrades import upgrade_outlay
 from .exit_model import ExitModel
 
 
@@ -239,6 +243,11 @@ def add_to(m: ExitModel, inst: Instance) -> None:
             if displaced:
                 displaced_terms[region[u], y].append(displaced * m.mg[k])
                 merge_jobs.append(displaced * m.mg[k])
+    if len(m.UP):  # upgrades: their outlay, in the upgrade year
+        rule = {r.name: r for r in scen.upgrades}
+        for k in m.UP:
+            u, y = k
+            outlay_terms[y].append(upgrade_outlay(rule[m.upgrade_rule[u]], rows[u]["capacity"]) * m.up[k])
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
     m.award = {y: pyo.quicksum(award_terms[y]) for y in inst.years if award_terms[y]}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}

@@ -121,6 +121,14 @@ class ExitModel(ToolParts, pyo.ConcreteModel):
     #: mg[c, y, g] = 1 when merge class c merges into group g in year y
     mg: pyo.Var
 
+    # --- rule 10b: upgrades (rules.upgrades) ------------------------------------------------------
+    #: {offered unit: the name of its [[upgrades]] rule}, {offered unit: its keys (u, y)}
+    upgrade_rule: dict[str, str]
+    upgrades_of: dict[str, list[tuple[str, int]]]
+    UP: pyo.Set
+    #: up[u, y] = 1 when unit u is upgraded in year y
+    up: pyo.Var
+
     # --- the cost (model.cost) -------------------------------------------------------------------
     #: persons displaced by each decision
     coef_displaced: dict[Key, float]

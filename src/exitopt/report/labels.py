@@ -48,6 +48,9 @@ COLUMNS: dict[str, Column] = {
     "capacity": C("产能(万吨/年)", "Capacity (10 kt/yr)", "capacity"),
     "exit_year": C("退出年份", "Exit year", "year"),
     "mode": C("退出方式", "Exit mode"),
+    "upgrade": C("技术改造", "Upgrade"),
+    "upgrade_year": C("改造年份", "Upgrade year", "year"),
+    "upgrade_outlay": C("改造支出(万元)", "Upgrade outlay (10k yuan)", "money"),
     "merge_year": C("兼并年份", "Merger year", "year"),
     "acquirer": C("兼并方(集团)", "Acquiring group"),
     "counted": C("计入任务产能(万吨/年)", "Counted toward target (10 kt/yr)", "capacity"),
@@ -232,6 +235,10 @@ TEXT = {
 # their unit: "at_least" → "不少于(万吨/年)".
 KEYS = {
     "at_least": ("不少于(万吨/年)", "at least (10 kt/yr)"), "at_most": ("不多于(万吨/年)", "at most (10 kt/yr)"),
+    "at_least_change": ("较基年平均变化不低于(比例)", "at least this change from the base average"),
+    "at_most_change": ("较基年平均变化不高于(比例)", "at most this change from the base average"),
+    "cost_per_capacity": ("改造支出(万元/万吨)", "upgrade outlay per capacity (10k yuan per 10 kt)"),
+    "values": ("改造后数值", "value after the upgrade"), "changes": ("改造后变化(比例)", "change after the upgrade"),
     "count_at_least": ("退出单位数不少于(个)", "units exited, at least"),
     "count_at_most": ("退出单位数不多于(个)", "units exited, at most"),
     "ratio": ("置换比例", "replacement ratio"), "share": ("集中度要求(比例)", "required share"),

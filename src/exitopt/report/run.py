@@ -32,11 +32,11 @@ MAY_BE_EMPTY = ("constraints.csv", "new_capacity.csv")
 
 NUMERIC = {
     "capacity", "counted", "indicator", "workers_displaced", "outlay", "award", "losses_paid",
-    "revenue_foregone", "stranded_value", "award_base", "award_ladder",
+    "revenue_foregone", "stranded_value", "award_base", "award_ladder", "upgrade_outlay",
     "capacity_start", "new_capacity", "exits", "capacity_left", "demand", "utilisation", "concentration",
     "required", "achieved", "slack", "marginal_cost",
 }
-INTEGER = {"exit_year", "year", "concentration_k", "merge_year"}
+INTEGER = {"exit_year", "year", "concentration_k", "merge_year", "upgrade_year"}
 FLAGS = {"binding", "built"}
 RECORD_KEYS = ("status", "objective", "jobs", "fiscal")
 PRODUCT_ORDER = PRODUCTS  # the order reports list products in

@@ -121,6 +121,10 @@ def read_problem(sweep_file: Path | str, objective: str | None = None) -> Robust
     raw = [float(spec.weights.get(k, 1.0)) for k in ids]
     if sum(raw) <= 0:
         raise InputError("[robust] weights are all 0: give at least one case a weight above 0.", file=sweep.path)
+    if base.scenario.upgrades:  # docs/model.md#upgrades: one plan's upgrades are not shared across cases
+        raise InputError(f"the base scenario offers upgrades ([[upgrades]] '{base.scenario.upgrades[0].name}'), "
+                         f"which exitopt robust does not share across cases. Remove the [[upgrades]] rules for a "
+                         f"robust plan, or solve each case with exitopt sweep.", file=base.scenario_path)
     data = base.scenario.model_dump()
     cases = []
     for case, w in zip(sweep.cases, raw):

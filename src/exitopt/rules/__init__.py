@@ -42,6 +42,7 @@ from . import (
     protected,
     replacement,
     targets,
+    upgrades,
     utilisation,
     windows,
     worker_caps,
@@ -54,7 +55,7 @@ from .works import works_of
 #: the rule families, in the order the model adds them and constraints.csv lists their rows
 #: (the caps last: they read the cost, which is added after every family's variables)
 FAMILIES: tuple[Family, ...] = tuple(mod.FAMILY for mod in (
-    targets, replacement, concentration, utilisation, packages, mandatory, protected, windows, works, fleet, mergers,
+    targets, replacement, concentration, utilisation, packages, mandatory, protected, windows, works, fleet, upgrades, mergers,
     budget, worker_caps, award_fund,
 ))
 

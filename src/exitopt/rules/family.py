@@ -41,14 +41,16 @@ class Tie:
 @dataclass(frozen=True)
 class Editable:
     """A number of one rule that the meeting room may change: its sweep path, the label the page
-    shows, its value now (None: not set; giving one sets it), and the pydantic model and field
-    that describe it."""
+    shows, its value now (None: not set; giving one sets it), the pydantic model and field that
+    describe it, and its unit when it is not the one its key's words name (a fleet limit in
+    kgce/t, not 万吨/年): the page's labels then carry this unit instead."""
 
     path: str
     label: str
     value: Any
     model: BaseModel
     field: str
+    unit: str = ""
 
 
 def every_product(inst: Any, rule: Any) -> list[Tie]:

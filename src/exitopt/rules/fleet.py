@@ -12,8 +12,9 @@ L is ``at_most`` / ``at_least``, or (1 + change) × the base average Σ_T w_u v_
 table's stock. Nothing left: 0, and the row holds. constraints.csv shows the average reached
 against L, in the column's own unit (kgce/t, …); the figures come from :func:`fleet_data`,
 which also refuses a column that is missing or holds no finite number for a unit it averages.
-The meeting room offers no number of these rules: its words for a bound carry the unit of
-capacity (万吨/年), not the unit of the averaged column.
+The meeting room offers the bound each rule gives, labelled with the column's unit.
+An upgrade (rule 10b, :mod:`exitopt.rules.upgrades`) that changes the column adds
+``w_u U[u, y] (v'_u − v_u)`` to the unit's term, and the average shown takes the upgraded values.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pydantic import Field, model_validator
 from ..errors import InputError
 from ..schema import NAME_ZH, Product, Year, _Strict
 from ..selection import Selection
-from .family import Family, product_tie, where
+from .family import Editable, Family, item_selector, product_tie, where
+from .upgrades import shifts
 
 if TYPE_CHECKING:
     from ..inputs import Instance
@@ -161,25 +163,36 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         scale = max(1.0, sum(w * abs(v - limit) for w, v in (*data.units.values(), *data.projects.values())))
         for y in sorted(set(rule.years)):
             parts = []  # (weight, value, share still there: an expression or 1)
+            moved = []  # (weight, v' − v, upgraded by y) of the units an upgrade may change (rule 10b)
             for u, (w, v) in data.units.items():
                 gone = pyo.quicksum(m.x[k] for k in m.by_unit.get(u, ()) if k[1] <= y)
                 parts.append((w, v, 1 - gone))
+                shift = shifts(m, inst, u, rule.column, v, y)
+                if shift is not None and shift[0] != 0.0:
+                    moved.append((w, *shift))
             for j, (w, v) in data.projects.items():
                 if j in m.project_year and m.project_year[j] <= y:
                     parts.append((w, v, m.a[j]))
             lhs = pyo.quicksum(w * (v - limit) * there for w, v, there in parts)
+            if moved:
+                lhs = lhs + pyo.quicksum(w * dv * done for w, dv, done in moved)
             add_row(m, rule="fleet", name=rule.name, year=y, product=rule.product, lhs=lhs, sense=rule.sense,
                     rhs=0.0, unit=rule.unit or rule.column, scale=scale,
-                    achieved=Computed(partial(_average, parts)), required=limit)
+                    achieved=Computed(partial(_average, parts, moved)), required=limit)
 
 
-def _average(parts: list) -> float:
-    """The weighted average over what remains in the plan found; NaN when nothing remains."""
+def _average(parts: list, moved: list = ()) -> float:
+    """The weighted average over what remains in the plan found, upgrades' values in; NaN when
+    nothing remains."""
     from ..model.base import value_of
 
-    there = [(w, v, value_of(s) if not isinstance(s, (int, float)) else float(s)) for w, v, s in parts]
+    def val(s):
+        return value_of(s) if not isinstance(s, (int, float)) else float(s)
+
+    there = [(w, v, val(s)) for w, v, s in parts]
     total = sum(w * s for w, _, s in there)
-    return sum(w * v * s for w, v, s in there) / total if total > 1e-9 else float("nan")
+    shifted = sum(w * dv * val(done) for w, dv, done in moved)
+    return (sum(w * v * s for w, v, s in there) + shifted) / total if total > 1e-9 else float("nan")
 
 
 def _years(scen, need) -> None:
@@ -192,6 +205,19 @@ def _bind(inst: Instance, f) -> None:
     """The averaged column holds a finite number for every unit (and counted project) it averages."""
     for rule in inst.scenario.fleet:
         fleet_data(inst, rule)
+
+
+def _editable(scen) -> list[Editable]:
+    """The bound each fleet rule gives, in its own unit: the column's (kgce/t, mg/m³), or a share
+    for a change from the base average. The other bounds are not offered: a rule states one."""
+    items = [r.model_dump() for r in scen.fleet]
+    out = []
+    for i, rule in enumerate(scen.fleet):
+        sel, name = item_selector(items, i)
+        key = next(k for k in BOUNDS if getattr(rule, k) is not None)
+        unit = "share" if key.endswith("_change") else (rule.unit or rule.column)
+        out.append(Editable(f"fleet{sel}.{key}", f"{name} · {key} ({unit})", getattr(rule, key), rule, key, unit))
+    return out
 
 
 def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
@@ -208,5 +234,5 @@ def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
 FAMILY = Family(
     key="fleet", noun="fleet rule", number="10", anchor="fleet", scenario_key="[[fleet]]", schema=Fleet,
     labels={"fleet": ("存续产能平均指标", "fleet average")}, keeping="exact", ties=product_tie, name_zh=name_zh,
-    selections=where, check_years=_years, bind=_bind, add=add_to,
+    selections=where, check_years=_years, bind=_bind, add=add_to, editable=_editable, group="fleet",
 )

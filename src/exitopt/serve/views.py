@@ -178,11 +178,15 @@ def compare_view(a: Run, b: Run) -> dict:
 _PATH = re.compile(r"^(?P<group>[a-z_]+)(?:\.(?P<rest>.*))?$")
 
 
-def _key_words(rest: str) -> str:
+def _key_words(rest: str, unit: str = "") -> str:
     """``at_least`` → 不少于(万吨/年); ``demand.2020`` → 需求(万吨) 2020年; ``resettlement_per_worker.relocate``
-    → … 转移."""
+    → … 转移. With ``unit`` (a number whose unit is not its key's: a fleet limit) the words carry
+    that unit: ``at_most`` in kgce/t → 不多于(kgce/t)."""
     key, _, sub = rest.partition(".")
     words = labels.key(key, "zh")
+    if unit:
+        shown = {"share": "比例"}.get(unit, unit)
+        words = f"{re.sub(r'[(（][^()（）]*[)）]$', '', words)}({shown})"
     if sub.isdigit():
         return f"{words} {sub}年"
     return f"{words} {labels.mode(sub, 'zh')}" if sub else words
@@ -199,10 +203,10 @@ def number_label_zh(scenario: Any, path: str, regions: dict[str, str] | None = N
                 continue
             rest = path.split("].", 1)[1] if "]." in path else path.split(".", 1)[1]
             if e.model is scenario.caps:  # a number of the [caps] section itself (a year's budget)
-                return _key_words(rest)
+                return _key_words(rest, e.unit)
             rules = family.rules_of(scenario) if family.list_field else []  # a cap is named by its facts
             nth = next((i for i, r in enumerate(rules, start=1) if r is e.model), 1)
-            return f"{rule_name_zh(family.key, e.model, regions, nth)} · {_key_words(rest)}"
+            return f"{rule_name_zh(family.key, e.model, regions, nth)} · {_key_words(rest, e.unit)}"
     m = _PATH.match(path)
     if m is None:
         return path
