@@ -419,15 +419,40 @@ def compare(
     run_b: RunArg,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the differences to this CSV.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Show what differs between two runs: exits, years, modes, headline figures, binding rules."""
     from .report.compare import compare_runs, render, write_comparison
 
     comp = compare_runs(run_a, run_b)
-    out.print(render(comp))
+    if lang == "zh":
+        from .console_zh_views import compare_render
+
+        out.print(compare_render(comp))
+    else:
+        out.print(render(comp))
     if out_file is not None:
         write_comparison(comp, out_file, force=force)
-        out.print(f"written to {out_file}")
+        _written(out_file, lang, plain=False)
+
+
+def _written(target: Path, lang: str, plain: bool = True) -> None:
+    """The line a command ends with once its files are written (``plain``: no markup, not wrapped)."""
+    from .console_zh_runs import WRITTEN
+
+    text = WRITTEN[lang].format(target=target)
+    if plain or lang == "zh":
+        out.print(text, markup=False, soft_wrap=True)
+    else:
+        out.print(text)
+
+
+def _limit(command: str, lang: str) -> None:
+    """Say on stderr that the time limit cut ``command`` short, and exit 4."""
+    from .console_zh_runs import LIMIT
+
+    err.print(LIMIT[command][lang], soft_wrap=True)
+    raise typer.Exit(EXIT_LIMIT)
 
 
 #: the spinner of the running command, when it runs in a terminal (see _working)
@@ -478,6 +503,7 @@ def pareto(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_pareto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: TimeLimit = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Trade jobs against fiscal outlay: frontier.csv, frontier.png and one checkable plan per point."""
     from .inputs import load
@@ -489,15 +515,18 @@ def pareto(
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
     _start_solver()
-    with _command_limit(time_limit, inst, wall), _working("the frontier"):
-        front = frontier(inst, points, progress=_progress)
+    with _command_limit(time_limit, inst, wall), _working("前沿" if lang == "zh" else "the frontier"):
+        front = frontier(inst, points, progress=_progress_in(lang))
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
-    out.print(front.render())
-    out.print(f"written to {target}")
+    if lang == "zh":
+        from .console_zh_views import pareto_render
+
+        out.print(pareto_render(front))
+    else:
+        out.print(front.render())
+    _written(target, lang, plain=False)
     if not front.complete:
-        err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
-                  "(points left out, or not proven within the gap: see the status column).", soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("pareto", lang)
 
 
 @command()
@@ -510,6 +539,7 @@ def alternatives(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: TimeLimit = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
     from .alternatives import alternatives as find, parse_share
@@ -522,16 +552,18 @@ def alternatives(
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
     _start_solver()
-    with _command_limit(time_limit, inst, wall), _working("alternative plans"):
-        alts = find(inst, share, count, by_year=by_year, progress=_progress)
+    with _command_limit(time_limit, inst, wall), _working("备选方案" if lang == "zh" else "alternative plans"):
+        alts = find(inst, share, count, by_year=by_year, progress=_progress_in(lang))
     write_folder(target, alts.files(), force=force)
-    out.print(alts.render())
-    out.print(f"written to {target}")
+    if lang == "zh":
+        from .console_zh_views import alternatives_render
+
+        out.print(alternatives_render(alts))
+    else:
+        out.print(alts.render())
+    _written(target, lang, plain=False)
     if alts.stopped:
-        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time (the "
-                  "search for more cut short, or plans not proven the farthest: see the status column).",
-                  soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("alternatives", lang)
 
 
 @command()
@@ -547,12 +579,19 @@ def sweep(
     order: Annotated[str, typer.Option("--order", hidden=True,
                                        help="Hand the cases out as the file makes them (file), reversed or "
                                             "shuffled; no case's plan changes.")] = "file",
+    lang: ConsoleLang = "en",
 ) -> None:
     """Solve every case of a sensitivity sweep; write cases.csv, pictures and a crash-safe ledger."""
     from .sweep import format_report, run_sweep
 
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
                     long=long, order=order)
+    if lang == "zh":
+        from .console_zh_runs import sweep_report
+
+        for line in sweep_report(rep).split("\n"):
+            say(line)
+        return
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 
@@ -575,6 +614,7 @@ def robust(
         "Seconds for the whole command (every case's own optimum and the shared plan); default: the "
         "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
         "limit: exit 4, with the best shared plan found written when there is one.") = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
     (cases/*.toml), regret.csv and regret.png."""
@@ -589,17 +629,22 @@ def robust(
     _start_solver()
     ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
     seconds = time_limit if time_limit is not None else default_time_limit(problem)
-    with limit(seconds, started=wall), _working(f"one plan for {problem.sweep.name}"):
-        result = solve_problem(problem, ledger_folder=ledger, progress=_progress)
+    stage = f"{problem.sweep.name} 的统一方案" if lang == "zh" else f"one plan for {problem.sweep.name}"
+    with limit(seconds, started=wall), _working(stage):
+        result = solve_problem(problem, ledger_folder=ledger, progress=_progress_in(lang))
         content = files(result, target)
     write_folder(target, content, force=force)
-    for line in lines(result):
+    if lang == "zh":
+        from .console_zh_runs import robust_lines
+
+        shown = robust_lines(result)
+    else:
+        shown = lines(result)
+    for line in shown:
         say(line)
-    out.print(f"written to {target}", markup=False, soft_wrap=True)
+    _written(target, lang)
     if result.cut_short:
-        err.print("[yellow]stopped at the time limit:[/] the plan written is the best found in time (see status "
-                  "in run.json, and own_status in regret.csv for the cases' own optima).", soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("robust", lang)
 
 
 @command()
@@ -638,6 +683,7 @@ def serve(
         "--plans", metavar="DIR", show_default=False,
         help="A run folder to list in every session's plans after the baseline: one `exitopt robust` wrote "
              "(shown with its regret by case) or one of `exitopt solve`. Give it once per folder.")] = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
     import signal
@@ -649,24 +695,23 @@ def serve(
     def _stop(signum, frame):  # a polite kill ends it like Ctrl+C: solves ended, folders removed
         raise KeyboardInterrupt
 
+    from .console_zh_runs import SERVE
+
     server = start(scenario, host=host, port=port, time_limit=time_limit, plans=plans)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        err.print("[dim]… solving the scenario once, so that the page opens on its plan[/]")
+        err.print(SERVE["solving"][lang])
         problem = wait_for_baseline(server)
         if problem:
-            err.print(f"[yellow]the scenario as it stands has no plan:[/] {escape(problem)}\nThe page opens "
-                      f"without one; change numbers there and solve.", soft_wrap=True)
-        out.print(f"exitopt serve: open {server.url}  (Ctrl+C stops it; plans are kept only while it runs)",
-                  soft_wrap=True)
+            err.print(SERVE["no_plan"][lang].format(problem=escape(_said(problem, lang))), soft_wrap=True)
+        out.print(SERVE["open"][lang].format(url=server.url), soft_wrap=True)
         if server.app.token:
             others = server.url.replace("127.0.0.1", socket.gethostname(), 1)
-            out.print(f"[yellow]serving to the network:[/] others open {others} — give this address, with its "
-                      f"access token, only to the people who should see the plans.", soft_wrap=True)
+            out.print(SERVE["network"][lang].format(others=others), soft_wrap=True)
         if open_browser:
             webbrowser.open(server.url)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
-        err.print("stopped; the plans of this run were discarded (download what you need before stopping).")
+        err.print(SERVE["stopped"][lang])
     finally:
         stop(server)

@@ -175,7 +175,12 @@ def report_written(folder, files: list[str]) -> str:
 
 
 def progress(message: str) -> str:
-    """A progress line of the re-solves (pins.py, explain.py) in Chinese; one not known here as it is."""
+    """A progress line of the re-solves (pins.py, explain.py) and of pareto, alternatives and robust
+    (:mod:`exitopt.console_zh_runs`) in Chinese; one not known here as it is."""
+    from .console_zh_runs import progress as other
+
+    if (said := other(message)) is not None:
+        return said
     known = {"the plan with every pin": "有全部固定的方案", "the free optimum (no pin)": "不固定的最优方案"}
     if message in known:
         return known[message]
