@@ -109,19 +109,35 @@ def _seconds(value: float | None) -> float | None:
     return value
 
 
+#: whether --lang was typed on the command line (set by the option's callback)
+_lang_typed: list[bool] = [False]
+
+
+def _asked_for_chinese(kwargs: dict) -> bool:
+    """Whether the command was asked for Chinese: --lang zh on the command line (report's --lang,
+    zh unless told, speaks of the briefing; its errors are Chinese only when it is typed)."""
+    return kwargs.get("lang") == "zh" and _lang_typed[0]
+
+
 def friendly(fn: Callable) -> Callable:
     """Turn every exitopt error into one paragraph on stderr and its exit code; never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         fit_consoles()
+        zh = _asked_for_chinese(kwargs)
         try:
             return fn(*args, **kwargs)
         except ExitoptError as e:
-            err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
+            if zh:
+                from .errors_zh import message_zh
+
+                err.print(f"[bold red]错误：[/]{escape(message_zh(e)[0])}", soft_wrap=True)
+            else:
+                err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
-            err.print("interrupted; nothing was written.")
+            err.print("已中断；没有写入任何文件。" if zh else "interrupted; nothing was written.")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -139,7 +155,19 @@ def friendly(fn: Callable) -> Callable:
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 
 
-def _lang(value: str) -> str:
+def _typed(ctx: typer.Context, param: typer.CallbackParam) -> None:
+    source = ctx.get_parameter_source(param.name or "lang")
+    _lang_typed[0] = source is not None and source.name != "DEFAULT"
+
+
+def _report_lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """report's --lang: noted whether typed (the briefing's language is checked by the report)."""
+    _typed(ctx, param)
+    return value
+
+
+def _lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    _typed(ctx, param)
     if value not in ("en", "zh"):
         raise typer.BadParameter(f"give zh (Chinese) or en (English) (got {value!r}).")
     return value
@@ -147,8 +175,8 @@ def _lang(value: str) -> str:
 
 #: the language of what a command prints (report's --lang also chooses the briefing's)
 ConsoleLang = Annotated[str, typer.Option(
-    "--lang", callback=_lang, help="Language of what the command prints: en (English) or zh (Chinese). "
-                                   "Messages about bad input are in English in both.")]
+    "--lang", callback=_lang, help="Language of what the command prints, messages about bad input "
+                                   "included: en (English) or zh (Chinese).")]
 
 
 def _time_limit(help: str):
@@ -389,7 +417,7 @@ RunArg = Annotated[Path, typer.Argument(help="Run folder written by `exitopt sol
 @friendly
 def report(
     run_dir: RunArg,
-    lang: Annotated[str, typer.Option("--lang", help="zh (Chinese) or en (English).")] = "zh",
+    lang: Annotated[str, typer.Option("--lang", callback=_report_lang, help="zh (Chinese) or en (English).")] = "zh",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: RUN_DIR/report_<lang>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing briefing folder.")] = False,
     docx: Annotated[bool, typer.Option("--docx", help="Also write the briefing as a Word document (briefing.docx).")] = False,
@@ -434,6 +462,15 @@ def compare(
     if out_file is not None:
         write_comparison(comp, out_file, force=force)
         _written(out_file, lang, plain=False)
+
+
+def _said(text: str, lang: str) -> str:
+    """A message of the library (English) in ``lang``."""
+    if lang != "zh":
+        return text
+    from .errors_zh import text_zh
+
+    return text_zh(text)[0]
 
 
 def _written(target: Path, lang: str, plain: bool = True) -> None:
