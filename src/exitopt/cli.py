@@ -622,7 +622,7 @@ def sweep(
     from .sweep import format_report, run_sweep
 
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
-                    long=long, order=order)
+                    long=long, order=order, lang=lang)
     if lang == "zh":
         from .console_zh_runs import sweep_report
 

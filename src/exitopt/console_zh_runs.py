@@ -95,6 +95,23 @@ def _titles() -> dict[str, str]:
     return OBJECTIVE_TITLES
 
 
+#: sweep/runner.py's WORDS in Chinese: the progress of a sweep
+SWEEP_PROGRESS = {"done": "{label}：已完成 {done}/{total} 个情形", "tally": "（{tally}）", "elapsed": "，已用 {clock}",
+                  "left": "，约剩 {eta}", "bar_elapsed": "已用", "bar_eta": "预计剩余",
+                  "stopping": "正在停止…（已完成的情形保留在台账中）", "status": SWEEP_STATUS}
+
+
+def sweep_label(name: str, where: str) -> str:
+    """The progress's label: the sweep and where it runs (N process(es), Dask (N thread(s)))."""
+    m = re.fullmatch(r"(\d+) process\(es\)", where)
+    if m:
+        return f"{name}（{m[1]} 个进程）"
+    m = re.fullmatch(r"Dask \((\d+) thread\(s\)\)", where)
+    if m:
+        return f"{name}（Dask，{m[1]} 个线程）"
+    return f"{name}（{where}）"
+
+
 def sweep_report(rep) -> str:
     """:func:`exitopt.sweep.format_report` in Chinese."""
     tally = " · ".join(f"{SWEEP_STATUS.get(k, k)} {v}" for k, v in sorted(rep.counts.items()))

@@ -236,9 +236,10 @@ def text_zh(text: str) -> tuple[str, bool]:
 def message_zh(error: ExitoptError) -> tuple[str, bool]:
     """(the message of ``error`` in Chinese, whether every line of it was known)."""
     if isinstance(error, InfeasibleError) and error.diagnosis is not None:
-        from .report.chinese import diagnosis_zh
+        from .report.chinese import Names, diagnosis_zh, names_of
 
-        return diagnosis_zh(error.diagnosis), True
+        names = Names.of({"names_zh": names_of(error.instance)}) if error.instance is not None else None
+        return diagnosis_zh(error.diagnosis, names), True
     text = str(error)
     file = error.file if isinstance(error, InputError) else None
     if file and text.startswith(f"{file}: "):
