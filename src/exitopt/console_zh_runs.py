@@ -117,7 +117,7 @@ def sweep_report(rep) -> str:
     tally = " · ".join(f"{SWEEP_STATUS.get(k, k)} {v}" for k, v in sorted(rep.counts.items()))
     done = f"（其中 {rep.skipped} 个已在台账中）" if rep.skipped else ""
     lines = [f"{rep.name}：{rep.cases} 个情形{done}：{tally}；用时 {rep.seconds / 60:.1f} 分钟",
-             f"已写入 {rep.out}：{'、'.join(rep.files)}"]
+             f"已写入 {rep.out}：{' '.join(rep.files)}"]  # spaces: a narrow terminal breaks the list there
     if rep.elsewhere:
         lines.append(f"{rep.elsewhere} 个情形正由同一目录上的另一次扫描求解；它结束后各表将包含全部情形。")
     if rep.no_plan:
