@@ -3,9 +3,8 @@
 as the Chinese briefing names them (:mod:`exitopt.report.chinese`, :mod:`exitopt.report.labels`);
 unit ids, file names and figures stay as they are.
 
-Messages about bad input stay in English in both languages: they quote the file's own column
-names, keys and values (``capacity``, ``[[targets]]``, ``exit_years``), which are English in every
-scenario and table, and a reader fixes the file by those words.
+The other commands' Chinese views are in :mod:`exitopt.console_zh_views` and
+:mod:`exitopt.console_zh_runs`; messages about bad input in :mod:`exitopt.errors_zh`.
 """
 
 from __future__ import annotations
