@@ -109,19 +109,35 @@ def _seconds(value: float | None) -> float | None:
     return value
 
 
+#: whether --lang was typed on the command line (set by the option's callback)
+_lang_typed: list[bool] = [False]
+
+
+def _asked_for_chinese(kwargs: dict) -> bool:
+    """Whether the command was asked for Chinese: --lang zh on the command line (report's --lang,
+    zh unless told, speaks of the briefing; its errors are Chinese only when it is typed)."""
+    return kwargs.get("lang") == "zh" and _lang_typed[0]
+
+
 def friendly(fn: Callable) -> Callable:
     """Turn every exitopt error into one paragraph on stderr and its exit code; never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         fit_consoles()
+        zh = _asked_for_chinese(kwargs)
         try:
             return fn(*args, **kwargs)
         except ExitoptError as e:
-            err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
+            if zh:
+                from .errors_zh import message_zh
+
+                err.print(f"[bold red]错误：[/]{escape(message_zh(e)[0])}", soft_wrap=True)
+            else:
+                err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
-            err.print("interrupted; nothing was written.")
+            err.print("已中断；没有写入任何文件。" if zh else "interrupted; nothing was written.")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -139,7 +155,19 @@ def friendly(fn: Callable) -> Callable:
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 
 
-def _lang(value: str) -> str:
+def _typed(ctx: typer.Context, param: typer.CallbackParam) -> None:
+    source = ctx.get_parameter_source(param.name or "lang")
+    _lang_typed[0] = source is not None and source.name != "DEFAULT"
+
+
+def _report_lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """report's --lang: noted whether typed (the briefing's language is checked by the report)."""
+    _typed(ctx, param)
+    return value
+
+
+def _lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    _typed(ctx, param)
     if value not in ("en", "zh"):
         raise typer.BadParameter(f"give zh (Chinese) or en (English) (got {value!r}).")
     return value
@@ -147,8 +175,8 @@ def _lang(value: str) -> str:
 
 #: the language of what a command prints (report's --lang also chooses the briefing's)
 ConsoleLang = Annotated[str, typer.Option(
-    "--lang", callback=_lang, help="Language of what the command prints: en (English) or zh (Chinese). "
-                                   "Messages about bad input are in English in both.")]
+    "--lang", callback=_lang, help="Language of what the command prints, messages about bad input "
+                                   "included: en (English) or zh (Chinese).")]
 
 
 def _time_limit(help: str):
@@ -391,7 +419,7 @@ RunArg = Annotated[Path, typer.Argument(help="Run folder written by `exitopt sol
 @friendly
 def report(
     run_dir: RunArg,
-    lang: Annotated[str, typer.Option("--lang", help="zh (Chinese) or en (English).")] = "zh",
+    lang: Annotated[str, typer.Option("--lang", callback=_report_lang, help="zh (Chinese) or en (English).")] = "zh",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: RUN_DIR/report_<lang>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing briefing folder.")] = False,
     docx: Annotated[bool, typer.Option("--docx", help="Also write the briefing as a Word document (briefing.docx).")] = False,
@@ -421,15 +449,49 @@ def compare(
     run_b: RunArg,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the differences to this CSV.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Show what differs between two runs: exits, years, modes, headline figures, binding rules."""
     from .report.compare import compare_runs, render, write_comparison
 
     comp = compare_runs(run_a, run_b)
-    out.print(render(comp))
+    if lang == "zh":
+        from .console_zh_views import compare_render
+
+        out.print(compare_render(comp))
+    else:
+        out.print(render(comp))
     if out_file is not None:
         write_comparison(comp, out_file, force=force)
-        out.print(f"written to {out_file}")
+        _written(out_file, lang, plain=False)
+
+
+def _said(text: str, lang: str) -> str:
+    """A message of the library (English) in ``lang``."""
+    if lang != "zh":
+        return text
+    from .errors_zh import text_zh
+
+    return text_zh(text)[0]
+
+
+def _written(target: Path, lang: str, plain: bool = True) -> None:
+    """The line a command ends with once its files are written (``plain``: no markup, not wrapped)."""
+    from .console_zh_runs import WRITTEN
+
+    text = WRITTEN[lang].format(target=target)
+    if plain or lang == "zh":
+        out.print(text, markup=False, soft_wrap=True)
+    else:
+        out.print(text)
+
+
+def _limit(command: str, lang: str) -> None:
+    """Say on stderr that the time limit cut ``command`` short, and exit 4."""
+    from .console_zh_runs import LIMIT
+
+    err.print(LIMIT[command][lang], soft_wrap=True)
+    raise typer.Exit(EXIT_LIMIT)
 
 
 #: the spinner of the running command, when it runs in a terminal (see _working)
@@ -480,6 +542,7 @@ def pareto(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_pareto).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: TimeLimit = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Trade jobs against fiscal outlay: frontier.csv, frontier.png and one checkable plan per point."""
     from .inputs import load
@@ -491,15 +554,18 @@ def pareto(
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_pareto"
     prepare_folder(target, force)
     _start_solver()
-    with _command_limit(time_limit, inst, wall), _working("the frontier"):
-        front = frontier(inst, points, progress=_progress)
+    with _command_limit(time_limit, inst, wall), _working("前沿" if lang == "zh" else "the frontier"):
+        front = frontier(inst, points, progress=_progress_in(lang))
     write_frontier(target, front, f"{inst.scenario.name}: jobs vs fiscal outlay", force=force)
-    out.print(front.render())
-    out.print(f"written to {target}")
+    if lang == "zh":
+        from .console_zh_views import pareto_render
+
+        out.print(pareto_render(front))
+    else:
+        out.print(front.render())
+    _written(target, lang, plain=False)
     if not front.complete:
-        err.print("[yellow]stopped at the time limit:[/] the frontier written is what was found in time "
-                  "(points left out, or not proven within the gap: see the status column).", soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("pareto", lang)
 
 
 @command()
@@ -512,6 +578,7 @@ def alternatives(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: TimeLimit = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
     from .alternatives import alternatives as find, parse_share
@@ -524,16 +591,18 @@ def alternatives(
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
     _start_solver()
-    with _command_limit(time_limit, inst, wall), _working("alternative plans"):
-        alts = find(inst, share, count, by_year=by_year, progress=_progress)
+    with _command_limit(time_limit, inst, wall), _working("备选方案" if lang == "zh" else "alternative plans"):
+        alts = find(inst, share, count, by_year=by_year, progress=_progress_in(lang))
     write_folder(target, alts.files(), force=force)
-    out.print(alts.render())
-    out.print(f"written to {target}")
+    if lang == "zh":
+        from .console_zh_views import alternatives_render
+
+        out.print(alternatives_render(alts))
+    else:
+        out.print(alts.render())
+    _written(target, lang, plain=False)
     if alts.stopped:
-        err.print("[yellow]stopped at the time limit:[/] the plans written are those found in time (the "
-                  "search for more cut short, or plans not proven the farthest: see the status column).",
-                  soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("alternatives", lang)
 
 
 @command()
@@ -549,12 +618,19 @@ def sweep(
     order: Annotated[str, typer.Option("--order", hidden=True,
                                        help="Hand the cases out as the file makes them (file), reversed or "
                                             "shuffled; no case's plan changes.")] = "file",
+    lang: ConsoleLang = "en",
 ) -> None:
     """Solve every case of a sensitivity sweep; write cases.csv, pictures and a crash-safe ledger."""
     from .sweep import format_report, run_sweep
 
     rep = run_sweep(sweep_file, out=out_dir, workers=workers, scheduler=scheduler, resume=resume, force=force,
-                    long=long, order=order)
+                    long=long, order=order, lang=lang)
+    if lang == "zh":
+        from .console_zh_runs import sweep_report
+
+        for line in sweep_report(rep).split("\n"):
+            say(line)
+        return
     out.print(format_report(rep), markup=False, soft_wrap=True)
 
 
@@ -577,6 +653,7 @@ def robust(
         "Seconds for the whole command (every case's own optimum and the shared plan); default: the "
         "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
         "limit: exit 4, with the best shared plan found written when there is one.") = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
     (cases/*.toml), regret.csv and regret.png."""
@@ -591,17 +668,22 @@ def robust(
     _start_solver()
     ledger = ledger_dir if ledger_dir is not None else Path.cwd() / problem.sweep.name
     seconds = time_limit if time_limit is not None else default_time_limit(problem)
-    with limit(seconds, started=wall), _working(f"one plan for {problem.sweep.name}"):
-        result = solve_problem(problem, ledger_folder=ledger, progress=_progress)
+    stage = f"{problem.sweep.name} 的统一方案" if lang == "zh" else f"one plan for {problem.sweep.name}"
+    with limit(seconds, started=wall), _working(stage):
+        result = solve_problem(problem, ledger_folder=ledger, progress=_progress_in(lang))
         content = files(result, target)
     write_folder(target, content, force=force)
-    for line in lines(result):
+    if lang == "zh":
+        from .console_zh_runs import robust_lines
+
+        shown = robust_lines(result)
+    else:
+        shown = lines(result)
+    for line in shown:
         say(line)
-    out.print(f"written to {target}", markup=False, soft_wrap=True)
+    _written(target, lang)
     if result.cut_short:
-        err.print("[yellow]stopped at the time limit:[/] the plan written is the best found in time (see status "
-                  "in run.json, and own_status in regret.csv for the cases' own optima).", soft_wrap=True)
-        raise typer.Exit(EXIT_LIMIT)
+        _limit("robust", lang)
 
 
 @command()
@@ -672,6 +754,7 @@ def serve(
         "--plans", metavar="DIR", show_default=False,
         help="A run folder to list in every session's plans after the baseline: one `exitopt robust` wrote "
              "(shown with its regret by case) or one of `exitopt solve`. Give it once per folder.")] = None,
+    lang: ConsoleLang = "en",
 ) -> None:
     """Open the meeting room: a page in the browser to pin units, change numbers and re-plan in seconds."""
     import signal
@@ -683,24 +766,23 @@ def serve(
     def _stop(signum, frame):  # a polite kill ends it like Ctrl+C: solves ended, folders removed
         raise KeyboardInterrupt
 
+    from .console_zh_runs import SERVE
+
     server = start(scenario, host=host, port=port, time_limit=time_limit, plans=plans)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        err.print("[dim]… solving the scenario once, so that the page opens on its plan[/]")
+        err.print(SERVE["solving"][lang])
         problem = wait_for_baseline(server)
         if problem:
-            err.print(f"[yellow]the scenario as it stands has no plan:[/] {escape(problem)}\nThe page opens "
-                      f"without one; change numbers there and solve.", soft_wrap=True)
-        out.print(f"exitopt serve: open {server.url}  (Ctrl+C stops it; plans are kept only while it runs)",
-                  soft_wrap=True)
+            err.print(SERVE["no_plan"][lang].format(problem=escape(_said(problem, lang))), soft_wrap=True)
+        out.print(SERVE["open"][lang].format(url=server.url), soft_wrap=True)
         if server.app.token:
             others = server.url.replace("127.0.0.1", socket.gethostname(), 1)
-            out.print(f"[yellow]serving to the network:[/] others open {others} — give this address, with its "
-                      f"access token, only to the people who should see the plans.", soft_wrap=True)
+            out.print(SERVE["network"][lang].format(others=others), soft_wrap=True)
         if open_browser:
             webbrowser.open(server.url)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
-        err.print("stopped; the plans of this run were discarded (download what you need before stopping).")
+        err.print(SERVE["stopped"][lang])
     finally:
         stop(server)

@@ -83,7 +83,8 @@ class FrameTable:
     GAP = 2  # spaces between columns
 
     def __init__(self, view, *, wrap: tuple[str, ...] = (), right: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = (), title: str | None = None) -> None:
+                 optional: tuple[str, ...] = (), title: str | None = None, lang: str = "en") -> None:
+        self.lang = lang
         self.columns = [str(c) for c in view.columns]
         self.rows = [["" if v is None else str(v) for v in row] for row in view.itertuples(index=False)]
         self.wrap, self.right, self.optional, self.title = set(wrap), set(right), tuple(optional), title
@@ -96,7 +97,7 @@ class FrameTable:
         other = FrameTable.__new__(FrameTable)
         other.columns = self.columns[:j] + self.columns[j + 1:]
         other.rows = [row[:j] + row[j + 1:] for row in self.rows]
-        other.wrap, other.right, other.title = self.wrap, self.right, self.title
+        other.wrap, other.right, other.title, other.lang = self.wrap, self.right, self.title, self.lang
         other.optional = tuple(c for c in self.optional if c != column)
         return other
 
@@ -131,7 +132,10 @@ class FrameTable:
             left_out.append(shown.optional[0])
             shown = shown.without(shown.optional[0])
             widths = shown.widths(options.max_width)
-        caption = f"(too narrow to show: {', '.join(left_out)})" if left_out else None
+        caption = None
+        if left_out:
+            caption = (f"（终端太窄，未显示：{'、'.join(left_out)}）" if self.lang == "zh" else
+                       f"(too narrow to show: {', '.join(left_out)})")
         table = Table(title=self.title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                       padding=(0, self.GAP // 2), collapse_padding=True)
         for col, w in zip(shown.columns, widths):
@@ -143,6 +147,6 @@ class FrameTable:
 
 
 def frame_table(view, *, wrap: tuple[str, ...] = (), right: tuple[str, ...] = (), optional: tuple[str, ...] = (),
-                title: str | None = None):
-    """:class:`FrameTable` of ``view``."""
-    return FrameTable(view, wrap=wrap, right=right, optional=optional, title=title)
+                title: str | None = None, lang: str = "en"):
+    """:class:`FrameTable` of ``view`` (``lang``: the language of its caption)."""
+    return FrameTable(view, wrap=wrap, right=right, optional=optional, title=title, lang=lang)

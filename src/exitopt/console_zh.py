@@ -3,9 +3,8 @@
 as the Chinese briefing names them (:mod:`exitopt.report.chinese`, :mod:`exitopt.report.labels`);
 unit ids, file names and figures stay as they are.
 
-Messages about bad input stay in English in both languages: they quote the file's own column
-names, keys and values (``capacity``, ``[[targets]]``, ``exit_years``), which are English in every
-scenario and table, and a reader fixes the file by those words.
+The other commands' Chinese views are in :mod:`exitopt.console_zh_views` and
+:mod:`exitopt.console_zh_runs`; messages about bad input in :mod:`exitopt.errors_zh`.
 """
 
 from __future__ import annotations
@@ -175,7 +174,12 @@ def report_written(folder, files: list[str]) -> str:
 
 
 def progress(message: str) -> str:
-    """A progress line of the re-solves (pins.py, explain.py) in Chinese; one not known here as it is."""
+    """A progress line of the re-solves (pins.py, explain.py) and of pareto, alternatives and robust
+    (:mod:`exitopt.console_zh_runs`) in Chinese; one not known here as it is."""
+    from .console_zh_runs import progress as other
+
+    if (said := other(message)) is not None:
+        return said
     known = {"the plan with every pin": "有全部固定的方案", "the free optimum (no pin)": "不固定的最优方案"}
     if message in known:
         return known[message]

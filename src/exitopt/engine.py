@@ -250,7 +250,7 @@ def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:
     from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
 
     diag = diagnose(m if m is not None else build(inst), inst)
-    raise InfeasibleError(diag.message(), diag)
+    raise InfeasibleError(diag.message(), diag, instance=inst)
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,8 +39,9 @@ class InfeasibleError(ExitoptError):
 
     exit_code = EXIT_INFEASIBLE
 
-    def __init__(self, message: str, diagnosis: object | None = None) -> None:
+    def __init__(self, message: str, diagnosis: object | None = None, *, instance: object | None = None) -> None:
         self.diagnosis = diagnosis
+        self.instance = instance  # the instance diagnosed: its rules' Chinese names name them in Chinese
         super().__init__(message)
 
 

@@ -364,10 +364,11 @@ class _Reporter:
     count and the times are never cut; the tally of statuses gives way first). Otherwise (a log
     file, a pipe): one line at the start, one every few cases or 30 s, and one at the end."""
 
-    def __init__(self, enabled: bool, total: int, done: int, label: str, console=None) -> None:
+    def __init__(self, enabled: bool, total: int, done: int, label: str, console=None, lang: str = "en") -> None:
         from rich.console import Console
 
         self.enabled, self.total, self.done, self.label = enabled, total, done, label
+        self.words = _words(lang)
         self.console = console or Console(stderr=True, highlight=False)
         self.start_done = done
         self.started = time.monotonic()
@@ -384,11 +385,13 @@ class _Reporter:
 
     def line(self) -> str:
         """The progress as one line of plain text (for a log)."""
-        tally = _tally(self.counts)
+        tally = _tally(self.counts, self.words)
         eta = self.eta()
-        left = f", about {_clock(eta)} left" if eta is not None and self.done < self.total else ""
-        return (f"{self.label}: {self.done}/{self.total} cases done"
-                + (f" ({tally})" if tally else "") + f", {_clock(time.monotonic() - self.started)} elapsed{left}")
+        w = self.words
+        left = w["left"].format(eta=_clock(eta)) if eta is not None and self.done < self.total else ""
+        return (w["done"].format(label=self.label, done=self.done, total=self.total)
+                + (w["tally"].format(tally=tally) if tally else "")
+                + w["elapsed"].format(clock=_clock(time.monotonic() - self.started)) + left)
 
     # -- terminal bar
     def _columns(self, width: int):
@@ -407,15 +410,16 @@ class _Reporter:
         if bar >= 5:
             cols.append(BarColumn(bar_width=bar))
             room -= bar + 1
-        cols += [MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=count)), TextColumn("elapsed"),
-                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        cols += [MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=count)),
+                 TextColumn(self.words["bar_elapsed"]), TimeElapsedColumn(), TextColumn(self.words["bar_eta"]),
+                 TimeRemainingColumn()]
         self.tally_room = max(0, room - 1)
         if self.tally_room >= 8:
             cols.append(TextColumn("{task.fields[tally]}", table_column=Column(no_wrap=True)))
         return cols
 
     def _tally_text(self) -> str:
-        t = _tally(self.counts)
+        t = _tally(self.counts, self.words)
         room = getattr(self, "tally_room", 0)
         return t if len(t) <= room else (t[: max(room - 1, 0)] + "…" if room > 1 else "")
 
@@ -471,11 +475,25 @@ class _Reporter:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
-        print("stopping… (finished cases are kept in the ledger)", file=sys.stderr, flush=True)
+        print(self.words["stopping"], file=sys.stderr, flush=True)
 
 
-def _tally(counts: dict[str, int]) -> str:
-    return " · ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
+#: the words of the progress of a sweep, in English (console_zh_runs.SWEEP_PROGRESS: in Chinese)
+WORDS = {"done": "{label}: {done}/{total} cases done", "tally": " ({tally})", "elapsed": ", {clock} elapsed",
+         "left": ", about {eta} left", "bar_elapsed": "elapsed", "bar_eta": "ETA",
+         "stopping": "stopping… (finished cases are kept in the ledger)", "status": {}}
+
+
+def _words(lang: str) -> dict:
+    if lang != "zh":
+        return WORDS
+    from ..console_zh_runs import SWEEP_PROGRESS
+
+    return SWEEP_PROGRESS
+
+
+def _tally(counts: dict[str, int], words: dict = WORDS) -> str:
+    return " · ".join(f"{words['status'].get(k, k)} {v}" for k, v in sorted(counts.items()) if v)
 
 
 @contextlib.contextmanager
@@ -534,13 +552,13 @@ def _stop_workers(ex: Executor) -> None:
 
 
 def execute(sweep: Sweep, pending: list[Case], ledger: Ledger, hashes: dict[str, str], ex: Executor, *,
-            progress: bool, total_done: int, label: str = "cases") -> dict[str, int]:
+            progress: bool, total_done: int, label: str = "cases", lang: str = "en") -> dict[str, int]:
     """Run ``pending`` cases on ``ex``; record each one in the ledger as it finishes."""
     counts: dict[str, int] = {}
     if not pending:
         return counts
     key = _base_key(hashes)
-    report = _Reporter(progress, len(sweep.cases), total_done, label)
+    report = _Reporter(progress, len(sweep.cases), total_done, label, lang=lang)
     futures: dict = {}
     stop = threading.Event()
     with _ctrl_c_noted(stop):
@@ -601,11 +619,12 @@ def ordered(cases: list[Case], order: str) -> list[Case]:
 
 def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, force: bool = False, long: bool = False,
-              progress: bool = True, order: str = "file") -> SweepReport:
+              progress: bool = True, order: str = "file", lang: str = "en") -> SweepReport:
     """Read a sweep file, run every case not yet in the ledger, and write the tables and pictures.
 
     Results go to ``out`` (default ``./<sweep name>/``). ``order`` (one of :data:`ORDERS`) is the
     order the cases are handed to the workers; it changes no case's plan, only which finish first.
+    ``lang``: the language of the progress shown (en or zh).
     Raises InputError (exit 2) for a bad sweep file or a ledger of another sweep, OutputError
     (exit 5) for a folder in the way.
     """
@@ -642,8 +661,13 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
             if p != lock.path and not is_locked(p):
                 p.unlink(missing_ok=True)
         pending = ordered([c for c in sweep.cases if c.id in mine], order)
+        label = f"{sweep.name} on {where}"
+        if lang == "zh":
+            from ..console_zh_runs import sweep_label
+
+            label = sweep_label(sweep.name, where)
         execute(sweep, pending, ledger, hashes, ex, progress=progress, total_done=len(sweep.cases) - len(pending),
-                label=f"{sweep.name} on {where}")
+                label=label, lang=lang)
         recorded = ledger.cases()
         # with no case finished yet (another sweep on this folder holds them all) there is nothing to show
         files = export(target, sweep, inst, ledger, long=long) if len(recorded) else []
