@@ -100,7 +100,7 @@ def check_windows(f: Facts) -> list[Violation]:
     u = f.units
     out = []
     ex = u[u["exits"]]
-    outside = np.array([ay is not None and y not in ay for ay, y in zip(ex["allowed_years"], ex["gone_year"])],
+    outside = np.array([ay is not None and y not in ay for ay, y in zip(ex["allowed_years"], ex["gone_year"], strict=True)],
                        dtype=bool)
     for r in ex[outside].itertuples():
         out.append(Violation("window", r.Index, int(r.exit_year), r.product, None, float(r.exit_year),
@@ -109,7 +109,7 @@ def check_windows(f: Facts) -> list[Violation]:
     for w in f.scen.windows:
         bad = ex[w.where.mask(ex) & ~ex["gone_year"].isin(w.years)]
         out += _exits("window", w.name, bad, lambda r: f"unit {r.Index} exits in {r.exit_year}, but window "
-                                                       f"'{w.name}' allows only {_years(w.years)}")
+                                                       f"'{w.name}' allows only {_years(w.years)}")  # noqa: B023 (called in this iteration)
     return out
 
 
@@ -125,7 +125,7 @@ def check_protected(f: Facts) -> list[Violation]:
     out = []
     for p in f.scen.protected:
         bad = u[p.where.mask(u) & u["exits"]]
-        out += _exits("protected", p.name, bad, lambda r: f"unit {r.Index} is protected by '{p.name}' but "
+        out += _exits("protected", p.name, bad, lambda r: f"unit {r.Index} is protected by '{p.name}' but "  # noqa: B023 (called in this iteration)
                                                           f"exits in {r.exit_year}")
     return out
 
@@ -160,7 +160,7 @@ def check_packages(f: Facts) -> list[Violation]:
         stay = members[~members["exits"]]
 
         def add(year: int | None, message: str, required: float | None = None, achieved: float | None = None) -> None:
-            out.append(Violation("package", p.name, year, None, required, achieved, f"package '{p.name}' {message}"))
+            out.append(Violation("package", p.name, year, None, required, achieved, f"package '{p.name}' {message}"))  # noqa: B023 (called in this iteration)
 
         if len(gone) and len(stay):
             add(None, f"must exit whole or not at all: {_ids(gone.index)} exit but {_ids(stay.index)} stay",
@@ -496,7 +496,7 @@ def check_mergers(f: Facts) -> list[Violation]:
         chosen = u[mg.where.mask(u)]
         for firm, members in chosen.groupby(chosen["firm"].astype(str), sort=True):
             ways = {(int(y), a) if m else None for m, y, a in zip(members["merges"], members["merge_year"],
-                                                                  members["acquirer"])}
+                                                                  members["acquirer"], strict=True)}
             if len(ways) > 1:
                 out.append(Violation("merger", mg.name, None, None, None, None,
                                      f"merger '{mg.name}': the units of firm '{firm}' merge as one, but "
