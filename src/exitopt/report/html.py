@@ -146,7 +146,7 @@ def exits_table(run: Run, lang: str) -> tuple[list[str], Cells, frozenset[int]] 
     for _, r in t.iterrows():
         vals = [r["units"], r["capacity"], r["counted"], r["indicator"], r["workers_displaced"], r["outlay"]]
         rows.append([(labels.product(r["product"], lang), False)] + [(fmt_number(v, k), True)
-                                                                     for v, k in zip(vals, kinds)])
+                                                                     for v, k in zip(vals, kinds, strict=False)])
     if not rows:
         return None
     tot = exit_totals(t)
@@ -204,7 +204,7 @@ def binding_rules(run: Run) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"priced": [], "required": [], "idle": []}
     if c.empty:
         return out
-    c = c.assign(_binds=binding_flags(c), _family=[_family(str(r), str(n)) for r, n in zip(c["rule"], c["name"])])
+    c = c.assign(_binds=binding_flags(c), _family=[_family(str(r), str(n)) for r, n in zip(c["rule"], c["name"], strict=True)])
     for (rule, family), g in c.groupby(["rule", "_family"], sort=False):
         b = g[g["_binds"]]
         if b.empty:
@@ -212,10 +212,10 @@ def binding_rules(run: Run) -> dict[str, list[dict]]:
         entry = dict(rule=rule, name=family, rows=b, all_rows=g, names=run.names)
         if required_exit(b["unit"].iloc[0]):
             out["required"].append(entry)
-        elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"])):
+        elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"], strict=True)):
             out["idle"].append(entry)
         else:
-            entry["rows"] = b[[not trivial(r, a) for r, a in zip(b["required"], b["achieved"])]]
+            entry["rows"] = b[[not trivial(r, a) for r, a in zip(b["required"], b["achieved"], strict=True)]]
             out["priced"].append(entry)
     return out
 
@@ -386,8 +386,8 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
 
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
-    from .regret import regret_section
     from .merger_html import merger_section
+    from .regret import regret_section
 
     title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [
