@@ -232,9 +232,9 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
     m.award = {y: pyo.quicksum(award_terms[y]) for y in inst.years if award_terms[y]}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}
-    m.jobs = pyo.quicksum((m.coef_displaced[k] * m.x[k] for k in m.X))
+    m.jobs = pyo.quicksum(m.coef_displaced[k] * m.x[k] for k in m.X)
     if merge_jobs:
         m.jobs = m.jobs + pyo.quicksum(merge_jobs)
-    m.fiscal = pyo.quicksum((scen.discount(y) * m.outlay[y] for y in inst.years))
+    m.fiscal = pyo.quicksum(scen.discount(y) * m.outlay[y] for y in inst.years)
     w = scen.objective
     m.cost = pyo.Objective(expr=w.jobs_weight * m.jobs + w.fiscal_weight * m.fiscal, sense=pyo.minimize)

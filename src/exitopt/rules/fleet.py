@@ -94,7 +94,7 @@ class FleetData:
 def _number_cells(cells, column: str, ids, rows, what: str, file) -> list[float]:
     """The cells as finite numbers; an empty, non-numeric or huge cell is refused with its row."""
     out = []
-    for cell, ident, row in zip(cells, ids, rows):
+    for cell, ident, row in zip(cells, ids, rows, strict=False):
         text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell).strip()
         try:
             v = float(text.replace(",", "")) if text else float("nan")
@@ -126,7 +126,7 @@ def fleet_data(inst: Instance, rule: Fleet) -> FleetData:
     mine = units[chosen]
     values = _number_cells(mine[rule.column], rule.column, mine.index, pos, what, inst.files.get("units"))
     weights = [float(c) if rule.weight == "capacity" else 1.0 for c in mine["capacity"]]
-    of_units = {u: (w, v) for u, w, v in zip(mine.index, weights, values)}
+    of_units = {u: (w, v) for u, w, v in zip(mine.index, weights, values, strict=False)}
     of_projects: dict[str, tuple[float, float]] = {}
     prj = inst.projects
     if rule.projects and len(prj):
@@ -139,7 +139,7 @@ def fleet_data(inst: Instance, rule: Fleet) -> FleetData:
             rows = [i + 2 for i, j in enumerate(prj.index) if j in live.index]
             pv = _number_cells(live[rule.column], rule.column, live.index, rows, what, inst.files.get("projects"))
             pw = [float(c) if rule.weight == "capacity" else 1.0 for c in live["capacity"]]
-            of_projects = {j: (w, v) for j, w, v in zip(live.index, pw, pv)}
+            of_projects = {j: (w, v) for j, w, v in zip(live.index, pw, pv, strict=False)}
     base = sum(w * v for w, v in of_units.values()) / sum(w for w, _ in of_units.values())
     if rule.at_most is not None:
         limit = rule.at_most
