@@ -18,7 +18,7 @@ import pyomo.core as pyo
 
 from .. import highs
 from ..errors import InfeasibleError, LimitReached
-from .problem import RobustCase, RobustProblem, RobustResult, OBJECTIVE_TITLES, ledger_optima, own_optima
+from .problem import OBJECTIVE_TITLES, RobustCase, RobustProblem, RobustResult, ledger_optima, own_optima
 from .reading import read_result
 from .shared import build_shared, set_objective
 

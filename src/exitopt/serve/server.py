@@ -987,7 +987,7 @@ def full_page(cap: int) -> bytes:
             "重新启动它(先下载需要的方案)。</p>"
             f"<p>All {cap} sessions this server takes hold plans of their own, so no new one can open. Try again "
             "later, or ask whoever runs <code>exitopt serve</code> to restart it (after downloading the plans "
-            "needed).</p></body></html>").encode("utf-8")
+            "needed).</p></body></html>").encode()
 
 
 class Server(ThreadingHTTPServer):

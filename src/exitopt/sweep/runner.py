@@ -164,7 +164,7 @@ def _solve(task: Task, started: float) -> dict:
     for (p, y), cap in s.groupby(["product", "exit_year"])["capacity"].sum().items():
         exits.setdefault(str(p), {})[str(int(y))] = float(cap)
     units = [(str(u), int(y), str(md), str(r).startswith("mandatory"))
-             for u, y, md, r in zip(s["unit_id"], s["exit_year"], s["mode"], s["reason"])]
+             for u, y, md, r in zip(s["unit_id"], s["exit_year"], s["mode"], s["reason"], strict=True)]
     nc = res.new_capacity
     built = [str(j) for j in nc.loc[nc["built"], "project_id"]] if not nc.empty else []
     diagnosis = ""
@@ -419,7 +419,7 @@ class _Reporter:
         room = getattr(self, "tally_room", 0)
         return t if len(t) <= room else (t[: max(room - 1, 0)] + "…" if room > 1 else "")
 
-    def __enter__(self) -> "_Reporter":
+    def __enter__(self) -> _Reporter:
         if not self.enabled:
             return self
         if self.console.is_terminal:
@@ -648,7 +648,7 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         # with no case finished yet (another sweep on this folder holds them all) there is nothing to show
         files = export(target, sweep, inst, ledger, long=long) if len(recorded) else []
         all_counts = recorded["status"].value_counts().to_dict()
-        no_plan = sum(1 for st, obj in zip(recorded["status"], recorded["objective"])
+        no_plan = sum(1 for st, obj in zip(recorded["status"], recorded["objective"], strict=True)
                       if st == "limit" and not has_plan(st, obj))
     except (OSError, sqlite3.Error) as e:
         if not _disk_full(e):

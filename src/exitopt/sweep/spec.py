@@ -422,7 +422,7 @@ def latin_hypercube(n: int, bounds: list[tuple[float, float]], seed: int) -> lis
     for lo, hi in bounds:
         u = (rng.permutation(n) + rng.random(n)) / n
         cols.append([_tidy(float(f"{lo + x * (hi - lo):.6g}")) for x in u])
-    return [list(p) for p in zip(*cols)] if cols else [[] for _ in range(n)]
+    return [list(p) for p in zip(*cols, strict=False)] if cols else [[] for _ in range(n)]
 
 
 def axis_points(spec: SweepFile) -> list[dict[str, float]]:
@@ -440,8 +440,8 @@ def axis_points(spec: SweepFile) -> list[dict[str, float]]:
     out = []
     for combo in itertools.product(*[a.listed() for a in listed]):
         for point in lhs:
-            out.append({**{a.name: v for a, v in zip(listed, combo)},
-                        **{a.name: v for a, v in zip(sampled, point)}})
+            out.append({**{a.name: v for a, v in zip(listed, combo, strict=False)},
+                        **{a.name: v for a, v in zip(sampled, point, strict=False)}})
     return out
 
 
