@@ -32,11 +32,11 @@ from .inputs import Instance, bind
 from .model import build
 from .model.cost import contribution, merge_price, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
+from .model.exit_model import ExitModel
 from .rules.mergers import merged
 from .rules.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
-from .model.exit_model import ExitModel
 
 Progress = Callable[[str], None]
 
@@ -72,7 +72,7 @@ class Solution:
     def exits(self) -> dict[str, tuple[int, str]]:
         """{unit_id: (exit year, mode)} of the units that exit."""
         s = self.schedule[self.schedule["exit_year"].notna()]
-        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"])}
+        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"], strict=True)}
 
     def candidates_built(self) -> bool:
         """Whether the plan builds a new-capacity project that is only a candidate."""

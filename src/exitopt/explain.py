@@ -47,7 +47,6 @@ from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
 
-
 #: the status of a re-solve that the time limit cut short
 OUT_OF_TIME = "no plan found within the time limit"
 #: Δ used to price a rule's margin, 万吨/yr
@@ -208,7 +207,7 @@ def _binding_elsewhere(constraints: pd.DataFrame, product: str, year: int) -> li
     if c.empty:
         return []
     rows = c[(c["rule"] == "concentration") & (c["product"] == product) & (c["year"].fillna(year) >= year)]
-    tight = [bool(binds(r, a)) for r, a in zip(rows["required"], rows["achieved"])]
+    tight = [bool(binds(r, a)) for r, a in zip(rows["required"], rows["achieved"], strict=True)]
     return list(dict.fromkeys(str(n) for n in rows.loc[tight, "name"]))
 
 

@@ -38,7 +38,6 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 # ``pyomo.core`` and the HiGHS interface class directly, rather than ``pyomo.environ`` and the
 # solver factory: loading every solver plugin of Pyomo adds about 0.3 s to each command.
-
 from .errors import ExitoptError, LimitReached
 from .scenario import Solver
 
@@ -217,7 +216,7 @@ class Compiled:
 
     def load(self, values: np.ndarray) -> None:
         """Put column values into the Pyomo variables (fixed ones keep theirs)."""
-        for v, x in zip(self.columns, values):
+        for v, x in zip(self.columns, values, strict=False):
             if v is not None and not v.fixed:
                 v.set_value(float(x), skip_validation=True)
 

@@ -32,9 +32,8 @@ from . import cells, columns
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
 from .inputs import Instance
-from .tables import read_text_table
 from .model.domain import allowed_years, package_members, protected_units
-
+from .tables import read_text_table
 
 #: the status of a pin whose re-solve the time limit cut short
 OUT_OF_TIME = "not priced: no plan without this pin was found within the time limit"

@@ -18,10 +18,10 @@ from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
 from .model.base import value_of
 from .model.cost import contribution
+from .model.exit_model import ExitModel
 from .output import versions
 from .report.chinese import names_of
 from .rules import FAMILIES
-from .model.exit_model import ExitModel
 
 
 @dataclass
