@@ -21,13 +21,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import end_group
 from exitopt.cli import app
 from exitopt.errors import InputError
 from exitopt.sweep import read_sweep, run_sweep
 from exitopt.sweep.plots import pick_units
 from exitopt.sweep.spec import apply, latin_hypercube
-
-from conftest import end_group
 
 # unit_id: (capacity 万吨/yr, workers)
 MINES = {"A": (100, 10), "B": (150, 30), "C": (200, 25), "D": (50, 4), "E": (120, 9), "F": (80, 12)}
@@ -92,11 +91,11 @@ def brute_force(target: float, by: int, attrition: float, close: float) -> float
     """Cheapest plan by enumeration (None when no plan reaches the target)."""
     best = None
     for choice in itertools.product((None, 2016, 2017), repeat=len(MINES)):
-        counted = sum(c for (c, _), y in zip(MINES.values(), choice) if y is not None and y <= by)
+        counted = sum(c for (c, _), y in zip(MINES.values(), choice, strict=False) if y is not None and y <= by)
         if counted < target - 1e-9:
             continue
         cost = 0.0
-        for (c, w), y in zip(MINES.values(), choice):
+        for (c, w), y in zip(MINES.values(), choice, strict=False):
             if y is None:
                 continue
             displaced = w * (1 - attrition) ** (y - 2016)
@@ -379,7 +378,7 @@ def test_a_case_without_a_plan_has_empty_figures_and_stays_out_of_pictures_and_f
     assert len(none) == 4 and (none["status"] == "limit").all()
     for col in ("objective", "jobs", "fiscal", "gap", "bound", "exits_coal"):
         assert (none[col] == "").all(), col  # empty, not 0.0
-    for seconds, diagnosis in zip(none["seconds"].astype(float), none["diagnosis"]):
+    for seconds, diagnosis in zip(none["seconds"].astype(float), none["diagnosis"], strict=True):
         assert diagnosis.startswith("no plan: the time limit of 1e-06 s was reached after ") and seconds > 0
     solved = raw[(raw["status"] == "optimal")]
     assert len(solved) == 12 and (solved["exits_coal"].astype(float) > 0).all()
