@@ -332,8 +332,9 @@ class _Worker:
         self.end()
 
 
-#: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in
-WORKER_MAIN = "exitopt.highs_worker:main"
+#: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in,
+#: here or, for a command run as a process of its own (and its workers), in EXITOPT_HIGHS_WORKER
+WORKER_MAIN = os.environ.get("EXITOPT_HIGHS_WORKER") or "exitopt.highs_worker:main"
 _worker: _Worker | None = None
 
 
