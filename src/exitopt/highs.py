@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.core as pyo
@@ -40,6 +41,9 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 # solver factory: loading every solver plugin of Pyomo adds about 0.3 s to each command.
 from .errors import ExitoptError, LimitReached
 from .scenario import Solver
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 #: seconds past the deadline before a worker that has not returned is ended
 GRACE = 2.0
@@ -82,7 +86,7 @@ class Deadline:
         if seconds is None:
             return self
         other = Deadline(seconds)
-        return other if self.end is None or other.end < self.end else self
+        return other if self.end is None or (other.end is not None and other.end < self.end) else self
 
 
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("exitopt_deadline", default=None)
@@ -278,7 +282,7 @@ class _Worker:
         code = f"from {module} import {function} as f; f({host!r}, {port}, {key.hex()!r})"
         env = dict(os.environ)  # the worker imports what this process imports, from the same places
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        self.conn = None
+        self.conn: Connection | None = None
         try:
             self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, env=env)
@@ -394,7 +398,7 @@ def _run(job: dict, d: Deadline) -> dict:
     ``"killed"`` and the last incumbent it streamed (if any).
     """
     w = _get_worker(d)
-    if w is None:
+    if w is None or w.conn is None:  # a worker handed out has joined (its conn is set)
         return _killed(None)
     best: tuple[float, float, np.ndarray] | None = None
     try:
@@ -422,7 +426,7 @@ def _run(job: dict, d: Deadline) -> dict:
 
 
 def _options(settings: Solver, mip: bool) -> dict:
-    opts = {"threads": int(settings.threads), "random_seed": 0}
+    opts: dict[str, float] = {"threads": int(settings.threads), "random_seed": 0}
     if mip:
         opts["mip_rel_gap"] = float(settings.rel_gap)
     return opts
@@ -512,7 +516,7 @@ def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
         return {}
     out = {}
     for con in cons:
-        i = c.row_of(con)
-        if i is not None:
-            out[con] = float(result["duals"][i])
+        row = c.row_of(con)
+        if row is not None:
+            out[con] = float(result["duals"][row])
     return out
