@@ -263,7 +263,7 @@ def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
         only = Selection(units=[p.unit])
         if p.action == "keep" and p.year is None:
             protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
-        elif p.action == "keep":
+        elif p.action == "keep" and p.year is not None:
             later = [y for y in scen.years if y > p.year]
             if not later:  # kept through the last planning year: kept
                 protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
@@ -312,6 +312,7 @@ class Engine:
             outcome = self._whole(m, inst, time_limit)
             if self._held is not None and not outcome.has_solution:
                 outcome = self._restore(m, inst)  # out of time: the blocks' plan stands
+        assert m is not None  # the blocks' road gives its model with its outcome
         if outcome.status == "infeasible":
             return None, m
         highs.require_plan(outcome)
@@ -328,6 +329,7 @@ class Engine:
 
     def _restore(self, m: ExitModel, inst: Instance) -> highs.Outcome:
         """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
+        assert self._held is not None
         exits, built, bound, merges = self._held
         outcome = self._fixed(m, inst, exits, built, merges)
         return highs.Outcome("limit", outcome.has_solution, outcome.objective, bound,
@@ -367,7 +369,7 @@ class Engine:
         outcome = self._fixed(m, inst, exits, built, merges)
         if outcome.status != "optimal":
             return None, m  # the blocks' plans break a joint worker cap: solve the whole
-        bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
+        bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans if p.bound is not None)
         gap = highs.gap(outcome.objective, bound)
         seconds = time.perf_counter() - started
         solver = sum(p.solver_seconds for p in plans) + (outcome.solver_seconds or 0.0)
