@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 
 import pandas as pd
 import pyomo.core as pyo
@@ -228,7 +228,7 @@ def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: f
         return solve_model(m, inst, abs_gap=abs_gap)
 
 
-def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:
+def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> NoReturn:
     """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
     from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
 

@@ -28,7 +28,7 @@ from .rules import FAMILIES
 class Result(Solution):
     """A solved plan with every table of its run folder."""
 
-    inst: Instance = None
+    inst: Instance = None  # type: ignore[assignment]  # always given; a default as Solution's fields have
     summary: pd.DataFrame = None
     constraints: pd.DataFrame = None
     timings: dict[str, float] = field(default_factory=dict)
