@@ -146,7 +146,9 @@ def fleet_data(inst: Instance, rule: Fleet) -> FleetData:
     elif rule.at_least is not None:
         limit = rule.at_least
     else:
-        limit = (1.0 + (rule.at_most_change if rule.at_most_change is not None else rule.at_least_change)) * base
+        change = rule.at_most_change if rule.at_most_change is not None else rule.at_least_change
+        assert change is not None  # the rule's validator asks for a bound or a change
+        limit = (1.0 + change) * base
     return FleetData(of_units, of_projects, base, limit)
 
 
@@ -199,8 +201,11 @@ def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
 
     bound = rule.at_most if rule.at_most is not None else rule.at_least
     change = rule.at_most_change if rule.at_most_change is not None else rule.at_least_change
-    limit = (zh.number(bound) if bound is not None else
-             f"较基年{'降低' if change < 0 else '提高'}{zh.percent(abs(change))}")
+    if bound is not None:
+        limit = zh.number(bound)
+    else:
+        assert change is not None  # the rule's validator asks for a bound or a change
+        limit = f"较基年{'降低' if change < 0 else '提高'}{zh.percent(abs(change))}"
     sense = "不高于" if rule.sense == "<=" else "不低于"
     return f"{zh.product_zh(rule.product)}存续产能平均{rule.column}{sense}{limit}"
 
