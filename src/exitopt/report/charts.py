@@ -342,7 +342,7 @@ def make_charts(run: Run, folder: Path, lang: str) -> tuple[list[Chart], str | N
         else:
             chart_lang, note = "en", labels.text("font_note", "zh")
     written = []
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # the keys are rc names
         for file, title, draw in CHARTS:
             fig = draw(run, chart_lang)
             if fig is None:

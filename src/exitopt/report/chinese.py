@@ -176,7 +176,7 @@ class Names:
         zh = self.rules.get(text) or self._fallback(str(rule), text, product, required, sense, unit)
         return f"{zh}：{item}" if item else zh
 
-    def _fallback(self, rule: str, name: str, product: object, required: object, sense: object,
+    def _fallback(self, rule: str, name: str, product: Any, required: Any, sense: Any,
                   unit: object) -> str:
         family = BY_ROW.get(rule)
         own = family.fallback_zh(rule, name) if family is not None and family.fallback_zh is not None else None

@@ -14,6 +14,7 @@ import base64
 import math
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -66,7 +67,7 @@ def _blank(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
-def fmt_number(v: object, kind: str) -> str:
+def fmt_number(v: Any, kind: str) -> str:
     """A number as the briefing shows it: thousands separators, capacity 1 decimal, persons none."""
     if _blank(v):
         return ""
@@ -111,7 +112,7 @@ def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
         if key == "status":
             text = labels.status(value, lang)
         elif key == "projects_built":
-            text = value or labels.text("none", lang)
+            text = str(value or labels.text("none", lang))
         elif key == "robust_objective":
             from .regret import objective_name
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -512,7 +513,7 @@ def _signed(x: float, kind: str) -> str:
     return ("+" if x > 0 else "−") + text
 
 
-def _plan_words(year: object, mode: object, lang: str, merge_year: object = None) -> str:
+def _plan_words(year: Any, mode: object, lang: str, merge_year: Any = None) -> str:
     if str(mode) == "merge" and not _blank(merge_year):
         return f"{int(merge_year)}年{labels.mode(mode, lang)}" if lang == "zh" else f"{int(merge_year)} merge"
     if _blank(year):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ def _cell_kind(column: str, row: pd.Series) -> str:
     return kind
 
 
-def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lang: str) -> str:
+def _write_cell(ws, r: int, c: int, value: Any, kind: str, fmt: _Formats, lang: str) -> str:
     """Write one cell; return the text as displayed (for the column width)."""
     if _is_blank(value):
         ws.write_blank(r, c, None, fmt.text if kind == "text" else fmt.number(kind))
