@@ -9,6 +9,7 @@ out the facts of a plan, runs every family and prices the plan. Comparisons allo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from ..inputs import Instance
 from .facts import Facts, gather, required_indicators, tol
 from .reading import Plan
 from .report import CheckResult, Violation
+
+if TYPE_CHECKING:
+    from ..rules.mergers import Merger
 
 
 def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None = None) -> CheckResult:
@@ -79,7 +83,7 @@ def _years(ys: Iterable[int]) -> str:
     return ", ".join(str(y) for y in sorted(ys))
 
 
-def _year(v: object) -> int | None:
+def _year(v: Any) -> int | None:
     return None if pd.isna(v) else int(v)
 
 
@@ -348,6 +352,7 @@ def check_works(f: Facts) -> list[Violation]:
                                          f"'{w.name}': the units of {label} must exit in one year or not at "
                                          f"all ({parts})"))
                 continue
+            assert w.feeders is not None and w.dependents is not None  # a "needs" rule has both
             feeders = members[w.feeders.mask(members)]
             dependents = members[w.dependents.mask(members)]
             if feeders.empty or dependents.empty:
@@ -377,7 +382,7 @@ def check_fleet(f: Facts) -> list[Violation]:
         base = float((weight * value).sum() / weight.sum())
         change = r.at_most_change if r.at_most_change is not None else r.at_least_change
         given = r.at_most if r.at_most is not None else r.at_least
-        limit = given if given is not None else (1.0 + change) * base
+        limit = given if given is not None else (1.0 + (change or 0.0)) * base  # one of them is given
         most = r.at_most is not None or r.at_most_change is not None
         built = f.projects[f.projects["product"] == r.product] if r.projects else f.projects.iloc[0:0]
         for y in sorted(set(r.years)):
@@ -469,10 +474,10 @@ def check_mergers(f: Facts) -> list[Violation]:
     u = f.units
     merged = u[u["merges"]]
     out = []
-    rule_of: dict[str, object] = {}
-    for mg in f.scen.mergers:
-        for unit in u.index[mg.where.mask(u)]:
-            rule_of.setdefault(unit, mg)
+    rule_of: dict[str, Merger] = {}
+    for rule in f.scen.mergers:
+        for unit in u.index[rule.where.mask(u)]:
+            rule_of.setdefault(unit, rule)
     for r in merged.itertuples():
         mg = rule_of.get(r.Index)
         year = int(r.merge_year)

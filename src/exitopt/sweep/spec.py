@@ -119,7 +119,10 @@ class Axis(_Strict):
 
     def listed(self) -> list[float]:
         """The values of a listed or ranged axis."""
-        return [_tidy(v) for v in self.values] if self.values is not None else self.range.values()
+        if self.values is not None:
+            return [_tidy(v) for v in self.values]
+        assert self.range is not None  # the axis's validator: values, range or sample
+        return self.range.values()
 
 
 class Variant(_Strict):
@@ -429,8 +432,9 @@ def axis_points(spec: SweepFile) -> list[dict[str, float]]:
     """Every combination of axis values (without variants), in a fixed order."""
     listed = [a for a in spec.axes if not a.sampled]
     sampled = [a for a in spec.axes if a.sampled]
-    lhs = latin_hypercube(spec.samples, [(a.sample.low, a.sample.high) for a in sampled], spec.seed) \
-        if sampled else [[]]
+    bounds = [(a.sample.low, a.sample.high) for a in sampled if a.sample is not None]
+    # sampled axes come with samples = N (the sweep file's validator)
+    lhs = latin_hypercube(spec.samples or 0, bounds, spec.seed) if sampled else [[]]
     if spec.combine == "zip":
         n = len(lhs) if sampled else (len(listed[0].listed()) if listed else 1)
         cols = {a.name: a.listed() for a in listed}
@@ -451,7 +455,7 @@ def expand(spec: SweepFile) -> list[Case]:
     points = axis_points(spec)
     path_of = {a.name: a.path for a in spec.axes}
     width = max(4, len(str(len(variants) * len(points))))
-    cases = []
+    cases: list[Case] = []
     for v in variants:
         for p in points:
             i = len(cases)
