@@ -178,7 +178,7 @@ def _blocks(top: pyo.ConcreteModel) -> list[ExitModel]:
 
 def case_costs(problem: RobustProblem) -> list:
     """Each case's own objective, as an expression of its block."""
-    return [rc.block.cost.expr for rc in problem.cases]
+    return [rc.block.cost.expr for rc in problem.cases]  # type: ignore[union-attr]  # built with the model
 
 
 def set_objective(top: pyo.ConcreteModel, problem: RobustProblem) -> None:

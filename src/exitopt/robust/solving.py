@@ -203,7 +203,7 @@ def diagnose_shared(top: pyo.ConcreteModel, problem: RobustProblem) -> str:
     from ..diagnose import TOL, Give
     from ..model.base import value_of
 
-    rows = [(rc, r) for rc in problem.cases for r in rc.block.rows]
+    rows = [(rc, r) for rc in problem.cases for r in rc.block.rows]  # type: ignore[union-attr]  # built
     for _, r in rows:
         r.slack_up.unfix()
         r.slack_down.unfix()
