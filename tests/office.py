@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-
-import sys
 
 #: the `exitopt` command of this Python's install (the console script), as a user runs it
 _SCRIPT = Path(sys.executable).with_name("exitopt.exe" if sys.platform == "win32" else "exitopt")

@@ -163,3 +163,36 @@ def every_search_at_the_limit(host: str, port: int, key: str) -> None:
         return result
 
     _answer_each(host, port, key, answer)
+
+
+def answers_a_budget_of_jobs(host: str, port: int, key: str) -> None:
+    """For a command run as a process of its own (a sweep, with workers of its own): solve jobs
+    as HiGHS would while fewer than ``STAND_IN_BUDGET`` (an environment variable, 0 when unset)
+    have been answered, then take each job and never answer. Every job taken adds a line to the
+    file ``STAND_IN_JOBS`` names ("answered" or "held"), so every stand-in started with that file
+    shares one budget, and a test reads there how far the command got. Like exitopt's own worker,
+    it leaves Ctrl-C to its parent and ends when the parent is gone."""
+    import os
+    import signal
+    from pathlib import Path
+
+    from exitopt.highs_worker import _watch_parent, run
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
+    log = Path(os.environ["STAND_IN_JOBS"])
+    budget = int(os.environ.get("STAND_IN_BUDGET", "0"))
+
+    def answer(job, conn):
+        answered = log.read_text("utf-8").count("answered") if log.exists() else 0
+        with log.open("a", encoding="utf-8") as f:
+            f.write("answered\n" if answered < budget else "held\n")
+        if answered >= budget:
+            while True:
+                time.sleep(60)
+        return run(job, conn)
+
+    try:
+        _answer_each(host, port, key, answer)
+    except (OSError, EOFError):
+        os._exit(0)  # the parent is gone

@@ -43,7 +43,7 @@ def enumerate_plans() -> list[tuple[frozenset, float]]:
     """(exit set, objective) of every plan meeting the target."""
     out = []
     for years in itertools.product((None, *YEARS), repeat=len(MINES)):
-        plan = dict(zip(MINES, years))
+        plan = dict(zip(MINES, years, strict=False))
         if sum(y is not None for y in years) >= 3:
             out.append((frozenset(u for u, y in plan.items() if y is not None), objective(plan)))
     return out

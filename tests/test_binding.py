@@ -40,7 +40,7 @@ def test_gansu_constraints_and_explain_agree(gansu_result):
     conc = c[c["rule"] == "concentration"].iloc[0]
     assert conc["achieved"] >= conc["required"]
     expected = [bool(binds(r, a)) if b is not None else False
-                for r, a, b in zip(c["required"], c["achieved"], c["binding"])]
+                for r, a, b in zip(c["required"], c["achieved"], c["binding"], strict=True)]
     assert c["binding"].fillna(False).astype(bool).tolist() == expected
     # the baseline's concentration row is named exactly when it binds (the fleet rules retire
     # enough small lines that in the baseline it has room to spare)

@@ -110,7 +110,7 @@ def feasible(plan: dict[str, int | None], joint: bool = True) -> bool:
 
 def brute_force(joint: bool = True) -> tuple[float, list[dict]]:
     """The least cost over every schedule (each unit: stay, or close in a year), and the plans that reach it."""
-    plans = [dict(zip(UNITS, ys)) for ys in itertools.product((None, *YEARS), repeat=len(UNITS))]
+    plans = [dict(zip(UNITS, ys, strict=False)) for ys in itertools.product((None, *YEARS), repeat=len(UNITS))]
     costs = {i: price(p) for i, p in enumerate(plans) if feasible(p, joint)}
     best = min(costs.values())
     return best, [plans[i] for i, c in costs.items() if abs(c - best) < 1e-9]
@@ -118,7 +118,7 @@ def brute_force(joint: bool = True) -> tuple[float, list[dict]]:
 
 def plan_of(res) -> dict[str, int | None]:
     s = res.schedule
-    got = {u: None if pd.isna(y) else int(y) for u, y in zip(s["unit_id"], s["exit_year"])}
+    got = {u: None if pd.isna(y) else int(y) for u, y in zip(s["unit_id"], s["exit_year"], strict=True)}
     return {u: got.get(u) for u in UNITS}
 
 

@@ -30,7 +30,7 @@ def two_sector_instance(tmp_path, make_instance, cap: float | None):
 
 def plan(res) -> dict:
     s = res.schedule
-    return {u: int(y) for u, y in zip(s["unit_id"], s["exit_year"]) if y is not None and y == y}
+    return {u: int(y) for u, y in zip(s["unit_id"], s["exit_year"], strict=True) if y is not None and y == y}
 
 
 def test_blocks_of_gansu(gansu_result):

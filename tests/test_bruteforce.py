@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 
 from exitopt import decompose
 from exitopt.blocks import product_blocks
@@ -467,7 +466,7 @@ def feasible(spec: dict, plan: dict, built: bool, merges: dict | None = None) ->
             return False
     for cap in caps.get("workers", []):
         regions = cap.get("regions") or {u["region"] for u in spec["units"]}
-        for (region, y), d in displaced.items():
+        for (region, _y), d in displaced.items():
             if region in regions and not le(d, cap["per_year"]):
                 return False
     return True
@@ -487,7 +486,7 @@ def brute_force(spec: dict) -> float | None:
     builds = build_choices(spec)
     best = None
     for combo in itertools.product(*(options[u] for u in ids)):
-        plan, merges = split(dict(zip(ids, combo)))
+        plan, merges = split(dict(zip(ids, combo, strict=False)))
         cost = None
         for built in builds:
             if feasible(spec, plan, built, merges):
@@ -502,7 +501,7 @@ def optimum(spec: dict, best: float) -> dict:
     """A feasible plan whose price is the brute-force minimum ``best``."""
     options = unit_options(spec)
     for combo in itertools.product(*options.values()):
-        plan = dict(zip(options, combo))
+        plan = dict(zip(options, combo, strict=False))
         if any(feasible(spec, plan, b) for b in build_choices(spec)) and price(spec, plan)[0] <= best + TOL * max(1, abs(best)):
             return plan
     raise AssertionError("no plan at the minimum")
@@ -564,7 +563,7 @@ def solve_matching(best: float | None, inst, path: str = "whole"):
 def plan_of(res) -> dict:
     """unit_id -> None or (year, mode) from a result's schedule."""
     s = res.schedule
-    return {u: None if pd.isna(y) else (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"])}
+    return {u: None if pd.isna(y) else (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"], strict=True)}
 
 
 def solved_and_checked(spec, best: float, make_instance):
@@ -618,7 +617,7 @@ def test_count_target_that_binds_mip_equals_brute_force(spec, make_instance):
     # Where no unit may exit at all, the plan is empty whatever the count; that case says
     # nothing about counts and is left out here.
     options = unit_options(spec)
-    plans = (dict(zip(options, combo)) for combo in itertools.product(*options.values()))
+    plans = (dict(zip(options, combo, strict=False)) for combo in itertools.product(*options.values()))
     assume(any(any(plan.values()) and (feasible(spec, plan, False) or feasible(spec, plan, True))
                for plan in plans))
     with tempfile.TemporaryDirectory() as folder:
@@ -672,7 +671,7 @@ def with_mergers(spec: dict, seed: int) -> dict:
 def merges_of(res) -> dict:
     """unit_id -> (merger year, acquirer) from a result's schedule."""
     s = res.schedule
-    return {u: (int(y), g) for u, m, y, g in zip(s["unit_id"], s["mode"], s["merge_year"], s["acquirer"])
+    return {u: (int(y), g) for u, m, y, g in zip(s["unit_id"], s["mode"], s["merge_year"], s["acquirer"], strict=True)
             if m == "merge"}
 
 
@@ -707,7 +706,7 @@ def test_merger_instances_merge_sometimes():
             continue
         options = unit_options(spec)
         for combo in itertools.product(*options.values()):
-            plan, merges = split(dict(zip(options, combo)))
+            plan, merges = split(dict(zip(options, combo, strict=False)))
             if merges and any(feasible(spec, plan, b, merges) for b in build_choices(spec)) \
                     and price(spec, plan, merges)[0] <= best + TOL * max(1, abs(best)):
                 merged += 1
@@ -805,14 +804,14 @@ def indicator_lp(case: RepCase, plan: dict[int, int | None], built: list[bool]) 
             cost = case.award * case.ladder[y] * (1 + case.discount) ** -(y - FIRST)
             ind[u] = h.addVariable(lb=0.0, ub=float(case.caps[u]), obj=cost)
     for y in years:
-        need = case.ratio * sum(c for (c, yy, _), b in zip(case.projects, built) if b and yy <= y)
+        need = case.ratio * sum(c for (c, yy, _), b in zip(case.projects, built, strict=False) if b and yy <= y)
         have = [ind[u] for u in ind if plan[u] <= y]
         if need > 0:
             if not have:
                 return None
             h.addConstr(sum(have[1:], have[0]) >= need)
     if ind:
-        total_need = case.ratio * sum(c for (c, _, _), b in zip(case.projects, built) if b)
+        total_need = case.ratio * sum(c for (c, _, _), b in zip(case.projects, built, strict=False) if b)
         every = list(ind.values())
         h.addConstr(sum(every[1:], every[0]) <= total_need)
     if case.target is not None:
@@ -881,7 +880,7 @@ def replacement_cases(draw) -> RepCase:
 
 def replacement_instance(case: RepCase, folder: Path, make_instance):
     units = [dict(unit_id=f"U{i}", capacity=c, workers=w, indicator_eligible=e)
-             for i, (c, w, e) in enumerate(zip(case.caps, case.workers, case.eligible))]
+             for i, (c, w, e) in enumerate(zip(case.caps, case.workers, case.eligible, strict=False))]
     projects = [dict(project_id=f"P{j}", capacity=c, year=y, status=s) for j, (c, y, s) in enumerate(case.projects)]
     scen = {"last_year": case.last, "ladder": case.ladder,
             "objective": {"jobs_weight": 1.0, "fiscal_weight": 1.0, "discount_rate": case.discount},

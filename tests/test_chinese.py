@@ -175,7 +175,7 @@ def test_rules_are_named_by_name_zh_or_by_their_facts(tiny_run, reports):
     rules = _sheet(reports["tiny", "zh"], "政策约束")
     cons = pd.read_csv(tiny_run / "constraints.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert len(rules) == len(cons)
-    shown = dict(zip(cons["name"], rules["名称"]))
+    shown = dict(zip(cons["name"], rules["名称"], strict=False))
     assert shown["coal cut"] == "压减煤炭产能"  # the scenario's name_zh
     assert shown["coal count"] == "煤炭2018年前退出 3 个单位（不多于）"  # built from its facts
     assert shown["coal supply"] == "煤炭供应保障（产能储备10%）"

@@ -16,7 +16,6 @@ from exitopt import decompose, highs
 from exitopt.check import check_plan, plan_from_frame
 from exitopt.engine import Engine
 from exitopt.model import build
-
 from test_bruteforce import brute_force, load_spec, price, random_spec
 
 

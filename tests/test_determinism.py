@@ -148,7 +148,7 @@ def _solved(run: Path) -> tuple[float, list[tuple[str, int, str]]]:
     schedule = pd.read_csv(run / "schedule.csv", encoding="utf-8-sig")
     s = schedule[schedule["exit_year"].notna()].sort_values("unit_id")
     record = json.loads((run / "run.json").read_text(encoding="utf-8"))
-    return record["objective"], [(u, int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"])]
+    return record["objective"], [(u, int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"], strict=True)]
 
 
 @pytest.fixture(scope="module")

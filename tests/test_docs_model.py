@@ -28,7 +28,7 @@ def sections() -> dict[str, str]:
     text = DOC.read_text(encoding="utf-8")
     marks = list(ANCHOR.finditer(text))
     return {m.group(1): text[m.end():nxt.start() if nxt else len(text)]
-            for m, nxt in zip(marks, [*marks[1:], None])}
+            for m, nxt in zip(marks, [*marks[1:], None], strict=False)}
 
 
 def docstring_of_module(path: Path) -> str:

@@ -29,12 +29,39 @@ SCENARIO = {"targets": [{"name": "coal 250", "product": "coal", "by": 2017, "at_
 
 
 def test_tools_do_not_import_one_another():
-    """solve, pareto, alternatives, pins, explain and diagnose reach the solver through the engine only."""
+    """solve, pareto, alternatives, pins, explain and diagnose do not import one another."""
     tools = {"pareto", "alternatives", "pins", "explain", "diagnose"}
     for name in tools:
         tree = ast.parse((SRC / f"{name}.py").read_text("utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
         assert not imported & (tools | {"solve"}), f"{name}.py imports {imported & (tools | {'solve'})}"
+
+
+#: what of exitopt.highs runs the solver (rather than reading its clock or its results)
+SOLVER_CALLS = {"solve", "lp_duals", "_run"}
+
+
+def _highs_names_used(path: Path) -> set[str]:
+    """The names of exitopt.highs a module uses: imported from it, or read off it as ``highs.x``."""
+    tree = ast.parse(path.read_text("utf-8"))
+    used = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and n.level and (n.module or "").split(".")[-1] == "highs":
+            used |= {a.name for a in n.names}
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "highs":
+            used.add(n.attr)
+    return used
+
+
+def test_the_tools_reach_the_solver_through_the_engine():
+    """pareto, alternatives, pins and explain call the solver only through the engine (from
+    exitopt.highs they take the clock at most). Beside the engine and the blocks and decomposition
+    it runs, the solver is called directly only by solve (the duals of the plan's rows), diagnose
+    (its search over the rules' slacks) and robust's solving (the plan shared by all the cases)."""
+    calling = {p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py") if _highs_names_used(p) & SOLVER_CALLS}
+    assert calling == {"engine.py", "blocks.py", "decompose.py", "solve.py", "diagnose.py", "robust/solving.py"}
+    for name in ("pareto", "alternatives", "pins", "explain"):
+        assert _highs_names_used(SRC / f"{name}.py") <= {"deadline", "limit"}, name
 
 
 def test_a_pin_re_solves_only_the_block_it_reaches(make_instance, tmp_path, monkeypatch):

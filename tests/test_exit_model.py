@@ -9,11 +9,10 @@ from pathlib import Path
 import pyomo.core as pyo
 import pytest
 
+from conftest import GANSU
 from exitopt.inputs import load
 from exitopt.model import build
 from exitopt.model.exit_model import ExitModel, ToolParts
-
-from conftest import GANSU
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "exitopt"
 

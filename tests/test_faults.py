@@ -285,8 +285,7 @@ def test_a_full_disk_during_a_sweep_is_an_output_error(tmp_path, monkeypatch, wh
     import errno
     import sqlite3
 
-    from exitopt.sweep import ledger as ledger_module
-    from exitopt.sweep import export as export_module
+    from exitopt.sweep import export as export_module, ledger as ledger_module
 
     def full(*args, **kwargs):
         if fault == "sqlite":

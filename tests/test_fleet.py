@@ -175,7 +175,7 @@ def brute(spec: dict) -> float | None:
     options = unit_options(spec)
     best = None
     for combo in itertools.product(*options.values()):
-        plan = dict(zip(options, combo))
+        plan = dict(zip(options, combo, strict=False))
         if any(fleet_ok(spec, plan, b) and feasible(spec, plan, b) for b in build_choices(spec)):
             cost = price(spec, plan)[0]
             best = cost if best is None or cost < best else best

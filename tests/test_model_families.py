@@ -38,7 +38,7 @@ def variant(inst, **update):
 def exits(res) -> dict[str, tuple[int, str]]:
     """unit_id -> (exit year, mode) for units that exit."""
     s = res.schedule[res.schedule["exit_year"].notna()]
-    return {u: (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"])}
+    return {u: (int(y), m) for u, y, m in zip(s["unit_id"], s["exit_year"], s["mode"], strict=True)}
 
 
 def srow(res, unit_id: str):

@@ -57,7 +57,7 @@ def every_plan() -> list[tuple[float, float]]:
     out = []
     for years in itertools.product((None, *YEARS), repeat=len(MINES)):
         if sum(y is not None for y in years) * 100 >= 300:
-            out.append(price(dict(zip(MINES, years))))
+            out.append(price(dict(zip(MINES, years, strict=False))))
     return out
 
 
@@ -80,7 +80,7 @@ def test_points_are_efficient_monotone_and_meet_their_epsilon(make_instance, tmp
     front = frontier(inst, points=6)
     pts = [(p.jobs, p.fiscal) for p in front.points]
     assert len(pts) == 6
-    for (j0, f0), (j1, f1) in zip(pts, pts[1:]):
+    for (j0, f0), (j1, f1) in zip(pts, pts[1:], strict=False):
         assert j1 >= j0 - TOL and f1 <= f0 + TOL  # more jobs lost, never more outlay
     for j, f in pts:  # no enumerated plan beats a point on both counts
         assert not any(pj <= j + TOL and pf <= f + TOL and (pj < j - 1e-4 or pf < f - 1e-4) for pj, pf in every_plan)
@@ -195,7 +195,7 @@ def block_plans(units: dict, exit_cost: float, need: int) -> list[tuple[float, f
         if sum(y is not None for y in years) < need:
             continue
         jobs = fiscal = 0.0
-        for (workers, loss), year in zip(units.values(), years):
+        for (workers, loss), year in zip(units.values(), years, strict=False):
             if year is not None:
                 jobs += workers * (1 - ATTRITION) ** (year - 2016)
                 fiscal += exit_cost * 100 * (1 + DISCOUNT) ** -(year - 2016)
@@ -236,7 +236,7 @@ def test_frontier_labels_cover_no_other_point_and_stay_in_the_figure(jobs, fisca
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         ax = fig.axes[0]
-        marks = ax.transData.transform(list(zip(jobs, fiscal)))
+        marks = ax.transData.transform(list(zip(jobs, fiscal, strict=False)))
         radius = 5 * fig.dpi / 72  # the marker's size in pixels
         texts = [t for t in ax.texts]
         assert [t.get_text().split(": ", 1)[1] for t in texts] == [point_label(lab) for lab in labels]

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from exitopt.check import check_plan, plan_from_frame
 from exitopt.cli import app
+from exitopt.engine import Engine, Pin, apply
 from exitopt.errors import InputError
 from exitopt.explain import explain
-from exitopt.engine import Engine, Pin, apply
 from exitopt.pins import collect, read_pins, solve_pinned
 from exitopt.solve import solve_instance
 
@@ -38,7 +38,7 @@ def mines(make_instance, tmp_path, **rules):
 
 def exit_years(schedule: pd.DataFrame) -> dict[str, int]:
     s = schedule[schedule["exit_year"].notna()]
-    return dict(zip(s["unit_id"], s["exit_year"].astype(int)))
+    return dict(zip(s["unit_id"], s["exit_year"].astype(int), strict=True))
 
 
 # --------------------------------------------------------------------------------------------

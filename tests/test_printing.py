@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from office import exitopt as _exitopt
-from office import needs_office, page_text, pages, to_pdf
+from office import exitopt as _exitopt, needs_office, page_text, pages, to_pdf
 
 
 @pytest.fixture(scope="module")

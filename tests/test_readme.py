@@ -311,7 +311,7 @@ def _table_years(text: str) -> dict[str, str]:
     """Coal exits per year of a solve's console table: {year: "万吨 (mines)"}."""
     header = next(line for line in text.splitlines() if line.strip().startswith("product "))
     years = [c.strip() for c in re.split(r"[│┃]", header)[1:]]
-    return {y: c for y, c in zip(years, _row(text, "coal")) if c}
+    return {y: c for y, c in zip(years, _row(text, "coal"), strict=False) if c}
 
 
 def _bullet(text: str, pattern: str) -> tuple[int, set[str]]:
@@ -373,7 +373,7 @@ def test_the_pins_example_prints_what_the_readme_shows(walk):
     shown = README[README.index("cost of the pins, objective units"):].split("```")[0].strip().splitlines()
     printed = [line for line in _out(walk, PINS).splitlines() if "costs" in line or line.startswith("cost of")]
     assert len(printed) == len(shown) == 4
-    for mine, theirs in zip(printed, shown):
+    for mine, theirs in zip(printed, shown, strict=False):
         assert re.sub(r"[\d,.+-]+", "#", mine.strip()) == re.sub(r"[\d,.+-]+", "#", theirs.strip())
         for a, b in zip(_figures(mine), _figures(theirs), strict=True):
             assert abs(a - b) <= gap or (abs(b) > 100 and abs(a - b) <= 0.001 * abs(b) + gap), (mine, theirs)

@@ -111,7 +111,7 @@ def test_workbook_keeps_ids_as_text(tiny_runs, tmp_path):
 def test_charts_are_valid_images(gansu_packs, chinese_font_files):
     from PIL import Image
 
-    for lang, rep in gansu_packs.items():
+    for _lang, rep in gansu_packs.items():
         pngs = sorted(p.name for p in rep.folder.glob("*.png"))
         assert pngs == sorted(["exits.png", "capacity_paths.png", "workers_outlay.png", "concentration.png"])
         for name in pngs:

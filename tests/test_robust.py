@@ -24,15 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import run_with, write_scenario
 from exitopt.check import check_plan, plan_from_frame
 from exitopt.errors import InfeasibleError
 from exitopt.robust import read_problem, solve_problem
 from exitopt.solve import solve_instance
-
-from conftest import run_with, write_scenario
 from test_bruteforce import feasible, price, random_spec, unit_options
 
 FILES = {"schedule.csv", "summary.csv", "new_capacity.csv", "regret.csv", "insurance.csv", "regret.png", "constraints.csv",
@@ -107,7 +105,7 @@ def brute_force(spec: dict, objective: str) -> float | None:
     weights = [c["weight"] / total for c in spec["cases"]]
     options = unit_options(cases[0])  # the cases differ in a target and a weight: same decisions
     ids = list(options)
-    plans = [dict(zip(ids, combo)) for combo in itertools.product(*(options[u] for u in ids))]
+    plans = [dict(zip(ids, combo, strict=False)) for combo in itertools.product(*(options[u] for u in ids))]
     own = []
     for cs in cases:
         costs = [price(cs, plan)[0] for plan in plans if feasible(cs, plan, False)]
@@ -120,11 +118,11 @@ def brute_force(spec: dict, objective: str) -> float | None:
             continue
         costs = [price(cs, plan)[0] for cs in cases]
         if objective == "expected":
-            value = sum(w * c for w, c in zip(weights, costs))
+            value = sum(w * c for w, c in zip(weights, costs, strict=False))
         elif objective == "worst":
             value = max(costs)
         else:
-            value = max(c - o for c, o in zip(costs, own))
+            value = max(c - o for c, o in zip(costs, own, strict=False))
         best = value if best is None or value < best else best
     return best
 

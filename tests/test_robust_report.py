@@ -72,7 +72,7 @@ def test_the_page_shows_the_regret_chart_and_table(robust_run, reports, lang, he
     table = pd.read_csv(robust_run / "regret.csv", encoding="utf-8-sig")
     rows = _cells(html, "regret")
     assert [r[0] for r in rows] == list(table["case"])
-    for r, (_, t) in zip(rows, table.iterrows()):
+    for r, (_, t) in zip(rows, table.iterrows(), strict=False):
         # case, task, weight, cost, own optimum, regret, share
         assert r[3] == f"{t['cost']:,.1f}" and r[4] == f"{t['own_optimum']:,.1f}"
         assert r[5] == f"{t['regret']:,.1f}"
@@ -98,7 +98,7 @@ def test_the_workbook_has_the_regret_sheet(robust_run, reports, lang, sheet):
     heads = list(rows[0])
     i_cost, i_own, i_regret = (heads.index(h) for h in (
         ("统一方案成本", "本情形最优", "后悔值") if lang == "zh" else ("Shared plan's cost", "Own optimum", "Regret")))
-    for r, (_, t) in zip(rows[1:], table.iterrows()):
+    for r, (_, t) in zip(rows[1:], table.iterrows(), strict=False):
         assert r[i_cost] == pytest.approx(t["cost"]) and r[i_own] == pytest.approx(t["own_optimum"])
         assert r[i_regret] == pytest.approx(r[i_cost] - r[i_own], abs=1e-6)
 

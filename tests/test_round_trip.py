@@ -40,22 +40,24 @@ def test_a_solved_schedule_with_formula_like_ids_checks_clean(scenario_file, tmp
 
 # ---- every id a unit table can hold comes back exactly ------------------------------------------
 
-import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
+from conftest import write_scenario  # noqa: E402
 from exitopt.check.reading import read_plan  # noqa: E402
 from exitopt.inputs import load  # noqa: E402
 from exitopt.output import neutralise, restore, write_csv  # noqa: E402
 from exitopt.pins import from_options, read_pins  # noqa: E402
 from exitopt.tables import control_character  # noqa: E402
-
-from conftest import write_scenario  # noqa: E402
 
 #: characters that start formulas in Excel or have a meaning to exitopt's readers, and some others
 TRICKY = "=+-@'\t\r\n\",; #AaZ0129._中文 \u00a0\u3000"
@@ -133,7 +135,7 @@ def test_ids_with_apostrophes_and_equals_signs_go_through_solve_pins_and_check(s
     assert code == 0 and "Traceback" not in out, out
     schedule = pd.read_csv(run / "schedule.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert set(schedule["unit_id"]) == {"''=already-quoted", "'''+twice", "A=B", "U=2017", "nan"}
-    years = dict(zip(schedule["unit_id"].map(restore), schedule["exit_year"]))
+    years = dict(zip(schedule["unit_id"].map(restore), schedule["exit_year"], strict=True))
     # the cheapest 300 万吨 without A=B: U=2017 in 2016 (pinned), nan (pinned) and the cheapest other
     assert years["A=B"] == "" and years["U=2017"] == "2016" and years["nan"] != ""
     assert years["'=already-quoted"] != "" and years["''+twice"] == ""

@@ -114,14 +114,14 @@ def test_the_gansu_run_reports_every_rule_through_the_registry(gansu_result):
     known = {r for f in FAMILIES for r in f.rows}
     assert rows <= known
     inst = gansu_result.inst
-    for family in FAMILIES:
-        rules = family.rules_of(inst.scenario)
+    for fam in FAMILIES:
+        rules = fam.rules_of(inst.scenario)
         if rules:  # every rule the scenario has is reported under its family's rows
-            assert rows & set(family.rows), family.key
+            assert rows & set(fam.rows), fam.key
         for rule in rules:
-            assert isinstance(family.title(rule), str) and family.title(rule)
-            for side, sel in family.selections(rule):
+            assert isinstance(fam.title(rule), str) and fam.title(rule)
+            for side, sel in fam.selections(rule):
                 assert isinstance(side, str) and isinstance(sel, Selection)
-            for tie in family.ties(inst, rule):
-                assert isinstance(tie, Tie) and tie.products and tie.keeping == family.keeping
+            for tie in fam.ties(inst, rule):
+                assert isinstance(tie, Tie) and tie.products and tie.keeping == fam.keeping
                 assert tie.products <= set(inst.units["product"]) | set(inst.projects["product"])

@@ -285,8 +285,8 @@ def test_serve_command_refuses_a_bad_scenario(tmp_path):
 
 
 def test_adjustable_numbers_are_listed_from_the_scenario_and_apply():
-    from exitopt.inputs import load
     from conftest import GANSU
+    from exitopt.inputs import load
 
     inst = load(GANSU)
     nums = {a.path: a for a in solving.adjustable(inst.scenario)}
@@ -415,7 +415,6 @@ def offered(moves: dict, unit: str, years: list[int]) -> set[tuple[str, int | No
 
 def test_the_page_is_told_which_pins_each_unit_can_take(tmp_path):
     from conftest import write_scenario
-
     from exitopt.errors import ExitoptError, InputError
     from exitopt.pins import Pin
     from exitopt.solve import solve_instance
@@ -595,7 +594,7 @@ def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
             assert rf > 0 and sv > 0
             parts = {k: v for k, v in zip(
                 page.eval_on_selector_all('#split rect[data-plan="2"]', "rs => rs.map(r => r.dataset.part)"),
-                _values(page, '#split rect[data-plan="2"]'))}
+                _values(page, '#split rect[data-plan="2"]'), strict=False)}
             assert parts["revenue_foregone"] == pytest.approx(rf) and parts["stranded_value"] == pytest.approx(sv)
             assert sum(parts.values()) == pytest.approx(new.record["fiscal"])
             shown = page.text_content('#split tr[data-split="revenue_foregone"] td:last-child')
@@ -604,7 +603,7 @@ def test_page_in_chromium_charts_pin_menus_rules_and_a_narrow_screen(tmp_path):
                 per_product = run.exiting.groupby("product")["capacity"].sum()
                 keys = page.eval_on_selector_all(f'#chart-change rect[data-plan="{plan_id}"]',
                                                  "rs => rs.map(r => r.dataset.product)")
-                got = dict(zip(keys, _values(page, f'#chart-change rect[data-plan="{plan_id}"]')))
+                got = dict(zip(keys, _values(page, f'#chart-change rect[data-plan="{plan_id}"]'), strict=False))
                 assert {k: v for k, v in got.items() if v} == pytest.approx(per_product.to_dict())
             page.screenshot(path=str(shots / "compared_1366.png"), full_page=True)
 
@@ -729,7 +728,7 @@ def test_the_frontier_of_a_plans_changes_is_that_of_exitopt_pareto(tmp_path):
         assert f["plan"] == 1 and f["pins"] == [{"unit": "M1", "action": "keep", "year": None}]
         own = frontier(apply(load(path), [Pin("M1", "keep")]), 3).table
         got = [(p["jobs"], p["fiscal"]) for p in f["points"]]
-        assert [v for p in got for v in p] == pytest.approx([v for p in zip(own["jobs"], own["fiscal"]) for v in p],
+        assert [v for p in got for v in p] == pytest.approx([v for p in zip(own["jobs"], own["fiscal"], strict=True) for v in p],
                                                             abs=1e-6)
         # by hand, with M1 kept: the fewest workers when M2 alone exits (20 persons); the least outlay
         # when both loss-making mines go (20 + 40), their losses no longer paid; outlay falls as jobs rise
@@ -767,7 +766,7 @@ def test_page_in_chromium_draws_the_frontier_it_computes(tmp_path):
                                               "c.cy.baseVal.value])")
             assert [(j, f) for j, f, _, _ in drawn] == [(q["jobs"], q["fiscal"]) for q in points]
             # on the chart's axes: more workers to the right, more outlay higher up (a smaller y)
-            for (j1, f1, x1, y1), (j2, f2, x2, y2) in zip(drawn, drawn[1:]):
+            for (j1, f1, x1, y1), (j2, f2, x2, y2) in zip(drawn, drawn[1:], strict=False):
                 assert (x2 > x1) == (j2 > j1) and (y2 < y1) == (f2 > f1)
             assert page.locator('#chart-frontier polygon.plan-point[data-plan="1"]').count() == 1
             text = page.text_content("#frontier-panel")

@@ -5,7 +5,6 @@ regret chart itself (headless Chromium); the session checks stand for these plan
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -46,7 +45,7 @@ def test_the_robust_folder_is_listed_after_the_baseline_with_its_regret(room):
         regret = view["regret"]
         assert regret["objective"] == "regret" and regret["value"] == pytest.approx(table["regret"].max())
         assert [r["case"] for r in regret["cases"]] == list(table["case"])
-        for r, (_, t) in zip(regret["cases"], table.iterrows()):
+        for r, (_, t) in zip(regret["cases"], table.iterrows(), strict=False):
             assert r["cost"] == pytest.approx(t["cost"]) and r["own_optimum"] == pytest.approx(t["own_optimum"])
             assert r["regret"] == pytest.approx(r["cost"] - r["own_optimum"], abs=1e-6)
         status, base = c.json("/api/plans/1")
@@ -113,7 +112,7 @@ def test_page_in_chromium_draws_the_regret_chart(room):
         page.wait_for_selector("#chart-regret rect[data-case]", timeout=30_000)
         bars = page.query_selector_all("#chart-regret rect[data-case]")
         assert [b.get_attribute("data-case") for b in bars] == list(table["case"])
-        for b, v in zip(bars, table["regret"]):
+        for b, v in zip(bars, table["regret"], strict=False):
             assert float(b.get_attribute("data-value")) == pytest.approx(v)
         worst = table["regret"].idxmax()
         assert bars[worst].get_attribute("fill") == "#c0392b"

@@ -486,15 +486,16 @@ go();
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_a_page_on_another_origin_cannot_drive_the_meeting_room(scenario, tmp_path, jobs, monkeypatch):
-    import exitopt.report
     from playwright.sync_api import sync_playwright
+
+    import exitopt.report
 
     built = []
     real = exitopt.report.make_report
     monkeypatch.setattr(exitopt.report, "make_report", lambda *a, **k: built.append(a) or real(*a, **k))
     arrived = {"GET": 0, "POST": 0}
     for method in arrived:
-        def counted(self, _real=getattr(srv.Handler, f"do_{method}"), _m=method):
+        def counted(self, _real=getattr(srv.Handler, f"do_{method}"), _m=method):  # noqa: B008 (binds each method in turn)
             arrived[_m] += 1
             _real(self)
         monkeypatch.setattr(srv.Handler, f"do_{method}", counted)

@@ -18,11 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 import exitopt.highs as highs
+from conftest import GANSU, run_with, to_toml
 from exitopt.check import check_plan, read_plan, read_project_approvals
 from exitopt.cli import app
 from exitopt.inputs import load
-
-from conftest import GANSU, run_with, to_toml
 
 MINES = [dict(unit_id=u, capacity=c, workers=w) for u, c, w in
          (("A", 100, 10), ("B", 150, 30), ("C", 200, 25), ("D", 50, 4))]

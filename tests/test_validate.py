@@ -308,7 +308,7 @@ def test_kind_product_mismatch(tmp_path):
 
 def test_missing_required_column(tmp_path):
     cols = [c for c in COLUMNS if c != "workers"]
-    rows = [[c for c, name in zip(r, COLUMNS) if name != "workers"] for r in UNITS]
+    rows = [[c for c, name in zip(r, COLUMNS, strict=False) if name != "workers"] for r in UNITS]
     refused(write_case(tmp_path, units=units_csv(rows, cols)), "units.csv", "workers")
 
 

@@ -23,12 +23,11 @@ import xlsxwriter
 from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
+from conftest import GANSU, to_toml
 from exitopt.cli import app
 from exitopt.inputs import load
 from exitopt.tables import PROJECT_COLUMNS, UNIT_COLUMNS, read_projects, read_units
 from exitopt.workbook_input import cell_text, read_sheet, split_sheet, uncalculated
-
-from conftest import GANSU, to_toml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -327,7 +326,7 @@ def test_filled_template_validates_and_solves(template, tmp_path):
     ws = wb["units"]
     col = {c.value.split("\n")[0]: c.column for c in ws[1]}
     for i, row in enumerate(CSV_ROWS, start=2):
-        for name, value in zip(HEADER, row):
+        for name, value in zip(HEADER, row, strict=False):
             if name in col and value != "":
                 ws.cell(i, col[name]).value = value
     wb.save(tmp_path / "filled.xlsx")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import random
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from exitopt.blocks import product_blocks
 from exitopt.check import check_plan, read_plan
 from exitopt.errors import InfeasibleError
 from exitopt.solve import solve_instance
-from test_no_traceback import EXITOPT
 from test_bruteforce import TOL, build_choices, feasible, load_spec, plan_of, price, random_spec, unit_options
+from test_no_traceback import EXITOPT
 
 NEEDS = {"name": "furnaces feed converters", "where": {"all": [["firm", "startswith", "W"]]},
          "feeders": {"all": [["role", "==", "feeder"]]}, "dependents": {"all": [["role", "==", "dependent"]]}}
@@ -139,7 +138,7 @@ def brute(spec: dict) -> float | None:
     options = unit_options(spec)
     best = None
     for combo in itertools.product(*options.values()):
-        plan = dict(zip(options, combo))
+        plan = dict(zip(options, combo, strict=False))
         if works_ok(spec, plan) and any(feasible(spec, plan, b) for b in build_choices(spec)):
             cost = price(spec, plan)[0]
             best = cost if best is None or cost < best else best

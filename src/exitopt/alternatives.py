@@ -25,12 +25,11 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.core as pyo
 
-from .errors import InputError, LimitReached
-from .inputs import Instance
 from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_share
+from .errors import InputError, LimitReached
 from .highs import deadline
+from .inputs import Instance
 from .model.exit_model import ExitModel
-
 
 
 @dataclass
@@ -174,7 +173,7 @@ def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], boun
     """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the nearest."""
     rows = []
     for name, p, near in [("optimum", opt, None)] + [(f"alt_{i:02d}", p, n)
-                                                      for i, (p, n) in enumerate(zip(plans, nearest), start=1)]:
+                                                      for i, (p, n) in enumerate(zip(plans, nearest, strict=False), start=1)]:
         rows.append({
             "plan": name,
             "objective": p.objective,

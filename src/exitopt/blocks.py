@@ -124,7 +124,7 @@ def solve_block(sub: Instance, time_limit: float | None, start: BlockPlan | None
     if start is not None:
         put(m, start.exits, start.built, start.merges, start.upgrades)
     outcome = highs.solve(m, sub.scenario.solver, time_limit=time_limit)
-    if outcome.status not in ("optimal", "limit") or not outcome.has_solution:
+    if outcome.status not in ("optimal", "limit") or not outcome.has_solution or outcome.objective is None:
         return None
     exits = {k[0]: (k[1], k[2]) for k in m.X if (m.x[k].value or 0.0) > 0.5}
     built = frozenset(j for j in m.J if (m.a[j].value or 0.0) > 0.5)

@@ -57,7 +57,7 @@ def numbers(text: pd.Series) -> pd.Series:
 
 def number(text: object) -> float | None:
     """One cell as a finite number, or None when it holds none."""
-    plain = strip_thousands(str(text))
+    plain = str(strip_thousands(str(text)))  # text in, text out
     try:
         v = float(plain)
     except (TypeError, ValueError):

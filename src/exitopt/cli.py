@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Callable
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.cells import cell_len
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand, TyperGroup
@@ -41,7 +42,7 @@ class _Command(TyperCommand):
         params = super().get_params(ctx)
         for p in params:
             if isinstance(p, TyperArgument):
-                p.display_type_rich = _no_type  # the argument's name and help say what it is
+                p.display_type_rich = _no_type  # type: ignore[method-assign]  # the argument's name and help say what it is
                 p.metavar = p.metavar or (p.name or "").upper()
             elif p.metavar is None:
                 flag = getattr(p, "is_flag", False)
@@ -85,7 +86,7 @@ FILE_WIDTH = 1000
 def fit_consoles() -> None:
     """Terminal output fits the terminal; output to a file or a pipe is never cut to 80 columns."""
     for c in (out, err):
-        c.width = None if c.is_terminal else FILE_WIDTH  # None: ask the terminal again
+        c.width = None if c.is_terminal else FILE_WIDTH  # type: ignore[assignment]  # None: ask the terminal again
 
 
 def _version(value: bool) -> None:
@@ -179,14 +180,14 @@ ConsoleLang = Annotated[str, typer.Option(
                                    "included: en (English) or zh (Chinese).")]
 
 
-def _time_limit(help: str):
+def _time_limit(help: str) -> typer.models.OptionInfo:
     """The --time-limit option (checked by :func:`_seconds`), with what the limit covers in ``help``."""
-    return Annotated[float | None, typer.Option("--time-limit", show_default=False, callback=_seconds, help=help)]
+    return typer.Option("--time-limit", show_default=False, callback=_seconds, help=help)
 
 
-TimeLimit = _time_limit(
+TimeLimit = Annotated[float | None, _time_limit(
     "Seconds for the whole command (loading, building, every solve); overrides time_limit in the "
-    "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")
+    "scenario's solver section. At the limit: exit 4, with the best plan found written when there is one.")]
 
 
 def _start_solver() -> None:
@@ -649,10 +650,10 @@ def robust(
         "--ledger", metavar="DIR", show_default=False,
         help="Folder of an `exitopt sweep` of this file, whose ledger gives the cases' own optima "
              "(default: ./<sweep name> when it holds one); cases it lacks are solved first.")] = None,
-    time_limit: _time_limit(
+    time_limit: Annotated[float | None, _time_limit(
         "Seconds for the whole command (every case's own optimum and the shared plan); default: the "
         "sweep's time_limit per case (else the base scenario's) × 2 × the number of cases. At the "
-        "limit: exit 4, with the best shared plan found written when there is one.") = None,
+        "limit: exit 4, with the best shared plan found written when there is one.")] = None,
     lang: ConsoleLang = "en",
 ) -> None:
     """One exit plan for every case of a sweep: schedule.csv that `exitopt check` accepts in each case
@@ -749,7 +750,7 @@ def serve(
         "--host", help="Address to listen on. Only 127.0.0.1 (this computer) is private; any other address, "
                        "e.g. 0.0.0.0, serves the page to the network and needs the printed access token.")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in the browser.")] = True,
-    time_limit: _time_limit("Seconds per solve; overrides the scenario's.") = None,
+    time_limit: Annotated[float | None, _time_limit("Seconds per solve; overrides the scenario's.")] = None,
     plans: Annotated[list[Path] | None, typer.Option(
         "--plans", metavar="DIR", show_default=False,
         help="A run folder to list in every session's plans after the baseline: one `exitopt robust` wrote "

@@ -92,7 +92,7 @@ class FrameTable:
     def fits(self, widths: list[int], room: int) -> bool:
         return sum(widths) + self.GAP * (len(widths) - 1) <= room
 
-    def without(self, column: str) -> "FrameTable":
+    def without(self, column: str) -> FrameTable:
         j = self.columns.index(column)
         other = FrameTable.__new__(FrameTable)
         other.columns = self.columns[:j] + self.columns[j + 1:]
@@ -108,14 +108,14 @@ class FrameTable:
             return max([1, *(cell_len(w) for t in texts for w in t.split())])
 
         cells = [[row[j] for row in self.rows] for j in range(len(self.columns))]
-        full = [max([cell_len(c), *(cell_len(x) for x in cs)]) for c, cs in zip(self.columns, cells)]
+        full = [max([cell_len(c), *(cell_len(x) for x in cs)]) for c, cs in zip(self.columns, cells, strict=False)]
         least = [max(longest_word([c]), longest_word(cs) if c in self.wrap else max([0, *map(cell_len, cs)]))
-                 for c, cs in zip(self.columns, cells)]
+                 for c, cs in zip(self.columns, cells, strict=False)]
         room -= self.GAP * (len(self.columns) - 1)
         widths = list(full)
         # shrink the widest shrinkable column a cell at a time until the table fits (or nothing can)
         while sum(widths) > room:
-            slack = [w - m for w, m in zip(widths, least)]
+            slack = [w - m for w, m in zip(widths, least, strict=False)]
             j = max(range(len(widths)), key=lambda k: (slack[k] > 0, widths[k] if slack[k] > 0 else -1))
             if slack[j] <= 0:
                 break
@@ -138,7 +138,7 @@ class FrameTable:
                        f"(too narrow to show: {', '.join(left_out)})")
         table = Table(title=self.title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                       padding=(0, self.GAP // 2), collapse_padding=True)
-        for col, w in zip(shown.columns, widths):
+        for col, w in zip(shown.columns, widths, strict=False):
             table.add_column(col, justify="right" if col in self.right else "left", width=w,
                              overflow="fold", header_style="bold")
         for row in shown.rows:

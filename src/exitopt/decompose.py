@@ -284,10 +284,10 @@ class Coupled:
                 d = self.d if share is None else highs.Deadline(share * SHARE_RESTRICTED)
                 upper = sub["col_upper"].copy()
                 upper[out[cols]] = 0.0
-                r = self._run(_job(dict(sub, col_upper=upper), self.settings, d), d)
-                if r["has_solution"]:
+                restricted = self._run(_job(dict(sub, col_upper=upper), self.settings, d), d)
+                if restricted["has_solution"]:
                     ints = np.flatnonzero(sub["integer"])
-                    start = (ints.astype(np.int32), np.round(r["values"][ints]))
+                    start = (ints.astype(np.int32), np.round(restricted["values"][ints]))
                     usable[cols] = out[cols]
             # the block's LP bound, kept should its MIP give none in time
             lp = self._run(_job(sub, self.settings, self.d, mip=False), self.d)
@@ -389,7 +389,7 @@ class Coupled:
         status = "optimal" if self._closed() else "limit"
         t0 = time.time() - (time.perf_counter() - self.started)
         message = ("coupled solve: " + "; ".join(f"{step} at {s - t0:.1f} s" for s, step, _, _ in self.log)
-                   + f"; bound from {max(self.bounds, key=self.bounds.get) if self.bounds else 'nothing'}")
+                   + f"; bound from {max(self.bounds, key=lambda s: self.bounds[s]) if self.bounds else 'nothing'}")
         return highs.Outcome(status, True, self.best[0], self.bound, g, time.perf_counter() - self.started,
                              message, self.solver_seconds)
 

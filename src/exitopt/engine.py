@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 
 import pandas as pd
 import pyomo.core as pyo
@@ -32,12 +32,12 @@ from .inputs import Instance, bind
 from .model import build
 from .model.cost import contribution, merge_price, revenue_foregone, splits_award, unit_exit_price
 from .model.domain import protected_units
+from .model.exit_model import ExitModel
 from .rules.mergers import merged
 from .rules.upgrades import upgrade_outlay, upgraded
 from .rules.replacement import unit_indicators
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
-from .model.exit_model import ExitModel
 
 Progress = Callable[[str], None]
 
@@ -73,7 +73,7 @@ class Solution:
     def exits(self) -> dict[str, tuple[int, str]]:
         """{unit_id: (exit year, mode)} of the units that exit."""
         s = self.schedule[self.schedule["exit_year"].notna()]
-        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"])}
+        return {u: (int(y), str(md)) for u, y, md in zip(s["unit_id"], s["exit_year"], s["mode"], strict=True)}
 
     def candidates_built(self) -> bool:
         """Whether the plan builds a new-capacity project that is only a candidate."""
@@ -245,7 +245,7 @@ def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: f
         return solve_model(m, inst, abs_gap=abs_gap)
 
 
-def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:
+def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> NoReturn:
     """Raise the InfeasibleError (with its diagnosis) that ``exitopt solve`` gives for ``inst``."""
     from .diagnose import diagnose  # only when needed: it loads all of pyomo.environ
 
@@ -280,7 +280,7 @@ def apply(inst: Instance, pins: Iterable[Pin]) -> Instance:
         only = Selection(units=[p.unit])
         if p.action == "keep" and p.year is None:
             protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
-        elif p.action == "keep":
+        elif p.action == "keep" and p.year is not None:
             later = [y for y in scen.years if y > p.year]
             if not later:  # kept through the last planning year: kept
                 protected.append(Protected(name=f"what-if pin: {p.label}", where=only))
@@ -329,6 +329,7 @@ class Engine:
             outcome = self._whole(m, inst, time_limit)
             if self._held is not None and not outcome.has_solution:
                 outcome = self._restore(m, inst)  # out of time: the blocks' plan stands
+        assert m is not None  # the blocks' road gives its model with its outcome
         if outcome.status == "infeasible":
             return None, m
         highs.require_plan(outcome)
@@ -345,6 +346,7 @@ class Engine:
 
     def _restore(self, m: ExitModel, inst: Instance) -> highs.Outcome:
         """Put the blocks' plan held in ``self._held`` back into ``m``, priced; status 'limit'."""
+        assert self._held is not None
         exits, built, bound, merges, upgrades = self._held
         outcome = self._fixed(m, inst, exits, built, merges, upgrades)
         return highs.Outcome("limit", outcome.has_solution, outcome.objective, bound,
@@ -386,7 +388,7 @@ class Engine:
         outcome = self._fixed(m, inst, exits, built, merges, upgrades)
         if outcome.status != "optimal":
             return None, m  # the blocks' plans break a joint worker cap: solve the whole
-        bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans)
+        bound = None if any(p.bound is None for p in plans) else sum(p.bound for p in plans if p.bound is not None)
         gap = highs.gap(outcome.objective, bound)
         seconds = time.perf_counter() - started
         solver = sum(p.solver_seconds for p in plans) + (outcome.solver_seconds or 0.0)

@@ -36,17 +36,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
 from .binding import binds
-from .engine import Engine, Pin, Progress, apply, quiet
+from .engine import Engine, Pin, Progress, Solution, apply, quiet
 from .errors import LimitReached
 from .inputs import Instance, bind
 from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
-
 
 #: the status of a re-solve that the time limit cut short
 OUT_OF_TIME = "no plan found within the time limit"
@@ -82,7 +82,7 @@ def cheapest_exit(inst: Instance, unit: str, choices: list[tuple[int, list[str]]
     return min(options, key=lambda o: o[2]) if options else None
 
 
-def _solve_or_note(engine: Engine, inst: Instance, time_limit: float | None) -> tuple[object | None, str]:
+def _solve_or_note(engine: Engine, inst: Instance, time_limit: float | None) -> tuple[Solution | None, str]:
     """(plan or None, status text): a variant solved, 'infeasible' or out of time noted, not raised."""
     try:
         p = engine.solve(inst, time_limit=time_limit)[0]
@@ -208,7 +208,7 @@ def _binding_elsewhere(constraints: pd.DataFrame, product: str, year: int) -> li
     if c.empty:
         return []
     rows = c[(c["rule"] == "concentration") & (c["product"] == product) & (c["year"].fillna(year) >= year)]
-    tight = [bool(binds(r, a)) for r, a in zip(rows["required"], rows["achieved"])]
+    tight = [bool(binds(r, a)) for r, a in zip(rows["required"], rows["achieved"], strict=True)]
     return list(dict.fromkeys(str(n) for n in rows.loc[tight, "name"]))
 
 
@@ -298,7 +298,8 @@ def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | No
                         & ~sched["unit_id"].isin(in_package)]
         options = {u: cheapest_exit(inst, u, choices[u]) for u in staying.index}
         cheap = sorted(((o[2], u, o[0]) for u, o in options.items() if o is not None))[:near]
-        plans = [(u, "keep", per_wt[u], int(sched.at[u, "exit_year"])) for u in dear.index]
+        plans: list[tuple[str, Literal["keep", "exit"], float, int | None]] = [
+            (u, "keep", per_wt[u], int(sched.at[u, "exit_year"])) for u in dear.index]
         plans += [(u, "exit", c, None) for c, u, _ in cheap]
         for u, action, cost, year in plans:
             pin = Pin(u, action)

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.core as pyo
@@ -38,9 +39,11 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 # ``pyomo.core`` and the HiGHS interface class directly, rather than ``pyomo.environ`` and the
 # solver factory: loading every solver plugin of Pyomo adds about 0.3 s to each command.
-
 from .errors import ExitoptError, LimitReached
 from .scenario import Solver
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 #: seconds past the deadline before a worker that has not returned is ended
 GRACE = 2.0
@@ -83,7 +86,7 @@ class Deadline:
         if seconds is None:
             return self
         other = Deadline(seconds)
-        return other if self.end is None or other.end < self.end else self
+        return other if self.end is None or (other.end is not None and other.end < self.end) else self
 
 
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("exitopt_deadline", default=None)
@@ -217,7 +220,7 @@ class Compiled:
 
     def load(self, values: np.ndarray) -> None:
         """Put column values into the Pyomo variables (fixed ones keep theirs)."""
-        for v, x in zip(self.columns, values):
+        for v, x in zip(self.columns, values, strict=False):
             if v is not None and not v.fixed:
                 v.set_value(float(x), skip_validation=True)
 
@@ -279,7 +282,7 @@ class _Worker:
         code = f"from {module} import {function} as f; f({host!r}, {port}, {key.hex()!r})"
         env = dict(os.environ)  # the worker imports what this process imports, from the same places
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        self.conn = None
+        self.conn: Connection | None = None
         try:
             self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, env=env)
@@ -332,8 +335,9 @@ class _Worker:
         self.end()
 
 
-#: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in
-WORKER_MAIN = "exitopt.highs_worker:main"
+#: "module:function" a worker process runs, given (host, port, key); a test may name a stand-in,
+#: here or, for a command run as a process of its own (and its workers), in EXITOPT_HIGHS_WORKER
+WORKER_MAIN = os.environ.get("EXITOPT_HIGHS_WORKER") or "exitopt.highs_worker:main"
 _worker: _Worker | None = None
 
 
@@ -393,7 +397,7 @@ def _run(job: dict, d: Deadline) -> dict:
     ``"killed"`` and the last incumbent it streamed (if any).
     """
     w = _get_worker(d)
-    if w is None:
+    if w is None or w.conn is None:  # a worker handed out has joined (its conn is set)
         return _killed(None)
     best: tuple[float, float, np.ndarray] | None = None
     try:
@@ -421,7 +425,7 @@ def _run(job: dict, d: Deadline) -> dict:
 
 
 def _options(settings: Solver, mip: bool) -> dict:
-    opts = {"threads": int(settings.threads), "random_seed": 0}
+    opts: dict[str, float] = {"threads": int(settings.threads), "random_seed": 0}
     if mip:
         opts["mip_rel_gap"] = float(settings.rel_gap)
     return opts
@@ -511,7 +515,7 @@ def lp_duals(m: pyo.ConcreteModel, settings: Solver, cons: list) -> dict:
         return {}
     out = {}
     for con in cons:
-        i = c.row_of(con)
-        if i is not None:
-            out[con] = float(result["duals"][i])
+        row = c.row_of(con)
+        if row is not None:
+            out[con] = float(result["duals"][row])
     return out

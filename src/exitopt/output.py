@@ -154,7 +154,7 @@ class FileLock:
 def _try_lock(f) -> bool:
     """Take an exclusive lock on the open file without waiting; False when someone holds it."""
     try:
-        if os.name == "nt":
+        if sys.platform == "win32":
             import msvcrt
 
             f.seek(0)

@@ -38,12 +38,12 @@ import pandas as pd
 import pyomo.core as pyo
 
 from .engine import Progress, Solution, put, quiet, raise_infeasible, solve_model, solve_share
-from .highs import deadline
 from .errors import InputError, LimitReached
+from .highs import deadline
 from .inputs import Instance
 from .model import build
-from .output import write_folder
 from .model.exit_model import ExitModel
+from .output import write_folder
 
 #: slack allowed on a bound fixed at a first stage's optimum, relative to its size
 LEX_TOL = 1e-7
@@ -345,7 +345,7 @@ def knee_index(jobs: list[float], fiscal: list[float]) -> int | None:
     length = math.hypot(x1 - x0, y1 - y0)
     if length == 0:
         return None
-    dist = [abs((x1 - x0) * (y0 - yi) - (x0 - xi) * (y1 - y0)) / length for xi, yi in zip(x, y)]
+    dist = [abs((x1 - x0) * (y0 - yi) - (x0 - xi) * (y1 - y0)) / length for xi, yi in zip(x, y, strict=False)]
     best = max(range(1, len(x) - 1), key=lambda i: dist[i])
     return best if dist[best] > 1e-9 else None
 
@@ -421,8 +421,7 @@ def frontier_figure(table: pd.DataFrame, title: str):
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib import rcParams
+    from matplotlib import pyplot as plt, rcParams
 
     from .report.charts import bilingual, cjk_rc
 
@@ -465,7 +464,7 @@ def _place_labels(fig, ax, table: pd.DataFrame) -> None:
     inside the figure (the first spot when none is free)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    marks = ax.transData.transform(list(zip(table["jobs"], table["fiscal"])))
+    marks = ax.transData.transform(list(zip(table["jobs"], table["fiscal"], strict=True)))
     pad = 5 * fig.dpi / 72
     taken: list = []
 

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -32,9 +33,12 @@ from . import cells, columns
 from .engine import Engine, Pin, Progress, Solution, apply, quiet, raise_infeasible
 from .errors import InputError, LimitReached
 from .inputs import Instance
-from .tables import read_text_table
 from .model.domain import allowed_years, package_members, protected_units
+from .model.exit_model import ExitModel
+from .tables import read_text_table
 
+#: what a pin does to its unit (exitopt.engine.Pin.action)
+Action = Literal["keep", "exit"]
 
 #: the status of a pin whose re-solve the time limit cut short
 OUT_OF_TIME = "not priced: no plan without this pin was found within the time limit"
@@ -81,7 +85,7 @@ def from_options(keep: Iterable[str] = (), exit_: Iterable[str] = ()) -> list[Pi
             if not unit:
                 raise InputError(f"--{action} '{text}' names no unit. Write --{action} UNIT_ID or "
                                  f"--{action} UNIT_ID=YEAR.")
-            pins.append(Pin(unit, action, _year(year, f"--{action} {text}") if year else None))
+            pins.append(Pin(unit, cast(Action, action), _year(year, f"--{action} {text}") if year else None))
     return pins
 
 
@@ -112,7 +116,8 @@ def read_pins(path: Path | str) -> list[Pin]:
         else:
             raise InputError(f"row {row} ({unit}), column 'action': '{r['action']}' is neither keep nor exit.",
                              file=path)
-        pins.append(Pin(unit, action, _year(year, f"row {row} ({unit}), column 'year'", path) if year else None))
+        pins.append(Pin(unit, cast(Action, action), _year(year, f"row {row} ({unit}), column 'year'", path)
+                        if year else None))
     return pins
 
 
@@ -175,7 +180,7 @@ class PinnedRun:
 
     inst: Instance  # the pinned scenario
     solution: Solution
-    model: object  # the Pyomo model of the pinned scenario, holding its plan
+    model: ExitModel  # the Pyomo model of the pinned scenario, holding its plan
     free_objective: float
     costs: pd.DataFrame
 

@@ -11,8 +11,9 @@ import difflib
 import re
 import tomllib
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -178,7 +179,7 @@ class Scenario(_Strict):
     first_year: Year = Field(description=f"First planning year, {YEAR_MIN}–{YEAR_MAX}.")
     last_year: Year = Field(description=f"Last planning year; at most {MAX_PLAN_YEARS} years in all.")
     attrition: float = Field(0.0, ge=0, lt=1, description="Natural attrition of workforce per year, 0 ≤ a < 1.")
-    ladder: YearTable(0, 10) = Field(
+    ladder: YearTable(0, 10) = Field(  # type: ignore[valid-type]  # a validated dict[int, float]
         default_factory=dict, description="Award weight by exit year, 0–10 (1 when a year is missing)."
     )
     objective: Objective = Field(default_factory=Objective)
@@ -287,7 +288,7 @@ def _number_text(v: object) -> str:
     return f"{v:,.10g}" if isinstance(v, float) else str(v)
 
 
-def plain_problem(e: dict) -> str:
+def plain_problem(e: Mapping[str, Any]) -> str:
     """pydantic's message for one problem, in the words of the README's ranges."""
     ctx = e.get("ctx") or {}
     kind = e["type"]

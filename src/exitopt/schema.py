@@ -57,7 +57,7 @@ def _year_keys(value: Any) -> Any:
     return out
 
 
-def YearTable(lo: float, hi: float) -> Any:  # noqa: N802 (a type, read like one)
+def YearTable(lo: float, hi: float) -> Any:  # noqa: N802 (a type, read like one; mypy takes the fields as Any)
     """``{ year = figure }`` with whole-year keys, no year twice, and figures in [lo, hi]."""
     return Annotated[dict[Year, Annotated[float, Field(ge=lo, le=hi)]], BeforeValidator(_year_keys)]
 

@@ -18,17 +18,17 @@ from .engine import Engine, Progress, Solution, quiet, raise_infeasible
 from .inputs import Instance
 from .model.base import value_of
 from .model.cost import contribution
+from .model.exit_model import ExitModel
 from .output import versions
 from .report.chinese import names_of
 from .rules import FAMILIES
-from .model.exit_model import ExitModel
 
 
 @dataclass
 class Result(Solution):
     """A solved plan with every table of its run folder."""
 
-    inst: Instance = None
+    inst: Instance = None  # type: ignore[assignment]  # always given; a default as Solution's fields have
     summary: pd.DataFrame = None
     constraints: pd.DataFrame = None
     timings: dict[str, float] = field(default_factory=dict)

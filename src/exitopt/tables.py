@@ -363,7 +363,7 @@ def read_units(path: Path) -> pd.DataFrame:
     df = _read_table(path, UNIT_COLUMNS, "unit table")
     for col in ("sector", "kind", "product", "accident", "owner", "source"):
         _check_choice(df, col, _UNIT[col].choices, path, "unit_id")
-    for i, (k, p, s) in enumerate(zip(df["kind"], df["product"], df["sector"])):
+    for i, (k, p, s) in enumerate(zip(df["kind"], df["product"], df["sector"], strict=True)):
         if KIND_PRODUCT[k] != p or PRODUCT_SECTOR[p] != s:
             raise InputError(
                 f"row {_row(i)} ({df['unit_id'].iloc[i]}): a {k} makes {KIND_PRODUCT[k]} in the "

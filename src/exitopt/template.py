@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .columns import TABLES, Column
 from .errors import OutputError
 from .output import why_not
-from .columns import TABLES, Column
 from .printing import set_up_printing
 
 #: the Gansu tables, next to the package in a source checkout (pip install -e .)
@@ -135,7 +135,7 @@ class _Book:
             ws.data_validation(1, j, ROWS, j, _validation(col))
         if rows is not None:
             for i, row in enumerate(rows.itertuples(index=False), start=1):
-                for j, (col_name, value) in enumerate(zip(names, row)):
+                for j, (col_name, value) in enumerate(zip(names, row, strict=False)):
                     kind = known[col_name].kind if col_name in known else "text"
                     v = _cell(value, kind)
                     if isinstance(v, str):

@@ -213,7 +213,6 @@ def check_packing(data: bytes, file: Path) -> None:
 
 def _open(file: Path):
     import openpyxl
-
     from openpyxl.utils.exceptions import InvalidFileException
 
     data = _read_file(file)

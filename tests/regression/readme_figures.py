@@ -62,7 +62,7 @@ def coal_years(text: str) -> dict[str, str]:
     """Coal exits per year of the console table: {year: "万吨 (mines)"}."""
     header = next(line for line in text.splitlines() if line.strip().startswith("product "))
     years = [c.strip() for c in re.split(r"[│┃]", header)[1:]]
-    return {y: c for y, c in zip(years, row(text, "coal")) if c}
+    return {y: c for y, c in zip(years, row(text, "coal"), strict=False) if c}
 
 
 def coal_summary(repo: Path, run: str) -> str:
@@ -175,7 +175,7 @@ def main() -> None:
         print(f"  units that differ: {len(units)}")
         for change, group in units.groupby("change", sort=False):
             print(f"  {change} ({len(group)}): " + ", ".join(f"{k} {a}→{b_}" for k, a, b_ in
-                                                          zip(group["key"], group["a"], group["b"])))
+                                                          zip(group["key"], group["a"], group["b"], strict=True)))
         print("## Pins example (What-if pins: the output block)")
         print("\n".join(line for line in pins.splitlines() if "costs" in line or line.startswith("cost of")))
         if args.steps:

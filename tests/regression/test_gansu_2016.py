@@ -12,7 +12,6 @@ import difflib
 import json
 
 import pytest
-
 from regenerate import PLAN_FILES, RECORD, solve
 
 pytestmark = pytest.mark.slow

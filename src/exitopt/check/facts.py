@@ -163,8 +163,8 @@ def _price(scen: Scenario, u: pd.DataFrame) -> None:
     """
     costs = {s: scen.costs(s) for s in u["sector"].unique()}
     t = (u["gone_year"] - scen.first_year).astype(float)
-    keep = [costs[s].redeployed_share.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"])]
-    exit_cost = [costs[s].exit_cost_per_capacity.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"])]
+    keep = [costs[s].redeployed_share.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"], strict=True)]
+    exit_cost = [costs[s].exit_cost_per_capacity.get(m, 0.0) if m else 0.0 for s, m in zip(u["sector"], u["mode"], strict=True)]
     resettle = u["sector"].map({s: c.resettlement_per_worker for s, c in costs.items()}).astype(float)
     exits = u["exits"]
     u["counted"] = (u["capacity"] - u["indicator"]).where(exits, 0.0)
@@ -232,7 +232,7 @@ def _stranded(scen: Scenario, u: pd.DataFrame, costs: dict) -> pd.Series:
     default = per_cap * u["capacity"] * factor
     given = u["stranded_value"].astype(float) if "stranded_value" in u else pd.Series(np.nan, index=u.index)
     value = given.fillna(default)
-    kept = [costs[s].relocate_stranded_share_kept if m == "relocate" else 0.0 for s, m in zip(u["sector"], u["mode"])]
+    kept = [costs[s].relocate_stranded_share_kept if m == "relocate" else 0.0 for s, m in zip(u["sector"], u["mode"], strict=True)]
     return value * (1.0 - np.array(kept))
 
 

@@ -19,8 +19,8 @@ from ..cells import numbers, texts, yes_no
 from ..columns import PLAN
 from ..errors import InputError
 from ..inputs import Instance
-from ..tables import read_text_table
 from ..scenario import MODES
+from ..tables import read_text_table
 
 #: relative tolerance of every comparison the checker makes: ``REL_TOL × max(1, |required|)``
 REL_TOL = 1e-6
@@ -254,6 +254,6 @@ def read_project_approvals(path: Path | str, inst: Instance) -> set[str]:
     reject(flags.isna(), flag, f"'{{{flag}}}' is not true/false. Write true or false (1/0 also work).")
 
     approved = set(inst.projects.index[inst.projects["approval"] == "approved"])
-    listed = dict(zip(ids, flags.astype(bool)))
+    listed = dict(zip(ids, flags.astype(bool), strict=False))
     return {p for p in approved if p not in listed} | {p for p, yes in listed.items() if yes}
 

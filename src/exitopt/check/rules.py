@@ -9,6 +9,7 @@ out the facts of a plan, runs every family and prices the plan. Comparisons allo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from .facts import Facts, gather, required_indicators, tol
 from .reading import Plan
 from .report import CheckResult, Violation
 from .upgrades import after_upgrades, check_upgrades
+
+if TYPE_CHECKING:
+    from ..rules.mergers import Merger
 
 
 def check_plan(inst: Instance, plan: Plan, approved_projects: Iterable[str] | None = None) -> CheckResult:
@@ -82,7 +86,7 @@ def _years(ys: Iterable[int]) -> str:
     return ", ".join(str(y) for y in sorted(ys))
 
 
-def _year(v: object) -> int | None:
+def _year(v: Any) -> int | None:
     return None if pd.isna(v) else int(v)
 
 
@@ -103,7 +107,7 @@ def check_windows(f: Facts) -> list[Violation]:
     u = f.units
     out = []
     ex = u[u["exits"]]
-    outside = np.array([ay is not None and y not in ay for ay, y in zip(ex["allowed_years"], ex["gone_year"])],
+    outside = np.array([ay is not None and y not in ay for ay, y in zip(ex["allowed_years"], ex["gone_year"], strict=True)],
                        dtype=bool)
     for r in ex[outside].itertuples():
         out.append(Violation("window", r.Index, int(r.exit_year), r.product, None, float(r.exit_year),
@@ -112,7 +116,7 @@ def check_windows(f: Facts) -> list[Violation]:
     for w in f.scen.windows:
         bad = ex[w.where.mask(ex) & ~ex["gone_year"].isin(w.years)]
         out += _exits("window", w.name, bad, lambda r: f"unit {r.Index} exits in {r.exit_year}, but window "
-                                                       f"'{w.name}' allows only {_years(w.years)}")
+                                                       f"'{w.name}' allows only {_years(w.years)}")  # noqa: B023 (called in this iteration)
     return out
 
 
@@ -128,7 +132,7 @@ def check_protected(f: Facts) -> list[Violation]:
     out = []
     for p in f.scen.protected:
         bad = u[p.where.mask(u) & u["exits"]]
-        out += _exits("protected", p.name, bad, lambda r: f"unit {r.Index} is protected by '{p.name}' but "
+        out += _exits("protected", p.name, bad, lambda r: f"unit {r.Index} is protected by '{p.name}' but "  # noqa: B023 (called in this iteration)
                                                           f"exits in {r.exit_year}")
     return out
 
@@ -163,7 +167,7 @@ def check_packages(f: Facts) -> list[Violation]:
         stay = members[~members["exits"]]
 
         def add(year: int | None, message: str, required: float | None = None, achieved: float | None = None) -> None:
-            out.append(Violation("package", p.name, year, None, required, achieved, f"package '{p.name}' {message}"))
+            out.append(Violation("package", p.name, year, None, required, achieved, f"package '{p.name}' {message}"))  # noqa: B023 (called in this iteration)
 
         if len(gone) and len(stay):
             add(None, f"must exit whole or not at all: {_ids(gone.index)} exit but {_ids(stay.index)} stay",
@@ -351,6 +355,7 @@ def check_works(f: Facts) -> list[Violation]:
                                          f"'{w.name}': the units of {label} must exit in one year or not at "
                                          f"all ({parts})"))
                 continue
+            assert w.feeders is not None and w.dependents is not None  # a "needs" rule has both
             feeders = members[w.feeders.mask(members)]
             dependents = members[w.dependents.mask(members)]
             if feeders.empty or dependents.empty:
@@ -381,7 +386,7 @@ def check_fleet(f: Facts) -> list[Violation]:
         base = float((weight * value).sum() / weight.sum())
         change = r.at_most_change if r.at_most_change is not None else r.at_least_change
         given = r.at_most if r.at_most is not None else r.at_least
-        limit = given if given is not None else (1.0 + change) * base
+        limit = given if given is not None else (1.0 + (change or 0.0)) * base  # one of them is given
         most = r.at_most is not None or r.at_most_change is not None
         built = f.projects[f.projects["product"] == r.product] if r.projects else f.projects.iloc[0:0]
         for y in sorted(set(r.years)):
@@ -474,10 +479,10 @@ def check_mergers(f: Facts) -> list[Violation]:
     u = f.units
     merged = u[u["merges"]]
     out = []
-    rule_of: dict[str, object] = {}
-    for mg in f.scen.mergers:
-        for unit in u.index[mg.where.mask(u)]:
-            rule_of.setdefault(unit, mg)
+    rule_of: dict[str, Merger] = {}
+    for rule in f.scen.mergers:
+        for unit in u.index[rule.where.mask(u)]:
+            rule_of.setdefault(unit, rule)
     for r in merged.itertuples():
         mg = rule_of.get(r.Index)
         year = int(r.merge_year)
@@ -501,7 +506,7 @@ def check_mergers(f: Facts) -> list[Violation]:
         chosen = u[mg.where.mask(u)]
         for firm, members in chosen.groupby(chosen["firm"].astype(str), sort=True):
             ways = {(int(y), a) if m else None for m, y, a in zip(members["merges"], members["merge_year"],
-                                                                  members["acquirer"])}
+                                                                  members["acquirer"], strict=True)}
             if len(ways) > 1:
                 out.append(Violation("merger", mg.name, None, None, None, None,
                                      f"merger '{mg.name}': the units of firm '{firm}' merge as one, but "

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pyomo.core as pyo
 
@@ -48,8 +48,8 @@ class Row:
     required: object  # float, or an expression (the indicators new capacity needs)
     lhs: object  # Pyomo expression: the achieved value
     con: object  # the Pyomo constraint
-    slack_up: object  # slack that raises lhs (for >= and ==)
-    slack_down: object  # slack that lowers lhs (for <= and ==)
+    slack_up: Any  # slack that raises lhs (for >= and ==); a Pyomo variable
+    slack_down: Any  # slack that lowers lhs (for <= and ==); a Pyomo variable
     scale: float  # size used to weigh a violation (万吨, persons, 万元, …)
     unit: str
 

@@ -169,13 +169,13 @@ def exit_price(scen: Scenario, sector: str, workers: float, capacity: float, y: 
     c = scen.costs(sector)
     indicator = min(max(float(indicator), 0.0), capacity)
     counted = capacity - indicator
-    displaced = workers * (1 - scen.attrition) ** scen.t(y) * (1 - c.redeployed_share.get(mode, 0.0))
+    displaced = workers * (1 - scen.attrition) ** scen.t(y) * (1 - c.redeployed_share.get(mode, 0.0))  # type: ignore[call-overload]  # mode: close or relocate
     if award_per_capacity is None:
         award_per_capacity = c.award_per_capacity
     base_rate, ladder_rate = award_parts(scen, sector, y, award_per_capacity)
     award = (base_rate + ladder_rate) * counted
     written_off = stranded * stranded_share(scen, sector, mode) if stranded else 0.0
-    outlay = c.resettlement_per_worker * displaced + c.exit_cost_per_capacity.get(mode, 0.0) * capacity - award
+    outlay = c.resettlement_per_worker * displaced + c.exit_cost_per_capacity.get(mode, 0.0) * capacity - award  # type: ignore[call-overload]  # mode: close or relocate
     if written_off:
         outlay += written_off
     return ExitPrice(displaced, outlay, award, counted, written_off, base_rate * counted)
@@ -251,9 +251,9 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     m.outlay = {y: pyo.quicksum(outlay_terms[y]) for y in inst.years}
     m.award = {y: pyo.quicksum(award_terms[y]) for y in inst.years if award_terms[y]}
     m.displaced = {key: pyo.quicksum(v) for key, v in displaced_terms.items()}
-    m.jobs = pyo.quicksum((m.coef_displaced[k] * x[k] for k in m.X))
+    m.jobs = pyo.quicksum(m.coef_displaced[k] * x[k] for k in m.X)
     if merge_jobs:
         m.jobs = m.jobs + pyo.quicksum(merge_jobs)
-    m.fiscal = pyo.quicksum((scen.discount(y) * m.outlay[y] for y in inst.years))
+    m.fiscal = pyo.quicksum(scen.discount(y) * m.outlay[y] for y in inst.years)
     w = scen.objective
     m.cost = pyo.Objective(expr=w.jobs_weight * m.jobs + w.fiscal_weight * m.fiscal, sense=pyo.minimize)

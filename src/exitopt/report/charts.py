@@ -89,15 +89,15 @@ def _stack(ax, table: pd.DataFrame, names: dict[str, str], colours: dict[str, st
     neg = [0.0] * len(x)
     for col in table.columns:
         vals = [float(v) for v in table[col].fillna(0.0)]
-        bottoms = [p if v >= 0 else n for v, p, n in zip(vals, pos, neg)]
+        bottoms = [p if v >= 0 else n for v, p, n in zip(vals, pos, neg, strict=False)]
         kw = dict(color=colours.get(col, COLOURS["other"]), label=names.get(col, col), edgecolor="white",
                   linewidth=0.5)
         if horizontal:
             ax.barh(x, vals, left=bottoms, **kw)
         else:
             ax.bar(x, vals, bottom=bottoms, **kw)
-        pos = [p + v if v >= 0 else p for v, p in zip(vals, pos)]
-        neg = [n + v if v < 0 else n for v, n in zip(vals, neg)]
+        pos = [p + v if v >= 0 else p for v, p in zip(vals, pos, strict=False)]
+        neg = [n + v if v < 0 else n for v, n in zip(vals, neg, strict=False)]
     ticks = [str(i) for i in table.index]
     if horizontal:
         ax.set_yticks(x, ticks)
@@ -111,7 +111,7 @@ def _figure_legend(fig, axes, ncol: int = 6) -> None:
     """One legend below all panels, each label once (panels keep their plotting area clear)."""
     seen: dict[str, object] = {}
     for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=False):
             seen.setdefault(lab, h)
     if seen:
         fig.legend(list(seen.values()), list(seen.keys()), loc="lower center", ncol=min(ncol, len(seen)),
@@ -140,7 +140,7 @@ def _thousands(ax, axis: str = "y") -> None:
     class Thousands(Formatter):
         def format_ticks(self, values):
             locs = sorted(values)
-            step = min((b - a for a, b in zip(locs, locs[1:]) if b > a), default=1.0)
+            step = min((b - a for a, b in zip(locs, locs[1:], strict=False) if b > a), default=1.0)
             return [label(v, step) for v in values]
 
         def __call__(self, x, pos=None):
@@ -171,7 +171,7 @@ def chart_exits(run: Run, lang: str):
     sectors = _ordered(run.schedule["sector"], SECTOR_ORDER)
     n = max(len(sectors), 1)
     fig, axes = plt.subplots(1, n, figsize=(max(4.0 * n, 7.0), 4.2), squeeze=False)
-    for ax, sec in zip(axes[0], sectors):
+    for ax, sec in zip(axes[0], sectors, strict=False):
         s = ex[ex["sector"] == sec]
         prods = _ordered(run.schedule.loc[run.schedule["sector"] == sec, "product"], PRODUCT_ORDER)
         table = (s.pivot_table(index="exit_year", columns="product", values="capacity", aggfunc="sum")
@@ -179,7 +179,7 @@ def chart_exits(run: Run, lang: str):
         _stack(ax, table, {p: labels.product(p, lang) for p in prods}, COLOURS)
         counts = s.groupby("exit_year").size().reindex(years).fillna(0).astype(int)
         tops = table.clip(lower=0).sum(axis=1)
-        for i, (n, top) in enumerate(zip(counts, tops)):
+        for i, (n, top) in enumerate(zip(counts, tops, strict=False)):
             if n:
                 ax.annotate(f"{n}", (i, top), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                             textcoords="offset points")
@@ -342,7 +342,7 @@ def make_charts(run: Run, folder: Path, lang: str) -> tuple[list[Chart], str | N
         else:
             chart_lang, note = "en", labels.text("font_note", "zh")
     written = []
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # the keys are rc names
         for file, title, draw in CHARTS:
             fig = draw(run, chart_lang)
             if fig is None:

@@ -103,7 +103,7 @@ def names_of(inst: Any) -> dict:
     regions: dict[str, str] = {}
     for table in (inst.units, inst.projects):
         if table is not None and not table.empty and "region_zh" in table.columns:
-            for r, zh in zip(table["region"], table["region_zh"]):
+            for r, zh in zip(table["region"], table["region_zh"], strict=True):
                 if isinstance(r, str) and isinstance(zh, str) and zh.strip():
                     regions.setdefault(r, zh.strip())
     rules: dict[str, str] = {}
@@ -113,7 +113,7 @@ def names_of(inst: Any) -> dict:
     projects: dict[str, str] = {}
     p = inst.projects
     if p is not None and not p.empty and "name_zh" in p.columns:
-        projects = {str(i): str(zh).strip() for i, zh in zip(p["project_id"], p["name_zh"])
+        projects = {str(i): str(zh).strip() for i, zh in zip(p["project_id"], p["name_zh"], strict=True)
                     if isinstance(zh, str) and zh.strip()}
     out: dict[str, Any] = {"rules": rules, "regions": regions, "projects": projects}
     if scen.name_zh and scen.name_zh.strip():
@@ -176,7 +176,7 @@ class Names:
         zh = self.rules.get(text) or self._fallback(str(rule), text, product, required, sense, unit)
         return f"{zh}：{item}" if item else zh
 
-    def _fallback(self, rule: str, name: str, product: object, required: object, sense: object,
+    def _fallback(self, rule: str, name: str, product: Any, required: Any, sense: Any,
                   unit: object) -> str:
         family = BY_ROW.get(rule)
         own = family.fallback_zh(rule, name) if family is not None and family.fallback_zh is not None else None

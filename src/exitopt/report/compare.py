@@ -10,6 +10,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -150,7 +151,7 @@ def compare_runs(run_a: Path | str | Run, run_b: Path | str | Run) -> Comparison
     return Comparison(a, b, compare_figures(a, b), compare_units(a, b), compare_rules(a, b))
 
 
-def _plan(year: object, mode: object, merge_year: object = None, acquirer: object = None) -> str:
+def _plan(year: Any, mode: object, merge_year: Any = None, acquirer: object = None) -> str:
     """A unit's plan in words: "2018 close", "2020 merge into G02", or "stays"."""
     if str(mode) == "merge" and not pd.isna(merge_year):
         return f"{int(merge_year)} merge into {acquirer}"
@@ -205,10 +206,12 @@ def render(comp: Comparison):
 
     from ..console import frame_table
 
-    parts = [Text(f"A = {comp.a.path} ({comp.a.name}, {comp.a.record.get('status')})\n"
+    parts: list[Text | Table] = [Text(f"A = {comp.a.path} ({comp.a.name}, {comp.a.record.get('status')})\n"
                   f"B = {comp.b.path} ({comp.b.name}, {comp.b.record.get('status')})")]
     t = Table(title="headline figures", show_edge=False)
-    for col, just in (("figure", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (("figure", "left"), ("A", "right"), ("B", "right"),
+                                                                 ("B − A", "right"))
+    for col, just in columns:
         t.add_column(col, justify=just)
     for r in comp.figures.itertuples():
         d = 0 if r.figure == "units_exiting" else 1

@@ -14,6 +14,7 @@ import base64
 import math
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -66,7 +67,7 @@ def _blank(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
-def fmt_number(v: object, kind: str) -> str:
+def fmt_number(v: Any, kind: str) -> str:
     """A number as the briefing shows it: thousands separators, capacity 1 decimal, persons none."""
     if _blank(v):
         return ""
@@ -111,7 +112,7 @@ def headline_rows(run: Run, lang: str) -> list[tuple[str, str, str]]:
         if key == "status":
             text = labels.status(value, lang)
         elif key == "projects_built":
-            text = value or labels.text("none", lang)
+            text = str(value or labels.text("none", lang))
         elif key == "robust_objective":
             from .regret import objective_name
 
@@ -146,7 +147,7 @@ def exits_table(run: Run, lang: str) -> tuple[list[str], Cells, frozenset[int]] 
     for _, r in t.iterrows():
         vals = [r["units"], r["capacity"], r["counted"], r["indicator"], r["workers_displaced"], r["outlay"]]
         rows.append([(labels.product(r["product"], lang), False)] + [(fmt_number(v, k), True)
-                                                                     for v, k in zip(vals, kinds)])
+                                                                     for v, k in zip(vals, kinds, strict=False)])
     if not rows:
         return None
     tot = exit_totals(t)
@@ -204,7 +205,7 @@ def binding_rules(run: Run) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"priced": [], "required": [], "idle": []}
     if c.empty:
         return out
-    c = c.assign(_binds=binding_flags(c), _family=[_family(str(r), str(n)) for r, n in zip(c["rule"], c["name"])])
+    c = c.assign(_binds=binding_flags(c), _family=[_family(str(r), str(n)) for r, n in zip(c["rule"], c["name"], strict=True)])
     for (rule, family), g in c.groupby(["rule", "_family"], sort=False):
         b = g[g["_binds"]]
         if b.empty:
@@ -212,10 +213,10 @@ def binding_rules(run: Run) -> dict[str, list[dict]]:
         entry = dict(rule=rule, name=family, rows=b, all_rows=g, names=run.names)
         if required_exit(b["unit"].iloc[0]):
             out["required"].append(entry)
-        elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"])):
+        elif all(trivial(r, a) for r, a in zip(b["required"], b["achieved"], strict=True)):
             out["idle"].append(entry)
         else:
-            entry["rows"] = b[[not trivial(r, a) for r, a in zip(b["required"], b["achieved"])]]
+            entry["rows"] = b[[not trivial(r, a) for r, a in zip(b["required"], b["achieved"], strict=True)]]
             out["priced"].append(entry)
     return out
 
@@ -386,8 +387,8 @@ def charts_section(charts: list[Chart], folder: Path) -> str:
 
 def build_html(run: Run, charts: list[Chart], chart_folder: Path, lang: str, note: str | None = None) -> str:
     """The whole page as text, in ``lang``."""
-    from .regret import regret_section
     from .merger_html import merger_section
+    from .regret import regret_section
 
     title = f"{labels.text('title', lang)}{'：' if lang == 'zh' else ': '}{run.title(lang)}"
     parts = [

@@ -347,7 +347,7 @@ def sheet(key: str, lang: str) -> str:
 def header(column: str, lang: str, table: str | None = None) -> str:
     """The header of a run-folder column (of ``table``, when its meaning differs by table) in
     ``lang``; an unknown column keeps its own name."""
-    col = TABLE_COLUMNS.get((table, column)) or COLUMNS.get(column)
+    col = (TABLE_COLUMNS.get((table, column)) if table is not None else None) or COLUMNS.get(column)
     return col.header(lang) if col else column
 
 

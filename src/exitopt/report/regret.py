@@ -157,7 +157,7 @@ def chart_regret(table: pd.DataFrame, lang: str):
     regret = table["regret"].astype(float)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(min(max(7.0, 0.3 * n + 3), 16), 6.0), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
-    for i, (c, o) in enumerate(zip(cost, own)):
+    for i, (c, o) in enumerate(zip(cost, own, strict=False)):
         if not math.isnan(o):
             top.plot([i, i], [o, c], color="#999999", linewidth=1)
     top.scatter(x, own, marker="o", facecolors="white", edgecolors="#2166ac", label=word("own", lang), zorder=3)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..vocab import PRODUCTS
 from ..cells import yes_no
 from ..errors import InputError
 from ..files import is_folder, shown
 from ..output import restore
+from ..vocab import PRODUCTS
 
 REQUIRED = {
     "schedule.csv": ["unit_id", "name", "sector", "product", "region", "capacity", "exit_year", "mode",
@@ -185,7 +185,7 @@ def binding_flags(c: pd.DataFrame) -> pd.Series:
     if c.empty:
         return pd.Series([], index=c.index, dtype=bool)
     flags = []
-    for r, a, cell in zip(c["required"], c["achieved"], c["binding"]):
+    for r, a, cell in zip(c["required"], c["achieved"], c["binding"], strict=True):
         f = binds(r, a) if cell is not None else False
         flags.append(bool(f) if f is not None else cell is True)
     return pd.Series(flags, index=c.index, dtype=bool)

@@ -16,14 +16,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import labels
 from .charts import Chart
-from .compare import (MERGER, MODE, NOT_IN_A, NOT_IN_B, ONLY_A, ONLY_B, YEAR, YEAR_MODE, Comparison)
-from .html import (HEADLINE_KINDS, Cells, binding_rules, binding_table, exits_table, fmt_number,
-                   headline_rows, idle_items, plan_tables, required_items)
+from .compare import MERGER, MODE, NOT_IN_A, NOT_IN_B, ONLY_A, ONLY_B, YEAR, YEAR_MODE, Comparison
+from .html import (
+    HEADLINE_KINDS,
+    Cells,
+    binding_rules,
+    binding_table,
+    exits_table,
+    fmt_number,
+    headline_rows,
+    idle_items,
+    plan_tables,
+    required_items,
+)
 from .run import PRODUCT_ORDER, Run, run_folder_name
 
 # Fonts: East-Asian and Latin, for the body and for headings; the fallbacks named in the font table.
@@ -314,10 +325,10 @@ class _Writer:
                 shade.set(qn("w:fill"), HEADER_FILL)
                 cell._tc.get_or_add_tcPr().append(shade)
 
-        for col, width in zip(t._tbl.tblGrid.gridCol_lst, widths):  # what LibreOffice lays out by
+        for col, width in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=False):  # what LibreOffice lays out by
             col.w = Cm(width)
         for row in t.rows:  # and Word
-            for cell, width in zip(row.cells, widths):
+            for cell, width in zip(row.cells, widths, strict=False):
                 cell.width = Cm(width)
         for j, h in enumerate(heads):
             fill(t.rows[0].cells[j], h, right=False, bold=False, head=True)
@@ -364,14 +375,14 @@ def column_widths(heads: list[str], rows: Cells, total: float = PICTURE_CM, pt: 
         head = max(_display(h) / 3, max((_display(w) for w in h.split()), default=0) if " " in h else 0)
         natural.append(max(longest, head, 4) * half_em * 1.1 + CELL_PAD_CM)  # 10 % for bold totals
         flexible.append(not numeric and longest > LONG_TEXT)
-    fixed = sum(w for w, f in zip(natural, flexible) if not f)
+    fixed = sum(w for w, f in zip(natural, flexible, strict=False) if not f)
     least = [natural[j] if not f else MIN_FLEX * half_em + CELL_PAD_CM for j, f in enumerate(flexible)]
-    if sum(natural) <= total or not any(flexible) or fixed + sum(w for w, f in zip(least, flexible) if f) > total:
+    if sum(natural) <= total or not any(flexible) or fixed + sum(w for w, f in zip(least, flexible, strict=False) if f) > total:
         scale = total / sum(natural)
         return [w * scale for w in natural]
     room = total - fixed
-    flex = sum(w for w, f in zip(natural, flexible) if f)
-    return [w * room / flex if f else w for w, f in zip(natural, flexible)]
+    flex = sum(w for w, f in zip(natural, flexible, strict=False) if f)
+    return [w * room / flex if f else w for w, f in zip(natural, flexible, strict=False)]
 
 
 CELL_PAD_CM = 0.42  # a cell's left and right margins, and a little air
@@ -424,7 +435,7 @@ def plan_by_year(run: Run, lang: str) -> tuple[list[str], Cells, frozenset[int]]
         labels.header("workers_displaced", lang, "summary"), labels.header("outlay", lang, "summary")]
     rows: Cells = []
     for year, g in s.groupby("year", sort=True):
-        by = dict(zip(g["product"], g["exits"]))
+        by = dict(zip(g["product"], g["exits"], strict=True))
         rows.append([(fmt_number(year, "year"), False)]
                     + [(fmt_number(by.get(p), "capacity"), True) for p in products]
                     + [(fmt_number(g["workers_displaced"].sum(), "persons"), True),
@@ -502,7 +513,7 @@ def _signed(x: float, kind: str) -> str:
     return ("+" if x > 0 else "−") + text
 
 
-def _plan_words(year: object, mode: object, lang: str, merge_year: object = None) -> str:
+def _plan_words(year: Any, mode: object, lang: str, merge_year: Any = None) -> str:
     if str(mode) == "merge" and not _blank(merge_year):
         return f"{int(merge_year)}年{labels.mode(mode, lang)}" if lang == "zh" else f"{int(merge_year)} merge"
     if _blank(year):
@@ -518,7 +529,7 @@ def _chinese_names(comp: Comparison) -> dict[str, str]:
     for run in (comp.a, comp.b):
         if "name_zh" not in run.schedule.columns:
             continue
-        for uid, zh in zip(run.schedule["unit_id"], run.schedule["name_zh"]):
+        for uid, zh in zip(run.schedule["unit_id"], run.schedule["name_zh"], strict=True):
             if not _blank(zh) and str(zh).strip():
                 out.setdefault(uid, str(zh))
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ def _cell_kind(column: str, row: pd.Series) -> str:
     return kind
 
 
-def _write_cell(ws, r: int, c: int, value: object, kind: str, fmt: _Formats, lang: str) -> str:
+def _write_cell(ws, r: int, c: int, value: Any, kind: str, fmt: _Formats, lang: str) -> str:
     """Write one cell; return the text as displayed (for the column width)."""
     if _is_blank(value):
         ws.write_blank(r, c, None, fmt.text if kind == "text" else fmt.number(kind))
@@ -132,7 +133,7 @@ def shown_table(run: Run, name: str, lang: str) -> pd.DataFrame:
     each("approval", lambda v: chinese.approval(v, lang))
     if name == "schedule":
         if "name_zh" in out.columns:
-            out["name_zh"] = [chinese.unit_name(n, z, lang) for n, z in zip(out["name"], out["name_zh"])]
+            out["name_zh"] = [chinese.unit_name(n, z, lang) for n, z in zip(out["name"], out["name_zh"], strict=True)]
             out = out.drop(columns="name")
         out = out.drop(columns=[c for c in ("firm", "group", "acquirer") if c in out.columns
                                and not _has_chinese(out[c])])
@@ -140,11 +141,11 @@ def shown_table(run: Run, name: str, lang: str) -> pd.DataFrame:
         out["name"] = [names.rule(r, n, lang, product=p, required=q, sense=s, unit=u) for r, n, p, q, s, u in
                        zip(out["rule"], out["name"], out.get("product", [None] * len(out)),
                            out.get("required", [None] * len(out)), out.get("sense", [None] * len(out)),
-                           out.get("unit", [None] * len(out)))]
+                           out.get("unit", [None] * len(out)), strict=False)]
         each("rule", lambda v: labels.rule(v, lang))
         each("sense", lambda v: labels.sense(v, lang))
     if name == "new_capacity" and "name" in out.columns:
-        out["name"] = [names.project(i, n, lang) for i, n in zip(out["project_id"], out["name"])]
+        out["name"] = [names.project(i, n, lang) for i, n in zip(out["project_id"], out["name"], strict=True)]
         if not _has_chinese(out["name"]):
             out = out.drop(columns="name")
     return out
@@ -220,7 +221,7 @@ def write_overview(wb, fmt: _Formats, run: Run, lang: str) -> None:
         r += 1
         values = [labels.product(row["product"], lang), row["units"], row["capacity"], row["counted"],
                   row["indicator"], row["workers_displaced"], row["outlay"]]
-        for c, (v, k) in enumerate(zip(values, kinds)):
+        for c, (v, k) in enumerate(zip(values, kinds, strict=False)):
             _write_cell(ws, r, c, v, k, fmt, lang)
     if not table.empty:
         r += 1

@@ -26,8 +26,18 @@ folder and the terminal lines).
 from __future__ import annotations
 
 from .folder import files, insurance_table, lines, regret_chart, regret_table, scenario_toml
-from .problem import (OBJECTIVE_TITLES, OBJECTIVES, CasePlan, RobustCase, RobustProblem, RobustResult,
-                      default_time_limit, ledger_optima, own_optima, read_problem)
+from .problem import (
+                      OBJECTIVE_TITLES,
+                      OBJECTIVES,
+                      CasePlan,
+                      RobustCase,
+                      RobustProblem,
+                      RobustResult,
+                      default_time_limit,
+                      ledger_optima,
+                      own_optima,
+                      read_problem,
+)
 from .reading import binding_text, read_result, reprice
 from .shared import build_shared, case_costs, set_objective, unit_split
 from .solving import block_groups, by_blocks, diagnose_shared, solve_problem

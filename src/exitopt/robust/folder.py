@@ -134,6 +134,7 @@ def files(result: RobustResult, target: Path) -> dict:
                                           f"({OBJECTIVE_TITLES[problem.objective]})"),
     }
     o = result.outcome
+    regrets = [p.regret for p in result.plans if p.regret is not None]  # all, or some own optima unknown
     names = names_of(first.rc.inst)
     names.pop("scenario", None)  # the base scenario's name is not the sweep's
     out["run.json"] = {
@@ -153,8 +154,7 @@ def files(result: RobustResult, target: Path) -> dict:
         "cases": len(result.plans),
         "expected_cost": float(sum(p.rc.weight * p.cost for p in result.plans)),
         "worst_cost": float(max(p.cost for p in result.plans)),
-        "worst_regret": (float(max(p.regret for p in result.plans))
-                         if all(p.regret is not None for p in result.plans) else None),
+        "worst_regret": float(max(regrets)) if len(regrets) == len(result.plans) else None,
         "units_exiting": int(first.schedule["exit_year"].notna().sum()),
         "projects_built": [str(j) for j in result.new_capacity.loc[result.new_capacity["built"], "project_id"]]
         if not result.new_capacity.empty else [],

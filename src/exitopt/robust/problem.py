@@ -127,7 +127,7 @@ def read_problem(sweep_file: Path | str, objective: str | None = None) -> Robust
                          f"robust plan, or solve each case with exitopt sweep.", file=base.scenario_path)
     data = base.scenario.model_dump()
     cases = []
-    for case, w in zip(sweep.cases, raw):
+    for case, w in zip(sweep.cases, raw, strict=False):
         scen = apply(base.scenario, case, data)
         inst = bind(scen, base.units, base.projects, files=base.files, scenario_path=base.scenario_path)
         cases.append(RobustCase(case, inst, w / sum(raw)))

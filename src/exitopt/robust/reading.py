@@ -59,6 +59,7 @@ def read_result(top: pyo.ConcreteModel, problem: RobustProblem, outcome: highs.O
     split = None
     new_capacity = None
     for rc in problem.cases:
+        assert rc.block is not None  # built with the shared model
         sol = read(rc.block, rc.inst, outcome)
         if split is None:
             split = unit_split(top, sol.exits())
@@ -74,5 +75,5 @@ def read_result(top: pyo.ConcreteModel, problem: RobustProblem, outcome: highs.O
     elif problem.objective == "worst":
         value = max(p.cost for p in plans)
     else:
-        value = max(p.regret for p in plans)
+        value = max(p.regret for p in plans)  # type: ignore[type-var, assignment]  # every own optimum is known
     return RobustResult(problem, outcome, value, plans, new_capacity)

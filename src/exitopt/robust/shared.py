@@ -178,20 +178,20 @@ def _blocks(top: pyo.ConcreteModel) -> list[ExitModel]:
 
 def case_costs(problem: RobustProblem) -> list:
     """Each case's own objective, as an expression of its block."""
-    return [rc.block.cost.expr for rc in problem.cases]
+    return [rc.block.cost.expr for rc in problem.cases]  # type: ignore[union-attr]  # built with the model
 
 
 def set_objective(top: pyo.ConcreteModel, problem: RobustProblem) -> None:
     """The objective chosen, minimised (an epigraph variable ``t`` for worst and regret)."""
     costs = case_costs(problem)
-    expected = pyo.quicksum(rc.weight * c for rc, c in zip(problem.cases, costs))
+    expected = pyo.quicksum(rc.weight * c for rc, c in zip(problem.cases, costs, strict=False))
     top.expected = pyo.Expression(expr=expected)
     if problem.objective == "expected":
         top.objective = pyo.Objective(expr=top.expected, sense=pyo.minimize)
         return
     top.t = pyo.Var(domain=pyo.Reals)
     top.epigraph = pyo.ConstraintList()
-    for rc, c in zip(problem.cases, costs):
+    for rc, c in zip(problem.cases, costs, strict=False):
         own = rc.own if problem.objective == "regret" else 0.0
         top.epigraph.add(top.t >= c - own)
     top.objective = pyo.Objective(expr=top.t, sense=pyo.minimize)

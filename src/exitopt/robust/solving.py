@@ -18,7 +18,7 @@ import pyomo.core as pyo
 
 from .. import highs
 from ..errors import InfeasibleError, LimitReached
-from .problem import RobustCase, RobustProblem, RobustResult, OBJECTIVE_TITLES, ledger_optima, own_optima
+from .problem import OBJECTIVE_TITLES, RobustCase, RobustProblem, RobustResult, ledger_optima, own_optima
 from .reading import read_result
 from .shared import build_shared, set_objective
 
@@ -203,7 +203,7 @@ def diagnose_shared(top: pyo.ConcreteModel, problem: RobustProblem) -> str:
     from ..diagnose import TOL, Give
     from ..model.base import value_of
 
-    rows = [(rc, r) for rc in problem.cases for r in rc.block.rows]
+    rows = [(rc, r) for rc in problem.cases for r in rc.block.rows]  # type: ignore[union-attr]  # built
     for _, r in rows:
         r.slack_up.unfix()
         r.slack_down.unfix()

@@ -30,7 +30,7 @@ class AwardFund(_Strict):
         None, ge=0, le=MAX_BUDGET,
         description="万元 of awards the fund pays over the whole plan, at most; none: no limit; 0–10,000,000,000.",
     )
-    award_fund_per_year: YearTable(0, MAX_BUDGET) = Field(
+    award_fund_per_year: YearTable(0, MAX_BUDGET) = Field(  # type: ignore[valid-type]  # a validated dict[int, float]
         default_factory=dict, description="万元 of awards the fund pays per year, at most; 0–10,000,000,000.",
     )
 

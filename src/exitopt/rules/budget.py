@@ -27,7 +27,7 @@ ROW_NAME = "fiscal outlay"
 class Budget(_Strict):
     """The budget's keys of the ``[caps]`` section."""
 
-    budget: YearTable(-MAX_BUDGET, MAX_BUDGET) = Field(
+    budget: YearTable(-MAX_BUDGET, MAX_BUDGET) = Field(  # type: ignore[valid-type]  # a validated dict[int, float]
         default_factory=dict,
         description="万元 of outlay per year, at most; −10,000,000,000 to 10,000,000,000. A negative budget "
                     "asks the year to bring in money net (awards above costs).",
@@ -69,7 +69,7 @@ def name_zh(caps, regions: dict[str, str], nth: int) -> str:
     return FAMILY.labels["budget"][0]
 
 
-FAMILY = Family(
+FAMILY: Family = Family(
     key="budget", noun="budget", number="12a", anchor="budget", scenario_key="[caps]", schema=Budget,
     labels={"budget": ("财政预算上限", "budget cap")}, keeping="coupling", ties=every_product, name_zh=name_zh,
     rules=_rules, list_field=False, title=lambda caps: ROW_NAME, check_years=_years, add=add_to,

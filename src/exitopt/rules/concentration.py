@@ -73,7 +73,7 @@ def holder_parts(m: ExitModel, inst: Instance, product: str, by: str, year: int
     by_group = by == "group"
     for g in (mergers.acquirers(m, units.index) if by_group else ()):
         fixed[g] += 0.0
-    for u, g, c in zip(units.index, units[by], units["capacity"]):
+    for u, g, c in zip(units.index, units[by], units["capacity"], strict=False):
         ks = [k for k in m.by_unit.get(u, ()) if k[1] <= year]
         moved = mergers.moves(m, u, year) if by_group else {}
         if moved:
@@ -99,7 +99,7 @@ def max_holding(m: ExitModel, inst: Instance, product: str, by: str) -> dict[str
     if by == "group":  # an acquirer may come to hold the units merged into it
         from . import mergers
 
-        for u, c in zip(units.index, units["capacity"]):
+        for u, c in zip(units.index, units["capacity"], strict=True):
             for a in mergers.acquirers(m, [u]):
                 most[a] = most.get(a, 0.0) + float(c)
     for j in m.projects_of.get(product, []):
@@ -123,7 +123,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         b.S = pyo.Set(initialize=[(g, y) for g in holders for y in rule.years], dimen=2)
         b.s = pyo.Var(b.S, domain=pyo.Binary)
         b.w = pyo.Var(b.S, domain=pyo.NonNegativeReals)
-        b.k = pyo.Constraint(rule.years, rule=lambda b, y: sum(b.s[g, y] for g in holders) <= rule.top)
+        b.k = pyo.Constraint(rule.years, rule=lambda b, y: sum(b.s[g, y] for g in holders) <= rule.top)  # noqa: B023 (built at once)
         b.v = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals, bounds=(0, 1))
         b.link = pyo.ConstraintList()
         for y in rule.years:
@@ -136,7 +136,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
                     b.link.add(v <= there)
                     terms.append(cap * v)
                 b.link.add(b.w[g, y] == pyo.quicksum(terms))
-            top = pyo.quicksum((b.w[g, y] for g in holders))
+            top = pyo.quicksum(b.w[g, y] for g in holders)
             total = remaining(m, rule.product, y)
             add_row(m, rule="concentration", name=rule.name, year=y, product=rule.product,
                     lhs=top - rule.share * total, sense=">=", rhs=0.0, unit="share",

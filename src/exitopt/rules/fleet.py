@@ -96,7 +96,7 @@ class FleetData:
 def _number_cells(cells, column: str, ids, rows, what: str, file) -> list[float]:
     """The cells as finite numbers; an empty, non-numeric or huge cell is refused with its row."""
     out = []
-    for cell, ident, row in zip(cells, ids, rows):
+    for cell, ident, row in zip(cells, ids, rows, strict=False):
         text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell).strip()
         try:
             v = float(text.replace(",", "")) if text else float("nan")
@@ -128,7 +128,7 @@ def fleet_data(inst: Instance, rule: Fleet) -> FleetData:
     mine = units[chosen]
     values = _number_cells(mine[rule.column], rule.column, mine.index, pos, what, inst.files.get("units"))
     weights = [float(c) if rule.weight == "capacity" else 1.0 for c in mine["capacity"]]
-    of_units = {u: (w, v) for u, w, v in zip(mine.index, weights, values)}
+    of_units = {u: (w, v) for u, w, v in zip(mine.index, weights, values, strict=False)}
     of_projects: dict[str, tuple[float, float]] = {}
     prj = inst.projects
     if rule.projects and len(prj):
@@ -141,14 +141,16 @@ def fleet_data(inst: Instance, rule: Fleet) -> FleetData:
             rows = [i + 2 for i, j in enumerate(prj.index) if j in live.index]
             pv = _number_cells(live[rule.column], rule.column, live.index, rows, what, inst.files.get("projects"))
             pw = [float(c) if rule.weight == "capacity" else 1.0 for c in live["capacity"]]
-            of_projects = {j: (w, v) for j, w, v in zip(live.index, pw, pv)}
+            of_projects = {j: (w, v) for j, w, v in zip(live.index, pw, pv, strict=False)}
     base = sum(w * v for w, v in of_units.values()) / sum(w for w, _ in of_units.values())
     if rule.at_most is not None:
         limit = rule.at_most
     elif rule.at_least is not None:
         limit = rule.at_least
     else:
-        limit = (1.0 + (rule.at_most_change if rule.at_most_change is not None else rule.at_least_change)) * base
+        change = rule.at_most_change if rule.at_most_change is not None else rule.at_least_change
+        assert change is not None  # the rule's validator asks for a bound or a change
+        limit = (1.0 + change) * base
     return FleetData(of_units, of_projects, base, limit)
 
 
@@ -225,8 +227,11 @@ def name_zh(rule: Fleet, regions: dict[str, str], nth: int) -> str:
 
     bound = rule.at_most if rule.at_most is not None else rule.at_least
     change = rule.at_most_change if rule.at_most_change is not None else rule.at_least_change
-    limit = (zh.number(bound) if bound is not None else
-             f"较基年{'降低' if change < 0 else '提高'}{zh.percent(abs(change))}")
+    if bound is not None:
+        limit = zh.number(bound)
+    else:
+        assert change is not None  # the rule's validator asks for a bound or a change
+        limit = f"较基年{'降低' if change < 0 else '提高'}{zh.percent(abs(change))}"
     sense = "不高于" if rule.sense == "<=" else "不低于"
     return f"{zh.product_zh(rule.product)}存续产能平均{rule.column}{sense}{limit}"
 

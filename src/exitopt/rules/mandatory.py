@@ -42,7 +42,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     for rule in inst.scenario.mandatory:
         for u in inst.select(rule.where):
             m.mandatory_of.setdefault(u, rule.name)
-            done = pyo.quicksum((m.x[k] for k in m.by_unit.get(u, ()) if k[1] <= rule.by))
+            done = pyo.quicksum(m.x[k] for k in m.by_unit.get(u, ()) if k[1] <= rule.by)
             add_row(m, rule="mandatory", name=f"{rule.name}: {u}", year=rule.by,
                     product=inst.units.at[u, "product"], lhs=done, sense=">=", rhs=1.0, unit="unit")
 

@@ -82,7 +82,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     for i, pkg in enumerate(inst.scenario.packages):
         if pkg.required:
             by = pkg.by if pkg.by is not None else inst.scenario.last_year
-            done = pyo.quicksum((m.z[k] for k in m.PZ if k[0] == i and k[1] <= by))
+            done = pyo.quicksum(m.z[k] for k in m.PZ if k[0] == i and k[1] <= by)
             add_row(m, rule="package", name=pkg.name, year=by, product=None, lhs=done, sense=">=",
                     rhs=1.0, unit="package")
 

@@ -147,9 +147,9 @@ def add_to(m: ExitModel, inst: Instance) -> None:
             if not new:
                 continue
             supply = pyo.quicksum(
-                (m.ind[c, yy] for (c, yy) in m.IND if yy <= y and m.ind_product[c] == r.product)
+                m.ind[c, yy] for (c, yy) in m.IND if yy <= y and m.ind_product[c] == r.product
             )
-            need = pyo.quicksum((r.ratio * m.project_cap[j] * m.a[j] for j in new))
+            need = pyo.quicksum(r.ratio * m.project_cap[j] * m.a[j] for j in new)
             add_row(m, rule="replacement", name=row_name(r), year=y,
                     product=r.product, lhs=supply - need, sense=">=", rhs=0.0, unit="万吨/yr",
                     scale=r.ratio * sum(m.project_cap[j] for j in new), achieved=supply, required=need)

@@ -29,6 +29,7 @@ from .family import Family, item_numbers, product_tie, where
 
 if TYPE_CHECKING:
     from ..inputs import Instance
+    from ..model.base import Sense
     from ..model.exit_model import ExitModel
 
 
@@ -83,13 +84,15 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         units = [u for u in inst.select(t.where) if product[u] == t.product]
         if t.at_least is not None or t.at_most is not None:
             counted = counted_expr(m, units, t.by)
-            for sense, bound in ((">=", t.at_least), ("<=", t.at_most)):
+            bounds: tuple[tuple[Sense, float | None], ...] = ((">=", t.at_least), ("<=", t.at_most))
+            for sense, bound in bounds:
                 if bound is not None:
                     add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=counted,
                             sense=sense, rhs=bound, unit="万吨/yr")
         if t.count_at_least is not None or t.count_at_most is not None:
             exited = exited_expr(m, units, t.by)
-            for sense, bound in ((">=", t.count_at_least), ("<=", t.count_at_most)):
+            counts: tuple[tuple[Sense, int | None], ...] = ((">=", t.count_at_least), ("<=", t.count_at_most))
+            for sense, bound in counts:
                 if bound is not None:
                     add_row(m, rule="target", name=t.name, year=t.by, product=t.product, lhs=exited,
                             sense=sense, rhs=float(bound), unit="units")

@@ -26,7 +26,7 @@ class Utilisation(_Strict):
     name: str
     name_zh: str | None = Field(None, description=NAME_ZH)
     product: Product
-    demand: YearTable(0, MAX_CAPACITY) = Field(
+    demand: YearTable(0, MAX_CAPACITY) = Field(  # type: ignore[valid-type]  # a validated dict[int, float]
         description="万吨 per year, by year, 0–10,000,000; years without demand are free."
     )
     min_utilisation: float | None = Field(None, gt=0, le=1, description="Minimum utilisation, 0 < u ≤ 1.")

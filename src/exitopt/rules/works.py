@@ -87,6 +87,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
     for rule in inst.scenario.works:
         for units in works_of(inst, rule).values():
             if rule.relation == "needs":
+                assert rule.feeders is not None and rule.dependents is not None  # the rule's validator
                 feeders = sorted(set(units) & set(inst.select(rule.feeders)))
                 dependents = sorted(set(units) & set(inst.select(rule.dependents)))
                 if not feeders or not dependents:

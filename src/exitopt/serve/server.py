@@ -140,7 +140,7 @@ def clean_stale_roots(temp: Path | None = None) -> list[Path]:
     file names a process that is gone. A root without a pid file is left alone (its server may be
     starting). Returns the roots removed."""
     temp = Path(temp) if temp is not None else Path(tempfile.gettempdir())
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [p for p in temp.glob(f"{ROOT_PREFIX}*") if p.is_dir() and not p.is_symlink()]
     except OSError:
@@ -340,10 +340,11 @@ class App:
         self.queue: deque[Session] = deque()  # sessions whose solve waits for a free place
         self.solving = 0  # solves running now, at most max_solving
         self.template: Path | None = None  # the baseline's run folder, shared by every session
-        self.template_run = self.template_view = None
+        self.template_run: Any = None
+        self.template_view: dict | None = None
         self.template_seconds = 0.0  # how long the baseline's solve took
         self.static = static_files()
-        self._setup = None
+        self._setup: dict | None = None
         self._build_locks: dict[Path, threading.Lock] = {}
         self._closed = False
         self.given: list[Plan] = []  # run folders given with --plans: every session lists them
@@ -644,7 +645,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.app  # type: ignore[attr-defined]
 
     def setup(self) -> None:
-        self.timeout = self.app.socket_timeout  # a silent client is dropped, its thread freed
+        self.timeout = self.app.socket_timeout  # type: ignore[misc]  # a silent client is dropped, its thread freed
         self._linger = False
         super().setup()
 
@@ -987,7 +988,7 @@ def full_page(cap: int) -> bytes:
             "重新启动它(先下载需要的方案)。</p>"
             f"<p>All {cap} sessions this server takes hold plans of their own, so no new one can open. Try again "
             "later, or ask whoever runs <code>exitopt serve</code> to restart it (after downloading the plans "
-            "needed).</p></body></html>").encode("utf-8")
+            "needed).</p></body></html>").encode()
 
 
 class Server(ThreadingHTTPServer):
@@ -1039,7 +1040,7 @@ class Server(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else str(host)
         return f"http://{shown}:{port}/" + (f"?token={self.app.token}" if self.app.token else "")
 
 

@@ -45,7 +45,7 @@ def plain(v: Any) -> Any:
 
 def records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
-    return [{c: plain(v) for c, v in zip(cols, row)} for row in df[cols].itertuples(index=False, name=None)]
+    return [{c: plain(v) for c, v in zip(cols, row, strict=False)} for row in df[cols].itertuples(index=False, name=None)]
 
 
 def _exits_by(run: Run, key: str) -> list[dict]:
@@ -160,8 +160,8 @@ def regret_view(run: Run) -> dict | None:
 def compare_view(a: Run, b: Run) -> dict:
     """What changed from plan ``a`` to plan ``b``: figures, units, binding rules."""
     comp = compare_runs(a, b)
-    zh = {**dict(zip(a.schedule["unit_id"], a.schedule.get("name_zh", a.schedule["unit_id"]))),
-          **dict(zip(b.schedule["unit_id"], b.schedule.get("name_zh", b.schedule["unit_id"])))}
+    zh = {**dict(zip(a.schedule["unit_id"], a.schedule.get("name_zh", a.schedule["unit_id"]), strict=False)),
+          **dict(zip(b.schedule["unit_id"], b.schedule.get("name_zh", b.schedule["unit_id"]), strict=False))}
     units = records(comp.units)
     for u in units:
         own = zh.get(u["unit_id"])

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..vocab import PRODUCTS
 from ..output import write_csv
+from ..vocab import PRODUCTS
 from .ledger import Ledger
 from .spec import Sweep
 
@@ -98,7 +98,7 @@ def export(out: Path, sweep: Sweep, inst, ledger: Ledger, *, long: bool = False)
     table = cases_table(sweep, lc, products)
     _atomic_csv(table, out / "cases.csv")
     written = ["cases.csv"]
-    solved = [c for c, st, obj in zip(lc["case_id"], lc["status"], lc["objective"]) if has_plan(st, obj)]
+    solved = [c for c, st, obj in zip(lc["case_id"], lc["status"], lc["objective"], strict=True) if has_plan(st, obj)]
     freq = unit_frequency(inst.units, exits, solved)
     _atomic_csv(freq, out / "unit_frequency.csv")
     written.append("unit_frequency.csv")

@@ -121,7 +121,7 @@ def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
     variants = list(dict.fromkeys(ok["variant"]))[:MAX_TORNADO_PANELS]
     n_axes = max(len(sweep.spec.axes), 1)
     fig, panels = plt.subplots(len(variants), 1, figsize=(8.5, len(variants) * (1.2 + 0.6 * n_axes)), squeeze=False)
-    for ax, variant in zip(panels[:, 0], variants):
+    for ax, variant in zip(panels[:, 0], variants, strict=False):
         eff = tornado_effects(ok, sweep, variant)
         if eff.empty:
             ax.text(0.5, 0.5, bilingual("已求解算例中没有参数变化", "no axis varies among the solved cases"),
@@ -137,7 +137,7 @@ def tornado(ok: pd.DataFrame, sweep: Sweep, path: Path) -> None:
             ax.axvline(ref, color="k", lw=0.8)
             ax.set_yticks(list(ys))
             ax.set_yticklabels([f"{a}\n{lo:,.4g} → {hi:,.4g}" for a, lo, hi in
-                                zip(eff["axis"], eff["low_value"], eff["high_value"])], fontsize=8)
+                                zip(eff["axis"], eff["low_value"], eff["high_value"], strict=True)], fontsize=8)
             ax.set_xlabel(bilingual(f"目标值(该方案已求解算例的中位数 = {ref:,.0f})",
                                     f"objective (median of the variant's solved cases = {ref:,.0f})"), fontsize=8)
             thousands(ax, "x")
@@ -172,7 +172,7 @@ def frequency(freq: pd.DataFrame, n_solved: int, path: Path, title: str) -> None
     colours = ["C2" if s >= 1.0 else "C1" for s in top["exit_share"]]
     ax.barh(range(len(top)), top["exit_share"] * 100, color=colours)
     ax.set_yticks(range(len(top)))
-    ax.set_yticklabels([f"{u} ({p}, {c:,.0f})" for u, p, c in zip(top["unit_id"], top["product"], top["capacity"])],
+    ax.set_yticklabels([f"{u} ({p}, {c:,.0f})" for u, p, c in zip(top["unit_id"], top["product"], top["capacity"], strict=True)],
                        fontsize=7)
     ax.set_xlim(0, 100)
     ax.set_xlabel(bilingual(f"在{n_solved:,}个已求解算例中退出的比例(%)",

@@ -33,12 +33,15 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EXIT_INTERRUPTED, ExitoptError, InfeasibleError, InputError, LimitReached, OutputError
 from ..output import FileLock, is_locked
 from .ledger import LEDGER, Ledger, open_ledger
 from .spec import Case, Sweep, apply, apply_values, read_sweep
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 #: files a sweep writes in its folder (removed by --force before starting over)
 OUTPUTS = ("cases.csv", "units_long.csv", "unit_frequency.csv", "response.png", "tornado.png",
@@ -91,7 +94,7 @@ def _end_worker(*_args) -> None:
         return  # another end is under way (the parent-watch thread, or a stop that came during this one)
     try:
         highs._drop_worker()
-        util._run_finalizers(0)  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
+        util._run_finalizers(0)  # type: ignore[attr-defined]  # give back the locks Pyomo made at import (else a "leaked semaphore" warning)
     finally:
         if hasattr(os, "killpg") and os.getpgid(0) == os.getpid():
             os.killpg(os.getpid(), signal.SIGKILL)
@@ -146,7 +149,7 @@ def _solve(task: Task, started: float) -> dict:
 
     inst, data = _base(task)
     scen = apply_values(inst.scenario, task.assign, task.n_axis, data)
-    solver = {"threads": 1}
+    solver: dict[str, float] = {"threads": 1}
     if task.time_limit is not None:
         solver["time_limit"] = task.time_limit
     scen = scen.model_copy(update={"solver": scen.solver.model_copy(update=solver)})
@@ -164,7 +167,7 @@ def _solve(task: Task, started: float) -> dict:
     for (p, y), cap in s.groupby(["product", "exit_year"])["capacity"].sum().items():
         exits.setdefault(str(p), {})[str(int(y))] = float(cap)
     units = [(str(u), int(y), str(md), str(r).startswith("mandatory"))
-             for u, y, md, r in zip(s["unit_id"], s["exit_year"], s["mode"], s["reason"])]
+             for u, y, md, r in zip(s["unit_id"], s["exit_year"], s["mode"], s["reason"], strict=True)]
     nc = res.new_capacity
     built = [str(j) for j in nc.loc[nc["built"], "project_id"]] if not nc.empty else []
     diagnosis = ""
@@ -331,10 +334,10 @@ def _executor(workers: int, scheduler: str | None):
                              f"(tcp://host:port) and that the cluster is running.") from None
         n = sum(client.nthreads().values())
 
-        def close() -> None:
+        def close_client() -> None:
             client.close()
 
-        return client.get_executor(), close, f"Dask ({n} thread(s))"
+        return client.get_executor(), close_client, f"Dask ({n} thread(s))"
     from concurrent.futures import ProcessPoolExecutor
 
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -373,7 +376,7 @@ class _Reporter:
         self.start_done = done
         self.started = time.monotonic()
         self.counts: dict[str, int] = {}
-        self.bar = None
+        self.bar: Progress | None = None
         self.last_log = (done, self.started)
 
     # -- figures
@@ -395,12 +398,19 @@ class _Reporter:
 
     # -- terminal bar
     def _columns(self, width: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         from rich.table import Column
 
         count = len(f"{self.total}/{self.total}")
         fixed = count + len(" elapsed 0:00:00") + len(" ETA 0:00:00")
-        cols = []
+        cols: list[ProgressColumn] = []
         room = width - fixed - 1
         self.label_in_bar = room >= 40 + len(self.label)
         if self.label_in_bar:
@@ -423,18 +433,18 @@ class _Reporter:
         room = getattr(self, "tally_room", 0)
         return t if len(t) <= room else (t[: max(room - 1, 0)] + "…" if room > 1 else "")
 
-    def __enter__(self) -> "_Reporter":
+    def __enter__(self) -> _Reporter:
         if not self.enabled:
             return self
         if self.console.is_terminal:
             from rich.progress import Progress
 
             width = self.console.width
-            self.bar = Progress(*self._columns(width), console=self.console, transient=False)
+            self.bar = bar = Progress(*self._columns(width), console=self.console, transient=False)
             if not self.label_in_bar:
                 self.console.print(self.label, markup=False, soft_wrap=True)
-            self.task = self.bar.add_task(self.label, total=self.total, completed=self.done, tally="")
-            self.bar.start()
+            self.task = bar.add_task(self.label, total=self.total, completed=self.done, tally="")
+            bar.start()
         else:
             self._log(force=True)
         return self
@@ -672,7 +682,7 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         # with no case finished yet (another sweep on this folder holds them all) there is nothing to show
         files = export(target, sweep, inst, ledger, long=long) if len(recorded) else []
         all_counts = recorded["status"].value_counts().to_dict()
-        no_plan = sum(1 for st, obj in zip(recorded["status"], recorded["objective"])
+        no_plan = sum(1 for st, obj in zip(recorded["status"], recorded["objective"], strict=True)
                       if st == "limit" and not has_plan(st, obj))
     except (OSError, sqlite3.Error) as e:
         if not _disk_full(e):

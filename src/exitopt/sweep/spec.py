@@ -119,7 +119,10 @@ class Axis(_Strict):
 
     def listed(self) -> list[float]:
         """The values of a listed or ranged axis."""
-        return [_tidy(v) for v in self.values] if self.values is not None else self.range.values()
+        if self.values is not None:
+            return [_tidy(v) for v in self.values]
+        assert self.range is not None  # the axis's validator: values, range or sample
+        return self.range.values()
 
 
 class Variant(_Strict):
@@ -422,15 +425,16 @@ def latin_hypercube(n: int, bounds: list[tuple[float, float]], seed: int) -> lis
     for lo, hi in bounds:
         u = (rng.permutation(n) + rng.random(n)) / n
         cols.append([_tidy(float(f"{lo + x * (hi - lo):.6g}")) for x in u])
-    return [list(p) for p in zip(*cols)] if cols else [[] for _ in range(n)]
+    return [list(p) for p in zip(*cols, strict=False)] if cols else [[] for _ in range(n)]
 
 
 def axis_points(spec: SweepFile) -> list[dict[str, float]]:
     """Every combination of axis values (without variants), in a fixed order."""
     listed = [a for a in spec.axes if not a.sampled]
     sampled = [a for a in spec.axes if a.sampled]
-    lhs = latin_hypercube(spec.samples, [(a.sample.low, a.sample.high) for a in sampled], spec.seed) \
-        if sampled else [[]]
+    bounds = [(a.sample.low, a.sample.high) for a in sampled if a.sample is not None]
+    # sampled axes come with samples = N (the sweep file's validator)
+    lhs = latin_hypercube(spec.samples or 0, bounds, spec.seed) if sampled else [[]]
     if spec.combine == "zip":
         n = len(lhs) if sampled else (len(listed[0].listed()) if listed else 1)
         cols = {a.name: a.listed() for a in listed}
@@ -440,8 +444,8 @@ def axis_points(spec: SweepFile) -> list[dict[str, float]]:
     out = []
     for combo in itertools.product(*[a.listed() for a in listed]):
         for point in lhs:
-            out.append({**{a.name: v for a, v in zip(listed, combo)},
-                        **{a.name: v for a, v in zip(sampled, point)}})
+            out.append({**{a.name: v for a, v in zip(listed, combo, strict=False)},
+                        **{a.name: v for a, v in zip(sampled, point, strict=False)}})
     return out
 
 
@@ -451,7 +455,7 @@ def expand(spec: SweepFile) -> list[Case]:
     points = axis_points(spec)
     path_of = {a.name: a.path for a in spec.axes}
     width = max(4, len(str(len(variants) * len(points))))
-    cases = []
+    cases: list[Case] = []
     for v in variants:
         for p in points:
             i = len(cases)
