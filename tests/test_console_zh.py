@@ -11,7 +11,6 @@ import re
 import select
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd

@@ -16,9 +16,8 @@ import pytest
 from exitopt.check import check_plan, read_plan
 from exitopt.errors import InfeasibleError
 from exitopt.solve import solve_instance
-from test_bruteforce import TOL, build_choices, feasible, load_spec, plan_of, price, unit_options
-from test_fleet import _lines, _rule, fleet_ok, fleet_spec
-from test_fleet import brute as brute_fleet
+from test_bruteforce import build_choices, feasible, load_spec, plan_of, price, unit_options
+from test_fleet import _lines, _rule, brute as brute_fleet, fleet_ok, fleet_spec
 from test_no_traceback import EXITOPT
 
 
@@ -37,7 +36,7 @@ def _exits(res) -> set[str]:
 
 def _upgrades(res) -> dict[str, tuple[int, str]]:
     s = res.schedule
-    return {u: (int(y), n) for u, n, y in zip(s["unit_id"], s["upgrade"], s["upgrade_year"]) if n}
+    return {u: (int(y), n) for u, n, y in zip(s["unit_id"], s["upgrade"], s["upgrade_year"], strict=True) if n}
 
 
 def test_an_upgrade_cheaper_than_the_closure_replaces_it(tmp_path, make_instance):
@@ -246,7 +245,7 @@ def brute(spec: dict) -> tuple[float | None, int]:
     w = scen["objective"]
     best, lifts = None, {}
     for combo in itertools.product(*options.values()):
-        choice = dict(zip(options, combo))
+        choice = dict(zip(options, combo, strict=True))
         up = {u: c[1] for u, c in choice.items() if c is not None and c[0] == "up"}
         plan = {u: None if u in up else c for u, c in choice.items()}
         fits = False

@@ -720,15 +720,17 @@ def console() -> None:
     import sys
     import threading
 
+    status: str | int | None = 0
     try:
         main()
-        code = 0
     except SystemExit as e:
-        code = e.code
-    if code is None:
+        status = e.code
+    if status is None:
         code = 0
-    elif not isinstance(code, int):
-        print(code, file=sys.stderr)
+    elif isinstance(status, int):
+        code = status
+    else:
+        print(status, file=sys.stderr)
         code = 1
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)

@@ -8,6 +8,8 @@ views, so they fit the terminal as the English ones do (a Chinese character two 
 
 from __future__ import annotations
 
+from typing import Any, Literal, cast
+
 import pandas as pd
 
 from .console import frame_table
@@ -32,10 +34,10 @@ def _blank(v: object) -> bool:
 def plan_zh(year: object, mode: object, merge_year: object = None, acquirer: object = None) -> str:
     """A unit's plan in words: 2018年关闭, 2020年兼并重组并入 G02, or 保留."""
     if str(mode) == "merge" and not _blank(merge_year):
-        return f"{int(merge_year)}年兼并重组并入 {acquirer}"
+        return f"{int(cast(float, merge_year))}年兼并重组并入 {acquirer}"
     if _blank(year):
         return "保留"
-    return f"{int(year)}年{labels.mode(mode, 'zh') if not _blank(mode) else ''}"
+    return f"{int(cast(float, year))}年{labels.mode(mode, 'zh') if not _blank(mode) else ''}"
 
 
 def _status(code: object) -> str:
@@ -47,7 +49,7 @@ def _names_zh(comp) -> dict[str, str]:
     out: dict[str, str] = {}
     for run in (comp.b, comp.a):
         s = run.schedule
-        for uid, name, zh in zip(s["unit_id"], s["name"], s["name_zh"] if "name_zh" in s else [None] * len(s)):
+        for uid, name, zh in zip(s["unit_id"], s["name"], s["name_zh"] if "name_zh" in s else [None] * len(s), strict=True):
             out[str(uid)] = unit_name(name, zh, "zh")
     return out
 
@@ -59,10 +61,12 @@ def compare_render(comp):
     from rich.text import Text
 
     names = comp.b.names
-    parts = [Text(f"A = {comp.a.path}（{comp.a.title('zh')}，{_status(comp.a.record.get('status'))}）\n"
+    parts: list[Any] = [Text(f"A = {comp.a.path}（{comp.a.title('zh')}，{_status(comp.a.record.get('status'))}）\n"
                   f"B = {comp.b.path}（{comp.b.title('zh')}，{_status(comp.b.record.get('status'))}）")]
     t = Table(title="主要结果", show_edge=False)
-    for col, just in (("指标", "left"), ("A", "right"), ("B", "right"), ("B − A", "right")):
+    heads: tuple[tuple[str, Literal["left", "right"]], ...] = (("指标", "left"), ("A", "right"), ("B", "right"),
+                                                             ("B − A", "right"))
+    for col, just in heads:
         t.add_column(col, justify=just)
     for r in comp.figures.itertuples():
         d = 0 if r.figure == "units_exiting" else 1
@@ -87,14 +91,14 @@ def compare_render(comp):
     if comp.rules.empty:
         parts.append(Text("规则：两次运行中起约束作用的规则相同"))
     else:
-        rows = []
+        rules: list[tuple] = []
         for r in comp.rules.itertuples():
             run = comp.a if r.change.endswith("A") else comp.b
-            rows.append((labels.rule(r.rule, "zh"), run.names.rule(r.rule, r.name, "zh", product=r.product),
+            rules.append((labels.rule(r.rule, "zh"), run.names.rule(r.rule, r.name, "zh", product=r.product),
                          "" if _blank(r.year) else f"{int(r.year)}年",
                          "" if _blank(r.product) or not str(r.product) else labels.product(r.product, "zh"),
                          RULE_CHANGES.get(r.change, r.change)))
-        view = pd.DataFrame(rows, columns=["规则", "名称", "年份", "产品", "变化"])
+        view = pd.DataFrame(rules, columns=["规则", "名称", "年份", "产品", "变化"])
         parts.append(frame_table(view, wrap=("名称", "变化"), title=f"仅在一次运行中起约束作用的规则（{len(comp.rules)}条）",
                                  lang="zh"))
     return Group(*parts)

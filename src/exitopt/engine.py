@@ -34,8 +34,8 @@ from .model.cost import contribution, merge_price, revenue_foregone, splits_awar
 from .model.domain import protected_units
 from .model.exit_model import ExitModel
 from .rules.mergers import merged
-from .rules.upgrades import upgrade_outlay, upgraded
 from .rules.replacement import unit_indicators
+from .rules.upgrades import upgrade_outlay, upgraded
 from .scenario import Mandatory, Protected, Window
 from .selection import Selection
 

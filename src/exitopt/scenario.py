@@ -25,11 +25,11 @@ from .rules.concentration import Concentration
 from .rules.fleet import Fleet
 from .rules.mandatory import Mandatory
 from .rules.mergers import Merger
-from .rules.upgrades import Upgrade
 from .rules.packages import Package
 from .rules.protected import Protected
 from .rules.replacement import Replacement
 from .rules.targets import Target
+from .rules.upgrades import Upgrade
 from .rules.utilisation import Utilisation
 from .rules.windows import Window
 from .rules.worker_caps import WorkerCap, WorkerCaps
@@ -247,8 +247,8 @@ class Scenario(_Strict):
         return self.ladder.get(year, 1.0)
 
     def costs(self, sector: str) -> SectorCosts:
-        c = self.sectors.get(sector)  # the default made only when needed: it is called per decision
-        return c if c is not None else SectorCosts()  # type: ignore[call-arg]
+        c = self.sectors.get(sector)  # type: ignore[call-overload]  # any name; the default made only when needed
+        return c if c is not None else SectorCosts()
 
 
 def _where(loc: tuple, data: object) -> str:

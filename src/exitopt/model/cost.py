@@ -47,8 +47,8 @@ from dataclasses import dataclass
 import pyomo.core as pyo
 
 from ..inputs import Instance
-from ..scenario import Scenario
 from ..rules.upgrades import upgrade_outlay
+from ..scenario import Scenario
 from .exit_model import ExitModel
 
 
@@ -75,7 +75,8 @@ def records(units) -> dict[str, dict]:
     gives them, in a fifth of its time): what the pricing functions below read per decision."""
     names = list(units.columns)
     columns = [units[c].tolist() for c in names]
-    return {u: dict(zip(names, values)) for u, values in zip(units.index.tolist(), zip(*columns))}
+    return {u: dict(zip(names, values, strict=True))
+            for u, values in zip(units.index.tolist(), zip(*columns, strict=True), strict=True)}
 
 
 def unit_award(scen: Scenario, unit) -> float:

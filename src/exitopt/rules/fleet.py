@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -165,7 +165,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         scale = max(1.0, sum(w * abs(v - limit) for w, v in (*data.units.values(), *data.projects.values())))
         for y in sorted(set(rule.years)):
             parts = []  # (weight, value, share still there: an expression or 1)
-            moved = []  # (weight, v' − v, upgraded by y) of the units an upgrade may change (rule 10b)
+            moved: list[tuple[float, float, Any]] = []  # (weight, v' − v, upgraded by y) of the units an upgrade may change (rule 10b)
             for u, (w, v) in data.units.items():
                 gone = pyo.quicksum(m.x[k] for k in m.by_unit.get(u, ()) if k[1] <= y)
                 parts.append((w, v, 1 - gone))
@@ -183,7 +183,7 @@ def add_to(m: ExitModel, inst: Instance) -> None:
                     achieved=Computed(partial(_average, parts, moved)), required=limit)
 
 
-def _average(parts: list, moved: list = ()) -> float:
+def _average(parts: list, moved: list | tuple = ()) -> float:
     """The weighted average over what remains in the plan found, upgrades' values in; NaN when
     nothing remains."""
     from ..model.base import value_of

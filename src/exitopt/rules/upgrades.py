@@ -171,7 +171,7 @@ def _bind(inst: Instance, f) -> None:
             cells = units.loc[mask, column]
             values = _number_cells(cells, column, units.index[mask], pos, f"upgrade '{up.name}'",
                                    inst.files.get("units"))
-            for ident, v in zip(units.index[mask], values):
+            for ident, v in zip(units.index[mask], values, strict=True):
                 if not abs(up.after(column, v)) <= MAX_UPGRADE_VALUE:
                     raise InputError(f"upgrade '{up.name}': unit {ident}'s {column} after the upgrade is beyond "
                                      f"±{MAX_UPGRADE_VALUE:,.0f}. Give a smaller change.", file=f)

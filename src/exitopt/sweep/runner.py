@@ -675,7 +675,7 @@ def run_sweep(sweep_file: Path | str, *, out: Path | str | None = None, workers:
         if lang == "zh":
             from ..console_zh_runs import sweep_label
 
-            label = sweep_label(sweep.name, where)
+            label = sweep_label(sweep.name, str(where))
         execute(sweep, pending, ledger, hashes, ex, progress=progress, total_done=len(sweep.cases) - len(pending),
                 label=label, lang=lang)
         recorded = ledger.cases()
