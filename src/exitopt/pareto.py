@@ -115,6 +115,25 @@ def _loose(value: float, rel_gap: float = 0.0) -> float:
     return value + max(LEX_TOL, rel_gap) * max(1.0, abs(value))
 
 
+def _solve(m: ExitModel, inst: Instance, share: float | None, *, whole: bool = False) -> Solution | None:
+    """:func:`solve_share` (``whole``: :func:`solve_model` within ``share``), and once more from no
+    MIP start when the objective HiGHS reports is not that of the plan it hands back: HiGHS's
+    presolve, on a model it solves outright, can return the start as optimal at another plan's
+    objective."""
+    run = (lambda: solve_model(m, inst, time_limit=share)) if whole else (lambda: solve_share(m, inst, share))
+    p = run()
+    if p is None or p.outcome.objective is None:
+        return p
+    active = next(m.component_data_objects(pyo.Objective, active=True))
+    value = float(pyo.value(active.expr))
+    if abs(value - p.outcome.objective) <= 1e-6 * max(1.0, abs(value)):
+        return p
+    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
+        if v.is_integer() and not v.fixed:
+            v.set_value(None, skip_validation=True)
+    return run()
+
+
 def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
                    time_limit: float | None) -> Solution | None:
     """Minimise ``first`` ('jobs' or 'fiscal'), then the other holding ``first`` at its optimum.
@@ -135,7 +154,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         m.jobs_cap.activate()
     try:
         objs[first].activate()
-        stage1 = solve_share(m, inst, d.share(1, 2))
+        stage1 = _solve(m, inst, d.share(1, 2))
         objs[first].deactivate()
         if stage1 is None:
             return None
@@ -145,7 +164,7 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
         cap.activate()
         objs[second].activate()
         try:
-            stage2 = solve_model(m, inst, time_limit=None if d.end is None else max(d.left(), 0.05))
+            stage2 = _solve(m, inst, None if d.end is None else max(d.left(), 0.05), whole=True)
         except LimitReached:  # no plan in time at the second stage: the first stage's stands
             stage1.outcome.status = "limit"
             return stage1
@@ -164,57 +183,6 @@ def _lexicographic(m: ExitModel, inst: Instance, first: str, eps: float | None,
     return stage2
 
 
-def _end_by_blocks(m: ExitModel, inst: Instance, first: str, time_limit: float | None) -> Solution | None:
-    """An end point as the union of each independent block's own end point (:mod:`exitopt.blocks`).
-
-    ``jobs`` and ``fiscal`` are sums over blocks, so the least of either is the sum of each
-    block's least, and among the plans that reach it each block holds its own least (within the
-    solver's gap): each block is solved lexicographically on its own, and the union is priced
-    in the whole model ``m`` with every exit fixed. None when the model does not split, a block
-    has no plan, or the union breaks a rule that spans blocks (a joint worker cap): the caller
-    then solves the whole model.
-    """
-    from .blocks import by_size, product_blocks, sub_instance, time_share
-
-    groups = product_blocks(inst)
-    if not groups:
-        return None
-    d = deadline(time_limit)
-    exits: dict[str, tuple[int, str]] = {}
-    built: set[str] = set()
-    limited, gaps = False, []
-    ordered, size = by_size(inst, groups)
-    for i, products in enumerate(ordered):
-        sub = sub_instance(inst, products)
-        mb = build(sub)
-        _add_bounds(mb)
-        share = None if d.end is None else time_share(d.left(), size[products], sum(size[g] for g in ordered[i:]))
-        p = _lexicographic(mb, sub, first, None, share)
-        if p is None:
-            return None
-        exits.update(p.exits())
-        built |= set(_built(p))
-        limited |= p.status != "optimal"
-        gaps += [p.outcome.gap] if p.outcome.gap is not None else []
-    put(m, exits, built)
-    fixed = [v for v in list(m.x.values()) + [m.a[j] for j in m.J] if not v.fixed]
-    for v in fixed:
-        v.fix()
-    m.min_fiscal.activate()  # the indicator split is still free: the least outlay for these exits
-    try:
-        union = solve_model(m, inst, time_limit=time_limit, grace=True)
-    finally:
-        m.min_fiscal.deactivate()
-        for v in fixed:
-            v.unfix()
-    if union is None:
-        return None
-    union.outcome.status = "limit" if limited else "optimal"
-    union.outcome.gap = max(gaps) if gaps else None
-    union.outcome.message = f"{len(groups)} independent blocks, each solved lexicographically"
-    return union
-
-
 def _least_outlay_under(m: ExitModel, inst: Instance, eps: float, eta: float,
                         time_limit: float | None) -> Solution | None:
     """Minimise ``fiscal + eta · jobs`` subject to ``jobs ≤ eps``: one solve, jobs as tie-break."""
@@ -223,7 +191,7 @@ def _least_outlay_under(m: ExitModel, inst: Instance, eps: float, eta: float,
     m.jobs_cap.activate()
     m.min_fiscal_tie.activate()
     try:
-        return solve_share(m, inst, time_limit)
+        return _solve(m, inst, time_limit)
     finally:
         m.min_fiscal_tie.deactivate()
         m.jobs_cap.deactivate()
@@ -245,7 +213,11 @@ def tie_weight(inst: Instance, low: Solution, high: Solution) -> float:
 
 def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None,
              progress: Progress = quiet) -> Frontier:
-    """Compute ``points`` plans along the jobs–fiscal frontier (2 solves per end, 1 per interior point).
+    """Compute ``points`` plans along the jobs–fiscal frontier.
+
+    When the model splits into independent blocks, by the blocks' own frontiers combined
+    (:mod:`exitopt.pareto_blocks`); otherwise, and for a point whose combination breaks a rule
+    over several blocks, in the whole model: 2 solves per end, 1 per interior point.
 
     ``time_limit`` (seconds from now) and the deadline in force (:func:`exitopt.highs.limit`)
     bound them all. Under a limit each step takes a share of the time left, an end twice an
@@ -258,22 +230,35 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     """
     if points < 2:
         raise InputError("a frontier needs at least 2 points (its two ends).")
-    m = build(inst)
+    from .pareto_blocks import block_frontiers, combine, merges_of, pick, price
+
+    d = deadline(time_limit)
+    fronts = block_frontiers(inst, d.share(9, 10), progress)
+    m = build(inst, grace=fronts is not None)  # with the blocks' frontiers in hand, do not lose them
     _add_bounds(m)
+    sums = combine([[(p.jobs, p.fiscal) for p in f.points] for f in fronts]) if fronts else []
     # each step's share of the time left: an end takes two solves, an interior point one
     weights = [2, 2] + [1] * (points - 2)
-    d = deadline(time_limit)
 
     def share(step: int) -> float | None:
         return d.share(weights[step], sum(weights[step:]))
 
+    def combined(eps: float | None, first: str) -> Solution | None:
+        if not sums:
+            return None
+        if eps is None:
+            s = min(sums, key=lambda c: (c[0], c[1])) if first == "jobs" else min(sums, key=lambda c: (c[1], c[0]))
+        else:
+            s = pick(sums, eps)
+        return price(m, inst, fronts, s[2])
+
     progress("end point: fewest jobs lost")
-    low = _end_by_blocks(m, inst, "jobs", share(0)) or _lexicographic(m, inst, "jobs", None, share(0))
+    low = combined(None, "jobs") or _lexicographic(m, inst, "jobs", None, share(0))
     if low is None:
         raise_infeasible(inst)
     progress("end point: least fiscal outlay")
     try:
-        high = _end_by_blocks(m, inst, "fiscal", share(1)) or _lexicographic(m, inst, "fiscal", None, share(1))
+        high = combined(None, "fiscal") or _lexicographic(m, inst, "fiscal", None, share(1))
     except LimitReached:  # the fewest-jobs end stands alone
         progress("end point: least fiscal outlay not found within the time limit; left out")
         return Frontier([low], frontier_table(inst, [low], None), None, stopped=True)
@@ -284,16 +269,23 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
     span = high.jobs - low.jobs
     if span > LEX_TOL * max(1.0, abs(high.jobs)):
         eta = tie_weight(inst, low, high)
-        put(m, low.exits(), _built(low))  # meets every interior bound: the first point's MIP start
+        start = False
         for k in range(1, points - 1):
             eps = low.jobs + span * k / (points - 1)
             progress(f"point {k} of {points - 2}: jobs ≤ {eps:,.0f} persons")
-            try:
-                p = _least_outlay_under(m, inst, eps, eta, share(k + 1))
-            except LimitReached:
-                progress(f"point {k}: no plan found within the time limit; left out")
-                stopped = True
-                continue
+            p = combined(eps, "fiscal")
+            if p is None:
+                if fronts:  # the point found last meets this bound: the MIP start
+                    put(m, found[-1].exits(), _built(found[-1]), merges_of(found[-1]))
+                elif not start:  # meets every interior bound: the first point's MIP start
+                    put(m, low.exits(), _built(low))
+                    start = True
+                try:
+                    p = _least_outlay_under(m, inst, eps, eta, share(k + 1))
+                except LimitReached:
+                    progress(f"point {k}: no plan found within the time limit; left out")
+                    stopped = True
+                    continue
             if p is not None:
                 found.append(p)
         found.append(high)

@@ -27,11 +27,31 @@ with hundreds of holders, is proven in seconds rather than tens of seconds).
 Mergers (docs/model.md#mergers): by group, a candidate that may have merged by y is split into
 a part ``1 − e[u, y] − Σ_g μ[u, ≤y, g]`` held by its own group and a part ``Σ μ[u, ≤y, g]`` held by
 each acquirer g, each a term ``capacity_u · v`` as above.
+
+Classes of interchangeable holders (docs/model.md#concentration), in block solves only: in a
+year y, holders whose ``r[g, y]`` has the same form — the same capacity C without a decision by
+y, and exactly one part of the same capacity q that may be gone (a unit that can exit or merge,
+a project, a unit merged into it), or no part at all — are interchangeable for the top k: s
+enters no cost term and no other row. A class c of n_c holders, ``R[c, y]`` the sum of their
+parts' fractions (how many still hold their part), gets one whole number ``N[c, y] ∈ {0, …,
+n_c}`` for its binaries and one ``t[c, y]`` for its v's::
+
+    Σ_{g alone} s[g, y] + Σ_c N[c, y] ≤ k
+    t[c, y] ≤ N[c, y],   t[c, y] ≤ R[c, y],   the class brings  C · N[c, y] + q · t[c, y]
+
+At whole-number decisions each fraction is 0 or 1, so the most any N members bring is
+``C · N + q · min(N, R)``, the largest t: the same plans meet the row. A merge candidate's
+part is a decision even when the unit cannot exit, so it never shares a class with a holder
+whose capacity cannot go (that is C, not a part). Holders with two or more parts stay alone.
+:func:`symmetric_holders` turns the classes on while a model is built; whole-model solves keep a
+binary per holder (their MIPs were measured slower with the classes).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
@@ -108,11 +128,37 @@ def max_holding(m: ExitModel, inst: Instance, product: str, by: str) -> dict[str
     return most
 
 
+_CLASSES: ContextVar[bool] = ContextVar("concentration_classes", default=False)
+
+
+@contextmanager
+def symmetric_holders(on: bool = True):
+    """Within the block, models built count interchangeable holders by class (module docstring)."""
+    token = _CLASSES.set(on)
+    try:
+        yield
+    finally:
+        _CLASSES.reset(token)
+
+
+def holder_classes(held: dict[str, tuple[float, list]]) -> list[tuple[tuple[float, float | None], list[str]]]:
+    """The holders of one year that are interchangeable for the top k, in classes of two or more:
+    [((C, q), [holders])], every holder of a class with the same capacity C that cannot go and
+    exactly one part of capacity q (q None: no part at all). Holders with more parts stay alone."""
+    shapes: dict[tuple[float, float | None], list[str]] = defaultdict(list)
+    for g, (fixed, parts) in held.items():
+        if len(parts) <= 1:
+            shapes[float(fixed), float(parts[0][0]) if parts else None].append(g)
+    order = sorted(shapes.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or 0.0))
+    return [(shape, gs) for shape, gs in order if len(gs) > 1]
+
+
 def add_to(m: ExitModel, inst: Instance) -> None:
     import pyomo.core as pyo
 
     from ..model.base import Computed, add_row, remaining
 
+    by_class = _CLASSES.get()
     for i, rule in enumerate(inst.scenario.concentration):
         most = max_holding(m, inst, rule.product, rule.by)
         holders = sorted(most)
@@ -120,15 +166,28 @@ def add_to(m: ExitModel, inst: Instance) -> None:
             continue
         b = pyo.Block()
         m.add_component(f"concentration_{i}", b)
-        b.S = pyo.Set(initialize=[(g, y) for g in holders for y in rule.years], dimen=2)
+        held_in = {y: holder_parts(m, inst, rule.product, rule.by, y) for y in rule.years}
+        classes = {y: holder_classes(held_in[y]) if by_class else [] for y in rule.years}
+        in_class = {(g, y) for y in rule.years for _, gs in classes[y] for g in gs}
+        b.S = pyo.Set(initialize=[(g, y) for g in holders for y in rule.years if (g, y) not in in_class], dimen=2)
         b.s = pyo.Var(b.S, domain=pyo.Binary)
         b.w = pyo.Var(b.S, domain=pyo.NonNegativeReals)
-        b.k = pyo.Constraint(rule.years, rule=lambda b, y: sum(b.s[g, y] for g in holders) <= rule.top)  # noqa: B023 (built at once)
+        # a class c of interchangeable holders: n of them counted, t of those still holding their part
+        b.C = pyo.Set(initialize=[(c, y) for y in rule.years for c in range(len(classes[y]))], dimen=2)
+        size = {(c, y): len(classes[y][c][1]) for (c, y) in b.C}
+        b.n = pyo.Var(b.C, domain=pyo.NonNegativeIntegers, bounds=lambda b, c, y: (0, size[c, y]))
+        b.t = pyo.Var(b.C, domain=pyo.NonNegativeReals, bounds=lambda b, c, y: (0, size[c, y]))
+        b.k = pyo.Constraint(rule.years, rule=lambda b, y: (
+            sum(b.s[g, y] for g in holders if (g, y) in b.S) + sum(b.n[c, y] for c in range(len(classes[y])))
+            <= rule.top))
         b.v = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals, bounds=(0, 1))
         b.link = pyo.ConstraintList()
         for y in rule.years:
-            held = holder_parts(m, inst, rule.product, rule.by, y)
+            held = held_in[y]
+            top_terms = []
             for g, (fixed, parts) in held.items():
+                if (g, y) in in_class:
+                    continue
                 terms = [fixed * b.s[g, y]]
                 for n, (cap, there) in enumerate(parts):
                     v = b.v[g, y, n]
@@ -136,7 +195,16 @@ def add_to(m: ExitModel, inst: Instance) -> None:
                     b.link.add(v <= there)
                     terms.append(cap * v)
                 b.link.add(b.w[g, y] == pyo.quicksum(terms))
-            top = pyo.quicksum(b.w[g, y] for g in holders)
+                top_terms.append(b.w[g, y])
+            for c, ((fixed, cap), gs) in enumerate(classes[y]):
+                if cap is None:
+                    b.t[c, y].fix(0)
+                    top_terms.append(fixed * b.n[c, y])
+                    continue
+                b.link.add(b.t[c, y] <= b.n[c, y])
+                b.link.add(b.t[c, y] <= pyo.quicksum(held[g][1][0][1] for g in gs))
+                top_terms.append(fixed * b.n[c, y] + cap * b.t[c, y])
+            top = pyo.quicksum(top_terms)
             total = remaining(m, rule.product, y)
             add_row(m, rule="concentration", name=rule.name, year=y, product=rule.product,
                     lhs=top - rule.share * total, sense=">=", rhs=0.0, unit="share",
