@@ -22,7 +22,6 @@ from exitopt.errors import InfeasibleError
 from exitopt.model import build
 from exitopt.rules.concentration import holder_classes, holder_parts, symmetric_holders
 from exitopt.solve import solve_instance
-
 from test_bruteforce import FIRST, brute_force, feasible, load_spec, merges_of, plan_of, price
 
 

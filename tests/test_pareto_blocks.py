@@ -54,7 +54,7 @@ def block_plans(block: dict) -> list[tuple[float, float, tuple]]:
         if sum(y is not None for y in years) < block["need"]:
             continue
         jobs = fiscal = 0.0
-        for (workers, loss), year in zip(block["units"].values(), years):
+        for (workers, loss), year in zip(block["units"].values(), years, strict=True):
             if year is not None:
                 jobs += workers * (1 - ATTRITION) ** (year - 2016)
                 fiscal += block["exit_cost"] * 100 * (1 + DISCOUNT) ** -(year - 2016)
@@ -65,8 +65,8 @@ def block_plans(block: dict) -> list[tuple[float, float, tuple]]:
 
 def yearly_workers(spec: dict, years_by_block: list[tuple]) -> list[float]:
     out = [0.0 for _ in YEARS]
-    for block, years in zip(spec["blocks"].values(), years_by_block):
-        for (workers, _), year in zip(block["units"].values(), years):
+    for block, years in zip(spec["blocks"].values(), years_by_block, strict=True):
+        for (workers, _), year in zip(block["units"].values(), years, strict=True):
             if year is not None:
                 out[YEARS.index(year)] += workers * (1 - ATTRITION) ** (year - 2016)
     return out

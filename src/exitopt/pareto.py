@@ -244,7 +244,7 @@ def frontier(inst: Instance, points: int = 7, *, time_limit: float | None = None
         return d.share(weights[step], sum(weights[step:]))
 
     def combined(eps: float | None, first: str) -> Solution | None:
-        if not sums:
+        if not sums or fronts is None:
             return None
         if eps is None:
             s = min(sums, key=lambda c: (c[0], c[1])) if first == "jobs" else min(sums, key=lambda c: (c[1], c[0]))

@@ -65,7 +65,7 @@ def merges_of(p: Solution) -> dict[str, tuple[int, str]]:
     if "merge_year" not in s:
         return {}
     rows = s[s["mode"] == "merge"]
-    return {u: (int(y), str(a)) for u, y, a in zip(rows["unit_id"], rows["merge_year"], rows["acquirer"])}
+    return {u: (int(y), str(a)) for u, y, a in zip(rows["unit_id"], rows["merge_year"], rows["acquirer"], strict=True)}
 
 
 def _point(p: Solution, slack: float) -> BlockPoint:
@@ -171,7 +171,7 @@ def pick(sums: list[Combination], eps: float) -> Combination:
 def price(m: ExitModel, inst: Instance, fronts: list[BlockFrontier], choice: tuple[int, ...]) -> Solution | None:
     """The whole plan of one point per block, priced in the whole model ``m`` with every exit,
     project and merger fixed; None when it breaks a rule that spans blocks."""
-    chosen = [f.points[k] for f, k in zip(fronts, choice)]
+    chosen = [f.points[k] for f, k in zip(fronts, choice, strict=True)]
     exits = {u: e for p in chosen for u, e in p.exits.items()}
     built = set().union(*(p.built for p in chosen))
     merges = {u: g for p in chosen for u, g in p.merges.items()}

@@ -175,11 +175,11 @@ def add_to(m: ExitModel, inst: Instance) -> None:
         # a class c of interchangeable holders: n of them counted, t of those still holding their part
         b.C = pyo.Set(initialize=[(c, y) for y in rule.years for c in range(len(classes[y]))], dimen=2)
         size = {(c, y): len(classes[y][c][1]) for (c, y) in b.C}
-        b.n = pyo.Var(b.C, domain=pyo.NonNegativeIntegers, bounds=lambda b, c, y: (0, size[c, y]))
-        b.t = pyo.Var(b.C, domain=pyo.NonNegativeReals, bounds=lambda b, c, y: (0, size[c, y]))
-        b.k = pyo.Constraint(rule.years, rule=lambda b, y: (
-            sum(b.s[g, y] for g in holders if (g, y) in b.S) + sum(b.n[c, y] for c in range(len(classes[y])))
-            <= rule.top))
+        b.n = pyo.Var(b.C, domain=pyo.NonNegativeIntegers, bounds=lambda b, c, y: (0, size[c, y]))  # noqa: B023 (built at once)
+        b.t = pyo.Var(b.C, domain=pyo.NonNegativeReals, bounds=lambda b, c, y: (0, size[c, y]))  # noqa: B023
+        b.k = pyo.Constraint(rule.years, rule=lambda b, y: (  # the rows are built at once: the loop variables are current
+            sum(b.s[g, y] for g in holders if (g, y) in b.S) + sum(b.n[c, y] for c in range(len(classes[y])))  # noqa: B023
+            <= rule.top))  # noqa: B023
         b.v = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals, bounds=(0, 1))
         b.link = pyo.ConstraintList()
         for y in rule.years:
@@ -196,14 +196,14 @@ def add_to(m: ExitModel, inst: Instance) -> None:
                     terms.append(cap * v)
                 b.link.add(b.w[g, y] == pyo.quicksum(terms))
                 top_terms.append(b.w[g, y])
-            for c, ((fixed, cap), gs) in enumerate(classes[y]):
-                if cap is None:
+            for c, ((fixed, part), gs) in enumerate(classes[y]):
+                if part is None:
                     b.t[c, y].fix(0)
                     top_terms.append(fixed * b.n[c, y])
                     continue
                 b.link.add(b.t[c, y] <= b.n[c, y])
                 b.link.add(b.t[c, y] <= pyo.quicksum(held[g][1][0][1] for g in gs))
-                top_terms.append(fixed * b.n[c, y] + cap * b.t[c, y])
+                top_terms.append(fixed * b.n[c, y] + part * b.t[c, y])
             top = pyo.quicksum(top_terms)
             total = remaining(m, rule.product, y)
             add_row(m, rule="concentration", name=rule.name, year=y, product=rule.product,
