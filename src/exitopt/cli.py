@@ -193,7 +193,7 @@ TimeLimit = Annotated[float | None, _time_limit(
 def _start_solver() -> None:
     """Start the solver's worker process once the command's files are read and found valid, so
     that it loads HiGHS while the model is built (a command that refuses its input never starts
-    one; ``solve`` starts it before reading, see there)."""
+    one)."""
     from .highs import prestart
 
     prestart()
@@ -330,14 +330,12 @@ def solve(
 
     started = time.perf_counter()
     wall = time.time()
-    # the worker's start-up (about 0.4 s) outlasts the build of a provincial model: start it while
-    # the files are read; if they are refused, it is ended at exit like any other
-    _start_solver()
     inst = load(scenario)
     loaded = time.perf_counter() - started
     pins = collect(inst, keep or [], exit_ or [], pins_file)
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
+    _start_solver()
     with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
         run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang))
     res = run.result
