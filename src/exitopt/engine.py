@@ -215,17 +215,44 @@ def solve_model(m: ExitModel, inst: Instance, *, time_limit: float | None = None
     return read(m, inst, outcome)
 
 
-def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: float | None = None
-                ) -> Solution | None:
+def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: float | None = None,
+                clock: highs.Deadline | None = None) -> Solution | None:
     """:func:`solve_model` within ``share`` seconds, one step's part of the command's time; a
     solve with no plan by then may take the rest of the command's time (a share bounds the proof
-    of a plan, not the search for a first one)."""
+    of a plan, not the search for a first one). ``clock``: the analysis's own clock
+    (:func:`clock`); without one, the deadline in force."""
     try:
         return solve_model(m, inst, time_limit=share, abs_gap=abs_gap)
     except LimitReached:
-        if share is None or highs.deadline().expired():
+        end = clock if clock is not None else highs.deadline()
+        if share is None or end.expired():
             raise
-        return solve_model(m, inst, abs_gap=abs_gap)
+        return solve_model(m, inst, abs_gap=abs_gap, time_limit=clock.left() if clock is not None else None)
+
+
+# --------------------------------------------------------------------------------------------
+# The clock of an analysis, and how its steps share it
+
+
+def clock(inst: Instance, time_limit: float | None = None, *, started: float | None = None) -> highs.Deadline:
+    """The wall clock of an analysis (alternatives, explanations): ``time_limit`` seconds, or the
+    scenario's ``[solver] time_limit`` when None, counted from ``started`` (time.time(); now
+    when None). It is handed down explicitly to every step; no step reads an ambient one."""
+    seconds = time_limit if time_limit is not None else inst.scenario.solver.time_limit
+    return highs.Deadline(seconds, started=started)
+
+
+def step_budget(clock: highs.Deadline | None, steps_left: int) -> float | None:
+    """Seconds for the next step of an analysis when ``steps_left`` steps (this one included)
+    are still to come: the one policy of ``alternatives`` and ``solve --explain``.
+
+    Every step takes an equal share of the time left, ``left / steps_left``; one that ends early
+    leaves what it did not use to the later ones, so a hard proof cannot leave the later steps
+    with nothing. A step whose share passes before it has any plan may go on to the end of the
+    clock (:func:`solve_share`): a share bounds the proof of a plan, not the search for a first
+    one. None without a clock, or a clock without a limit.
+    """
+    return None if clock is None else clock.share(1, max(steps_left, 1))
 
 
 def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> None:
