@@ -307,8 +307,11 @@ def solve(
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
     _start_solver()
+    from .engine import clock
+
     with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
-        run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang))
+        run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang),
+                        clock=clock(inst, time_limit, started=wall))
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
     seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))

@@ -325,6 +325,8 @@ class Engine:
         self.blocks = blocks
         self.cache: dict = {} if cache is None else cache
         self._held: tuple | None = None  # the blocks' plan while the whole is solved for a smaller gap
+        self._checking: ExitModel | None = None  # the whole model that prices the variants' plans
+        self._seconds: dict | None = None  # seconds of the blocks' solves, by product
 
     def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
             Solution | None, ExitModel]:
@@ -343,6 +345,32 @@ class Engine:
             return None, m
         highs.require_plan(outcome)
         return read(m, inst, outcome), m
+
+    def variant(self, variant: Instance, *, base_objective: float, time_limit: float | None = None):
+        """The optimum of a variant of this engine's scenario (:func:`exitopt.variants.solve_variant`):
+        only the block it changes is solved, to the scenario's gap on the whole plan."""
+        from .variants import solve_variant
+
+        return solve_variant(self, variant, base_objective=base_objective, time_limit=time_limit)
+
+    def block_seconds(self, product: str) -> float:
+        """Seconds the solve of the engine's scenario took in the block holding ``product`` (0 when
+        it was not solved by blocks): how hard a variant of that block is likely to be."""
+        from .blocks import block_key, product_blocks, sub_instance
+
+        if self._seconds is None:
+            self._seconds = {}
+            for g in product_blocks(self.inst):
+                plan = self.cache.get(block_key(sub_instance(self.inst, g)))
+                self._seconds.update({p: plan.seconds if plan is not None else 0.0 for p in g})
+        return self._seconds.get(product, 0.0)
+
+    def check_plan(self, exits: dict, built: set, merges: dict | None = None) -> highs.Outcome:
+        """A plan of this engine's scenario priced with every decision fixed, in one whole model
+        kept for the purpose: status 'optimal' when it meets every rule, the objective its cost."""
+        if self._checking is None:
+            self._checking = build(self.inst, grace=True)
+        return self._fixed(self._checking, self.inst, exits, built, merges)
 
     def _whole(self, m: ExitModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
         """Solve the whole model; one that only a yearly budget keeps from splitting into blocks
