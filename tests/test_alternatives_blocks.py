@@ -36,7 +36,7 @@ def every_plan(inst) -> list[tuple[frozenset, float]]:
     """(exit set, objective) of every plan the independent checker accepts, all 2^8 tried."""
     out = []
     for exits in itertools.product((False, True), repeat=len(UNITS)):
-        gone = [u for u, e in zip(UNITS, exits) if e]
+        gone = [u for u, e in zip(UNITS, exits, strict=True) if e]
         frame = pd.DataFrame({"unit_id": list(UNITS), "exit_year": [2016 if u in gone else None for u in UNITS],
                               "mode": ["close" if u in gone else "" for u in UNITS]})
         checked = check_plan(inst, plan_from_frame(frame, inst))
@@ -66,7 +66,7 @@ def test_block_alternatives_are_the_farthest_one_block_plans(make_instance, tmp_
     # the plans an alternative by blocks may be: within the bound, the optimum's in all blocks but one
     one_block = [s for s, obj in plans if obj <= alts.bound + 1e-6 and len(blocks_changed(s, opt)) == 1]
     found = [opt]
-    for p, (_, row) in zip(alts.plans, alts.table.iloc[1:].iterrows()):
+    for p, (_, row) in zip(alts.plans, alts.table.iloc[1:].iterrows(), strict=True):
         checked = check_plan(inst, plan_from_frame(p.schedule, inst))
         assert checked.ok, checked.violations
         assert checked.objective == pytest.approx(p.objective) and checked.objective <= alts.bound + 1e-6

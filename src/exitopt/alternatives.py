@@ -36,16 +36,16 @@ exits: always, never or in some.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pyomo.core as pyo
 
 from .blocks import by_size, product_blocks
+from .engine import Engine, Progress, Solution, clock as make_clock, quiet, raise_infeasible, solve_share, step_budget
 from .errors import InputError, LimitReached
 from .highs import Deadline
 from .inputs import Instance
-from .engine import Engine, Progress, Solution, clock as make_clock, quiet, raise_infeasible, solve_share, \
-    step_budget
 from .model.exit_model import ExitModel
 
 
@@ -124,7 +124,7 @@ def merges_of(point: Solution) -> dict[str, int]:
     if "merge_year" not in s:
         return {}
     s = s[s["merge_year"].notna()]
-    return {u: int(y) for u, y in zip(s["unit_id"], s["merge_year"])}
+    return {u: int(y) for u, y in zip(s["unit_id"], s["merge_year"], strict=True)}
 
 
 def keys_of(point: Solution, by_year: bool) -> set:
@@ -240,7 +240,7 @@ def _whole(search: _Search, opt: Solution, count: int, progress: Progress) -> tu
     return found, False
 
 
-def _decisions(m: ExitModel, inst: Instance) -> list[tuple[object, str]]:
+def _decisions(m: ExitModel, inst: Instance) -> list[tuple[Any, str]]:
     """(variable, its unit's product) of every free exit, merger and project decision."""
     product = inst.units["product"].to_dict()
     out = [(m.x[k], product[k[0]]) for k in m.X]
@@ -315,7 +315,7 @@ def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], boun
     rows = []
     blocks = blocks if blocks is not None else ["all"] * len(plans)
     for name, p, near, block in [("optimum", opt, None, "")] + [
-            (f"alt_{i:02d}", p, n, b) for i, (p, n, b) in enumerate(zip(plans, nearest, blocks), start=1)]:
+            (f"alt_{i:02d}", p, n, b) for i, (p, n, b) in enumerate(zip(plans, nearest, blocks, strict=True), start=1)]:
         rows.append({
             "plan": name,
             "objective": p.objective,

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
@@ -44,11 +43,11 @@ from .binding import binds
 from .engine import Engine, Pin, Progress, apply, clock as make_clock, quiet, step_budget
 from .errors import LimitReached
 from .highs import Deadline
-from .variants import VariantOutcome
 from .inputs import Instance, bind
 from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
+from .variants import VariantOutcome
 
 #: the status of a re-solve that the time limit cut short
 OUT_OF_TIME = "no plan found within the time limit"
@@ -109,7 +108,7 @@ def _solve_or_note(engine: Engine, inst: Instance, base: float, budget: Budget |
         try:
             p = engine.variant(inst, base_objective=base, time_limit=share)
         except LimitReached:
-            if share is None or budget.clock.expired():
+            if share is None or budget is None or budget.clock.expired():
                 raise
             p = engine.variant(inst, base_objective=base, time_limit=budget.clock.left())
     except LimitReached:
@@ -204,6 +203,7 @@ def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd
     if p is None:
         return {**row, "objective_after": None, "cost_of_change": None, "margin_per_wt": None,
                 "status": status if status.startswith("no plan") else "infeasible: the rule cannot be tightened by Δ"}
+    assert p.objective is not None  # a variant with no plan is reported above
     return {**row, "objective_after": p.objective, "cost_of_change": p.objective - objective,
             "margin_per_wt": (p.objective - objective) / delta, "status": p.status}
 
@@ -299,13 +299,13 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
     done: dict[int, dict] = {}
     for i in sorted(range(len(tasks)), key=lambda i: (engine.block_seconds(tasks[i][0]), i)):
         _, kind, what = tasks[i]
-        if kind == "rule":
+        if isinstance(what, RuleRef):
             progress(f"margin of {what.label}")
             done[i] = rule_margin(inst, what, base, result.constraints, delta=delta, budget=budget, engine=engine)
         else:
             done[i] = swap_row(result, what, budget=budget, progress=progress, engine=engine)
     rows = [done[i] for i in range(len(rules))]
-    margin = {rule: row["margin_per_wt"] for rule, row in zip(rules, rows)}
+    margin = {rule: row["margin_per_wt"] for rule, row in zip(rules, rows, strict=True)}
     swap_rows = [done[i] for i in range(len(rules), len(tasks))]
     kept_cost = {r["unit_id"]: r["cost_of_change"] for r in swap_rows if r["kind"] == "swap out"}
 
@@ -334,7 +334,7 @@ def swap_plans(result, per_wt: pd.Series, *, near: int = NEAR) -> list[tuple[str
         choices[u].append((y, modes))
     in_package = {u for p in inst.scenario.packages for u in package_members(inst, p)}
     chosen = sched[sched["exit_year"].notna() & (sched["reason"] == "chosen")]
-    out = []
+    out: list[tuple[str, str, str, float, int | None]] = []
     for product in sorted(set(chosen["product"])):
         dear = (per_wt.reindex(chosen.index[chosen["product"] == product]).dropna()
                 .sort_values(ascending=False).head(near))
