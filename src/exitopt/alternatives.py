@@ -1,18 +1,33 @@
-"""Near-optimal alternative plans, each as different from the others as the rules allow.
+"""Near-optimal alternative plans, each as different from the others as the rules allow
+(docs/model.md#alternatives).
 
 Given the optimum (objective ``opt``) and a share δ, every alternative costs at most
-``opt + δ·|opt|`` at the scenario's own weights (``(1 + δ)·opt`` for a positive optimum). They
-are found one at a time: with ``e_k`` the exit indicator of decision key k — a unit (it exits
-or not, ``e_u = Σ_{y,m} x[u, y, m]``) or, with ``by_year``, a unit and year
-(``e_{u,y} = Σ_m x[u, y, m]``) — the Hamming distance to an earlier plan P is linear::
+``opt + δ·|opt|`` at the scenario's own weights. A plan's *decisions* are the set of keys at 1:
+a unit exits (with ``by_year``: exits in year y) and a unit merges (with ``by_year``: merges in
+year y); with ``e_k`` the linear indicator of key k (``Σ x`` over the unit's exits, ``Σ z``
+over its class's mergers) the Hamming distance to an earlier plan P is linear::
 
     dist_P = Σ_{k ∈ P} (1 − e_k) + Σ_{k ∉ P} e_k
 
-The next plan maximises ``t`` subject to ``t ≤ dist_P`` and ``dist_P ≥ 1`` for every plan P
-found so far (the optimum included), and the cost bound. ``t`` takes whole values at every
-plan, so HiGHS may stop as soon as its bound is less than 1 above the plan in hand: that plan
-is then proven the farthest (exact, and much quicker than closing the last fraction of the
-bound). The search stops early when no plan within the bound differs from all earlier ones.
+so a unit that merges in one plan and closes in the other differs in two keys, one that stays
+in one and closes (or merges) in the other in one.
+
+*By blocks* (the default where the model splits, :mod:`exitopt.blocks`): an alternative changes
+one block and keeps the other blocks' optimal decisions. Its search for block b is the model
+with every decision outside b fixed at the optimum, maximising ``t`` subject to ``t ≤ dist_P``
+and ``dist_P ≥ 1`` for the optimum and b's earlier alternatives, and the cost bound. An earlier
+alternative of another block c needs no row: it differs from any plan of b by its own distance
+in c plus b's distance to the optimum, never less than the optimum's row. So each block keeps
+its best next candidate, and the next alternative is the candidate with the largest ``t`` (then
+the cheaper, then the block first in size order); only that block is searched again. Blocks
+tied by a coupling rule (a budget, an award fund), or a model in one block, are searched whole:
+``t ≤ dist_P`` over every key, as is ``whole=True`` (alternatives changing several blocks at
+once).
+
+``t`` takes whole values at every plan, so HiGHS may stop as soon as its bound is less than 1
+above the plan in hand: that plan is then proven the farthest. The search stops early when no
+plan within the bound differs from all earlier ones. Each search is one step of the clock's
+policy (:func:`exitopt.engine.step_budget`).
 
 ``robustness`` then says, per unit, in how many of the plans (optimum + alternatives) it
 exits: always, never or in some.
@@ -21,13 +36,15 @@ exits: always, never or in some.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pyomo.core as pyo
 
-from .engine import Engine, Progress, Solution, quiet, raise_infeasible, solve_share
+from .blocks import by_size, product_blocks
+from .engine import Engine, Progress, Solution, clock as make_clock, quiet, raise_infeasible, solve_share, step_budget
 from .errors import InputError, LimitReached
-from .highs import deadline
+from .highs import Deadline
 from .inputs import Instance
 from .model.exit_model import ExitModel
 
@@ -101,17 +118,39 @@ def parse_share(text: str) -> float:
     return v
 
 
+def merges_of(point: Solution) -> dict[str, int]:
+    """{unit_id: merger year} of the units that merge in a plan (none without mergers)."""
+    s = point.schedule
+    if "merge_year" not in s:
+        return {}
+    s = s[s["merge_year"].notna()]
+    return {u: int(y) for u, y in zip(s["unit_id"], s["merge_year"], strict=True)}
+
+
 def keys_of(point: Solution, by_year: bool) -> set:
-    """The decision keys at 1 in a plan: unit ids, or (unit id, year) pairs."""
+    """The decision keys at 1 in a plan: unit ids (exits) and (unit id, 'merge') pairs, or with
+    ``by_year`` (unit id, year) and (unit id, year, 'merge')."""
     ex = point.exits()
-    return {(u, y) for u, (y, _) in ex.items()} if by_year else set(ex)
+    mg = merges_of(point)
+    if by_year:
+        return {(u, y) for u, (y, _) in ex.items()} | {(u, y, "merge") for u, y in mg.items()}
+    return set(ex) | {(u, "merge") for u in mg}
+
+
+def unit_of(key) -> str:
+    """The unit a decision key is about."""
+    return key if isinstance(key, str) else key[0]
 
 
 def _indicators(m: ExitModel, by_year: bool) -> dict:
-    """{key: linear expression of the exit indicator} for every unit (and year) with a decision."""
-    if by_year:
-        return {(u, y): pyo.quicksum(m.x[k] for k in ks) for (u, y), ks in m.by_unit_year.items()}
-    return {u: pyo.quicksum(m.x[k] for k in ks) for u, ks in m.by_unit.items()}
+    """{key: linear expression of the indicator} for every exit and merger decision of a unit."""
+    terms: dict = {}
+    for (u, y), ks in m.by_unit_year.items():
+        terms.setdefault((u, y) if by_year else u, []).extend(m.x[k] for k in ks)
+    for k in m.MG:
+        for u in m.merge_members[k[0]]:
+            terms.setdefault((u, k[1], "merge") if by_year else (u, "merge"), []).append(m.mg[k])
+    return {key: pyo.quicksum(vs) for key, vs in terms.items()}
 
 
 def distance(keys: set, e: dict):
@@ -119,18 +158,46 @@ def distance(keys: set, e: dict):
     return pyo.quicksum((1 - e[k]) if k in keys else e[k] for k in e)
 
 
+@dataclass
+class _Search:
+    """The alternatives' model: the optimum's model with the cost bound, ``t`` and its rows."""
+
+    m: ExitModel
+    inst: Instance
+    e: dict
+    by_year: bool
+    clock: Deadline
+
+    def add(self, keys: set, among: set | None = None) -> None:
+        """Rows ``t ≤ dist`` and ``dist ≥ 1`` to the plan with ``keys`` (over the keys ``among``)."""
+        e = self.e if among is None else {k: v for k, v in self.e.items() if unit_of(k) in among}
+        d = distance(keys, e)
+        self.m.near.add(self.m.t <= d)
+        self.m.near.add(d >= 1)
+
+    def solve(self, steps_left: int) -> Solution | None:
+        """The farthest plan (None when none is left); LimitReached when none is found in time."""
+        return solve_share(self.m, self.inst, step_budget(self.clock, steps_left), abs_gap=WHOLE,
+                           clock=self.clock)
+
+
 def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_year: bool = False,
-                 time_limit: float | None = None, progress: Progress = quiet) -> Alternatives:
+                 whole: bool = False, time_limit: float | None = None, clock: Deadline | None = None,
+                 progress: Progress = quiet) -> Alternatives:
     """The optimum and up to ``count`` alternatives within ``within`` (a share) of its objective.
 
-    Under a time limit (``time_limit`` from now, or the deadline in force) each alternative left
-    takes an equal share of the time left; one cut short keeps its plan (status 'limit': it
-    meets the cost bound and differs from every earlier plan, not proven the farthest).
+    By blocks where the model splits (each alternative changes one block), over the whole model
+    with ``whole`` or where it does not split. ``clock`` (:func:`exitopt.engine.clock`), or
+    ``time_limit`` seconds from now (the scenario's own limit when None), covers the optimum and
+    every search; each search takes its share by :func:`exitopt.engine.step_budget`. One cut
+    short keeps its plan (status 'limit': it meets the cost bound and differs from every earlier
+    plan, not proven the farthest).
     """
     if count < 1:
         raise InputError(f"the number of alternatives to look for must be at least 1 (it is {count}).")
+    clock = clock if clock is not None else make_clock(inst, time_limit)
     progress("the optimum")
-    opt, m = Engine(inst).solve(time_limit=time_limit)  # block by block where the model splits
+    opt, m = Engine(inst).solve(time_limit=clock.left() if clock.end is not None else None)
     if opt is None:
         raise_infeasible(inst, m)
     bound = opt.objective + within * abs(opt.objective)
@@ -140,40 +207,115 @@ def alternatives(inst: Instance, within: float = 0.02, count: int = 5, *, by_yea
     m.t = pyo.Var(domain=pyo.NonNegativeReals, bounds=(0, len(e)))
     m.near = pyo.ConstraintList()
     m.far = pyo.Objective(expr=m.t, sense=pyo.maximize)
+    search = _Search(m, inst, e, by_year, clock)
+    groups = [] if whole else by_size(inst, product_blocks(inst))[0]
+    if groups:
+        found, blocks, stopped = _by_blocks(search, opt, groups, count, progress)
+    else:
+        found, stopped = _whole(search, opt, count, progress)
+        blocks = ["all"] * (len(found) - 1)
+    nearest = [min(len(keys_of(p, by_year) ^ keys_of(q, by_year)) for q in found[:i])
+               for i, p in enumerate(found) if i > 0]
+    plans = found[1:]
+    stopped = stopped or any(p.status == "limit" for p in found)  # a plan not proven by the limit
+    return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
+                        summary_table(opt, plans, nearest, bound, blocks), stopped)
+
+
+def _whole(search: _Search, opt: Solution, count: int, progress: Progress) -> tuple[list[Solution], bool]:
+    """Alternatives over the whole model: each the farthest from the nearest earlier plan."""
     found = [opt]
-    stopped = False
-    nearest: list[int] = []
-    clock = deadline(time_limit)
     for i in range(1, count + 1):
-        d = distance(keys_of(found[-1], by_year), e)
-        m.near.add(m.t <= d)
-        m.near.add(d >= 1)
+        search.add(keys_of(found[-1], search.by_year))
         progress(f"alternative {i} of {count}")
-        # each alternative left takes an equal share of the time left: one hard proof cannot
-        # leave the later alternatives without a plan
-        try:  # t takes whole values: a bound less than 1 above the plan's t proves it the farthest
-            p = solve_share(m, inst, clock.share(1, count - i + 1), abs_gap=WHOLE)
+        try:
+            p = search.solve(count - i + 1)
         except LimitReached:
             progress(f"alternative {i}: no plan found within the time limit; the search stops here")
-            stopped = True
-            break
+            return found, True
         if p is None:
             progress(f"no further plan within the bound differs from the {len(found)} found")
             break
         found.append(p)
+    return found, False
+
+
+def _decisions(m: ExitModel, inst: Instance) -> list[tuple[Any, str]]:
+    """(variable, its unit's product) of every free exit, merger and project decision."""
+    product = inst.units["product"].to_dict()
+    out = [(m.x[k], product[k[0]]) for k in m.X]
+    out += [(m.mg[k], product[m.merge_members[k[0]][0]]) for k in m.MG]
+    out += [(m.a[j], inst.projects.at[j, "product"]) for j in m.J]
+    return [(v, p) for v, p in out if not v.fixed]
+
+
+def _by_blocks(search: _Search, opt: Solution, groups: list[frozenset[str]], count: int,
+               progress: Progress) -> tuple[list[Solution], list[str], bool]:
+    """Alternatives each changing one block, the other blocks at their optimum (module docstring)."""
+    m, inst, by_year = search.m, search.inst, search.by_year
+    decisions = _decisions(m, inst)
+    at_optimum = [(v, round(v.value or 0.0)) for v, _ in decisions]
+    product = inst.units["product"].to_dict()
+    opt_keys = keys_of(opt, by_year)
+    names = {g: ", ".join(sorted(g)) for g in groups}
+    earlier: dict[frozenset[str], list[set]] = {g: [opt_keys] for g in groups}
+    candidate: dict[frozenset[str], tuple[int, Solution]] = {}
+    stopped = False
+
+    def search_block(g: frozenset[str], steps_left: int) -> None:
+        nonlocal stopped
+        for v, value in at_optimum:  # the other blocks' optimum, and a start for this one
+            v.set_value(value, skip_validation=True)
+        others = [v for v, p in decisions if p not in g]
+        for v in others:
+            v.fix()
+        members = {u for u, p in product.items() if p in g}
+        rows = len(m.near)
+        for keys in earlier[g]:
+            search.add(keys, members)
+        progress(f"alternative in {names[g]}")
+        try:
+            p = search.solve(steps_left)
+        except LimitReached:
+            progress(f"{names[g]}: no plan found within the time limit")
+            p, stopped = None, True
+        finally:
+            for v in others:
+                v.unfix()
+            for i in range(rows + 1, len(m.near) + 1):  # this block's rows are of no other's search
+                m.near[i].deactivate()
+        if p is None:
+            candidate.pop(g, None)
+            return
         mine = keys_of(p, by_year)
-        nearest.append(min(len(mine ^ keys_of(q, by_year)) for q in found[:-1]))
-    plans = found[1:]
-    stopped = stopped or any(p.status == "limit" for p in found)  # a plan not proven by the limit
-    return Alternatives(opt, plans, bound, within, by_year, robustness(inst, found),
-                        summary_table(opt, plans, nearest, bound), stopped)
+        candidate[g] = (min(len(mine ^ q) for q in earlier[g]), p)
+
+    found, blocks = [opt], []
+    for i, g in enumerate(groups):
+        search_block(g, len(groups) - i + count - 1)
+    while candidate and len(found) <= count:
+        order = {g: i for i, g in enumerate(groups)}
+        g = max(candidate, key=lambda b: (candidate[b][0], -candidate[b][1].objective, -order[b]))
+        t, p = candidate.pop(g)
+        found.append(p)
+        blocks.append(names[g])
+        earlier[g].append(keys_of(p, by_year))
+        progress(f"alternative {len(found) - 1} of {count}: {t} differences, in {names[g]}")
+        if len(found) <= count:
+            search_block(g, count - len(found) + 1)
+    if not candidate and len(found) <= count:
+        progress(f"no further plan within the bound differs from the {len(found)} found")
+    return found, blocks, stopped
 
 
-def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], bound: float) -> pd.DataFrame:
-    """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the nearest."""
+def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], bound: float,
+                  blocks: list[str] | None = None) -> pd.DataFrame:
+    """One row per plan: objective, its excess over the optimum, jobs, fiscal, distance to the
+    nearest, and the products of the block it changes ('all' for a search of the whole model)."""
     rows = []
-    for name, p, near in [("optimum", opt, None)] + [(f"alt_{i:02d}", p, n)
-                                                      for i, (p, n) in enumerate(zip(plans, nearest, strict=False), start=1)]:
+    blocks = blocks if blocks is not None else ["all"] * len(plans)
+    for name, p, near, block in [("optimum", opt, None, "")] + [
+            (f"alt_{i:02d}", p, n, b) for i, (p, n, b) in enumerate(zip(plans, nearest, blocks, strict=True), start=1)]:
         rows.append({
             "plan": name,
             "objective": p.objective,
@@ -184,6 +326,7 @@ def summary_table(opt: Solution, plans: list[Solution], nearest: list[int], boun
             "units_exiting": len(p.exits()),
             "differences_to_nearest": near,
             "status": p.status,
+            "changes": block,
             "file": f"{name}.csv",
         })
     df = pd.DataFrame(rows)

@@ -336,8 +336,11 @@ def solve(
     target = out_dir if out_dir is not None else Path.cwd() / Path(scenario).stem
     prepare_folder(target, force)
     _start_solver()
+    from .engine import clock
+
     with _command_limit(time_limit, inst, wall), _working(f"solving {inst.scenario.name}"):
-        run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang))
+        run = solve_run(inst, pins, explain=explain, progress=_progress_in(lang),
+                        clock=clock(inst, time_limit, started=wall))
     res = run.result
     seconds = run.files["run.json"].setdefault("seconds", {})  # load and the whole command before writing
     seconds.update(load=round(loaded, 3), total=round(time.perf_counter() - started, 3))
@@ -574,6 +577,8 @@ def alternatives(
     within: Annotated[str, typer.Option("--within", help="Cost above the optimum allowed, e.g. 2% or 0.02.")] = "2%",
     count: Annotated[int, typer.Option("--count", min=1, help="Alternatives to look for.")] = 5,
     by_year: Annotated[bool, typer.Option("--by-year", help="Count a different exit year as a difference too.")] = False,
+    whole: Annotated[bool, typer.Option("--whole", help="Search the whole model at once: alternatives may change "
+                                                        "several independent blocks (slower).")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder (default: ./<scenario file name>_alternatives).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
     time_limit: TimeLimit = None,
@@ -581,6 +586,7 @@ def alternatives(
 ) -> None:
     """Distinct plans within a share of the optimum's cost, and which units exit in all, some or none."""
     from .alternatives import alternatives as find, parse_share
+    from .engine import clock
     from .inputs import load
     from .output import prepare_folder, write_folder
 
@@ -590,8 +596,9 @@ def alternatives(
     target = out_dir if out_dir is not None else Path.cwd() / f"{Path(scenario).stem}_alternatives"
     prepare_folder(target, force)
     _start_solver()
-    with _command_limit(time_limit, inst, wall), _working("备选方案" if lang == "zh" else "alternative plans"):
-        alts = find(inst, share, count, by_year=by_year, progress=_progress_in(lang))
+    with _working("备选方案" if lang == "zh" else "alternative plans"):  # the command's clock, handed down to every search
+        alts = find(inst, share, count, by_year=by_year, whole=whole, clock=clock(inst, time_limit, started=wall),
+                    progress=_progress_in(lang))
     write_folder(target, alts.files(), force=force)
     if lang == "zh":
         from .console_zh_views import alternatives_render

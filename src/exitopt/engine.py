@@ -232,17 +232,44 @@ def solve_model(m: ExitModel, inst: Instance, *, time_limit: float | None = None
     return read(m, inst, outcome)
 
 
-def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: float | None = None
-                ) -> Solution | None:
+def solve_share(m: ExitModel, inst: Instance, share: float | None, *, abs_gap: float | None = None,
+                clock: highs.Deadline | None = None) -> Solution | None:
     """:func:`solve_model` within ``share`` seconds, one step's part of the command's time; a
     solve with no plan by then may take the rest of the command's time (a share bounds the proof
-    of a plan, not the search for a first one)."""
+    of a plan, not the search for a first one). ``clock``: the analysis's own clock
+    (:func:`clock`); without one, the deadline in force."""
     try:
         return solve_model(m, inst, time_limit=share, abs_gap=abs_gap)
     except LimitReached:
-        if share is None or highs.deadline().expired():
+        end = clock if clock is not None else highs.deadline()
+        if share is None or end.expired():
             raise
-        return solve_model(m, inst, abs_gap=abs_gap)
+        return solve_model(m, inst, abs_gap=abs_gap, time_limit=clock.left() if clock is not None else None)
+
+
+# --------------------------------------------------------------------------------------------
+# The clock of an analysis, and how its steps share it
+
+
+def clock(inst: Instance, time_limit: float | None = None, *, started: float | None = None) -> highs.Deadline:
+    """The wall clock of an analysis (alternatives, explanations): ``time_limit`` seconds, or the
+    scenario's ``[solver] time_limit`` when None, counted from ``started`` (time.time(); now
+    when None). It is handed down explicitly to every step; no step reads an ambient one."""
+    seconds = time_limit if time_limit is not None else inst.scenario.solver.time_limit
+    return highs.Deadline(seconds, started=started)
+
+
+def step_budget(clock: highs.Deadline | None, steps_left: int) -> float | None:
+    """Seconds for the next step of an analysis when ``steps_left`` steps (this one included)
+    are still to come: the one policy of ``alternatives`` and ``solve --explain``.
+
+    Every step takes an equal share of the time left, ``left / steps_left``; one that ends early
+    leaves what it did not use to the later ones, so a hard proof cannot leave the later steps
+    with nothing. A step whose share passes before it has any plan may go on to the end of the
+    clock (:func:`solve_share`): a share bounds the proof of a plan, not the search for a first
+    one. None without a clock, or a clock without a limit.
+    """
+    return None if clock is None else clock.share(1, max(steps_left, 1))
 
 
 def raise_infeasible(inst: Instance, m: ExitModel | None = None) -> NoReturn:
@@ -315,6 +342,8 @@ class Engine:
         self.blocks = blocks
         self.cache: dict = {} if cache is None else cache
         self._held: tuple | None = None  # the blocks' plan while the whole is solved for a smaller gap
+        self._checking: ExitModel | None = None  # the whole model that prices the variants' plans
+        self._seconds: dict | None = None  # seconds of the blocks' solves, by product
 
     def solve(self, inst: Instance | None = None, *, time_limit: float | None = None) -> tuple[
             Solution | None, ExitModel]:
@@ -334,6 +363,32 @@ class Engine:
             return None, m
         highs.require_plan(outcome)
         return read(m, inst, outcome), m
+
+    def variant(self, variant: Instance, *, base_objective: float, time_limit: float | None = None):
+        """The optimum of a variant of this engine's scenario (:func:`exitopt.variants.solve_variant`):
+        only the block it changes is solved, to the scenario's gap on the whole plan."""
+        from .variants import solve_variant
+
+        return solve_variant(self, variant, base_objective=base_objective, time_limit=time_limit)
+
+    def block_seconds(self, product: str) -> float:
+        """Seconds the solve of the engine's scenario took in the block holding ``product`` (0 when
+        it was not solved by blocks): how hard a variant of that block is likely to be."""
+        from .blocks import block_key, product_blocks, sub_instance
+
+        if self._seconds is None:
+            self._seconds = {}
+            for g in product_blocks(self.inst):
+                plan = self.cache.get(block_key(sub_instance(self.inst, g)))
+                self._seconds.update({p: plan.seconds if plan is not None else 0.0 for p in g})
+        return self._seconds.get(product, 0.0)
+
+    def check_plan(self, exits: dict, built: set, merges: dict | None = None) -> highs.Outcome:
+        """A plan of this engine's scenario priced with every decision fixed, in one whole model
+        kept for the purpose: status 'optimal' when it meets every rule, the objective its cost."""
+        if self._checking is None:
+            self._checking = build(self.inst, grace=True)
+        return self._fixed(self._checking, self.inst, exits, built, merges)
 
     def _whole(self, m: ExitModel, inst: Instance, time_limit: float | None) -> highs.Outcome:
         """Solve the whole model; one that only a yearly budget keeps from splitting into blocks

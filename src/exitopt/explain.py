@@ -36,17 +36,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
 from .binding import binds
-from .engine import Engine, Pin, Progress, Solution, apply, quiet
+from .engine import Engine, Pin, Progress, apply, clock as make_clock, quiet, step_budget
 from .errors import LimitReached
+from .highs import Deadline
 from .inputs import Instance, bind
 from .model.cost import contribution, revenue_foregone, unit_exit_price
 from .model.domain import build_domain, package_members
 from .scenario import Utilisation
+from .variants import VariantOutcome
 
 #: the status of a re-solve that the time limit cut short
 OUT_OF_TIME = "no plan found within the time limit"
@@ -82,13 +83,39 @@ def cheapest_exit(inst: Instance, unit: str, choices: list[tuple[int, list[str]]
     return min(options, key=lambda o: o[2]) if options else None
 
 
-def _solve_or_note(engine: Engine, inst: Instance, time_limit: float | None) -> tuple[Solution | None, str]:
-    """(plan or None, status text): a variant solved, 'infeasible' or out of time noted, not raised."""
+class Budget:
+    """The re-solves of an explanation on one clock: each takes its share by the engine's one
+    policy (:func:`exitopt.engine.step_budget`), counting the re-solves still to come."""
+
+    def __init__(self, clock: Deadline, steps: int) -> None:
+        self.clock = clock
+        self.left = steps
+
+    def next(self) -> float | None:
+        """Seconds for the next re-solve."""
+        share = step_budget(self.clock, self.left)
+        self.left = max(self.left - 1, 1)
+        return share
+
+
+def _solve_or_note(engine: Engine, inst: Instance, base: float, budget: Budget | None
+                   ) -> tuple[VariantOutcome | None, str]:
+    """(optimum or None, status text): a variant solved in its block, 'infeasible' or out of time
+    noted, not raised. A re-solve with no plan at the end of its share may go on to the end of the
+    clock."""
+    share = budget.next() if budget is not None else None
     try:
-        p = engine.solve(inst, time_limit=time_limit)[0]
+        try:
+            p = engine.variant(inst, base_objective=base, time_limit=share)
+        except LimitReached:
+            if share is None or budget is None or budget.clock.expired():
+                raise
+            p = engine.variant(inst, base_objective=base, time_limit=budget.clock.left())
     except LimitReached:
         return None, OUT_OF_TIME
-    return p, p.status if p is not None else "infeasible: no plan meets the rules with it"
+    if p.objective is None:
+        return None, "infeasible: no plan meets the rules with it"
+    return p, p.status
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,8 +183,14 @@ def _slack(constraints: pd.DataFrame, rule: RuleRef) -> float | None:
     return float(rows["slack"].iloc[0]) if len(rows) else None
 
 
+def needs_solve(constraints: pd.DataFrame, rule: RuleRef, delta: float = DELTA) -> bool:
+    """Whether the rule's margin needs a re-solve: its slack is less than Δ."""
+    slack = _slack(constraints, rule)
+    return not (slack is not None and slack >= delta - 1e-6)
+
+
 def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd.DataFrame, *,
-                delta: float = DELTA, time_limit: float | None = None, engine: Engine | None = None) -> dict:
+                delta: float = DELTA, budget: Budget | None = None, engine: Engine | None = None) -> dict:
     """The rule's marginal cost per 万吨/yr, re-solved (or 0 when its slack covers Δ)."""
     slack = _slack(constraints, rule)
     row = {"kind": "rule margin", "rule": rule.label, "product": rule.product, "unit_id": "", "name": "",
@@ -166,10 +199,11 @@ def rule_margin(inst: Instance, rule: RuleRef, objective: float, constraints: pd
     if slack is not None and slack >= delta - 1e-6:
         return {**row, "cost_of_change": 0.0, "margin_per_wt": 0.0,
                 "status": f"not binding: slack {slack:,.1f} 万吨/yr ≥ Δ, the same plan stays optimal"}
-    p, status = _solve_or_note(engine or Engine(inst), tightened(inst, rule, delta), time_limit)
+    p, status = _solve_or_note(engine or Engine(inst), tightened(inst, rule, delta), objective, budget)
     if p is None:
         return {**row, "objective_after": None, "cost_of_change": None, "margin_per_wt": None,
                 "status": status if status.startswith("no plan") else "infeasible: the rule cannot be tightened by Δ"}
+    assert p.objective is not None  # a variant with no plan is reported above
     return {**row, "objective_after": p.objective, "cost_of_change": p.objective - objective,
             "margin_per_wt": (p.objective - objective) / delta, "status": p.status}
 
@@ -238,30 +272,41 @@ def _reason(cost: float, per_wt: float, indicator: float, margins: list[tuple[Ru
 
 
 def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float | None = None,
-            progress: Progress = quiet, engine: Engine | None = None) -> Explanation:
+            clock: Deadline | None = None, progress: Progress = quiet, engine: Engine | None = None) -> Explanation:
     """Explain a solved run (:class:`exitopt.solve.Result`): reasons in its schedule, and margins.csv.
 
     Every re-solve goes through one :class:`exitopt.engine.Engine` (``engine``, when the run was
     solved with one): a tightened rule or a swap changes one block, and only that block is solved
-    again.
+    again (:meth:`exitopt.engine.Engine.variant`). ``clock`` (the command's, handed down; else
+    ``time_limit`` seconds from now, or the scenario's own limit) covers every re-solve, each
+    taking its share by the engine's one policy (:class:`Budget`).
     """
     inst: Instance = result.inst
     engine = engine if engine is not None else Engine(inst)
+    clock = clock if clock is not None else make_clock(inst, time_limit)
     sched = result.schedule.copy()
     base = result.objective
     per_wt = _per_wt(inst, sched)
     chosen = sched[sched["exit_year"].notna() & (sched["reason"] == "chosen")]
 
-    # margins of the rules that chosen units serve
+    # margins of the rules that chosen units serve, and the swaps: one budget for all re-solves
     serves = {r["unit_id"]: served_rules(inst, r["unit_id"], int(r["exit_year"])) for _, r in chosen.iterrows()}
     rules = list(dict.fromkeys(r for rs in serves.values() for r in rs))
-    rows, margin = [], {}
-    for rule in rules:
-        progress(f"margin of {rule.label}")
-        row = rule_margin(inst, rule, base, result.constraints, delta=delta, time_limit=time_limit, engine=engine)
-        margin[rule] = row["margin_per_wt"]
-        rows.append(row)
-    swap_rows = swaps(result, per_wt, near=near, time_limit=time_limit, progress=progress, engine=engine)
+    planned = swap_plans(result, per_wt, near=near)
+    budget = Budget(clock, sum(needs_solve(result.constraints, r, delta) for r in rules) + len(planned))
+    # the re-solves of the blocks that solved fastest first: what they leave goes to the harder ones
+    tasks = [(r.product, "rule", r) for r in rules] + [(sp[0], "swap", sp) for sp in planned]
+    done: dict[int, dict] = {}
+    for i in sorted(range(len(tasks)), key=lambda i: (engine.block_seconds(tasks[i][0]), i)):
+        _, kind, what = tasks[i]
+        if isinstance(what, RuleRef):
+            progress(f"margin of {what.label}")
+            done[i] = rule_margin(inst, what, base, result.constraints, delta=delta, budget=budget, engine=engine)
+        else:
+            done[i] = swap_row(result, what, budget=budget, progress=progress, engine=engine)
+    rows = [done[i] for i in range(len(rules))]
+    margin = {rule: row["margin_per_wt"] for rule, row in zip(rules, rows, strict=True)}
+    swap_rows = [done[i] for i in range(len(rules), len(tasks))]
     kept_cost = {r["unit_id"]: r["cost_of_change"] for r in swap_rows if r["kind"] == "swap out"}
 
     for i, r in chosen.iterrows():
@@ -279,18 +324,17 @@ def explain(result, *, near: int = NEAR, delta: float = DELTA, time_limit: float
     return Explanation(sched, margins)
 
 
-def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | None = None,
-          progress: Progress = quiet, engine: Engine | None = None) -> list[dict]:
-    """Re-solve the units nearest the margin pinned the other way; one row per swap."""
+def swap_plans(result, per_wt: pd.Series, *, near: int = NEAR) -> list[tuple[str, str, str, float, int | None]]:
+    """The swaps to re-solve, (product, unit, keep or exit, cost per 万吨, exit year of a kept one):
+    per product with a chosen unit, the ``near`` dearest chosen and the ``near`` cheapest not chosen."""
     inst: Instance = result.inst
-    engine = engine if engine is not None else Engine(inst)
     sched = result.schedule.set_index("unit_id", drop=False)
     choices: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
     for (u, y), modes in build_domain(inst).items():
         choices[u].append((y, modes))
     in_package = {u for p in inst.scenario.packages for u in package_members(inst, p)}
     chosen = sched[sched["exit_year"].notna() & (sched["reason"] == "chosen")]
-    rows = []
+    out: list[tuple[str, str, str, float, int | None]] = []
     for product in sorted(set(chosen["product"])):
         dear = (per_wt.reindex(chosen.index[chosen["product"] == product]).dropna()
                 .sort_values(ascending=False).head(near))
@@ -298,17 +342,26 @@ def swaps(result, per_wt: pd.Series, *, near: int = NEAR, time_limit: float | No
                         & ~sched["unit_id"].isin(in_package)]
         options = {u: cheapest_exit(inst, u, choices[u]) for u in staying.index}
         cheap = sorted(((o[2], u, o[0]) for u, o in options.items() if o is not None))[:near]
-        plans: list[tuple[str, Literal["keep", "exit"], float, int | None]] = [
-            (u, "keep", per_wt[u], int(sched.at[u, "exit_year"])) for u in dear.index]
-        plans += [(u, "exit", c, None) for c, u, _ in cheap]
-        for u, action, cost, year in plans:
-            pin = Pin(u, action)
-            progress(f"swap: {pin.label}")
-            p, status = _solve_or_note(engine, apply(inst, [pin]), time_limit)
-            rows.append({"kind": "swap out" if action == "keep" else "swap in", "rule": "", "product": product,
-                         "unit_id": u, "name": sched.at[u, "name"], "exit_year": year, "cost_per_wt": cost,
-                         "margin_per_wt": None, "slack": None, "change": pin.label,
-                         "objective_after": p.objective if p is not None else None,
-                         "cost_of_change": p.objective - result.objective if p is not None else None,
-                         "status": status})
-    return rows
+        out += [(product, u, "keep", per_wt[u], int(sched.at[u, "exit_year"])) for u in dear.index]
+        out += [(product, u, "exit", c, None) for c, u, _ in cheap]
+    return out
+
+
+def swaps(result, planned: list, *, budget: Budget | None = None, progress: Progress = quiet,
+          engine: Engine | None = None) -> list[dict]:
+    """Re-solve the units nearest the margin (:func:`swap_plans`) pinned the other way; one row per swap."""
+    engine = engine if engine is not None else Engine(result.inst)
+    return [swap_row(result, sp, budget=budget, progress=progress, engine=engine) for sp in planned]
+
+
+def swap_row(result, planned: tuple, *, budget: Budget | None, progress: Progress, engine: Engine) -> dict:
+    """One swap of :func:`swap_plans` re-solved: the row of margins.csv."""
+    product, u, action, cost, year = planned
+    pin = Pin(u, action)
+    progress(f"swap: {pin.label}")
+    p, status = _solve_or_note(engine, apply(result.inst, [pin]), result.objective, budget)
+    return {"kind": "swap out" if action == "keep" else "swap in", "rule": "", "product": product,
+            "unit_id": u, "name": result.schedule.set_index("unit_id").at[u, "name"], "exit_year": year,
+            "cost_per_wt": cost, "margin_per_wt": None, "slack": None, "change": pin.label,
+            "objective_after": p.objective if p is not None else None,
+            "cost_of_change": p.objective - result.objective if p is not None else None, "status": status}

@@ -235,11 +235,11 @@ class SolveRun:
 
 
 def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: float | None = None,
-              progress: Progress = quiet) -> SolveRun:
+              progress: Progress = quiet, clock: highs.Deadline | None = None) -> SolveRun:
     """Solve ``inst`` with ``pins`` (pins.csv priced when any) and, with ``explain``, margins.csv.
 
     One :class:`exitopt.engine.Engine` serves every solve of the run: the plan, the pins' prices
-    and the explanation's re-solves.
+    and the explanation's re-solves; ``clock`` (the command's) is handed down to the latter.
     """
     engine = Engine(inst)
     lines: list[str] = []
@@ -261,7 +261,7 @@ def solve_run(inst: Instance, pins: list, *, explain: bool = False, time_limit: 
     if explain:
         from .explain import OUT_OF_TIME as EXPLAIN_OUT_OF_TIME, explain as explain_run
 
-        ex = explain_run(res, time_limit=time_limit, progress=progress, engine=engine)
+        ex = explain_run(res, time_limit=time_limit, clock=clock, progress=progress, engine=engine)
         files["schedule.csv"] = ex.schedule
         files["margins.csv"] = ex.margins
         lines.append(f"margins.csv: {len(ex.margins)} re-solved margin(s) and swap(s)")
